@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { defineStage } from '../../src/engine/stage.ts';
+import { runStage, tempStore } from '../../src/testing/harness.ts';
+
+const double = defineStage({
+  name: 'double',
+  version: 1,
+  description: 'doubles x in each row',
+  params: z.object({ factor: z.number().default(2) }).strict(),
+  async run(ctx, inputs, params) {
+    const rows = await ctx.readRows<{ id: string; x: number }>(inputs[0].artifact);
+    const out = await ctx.eachItem(rows, { key: (r) => r.x, id: (r) => r.id }, async (r) => ({ id: r.id, x: r.x * params.factor }));
+    return { kind: 'dataset', rows: out.map((o) => (o.ok ? o.value : null)).filter(Boolean) as object[] };
+  },
+});
+
+test('runStage validates params, commits inputs and output, and caches items', async () => {
+  const store = await tempStore();
+  const input = { artifact: { kind: 'dataset' as const, rows: [{ id: 'a', x: 1 }, { id: 'b', x: 2 }] } };
+  const first = await runStage(double, { store, inputs: [input] });
+  assert.deepEqual(await first.rows(), [{ id: 'a', x: 2 }, { id: 'b', x: 4 }]);
+  const second = await runStage(double, { store, inputs: [input] });
+  const progress = second.events.filter((e) => e.type === 'progress').at(-1);
+  assert.equal(progress?.type === 'progress' && progress.items.cached, 2);
+  assert.equal(second.artifact.digest, first.artifact.digest);
+  const tripled = await runStage(double, { store, inputs: [input], params: { factor: 3 } });
+  assert.deepEqual(await tripled.rows(), [{ id: 'a', x: 3 }, { id: 'b', x: 6 }]);
+  await assert.rejects(runStage(double, { inputs: [input], params: { factr: 3 } }), /invalid params for double/);
+});
