@@ -24,6 +24,8 @@ export interface ContextOptions {
 export interface ManagedContext extends StageContext {
   /** Item counts so far (for the summary), and cleanup of scratch space. */
   readonly items: ItemCounts | undefined;
+  /** Keys of every item-cache entry this stage used (so `gc` keeps them while the output is live). */
+  readonly itemKeys: readonly string[];
   dispose(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export function createStageContext(opts: ContextOptions): ManagedContext {
   const { store, runId, instance, emit, signal } = opts;
   let scratch: string | undefined;
   let items: ItemCounts | undefined;
+  const itemKeys: string[] = [];
   let lastProgress = 0;
 
   const emitLog = (level: LogLevel, message: string) => emit({ type: 'log', runId, instance: instance.id, level, message, time: Date.now() });
@@ -62,6 +65,7 @@ export function createStageContext(opts: ContextOptions): ManagedContext {
     get items() {
       return items;
     },
+    itemKeys,
     async scratchDir() {
       scratch ??= await mkdtemp(join(tmpdir(), 'pipeline-scratch-'));
       return scratch;
@@ -95,6 +99,7 @@ export function createStageContext(opts: ContextOptions): ManagedContext {
       if (signal.aborted || firstError) return;
       const id = options.id ? options.id(item) : String(index);
       const itemKey = fingerprint({ ...base, item: options.key(item) });
+      itemKeys.push(itemKey);
       const hit = await store.getDoc<{ value: O }>(Collections.items, itemKey);
       if (hit) {
         outcomes[index] = { ok: true, value: hit.value, cached: true, id };

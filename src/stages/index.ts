@@ -1,9 +1,17 @@
 import type { StageType } from '../engine/stage.ts';
 // Each group adds its imports below its own marker line.
 // -- dicom stages --
+import { convertStage } from './convert.ts';
 // -- data-preparation stages --
+import { preprocess } from './preprocess.ts';
+import { kfold } from './kfold.ts';
+import { holdout } from './holdout.ts';
+import { undersample } from './undersample.ts';
+import { oversample } from './oversample.ts';
+import { classWeightsStage } from './class-weights.ts';
 // -- learning stages --
 // -- other stages --
+import { commandStage } from './command.ts';
 
 /**
  * The built-in stage types, by `uses:` name. Each lives in its own module under `src/stages/`.
@@ -11,9 +19,17 @@ import type { StageType } from '../engine/stage.ts';
  */
 const builtins: StageType[] = [
   // -- dicom --
+  convertStage,
   // -- data-preparation --
+  preprocess,
+  kfold,
+  holdout,
+  undersample,
+  oversample,
+  classWeightsStage,
   // -- learning --
   // -- other --
+  commandStage,
 ];
 
 export const builtinStages: ReadonlyMap<string, StageType> = new Map(builtins.map((s) => [s.name, s]));

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -81,18 +81,19 @@ export class FsStore implements Store {
   async putBlobFromFile(path: string): Promise<string> {
     const tmp = this.tmpPath();
     const hash = createHash('sha256');
-    const fh = await open(tmp, 'w');
-    try {
-      const out = fh.createWriteStream({ autoClose: false });
-      await pipeline(createReadStream(path), async function* (source) {
+    await pipeline(
+      createReadStream(path),
+      async function* (source) {
         for await (const chunk of source) {
           hash.update(chunk);
           yield chunk;
         }
-      }, out);
-      if (this.durable) await fh.datasync();
-    } finally {
-      await fh.close();
+      },
+      createWriteStream(tmp),
+    );
+    if (this.durable) {
+      const fh = await open(tmp, 'r+');
+      await fh.datasync().finally(() => fh.close());
     }
     const digest = hash.digest('hex');
     const dest = this.blobPath(digest);

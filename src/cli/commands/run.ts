@@ -1,0 +1,76 @@
+import type { Command } from '../command.ts';
+import { ExitCode } from '../command.ts';
+import { list, parse, positiveInt, STORE_HELP, storeOption } from '../args.ts';
+import { loadExperiment } from '../../experiment/load.ts';
+import { openStore } from '../../store/open.ts';
+import { runLoaded } from '../../engine/runner.ts';
+import { PlainReporter } from '../reporters/plain.ts';
+import { TtyReporter } from '../reporters/tty.ts';
+import { summaryTable } from '../reporters/summary.ts';
+
+const usage = 'pipeline run FILE [--only S] [--from S] [--force S] [--concurrency N] [--keep-going] [--store DIR]';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run an experiment (reusing every cached stage output)',
+  help: `usage: ${usage}
+
+Runs the stages of an experiment file in dependency order, independent ones in parallel. A stage
+instance whose type, version, params, inputs and input files are unchanged is reused from the cache.
+
+options:
+  --only S            run only stage S (and what it needs upstream); repeat or comma-separate
+  --from S            rerun S and everything downstream of it
+  --force S           rerun S even if cached (downstream reruns only if S's output changes)
+  --concurrency N     stage instances (and items within a stage) at once (default: CPU count)
+  --keep-going        after a failure, go on with what does not depend on it
+${STORE_HELP}
+  --plain             one line per event even on a terminal
+  --verbose           show debug messages
+exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
+  async run(argv) {
+    const { values, positionals, help } = parse(argv, {
+      ...storeOption,
+      only: { type: 'string', multiple: true },
+      from: { type: 'string', multiple: true },
+      force: { type: 'string', multiple: true },
+      concurrency: { type: 'string', short: 'j' },
+      'keep-going': { type: 'boolean', short: 'k' },
+      plain: { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
+    }, { min: 1, max: 1, usage });
+    if (help) return console.log(this.help), ExitCode.ok;
+    const experiment = await loadExperiment(positionals[0]);
+    const concurrency = positiveInt(values.concurrency, '--concurrency');
+    const store = await openStore(values.store);
+    const level = values.verbose ? 'debug' : 'info';
+    const reporter = process.stderr.isTTY && !values.plain && !process.env.CI ? new TtyReporter(process.stderr, level) : new PlainReporter(undefined, level);
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts > 1) process.exit(ExitCode.interrupted);
+      process.stderr.write('\ninterrupted: stopping running stages (Ctrl-C again to quit at once)\n');
+      controller.abort(new Error('interrupted'));
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    try {
+      const result = await runLoaded(experiment, store, {
+        only: list(values.only),
+        from: list(values.from),
+        force: list(values.force),
+        concurrency,
+        keepGoing: values['keep-going'],
+        sinks: [reporter],
+        signal: controller.signal,
+      });
+      console.log(summaryTable(result, reporter.items));
+      return result.status === 'succeeded' ? ExitCode.ok : result.status === 'cancelled' ? ExitCode.interrupted : ExitCode.failed;
+    } finally {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+      await store.close();
+    }
+  },
+};

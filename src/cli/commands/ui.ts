@@ -1,0 +1,37 @@
+import type { Command } from '../command.ts';
+import { ExitCode } from '../command.ts';
+import { parse, positiveInt } from '../args.ts';
+import { startDashboard } from '../../ui/server.ts';
+import { openTracking, TRACKING_HELP, trackingOptions } from './tracking-options.ts';
+
+const usage = 'pipeline ui [--port 4173] [--host 127.0.0.1]';
+
+export const uiCommand: Command = {
+  name: 'ui',
+  summary: 'dashboard: runs table, comparisons, learning and ROC curves, confusion matrices, Grad-CAM',
+  help: `usage: ${usage}
+
+Serves the tracking dashboard until Ctrl-C. It reads the local tracker in the store, or the MLflow
+server when MLFLOW_TRACKING_URI (or --tracking-uri) is set. It binds 127.0.0.1 by default: it has no
+login, so only pass --host 0.0.0.0 on a trusted network.
+
+  --port N              port (default 4173; 0 picks a free one)
+  --host ADDR           address to bind (default 127.0.0.1)
+${TRACKING_HELP}`,
+  async run(argv) {
+    const { values, help } = parse(argv, { ...trackingOptions, port: { type: 'string' }, host: { type: 'string' } }, { min: 0, max: 0, usage });
+    if (help) return console.log(this.help), ExitCode.ok;
+    const port = values.port === '0' ? 0 : (positiveInt(values.port, '--port') ?? 4173);
+    const { store, reader } = await openTracking(values);
+    const dashboard = await startDashboard({ reader, host: values.host ?? '127.0.0.1', port, trackerLabel: reader.kind === 'local' ? `local (${store.location})` : 'MLflow' });
+    console.log(`dashboard on ${dashboard.url}  (Ctrl-C to stop)`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await dashboard.close();
+    await store.close();
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,69 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import PQueue from 'p-queue';
+import type { Store } from '../store/store.ts';
+import { Collections } from '../store/store.ts';
+import { fingerprint, sha256 } from '../util/hash.ts';
+import { listFiles } from '../util/glob.ts';
+
+type Entry = [size: number, mtimeMs: number, hash: string];
+
+/**
+ * Content hashes of files and folders outside the store, memoised by (path, size, mtime) in the
+ * store so that a no-op rerun over many files only stats them.
+ */
+export class ExternalHasher {
+  private readonly pending = new Map<string, Promise<string>>();
+  constructor(private readonly store: Store) {}
+
+  /** The content digest of a file, or of a folder's files (names + contents), or `missing`. */
+  hash(path: string, glob?: string): Promise<string> {
+    const id = `${path}\0${glob ?? ''}`;
+    let p = this.pending.get(id);
+    if (!p) this.pending.set(id, (p = this.compute(path, glob)));
+    return p;
+  }
+
+  private async compute(path: string, glob?: string): Promise<string> {
+    let info;
+    try {
+      info = await stat(path);
+    } catch {
+      return 'missing';
+    }
+    const memoId = sha256(`${info.isDirectory() ? 'dir' : 'file'}\0${path}\0${glob ?? ''}`);
+    const memo = (await this.store.getDoc<{ entries: Record<string, Entry> }>(Collections.fileHashes, memoId))?.entries ?? {};
+    const entries: Record<string, Entry> = {};
+    let changed = false;
+    const files = info.isDirectory() ? await listFiles(path, glob) : [''];
+    const queue = new PQueue({ concurrency: 16 });
+    for (const rel of files) {
+      void queue.add(async () => {
+        const full = rel ? join(path, rel) : path;
+        const s = rel ? await stat(full) : info;
+        const old = memo[rel];
+        if (old && old[0] === s.size && old[1] === s.mtimeMs) entries[rel] = old;
+        else {
+          entries[rel] = [s.size, s.mtimeMs, await hashFile(full)];
+          changed = true;
+        }
+      });
+    }
+    await queue.onIdle();
+    if (changed || Object.keys(memo).length !== files.length) await this.store.putDoc(Collections.fileHashes, memoId, { path, glob, entries });
+    if (!info.isDirectory()) return entries[''][2];
+    return fingerprint(files.map((rel) => [rel, entries[rel][2]]));
+  }
+}
+
+function hashFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}

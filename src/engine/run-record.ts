@@ -1,0 +1,89 @@
+import type { Store } from '../store/store.ts';
+import { Collections } from '../store/store.ts';
+import type { EventSink, InstanceStatus, ItemCounts, PipelineEvent, RunStatus } from './events.ts';
+
+export interface InstanceRecord {
+  id: string;
+  stage: string;
+  uses: string;
+  status: InstanceStatus;
+  cacheKey?: string;
+  artifact?: string;
+  durationMs?: number;
+  items?: ItemCounts;
+  error?: string;
+}
+
+export interface RunRecord {
+  id: string;
+  experiment: string;
+  file: string;
+  fileHash: string;
+  gitCommit?: string;
+  argv: string[];
+  pid: number;
+  status: RunStatus;
+  startedAt: number;
+  endedAt?: number;
+  instances: InstanceRecord[];
+}
+
+/** Keeps the run record in the store up to date as events arrive (every instance end is persisted). */
+export class RunRecorder implements EventSink {
+  private writing: Promise<void> = Promise.resolve();
+  constructor(private readonly store: Store, readonly record: RunRecord) {}
+
+  handle(event: PipelineEvent): void {
+    const r = this.record;
+    if (event.type === 'instance-start') {
+      upsert(r, { id: event.instance, stage: event.stage, uses: event.uses, status: 'running', cacheKey: event.cacheKey });
+    } else if (event.type === 'instance-end') {
+      upsert(r, { id: event.instance, stage: event.stage, uses: event.uses, status: event.status, cacheKey: event.cacheKey, artifact: event.artifact, durationMs: event.durationMs, items: event.items, error: event.error });
+    } else if (event.type === 'run-end') {
+      r.status = event.status;
+      r.endedAt = event.time;
+    } else return;
+    this.save();
+  }
+
+  save(): Promise<void> {
+    const snapshot = JSON.parse(JSON.stringify(this.record));
+    this.writing = this.writing.then(() => this.store.putDoc(Collections.runs, this.record.id, snapshot));
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+  }
+}
+
+function upsert(record: RunRecord, entry: InstanceRecord): void {
+  const i = record.instances.findIndex((x) => x.id === entry.id);
+  if (i < 0) record.instances.push(entry);
+  else record.instances[i] = { ...record.instances[i], ...Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== undefined)) };
+}
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${Math.random().toString(16).slice(2, 6)}`;
+}
+
+/** A record still "running" whose process is gone was killed: show it as such. */
+export function effectiveStatus(record: RunRecord): RunStatus | 'interrupted' {
+  if (record.status !== 'running') return record.status;
+  try {
+    process.kill(record.pid, 0);
+    return 'running';
+  } catch {
+    return 'interrupted';
+  }
+}
+
+export async function listRuns(store: Store): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  for await (const id of store.listDocIds(Collections.runs)) {
+    const r = await store.getDoc<RunRecord>(Collections.runs, id);
+    if (r) runs.push(r);
+  }
+  return runs.sort((a, b) => a.startedAt - b.startedAt);
+}

@@ -1,0 +1,23 @@
+import type { EventSink, InstanceStatus, RunStatus } from './events.ts';
+
+/** Programmatic entry point options (the CLI's `pipeline run` and the scheduler both use it). */
+export interface RunOptions {
+  /** Path of the experiment YAML. */
+  file: string;
+  /** Store location: a folder (default `<cwd>/.pipeline`) or a `mongodb://` URL. */
+  store?: string;
+  concurrency?: number;
+  only?: string[];
+  from?: string[];
+  force?: string[];
+  keepGoing?: boolean;
+  /** Extra sinks (reporters); the run recorder and the tracker are added by the runner. */
+  sinks?: EventSink[];
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  runId: string;
+  status: RunStatus;
+  instances: Array<{ id: string; stage: string; status: InstanceStatus; artifact?: string; durationMs: number; error?: string }>;
+}

@@ -1,0 +1,301 @@
+import { access, readFile } from 'node:fs/promises';
+import { basename, dirname, extname, resolve } from 'node:path';
+import type { z } from 'zod';
+import { DiagnosticError, didYouMean, type Diagnostic, type SourceLocation } from '../engine/diagnostics.ts';
+import type { StageType } from '../engine/stage.ts';
+import { sha256 } from '../util/hash.ts';
+import { expandForeachValues, interpolate, type InterpolationProblem } from './interpolate.ts';
+import { layeredLocator, mergeExperiment } from './merge.ts';
+import { builtinStage, builtinStageNames, isModulePath, loadStageModule } from './resolve-stage.ts';
+import { experimentFileSchema, type StageSpec } from './schema.ts';
+import { loadYamlFile, type PathKey, type YamlSource } from './yaml-source.ts';
+import { schemaKeysAt } from './zod-paths.ts';
+
+export interface InstanceInput {
+  name: string;
+  stage: string;
+  instance: string;
+}
+
+export interface ExternalInput {
+  param: string;
+  path: string;
+  glob?: string;
+  optional?: boolean;
+}
+
+/** One runnable node of the graph: a stage, or one foreach value of it (`train[fold=2]`). */
+export interface StageInstance {
+  id: string;
+  stage: string;
+  uses: string;
+  type: StageType;
+  codeHash?: string;
+  /** Validated params with defaults applied: what the stage receives and the cache key sees. */
+  params: unknown;
+  vars: Record<string, unknown>;
+  inputs: InstanceInput[];
+  external: ExternalInput[];
+}
+
+export interface Experiment {
+  name: string;
+  file: string;
+  dir: string;
+  /** sha256 of the experiment file's bytes (for run records). */
+  fileHash: string;
+  params: Record<string, unknown>;
+  tracking?: Record<string, unknown>;
+  stageIds: string[];
+  /** Instances in a topological order. */
+  instances: StageInstance[];
+  locate(path: readonly PathKey[], at?: 'key' | 'value'): SourceLocation;
+}
+
+export interface LoadOptions {
+  env?: Record<string, string | undefined>;
+  /** Skip existence checks of external input files (for `dag`). */
+  skipExternalChecks?: boolean;
+}
+
+/** Loads, merges, interpolates, validates and expands an experiment file. Throws DiagnosticError. */
+export async function loadExperiment(fileArg: string, options: LoadOptions = {}): Promise<Experiment> {
+  const file = resolve(fileArg);
+  const dir = dirname(file);
+  const { value: merged, sources } = await loadChain(file, []);
+  const locate = layeredLocator(sources);
+  const diags: Diagnostic[] = [];
+  const at = (path: PathKey[], which?: 'key' | 'value') => locate(path, which);
+
+  const checked = experimentFileSchema.safeParse(merged);
+  if (!checked.success) throw new DiagnosticError(zodDiagnostics(checked.error, [], experimentFileSchema, at, 'experiment'));
+  const spec = checked.data;
+  const env = options.env ?? process.env;
+  const problems: InterpolationProblem[] = [];
+  const params = interpolate(spec.params ?? {}, { params: {}, env }, problems, ['params']) as Record<string, unknown>;
+  const stages = Object.entries(spec.stages ?? {}).filter((e): e is [string, StageSpec] => e[1] !== null);
+  const stageIds = stages.map(([id]) => id);
+  if (stages.length === 0) diags.push({ message: 'the experiment has no stages', location: at(['stages']), hint: 'add a stages: block, or extends: a template from pipelines/' });
+
+  // Resolve stage types.
+  const types = new Map<string, { type: StageType; codeHash?: string }>();
+  for (const [id, stage] of stages) {
+    try {
+      if (isModulePath(stage.uses)) types.set(id, await loadStageModule(stage.uses, dir));
+      else {
+        const type = builtinStage(stage.uses);
+        if (type) types.set(id, { type });
+        else {
+          const guess = didYouMean(stage.uses, builtinStageNames());
+          diags.push({
+            message: `unknown stage type "${stage.uses}" in stage ${id}`,
+            location: at(['stages', id, 'uses']),
+            hint: guess ? `did you mean "${guess}"?` : `built-in types: ${builtinStageNames().join(', ')}; or a module path like ./stages/my-stage.ts`,
+          });
+        }
+      }
+    } catch (err: any) {
+      diags.push({ message: err.message, location: at(['stages', id, 'uses']), hint: 'a stage module exports a StageType: { name, version, description, params (zod), run }' });
+    }
+  }
+
+  // Dependencies between stages, then cycle detection.
+  const deps = new Map<string, Array<{ name: string; stages: string[] }>>();
+  for (const [id, stage] of stages) {
+    const groups = normaliseFrom(stage.from);
+    for (const group of groups) {
+      for (const [i, upstream] of group.stages.entries()) {
+        if (!stageIds.includes(upstream)) {
+          const guess = didYouMean(upstream, stageIds);
+          const path: PathKey[] = typeof stage.from === 'string' ? ['stages', id, 'from'] : Array.isArray(stage.from) ? ['stages', id, 'from', stage.from.indexOf(upstream)] : ['stages', id, 'from', group.name, ...(Array.isArray((stage.from as any)[group.name]) ? [i] : [])];
+          diags.push({ message: `stage ${id} reads from "${upstream}", which is not a stage of this experiment`, location: at(path), hint: guess ? `did you mean "${guess}"?` : `stages: ${stageIds.join(', ')}` });
+        }
+      }
+    }
+    deps.set(id, groups.map((g) => ({ name: g.name, stages: g.stages.filter((s) => stageIds.includes(s)) })));
+  }
+  const cycle = findCycle(stageIds, (id) => deps.get(id)!.flatMap((g) => g.stages));
+  if (cycle) diags.push({ message: `dependency cycle: ${cycle.join(' -> ')}`, location: at(['stages', cycle[0], 'from']), hint: 'a stage cannot depend, directly or not, on itself' });
+  if (diags.length) throw new DiagnosticError(diags);
+
+  // Expand foreach into instances, interpolate and validate params.
+  const instancesByStage = new Map<string, StageInstance[]>();
+  for (const [id, stage] of stages) {
+    const resolved = types.get(id)!;
+    const list: StageInstance[] = [];
+    for (const vars of expandForeach(id, stage, params, env, problems, diags, at)) {
+      const withValue = interpolate(stage.with ?? {}, { params, env, each: stage.foreach ? vars : undefined }, problems, ['stages', id, 'with']);
+      const parsed = resolved.type.params.safeParse(withValue);
+      if (!parsed.success) {
+        diags.push(...zodDiagnostics(parsed.error, ['stages', id, 'with'], resolved.type.params, at, `stage ${id} (${stage.uses})`));
+        continue;
+      }
+      list.push({ id: instanceId(id, vars), stage: id, uses: stage.uses, type: resolved.type, codeHash: resolved.codeHash, params: parsed.data, vars, inputs: [], external: [] });
+    }
+    instancesByStage.set(id, list);
+  }
+  for (const p of problems) diags.push({ message: p.message, location: at(p.path), hint: p.hint });
+  if (diags.length) throw new DiagnosticError(dedupe(diags));
+
+  // Wire inputs: an upstream fan-out sharing foreach keys with this instance is matched by value; else all instances.
+  for (const [id] of stages) {
+    const type = types.get(id)!.type;
+    for (const inst of instancesByStage.get(id)!) {
+      for (const group of deps.get(id)!) {
+        for (const upstream of group.stages) {
+          for (const up of instancesByStage.get(upstream)!) {
+            const shared = Object.keys(up.vars).filter((k) => k in inst.vars);
+            if (shared.every((k) => up.vars[k] === inst.vars[k])) inst.inputs.push({ name: group.name, stage: upstream, instance: up.id });
+          }
+        }
+      }
+      const min = type.inputs?.min ?? 1;
+      const max = type.inputs?.max ?? Infinity;
+      if (inst.inputs.length < min || inst.inputs.length > max) {
+        const want = max === 0 ? 'no inputs (it is a source stage)' : max === Infinity ? `at least ${min} input(s)` : min === max ? `${min} input(s)` : `${min} to ${max} inputs`;
+        diags.push({ message: `stage ${id} (${type.name}) takes ${want}, but from: gives it ${inst.inputs.length}`, location: at(['stages', id, inst.inputs.length ? 'from' : 'uses']), hint: max === 0 ? 'remove from:' : 'set from: to the upstream stage(s)' });
+        break;
+      }
+      inst.external = (type.externalPaths?.(inst.params) ?? []).map((e) => ({ ...e, path: resolve(dir, e.path) }));
+      if (!options.skipExternalChecks) {
+        for (const e of inst.external) {
+          if (e.optional) continue;
+          try {
+            await access(e.path);
+          } catch {
+            diags.push({ message: `stage ${id}: ${e.param} names a file or folder that does not exist: ${e.path}`, location: at(['stages', id, 'with', ...e.param.split('.')]), hint: 'paths are relative to the experiment file' });
+          }
+        }
+      }
+    }
+  }
+  if (diags.length) throw new DiagnosticError(dedupe(diags));
+
+  const order = topoOrder(stageIds, (id) => deps.get(id)!.flatMap((g) => g.stages));
+  return {
+    name: spec.name ?? basename(file, extname(file)),
+    file,
+    dir,
+    fileHash: sha256(await readFile(file)),
+    params,
+    tracking: spec.tracking as Record<string, unknown> | undefined,
+    stageIds,
+    instances: order.flatMap((id) => instancesByStage.get(id)!),
+    locate,
+  };
+}
+
+async function loadChain(file: string, seen: string[]): Promise<{ value: Record<string, any>; sources: YamlSource[] }> {
+  const source = await loadYamlFile(file);
+  const value = (source.value ?? {}) as Record<string, any>;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new DiagnosticError([{ message: 'an experiment file must be a mapping (name:, params:, stages:, ...)', location: source.locate([]) }]);
+  const shape = experimentFileSchema.safeParse(value);
+  if (!shape.success) throw new DiagnosticError(zodDiagnostics(shape.error, [], experimentFileSchema, (p, w) => source.locate(p, w), 'experiment'));
+  if (!value.extends) return { value, sources: [source] };
+  const template = resolve(dirname(file), value.extends);
+  if (seen.includes(template) || template === file) throw new DiagnosticError([{ message: `extends cycle: ${[...seen, file, template].join(' -> ')}`, location: source.locate(['extends']) }]);
+  try {
+    await access(template);
+  } catch {
+    throw new DiagnosticError([{ message: `extends: template not found: ${template}`, location: source.locate(['extends']), hint: 'the path is relative to this file, e.g. ../pipelines/classification.yaml' }]);
+  }
+  const base = await loadChain(template, [...seen, file]);
+  const { extends: _drop, ...baseValue } = base.value;
+  return { value: mergeExperiment(baseValue, value), sources: [source, ...base.sources] };
+}
+
+function normaliseFrom(from: StageSpec['from']): Array<{ name: string; stages: string[] }> {
+  if (from === undefined) return [];
+  if (typeof from === 'string') return [{ name: from, stages: [from] }];
+  if (Array.isArray(from)) return from.map((s) => ({ name: s, stages: [s] }));
+  return Object.entries(from).map(([name, s]) => ({ name, stages: Array.isArray(s) ? s : [s] }));
+}
+
+function expandForeach(
+  id: string,
+  stage: StageSpec,
+  params: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+  problems: InterpolationProblem[],
+  diags: Diagnostic[],
+  at: (p: PathKey[]) => SourceLocation,
+): Record<string, unknown>[] {
+  if (!stage.foreach) return [{}];
+  let combos: Record<string, unknown>[] = [{}];
+  for (const [key, raw] of Object.entries(stage.foreach)) {
+    const values = expandForeachValues(interpolate(raw, { params, env }, problems, ['stages', id, 'foreach', key]));
+    if (typeof values === 'string') {
+      diags.push({ message: `stage ${id}: ${values}`, location: at(['stages', id, 'foreach', key]), hint: 'e.g. foreach: { fold: "range(5)" } or foreach: { model: [resnet18, densenet121] }' });
+      return [];
+    }
+    if (values.length === 0) diags.push({ message: `stage ${id}: foreach ${key} has no values`, location: at(['stages', id, 'foreach', key]) });
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
+  }
+  return combos;
+}
+
+export function instanceId(stage: string, vars: Record<string, unknown>): string {
+  const keys = Object.keys(vars);
+  return keys.length ? `${stage}[${keys.map((k) => `${k}=${String(vars[k])}`).join(',')}]` : stage;
+}
+
+function zodDiagnostics(error: z.ZodError, prefix: PathKey[], schema: z.ZodType, at: (p: PathKey[], which?: 'key' | 'value') => SourceLocation, what: string): Diagnostic[] {
+  return error.issues.map((issue: any) => {
+    const path = [...prefix, ...(issue.path as PathKey[])];
+    const shown = issue.path.length ? issue.path.join('.') : '(top level)';
+    const label = prefix.length ? `with.${issue.path.join('.')}` : shown;
+    if (issue.code === 'unrecognized_keys') {
+      const known = schemaKeysAt(schema, issue.path);
+      return issue.keys.map((key: string) => {
+        const guess = didYouMean(key, known);
+        const name = prefix.length ? ['with', ...issue.path, key].join('.') : [...issue.path, key].join('.');
+        return { message: `${what}: unknown ${prefix.length ? 'param' : 'key'} ${name}`, location: at([...path, key], 'key'), hint: guess ? `did you mean "${guess}"?` : known.length ? `known: ${known.join(', ')}` : undefined };
+      });
+    }
+    return [{ message: `${what}: ${label}: ${issue.message}`, location: at(path) }];
+  }).flat();
+}
+
+function dedupe(diags: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diags.filter((d) => {
+    const key = JSON.stringify(d);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function findCycle(ids: string[], upstreamOf: (id: string) => string[]): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === 'done') return;
+    if (state.get(id) === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const up of upstreamOf(id)) {
+      const found = visit(up);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const id of ids) {
+    const found = visit(id);
+    if (found) return found.reverse();
+  }
+}
+
+function topoOrder(ids: string[], upstreamOf: (id: string) => string[]): string[] {
+  const out: string[] = [];
+  const done = new Set<string>();
+  const visit = (id: string) => {
+    if (done.has(id)) return;
+    done.add(id);
+    upstreamOf(id).forEach(visit);
+    out.push(id);
+  };
+  ids.forEach(visit);
+  return out;
+}

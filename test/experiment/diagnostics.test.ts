@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadExperiment } from '../../src/experiment/load.ts';
+import { DiagnosticError, formatDiagnostic } from '../../src/engine/diagnostics.ts';
+import { workspace } from '../support/workspace.ts';
+
+async function diagnose(yaml: string, files: Record<string, string> = {}) {
+  const ws = await workspace(yaml, files);
+  try {
+    await loadExperiment(ws.file);
+  } catch (err) {
+    assert.ok(err instanceof DiagnosticError, `expected a DiagnosticError, got ${err}`);
+    return err.diagnostics.map((d) => ({ ...d, location: d.location && { ...d.location, file: d.location.file.replace(ws.dir + '/', '') } }));
+  }
+  assert.fail('expected the experiment to be rejected');
+}
+
+test('YAML syntax error: located at the offending line and column', async () => {
+  const [d] = await diagnose('stages:\n  a: { uses: x\n  b: [\n');
+  assert.match(d.message, /^YAML syntax error/);
+  assert.equal(d.location?.file, 'exp.yaml');
+  assert.equal(d.location?.line, 3);
+});
+
+test('unknown stage type: located at uses, with did-you-mean', async () => {
+  const [d] = await diagnose('stages:\n  run_cmd:\n    uses: comand\n    with: { run: "true" }\n');
+  assert.equal(d.message, 'unknown stage type "comand" in stage run_cmd');
+  assert.deepEqual(d.location, { file: 'exp.yaml', line: 3, col: 11 });
+  assert.equal(d.hint, 'did you mean "command"?');
+});
+
+test('unknown param: located at the key, with did-you-mean from the stage schema', async () => {
+  const [d] = await diagnose('stages:\n  c:\n    uses: command\n    with:\n      run: "true"\n      metrix: m.json\n');
+  assert.equal(d.message, 'stage c (command): unknown param with.metrix');
+  assert.deepEqual(d.location, { file: 'exp.yaml', line: 6, col: 7 });
+  assert.equal(d.hint, 'did you mean "metrics"?');
+});
+
+test('invalid param value: zod path mapped to the YAML node', async () => {
+  const [d] = await diagnose('stages:\n  c:\n    uses: command\n    with:\n      run: "true"\n      kind: modle\n');
+  assert.match(d.message, /^stage c \(command\): with\.kind: /);
+  assert.deepEqual(d.location, { file: 'exp.yaml', line: 6, col: 13 });
+});
+
+test('missing required param: located at the with: block', async () => {
+  const [d] = await diagnose('stages:\n  c:\n    uses: command\n    with:\n      kind: files\n');
+  assert.match(d.message, /with\.run/);
+  assert.equal(d.location?.line, 5);
+});
+
+test('dependency cycle: named, located at a from:', async () => {
+  const [d] = await diagnose('stages:\n  a: { uses: command, from: c, with: { run: "true" } }\n  b: { uses: command, from: a, with: { run: "true" } }\n  c: { uses: command, from: b, with: { run: "true" } }\n');
+  assert.equal(d.message, 'dependency cycle: a -> b -> c -> a');
+  assert.equal(d.location?.line, 2);
+});
+
+test('from: naming a missing stage: located, with did-you-mean', async () => {
+  const [d] = await diagnose('stages:\n  ingest: { uses: command, with: { run: "true" } }\n  convert: { uses: command, from: ingset, with: { run: "true" } }\n');
+  assert.equal(d.message, 'stage convert reads from "ingset", which is not a stage of this experiment');
+  assert.deepEqual(d.location, { file: 'exp.yaml', line: 3, col: 35 });
+  assert.equal(d.hint, 'did you mean "ingest"?');
+});
+
+test('missing input file or folder: located at the param that names it', async () => {
+  const [d] = await diagnose('stages:\n  c:\n    uses: command\n    with:\n      run: "true"\n      deps: [script.py, missing.csv]\n', { 'script.py': '' });
+  assert.match(d.message, /^stage c: deps\.1 names a file or folder that does not exist: .*missing\.csv$/);
+  assert.deepEqual(d.location, { file: 'exp.yaml', line: 6, col: 25 });
+});
+
+test('unknown ${params.x}: located at the string, with did-you-mean', async () => {
+  const [d] = await diagnose('params: { size: 64 }\nstages:\n  c: { uses: command, with: { run: "echo ${params.sise}" } }\n');
+  assert.equal(d.message, 'unknown param params.sise in ${params.sise}');
+  assert.equal(d.hint, 'did you mean params.size?');
+  assert.equal(d.location?.line, 3);
+});
+
+test('several problems are reported together, printed compiler-style', async () => {
+  const diags = await diagnose('stages:\n  a: { uses: nope }\n  b: { uses: command, from: zzz, with: { run: "true" } }\n');
+  assert.equal(diags.length, 2);
+  assert.match(formatDiagnostic(diags[0] as any), /^exp\.yaml:2:14: error: unknown stage type "nope" in stage a/);
+});
+
+test('extends: template stages and params merged with experiment overrides; errors located in the file that has the node', async () => {
+  const ws = await workspace('extends: pipelines/t.yaml\nparams: { n: 7 }\nstages:\n  extra: { uses: command, from: c, with: { run: "echo ${params.greeting}" } }\n  removed: null\n');
+  await mkdir(join(ws.dir, 'pipelines'));
+  await writeFile(join(ws.dir, 'pipelines/t.yaml'), 'params: { n: 1, greeting: hi }\nstages:\n  c: { uses: command, with: { run: "echo ${params.n}", env: { A: x } } }\n  removed: { uses: command, with: { run: "true" } }\n');
+  const exp = await loadExperiment(ws.file);
+  assert.equal(exp.name, 'exp');
+  assert.deepEqual(exp.stageIds, ['c', 'extra']);
+  assert.equal((exp.instances[0].params as any).run, 'echo 7');
+  assert.equal((exp.instances[1].params as any).run, 'echo hi');
+  await writeFile(join(ws.dir, 'pipelines/t.yaml'), 'stages:\n  c: { uses: command, with: { run: "true", kind: bad } }\n');
+  await writeFile(ws.file, 'extends: pipelines/t.yaml\n');
+  await assert.rejects(loadExperiment(ws.file), (err: DiagnosticError) => err.diagnostics[0].location!.file.endsWith('pipelines/t.yaml') && err.diagnostics[0].location!.line === 2);
+});
