@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -38,20 +38,21 @@ export class ExternalHasher {
     const entries: Record<string, Entry> = {};
     let changed = false;
     const files = info.isDirectory() ? await listFiles(path, glob) : [''];
-    const queue = new PQueue({ concurrency: 16 });
+    // Sync stats are several times faster than async ones for many small calls; only changed files are read.
+    const stale: string[] = [];
     for (const rel of files) {
-      void queue.add(async () => {
-        const full = rel ? join(path, rel) : path;
-        const s = rel ? await stat(full) : info;
-        const old = memo[rel];
-        if (old && old[0] === s.size && old[1] === s.mtimeMs) entries[rel] = old;
-        else {
-          entries[rel] = [s.size, s.mtimeMs, await hashFile(full)];
-          changed = true;
-        }
-      });
+      const s = rel ? statSync(join(path, rel)) : info;
+      const old = memo[rel];
+      if (old && old[0] === s.size && old[1] === s.mtimeMs) entries[rel] = old;
+      else {
+        entries[rel] = [s.size, s.mtimeMs, ''];
+        stale.push(rel);
+      }
     }
+    const queue = new PQueue({ concurrency: 16 });
+    for (const rel of stale) void queue.add(async () => void (entries[rel][2] = await hashFile(rel ? join(path, rel) : path)));
     await queue.onIdle();
+    if (stale.length) changed = true;
     if (changed || Object.keys(memo).length !== files.length) await this.store.putDoc(Collections.fileHashes, memoId, { path, glob, entries });
     if (!info.isDirectory()) return entries[''][2];
     return fingerprint(files.map((rel) => [rel, entries[rel][2]]));
