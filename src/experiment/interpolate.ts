@@ -6,6 +6,8 @@ export interface Scope {
   env: Record<string, string | undefined>;
   /** Foreach values of the instance being resolved (absent outside foreach). */
   each?: Record<string, unknown>;
+  /** Read whole-string `${env.X}` values as numbers/booleans when they look like one (the params: block). */
+  typedEnv?: boolean;
 }
 
 export interface InterpolationProblem {
@@ -25,7 +27,11 @@ const WHOLE = /^\$\{([^}]*)\}$/;
 export function interpolate(value: unknown, scope: Scope, problems: InterpolationProblem[], path: PathKey[] = []): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE.exec(value);
-    if (whole) return lookup(whole[1], scope, problems, path) ?? value;
+    if (whole) {
+      const v = lookup(whole[1], scope, problems, path);
+      // In params:, a whole-string environment value is read as a YAML scalar so "64" is a number.
+      return v === undefined ? value : scope.typedEnv && whole[1].trim().startsWith('env.') ? parseScalar(String(v)) : v;
+    }
     return value.replace(EXPR, (_, expr: string) => {
       const v = lookup(expr, scope, problems, path);
       return v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
@@ -78,6 +84,12 @@ function lookup(rawExpr: string, scope: Scope, problems: InterpolationProblem[],
   }
   problems.push({ path, message: `cannot interpolate \${${expr}}`, hint: 'use ${params.NAME}, ${env.NAME} or ${each.KEY}' });
   return undefined;
+}
+
+function parseScalar(text: string): unknown {
+  if (/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text)) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  return text;
 }
 
 function splitDefault(expr: string): [string, string | undefined] {

@@ -72,7 +72,7 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
   const spec = checked.data;
   const env = options.env ?? process.env;
   const problems: InterpolationProblem[] = [];
-  const params = interpolate(spec.params ?? {}, { params: {}, env }, problems, ['params']) as Record<string, unknown>;
+  const params = interpolate(spec.params ?? {}, { params: {}, env, typedEnv: true }, problems, ['params']) as Record<string, unknown>;
   const stages = Object.entries(spec.stages ?? {}).filter((e): e is [string, StageSpec] => e[1] !== null);
   const stageIds = stages.map(([id]) => id);
   if (stages.length === 0) diags.push({ message: 'the experiment has no stages', location: at(['stages']), hint: 'add a stages: block, or extends: a template from pipelines/' });

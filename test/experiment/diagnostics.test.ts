@@ -95,3 +95,14 @@ test('extends: template stages and params merged with experiment overrides; erro
   await writeFile(ws.file, 'extends: pipelines/t.yaml\n');
   await assert.rejects(loadExperiment(ws.file), (err: DiagnosticError) => err.diagnostics[0].location!.file.endsWith('pipelines/t.yaml') && err.diagnostics[0].location!.line === 2);
 });
+
+test('interpolation keeps types: whole-string params keep theirs, env numbers in params: become numbers, defaults apply', async () => {
+  const ws = await workspace('params: { n: "${env.PIPELINE_TEST_NUM:-7}", name: x }\nstages:\n  c: { uses: command, with: { run: "echo ${params.name}-${env.PIPELINE_TEST_UNSET:-d}", env: { A: "${env.PIPELINE_TEST_NUM}" } } }\n  d: { uses: command, foreach: { i: "range(${params.n})" }, with: { run: "true" } }\n');
+  const exp = await loadExperiment(ws.file, { env: { PIPELINE_TEST_NUM: '2' } });
+  assert.equal(exp.params.n, 2);
+  assert.equal((exp.instances[0].params as any).run, 'echo x-d');
+  assert.equal((exp.instances[0].params as any).env.A, '2');
+  assert.deepEqual(exp.instances.slice(1).map((i) => i.id), ['d[i=0]', 'd[i=1]']);
+  const dflt = await loadExperiment(ws.file, { env: {} }).catch((e) => e);
+  assert.match(String(dflt.message), /environment variable PIPELINE_TEST_NUM is not set/);
+});
