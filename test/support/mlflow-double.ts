@@ -165,6 +165,11 @@ export class MlflowDouble {
         return this.updateRun(body);
       case 'POST runs/log-batch':
         return this.logBatch(body);
+      // Single-item endpoints (what mlflow.log_metric / log_param call); used by bench/tracking.ts.
+      case 'POST runs/log-metric':
+        return this.logBatch({ run_id: body.run_id, metrics: [{ key: body.key, value: body.value, timestamp: body.timestamp, step: body.step }] });
+      case 'POST runs/log-parameter':
+        return this.logBatch({ run_id: body.run_id, params: [{ key: body.key, value: body.value }] });
       case 'POST runs/set-tag': {
         const run = this.run(required(body, 'run_id'));
         this.validateTag({ key: required(body, 'key'), value: String(body.value ?? '') });

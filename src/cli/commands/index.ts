@@ -2,10 +2,17 @@ import type { Command } from '../command.ts';
 import { runCommand } from './run.ts';
 import { planCommand } from './plan.ts';
 import { dagCommand } from './dag.ts';
-import { runsCommand } from './runs.ts';
+import { runsCommand, runsSubcommands } from './runs.ts';
+import { runsCompareCommand } from './runs-compare.ts';
+import { runsSyncCommand } from './runs-sync.ts';
 import { gcCommand } from './gc.ts';
 import { exportCommand } from './export.ts';
 import { schemaCommand } from './schema.ts';
+import { uiCommand } from './ui.ts';
+import { scheduleCommand } from './schedule.ts';
+
+runsSubcommands.set('compare', runsCompareCommand);
+runsSubcommands.set('sync', runsSyncCommand);
 
 /** Every top-level command, in the order `pipeline --help` lists them. */
-export const commands: Command[] = [runCommand, planCommand, dagCommand, runsCommand, exportCommand, gcCommand, schemaCommand];
+export const commands: Command[] = [runCommand, planCommand, dagCommand, runsCommand, exportCommand, uiCommand, scheduleCommand, gcCommand, schemaCommand];

@@ -33,7 +33,7 @@ export const runsCommand: Command = {
   name: 'runs',
   summary: 'list and inspect recorded runs (list, show, compare, sync)',
   get help() {
-    const extra = [...runsSubcommands.values()].map((c) => `  ${c.name.padEnd(18)}${c.summary}`).join('\n');
+    const extra = [...runsSubcommands.values()].map((c) => `  ${c.name.replace(/^runs /, '').padEnd(18)}${c.summary}`).join('\n');
     return `usage: ${usage}
 
   list              every recorded run: id, experiment, status, start, duration, stage counts

@@ -1,0 +1,146 @@
+import { Tags, type TrackedRun, type TrackReader } from './model.ts';
+
+export interface ComparedRun {
+  id: string;
+  name: string;
+  experiment: string;
+  status: string;
+  startTime: number;
+  durationMs?: number;
+}
+
+export interface ParamRow {
+  key: string;
+  values: Array<string | undefined>;
+}
+
+export interface MetricRow {
+  key: string;
+  values: Array<number | undefined>;
+  /** value - first run's value. */
+  deltas: Array<number | undefined>;
+  /** 95% CI per run when `<key>_ci_low` / `<key>_ci_high` were logged. */
+  ci?: Array<[number, number] | undefined>;
+}
+
+export interface Comparison {
+  runs: ComparedRun[];
+  /** Params whose values differ (all params with `allParams`). */
+  params: ParamRow[];
+  sameParams: number;
+  metrics: MetricRow[];
+}
+
+/** Finds a run by exact id, by the pipeline run id tag, or by a unique prefix/suffix of a pipeline run id. */
+export async function resolveRun(reader: TrackReader, ref: string): Promise<TrackedRun> {
+  const exact = await reader.getRun(ref);
+  if (exact) return exact;
+  const tagged = await reader.listRuns({ tag: { key: Tags.pipelineRunId, value: ref }, parentsOnly: true });
+  if (tagged.length === 1) return tagged[0];
+  const parents = await reader.listRuns({ parentsOnly: true, limit: 1000 });
+  if (ref === 'last' || ref === 'latest') {
+    if (parents[0]) return parents[0];
+  }
+  const matches = parents.filter((r) => [r.id, r.name, r.tags[Tags.pipelineRunId]].some((name) => name && (name.startsWith(ref) || name.endsWith(ref))));
+  if (matches.length === 1) return matches[0];
+  if (matches.length > 1) throw new Error(`run ${ref} is ambiguous: ${matches.slice(0, 5).map((r) => r.id).join(', ')}${matches.length > 5 ? ', ...' : ''}`);
+  throw new Error(`no tracked run ${ref} in the ${reader.kind} tracker (see pipeline ui, or pipeline runs list)`);
+}
+
+const CI_RE = /^(.*)_ci_(low|high)$/;
+
+/** Params that differ and metrics side by side (deltas against the first run) of two or more runs. */
+export function compareRuns(runs: readonly TrackedRun[], opts: { allParams?: boolean; metricFilter?: RegExp } = {}): Comparison {
+  const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
+  const params: ParamRow[] = [];
+  let sameParams = 0;
+  for (const key of paramKeys) {
+    const values = runs.map((r) => r.params[key]);
+    if (!opts.allParams && values.every((v) => v === values[0])) {
+      sameParams++;
+      continue;
+    }
+    params.push({ key, values });
+  }
+  const allKeys = new Set(runs.flatMap((r) => Object.keys(r.metrics)));
+  const metricKeys = [...allKeys].filter((k) => {
+    const ci = CI_RE.exec(k);
+    if (ci && allKeys.has(ci[1])) return false;
+    return !opts.metricFilter || opts.metricFilter.test(k);
+  });
+  metricKeys.sort();
+  const metrics = metricKeys.map((key): MetricRow => {
+    const values = runs.map((r) => r.metrics[key]);
+    const base = values[0];
+    const row: MetricRow = { key, values, deltas: values.map((v) => (v === undefined || base === undefined ? undefined : v - base)) };
+    if (allKeys.has(`${key}_ci_low`) && allKeys.has(`${key}_ci_high`)) {
+      row.ci = runs.map((r) => {
+        const lo = r.metrics[`${key}_ci_low`];
+        const hi = r.metrics[`${key}_ci_high`];
+        return lo === undefined || hi === undefined ? undefined : [lo, hi];
+      });
+    }
+    return row;
+  });
+  return {
+    runs: runs.map((r) => ({ id: r.id, name: r.name, experiment: r.experiment, status: r.status, startTime: r.startTime, ...(r.endTime ? { durationMs: r.endTime - r.startTime } : {}) })),
+    params,
+    sameParams,
+    metrics,
+  };
+}
+
+export function formatNumber(v: number | undefined): string {
+  if (v === undefined) return '';
+  if (Number.isInteger(v)) return String(v);
+  const abs = Math.abs(v);
+  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? v.toExponential(3) : String(Number(v.toFixed(4)));
+}
+
+function formatDelta(v: number | undefined): string {
+  if (v === undefined) return '';
+  if (v === 0) return '±0';
+  return (v > 0 ? '+' : '') + formatNumber(v);
+}
+
+function cell(row: MetricRow, i: number): string {
+  const value = row.values[i];
+  if (value === undefined) return '-';
+  const ci = row.ci?.[i];
+  const main = ci ? `${formatNumber(value)} [${formatNumber(ci[0])}, ${formatNumber(ci[1])}]` : formatNumber(value);
+  return i === 0 || row.deltas[i] === undefined ? main : `${main} (${formatDelta(row.deltas[i])})`;
+}
+
+function header(c: Comparison): string[] {
+  return c.runs.map((r) => (r.name === r.id ? r.id : `${r.name} (${r.id.slice(0, 12)})`));
+}
+
+/** Renders a comparison as a plain text table, a Markdown table or JSON. */
+export function formatComparison(c: Comparison, format: 'table' | 'md' | 'json'): string {
+  if (format === 'json') return JSON.stringify(c, null, 2);
+  const runs = header(c);
+  const paramRows = c.params.map((p) => [p.key, ...p.values.map((v) => v ?? '-')]);
+  const metricRows = c.metrics.map((m) => [m.key, ...m.values.map((_, i) => cell(m, i))]);
+  const sections: string[] = [];
+  if (format === 'md') {
+    const md = (title: string, rows: string[][]) => [`### ${title}`, '', `| ${[title === 'Params' ? 'param' : 'metric', ...runs].map(mdEscape).join(' | ')} |`, `|${' --- |'.repeat(runs.length + 1)}`, ...rows.map((r) => `| ${r.map(mdEscape).join(' | ')} |`)].join('\n');
+    sections.push(md('Params', paramRows) + (c.sameParams ? `\n\n${c.sameParams} params are the same in every run.` : ''));
+    sections.push(md('Metrics', metricRows));
+    return sections.join('\n\n') + '\n';
+  }
+  sections.push(textTable(['param', ...runs], paramRows) + (c.sameParams ? `\n(${c.sameParams} params are the same in every run)` : ''));
+  sections.push(textTable(['metric', ...runs], metricRows));
+  return sections.join('\n\n') + '\n';
+}
+
+function mdEscape(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function textTable(head: string[], rows: string[][]): string {
+  const clip = (s: string) => (s.length > 60 ? s.slice(0, 57) + '...' : s);
+  const all = [head, ...rows].map((r) => r.map(clip));
+  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((v, i) => (v ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
+}

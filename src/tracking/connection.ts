@@ -1,0 +1,28 @@
+import type { Store } from '../store/store.ts';
+import { LocalTrackReader } from './local/local-tracker.ts';
+import type { TrackReader } from './model.ts';
+import { MlflowClient } from './mlflow/client.ts';
+import { MlflowReader } from './mlflow/reader.ts';
+
+/** The MLflow server to use: the config's `uri`, else `MLFLOW_TRACKING_URI`; undefined means local. */
+export function mlflowUri(configUri?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const uri = configUri ?? env.MLFLOW_TRACKING_URI;
+  if (!uri) return undefined;
+  if (!/^https?:\/\//i.test(uri)) {
+    throw new Error(`tracking URI ${uri} is not an http(s) MLflow server; set MLFLOW_TRACKING_URI to e.g. http://127.0.0.1:5000, or unset it to track locally`);
+  }
+  return uri.replace(/\/+$/, '');
+}
+
+export function mlflowClient(uri: string, opts: { timeoutMs?: number; retries?: number; backoffMs?: number } = {}, env: NodeJS.ProcessEnv = process.env): MlflowClient {
+  const headers: Record<string, string> = {};
+  if (env.MLFLOW_TRACKING_TOKEN) headers.authorization = `Bearer ${env.MLFLOW_TRACKING_TOKEN}`;
+  else if (env.MLFLOW_TRACKING_USERNAME) headers.authorization = `Basic ${Buffer.from(`${env.MLFLOW_TRACKING_USERNAME}:${env.MLFLOW_TRACKING_PASSWORD ?? ''}`).toString('base64')}`;
+  return new MlflowClient({ baseUrl: uri, timeoutMs: opts.timeoutMs ?? 10_000, retries: opts.retries ?? 3, backoffMs: opts.backoffMs ?? 250, headers });
+}
+
+/** A reader over the tracker that `pipeline run` would write to (MLflow when configured, else the store). */
+export function openReader(opts: { store: Store; uri?: string; env?: NodeJS.ProcessEnv }): TrackReader {
+  const uri = mlflowUri(opts.uri, opts.env);
+  return uri ? new MlflowReader(mlflowClient(uri, {}, opts.env)) : new LocalTrackReader(opts.store);
+}

@@ -1,0 +1,111 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { createTracker } from '../../src/tracking/index.ts';
+import { LocalTrackReader } from '../../src/tracking/local/local-tracker.ts';
+import { startDashboard, type Dashboard } from '../../src/ui/server.ts';
+import { tempStore } from '../../src/testing/harness.ts';
+import { emitFakeRun } from '../support/tracking-fixture.ts';
+
+const EVIL = '<script>window.__pwned=1</script>';
+let browser: Browser;
+let dashboard: Dashboard;
+const shots = await mkdtemp(join(tmpdir(), 'pipeline-ui-'));
+
+before(async () => {
+  const store = await tempStore();
+  const seed = async (runId: string, auc: number, lr: number, start: number, extra: Record<string, unknown> = {}) => {
+    const sink = await createTracker({ config: { experiment: 'cxr' }, store, experimentName: 'cxr', experimentFile: 'experiments/demo.yaml', log: () => {}, env: {} });
+    await emitFakeRun(sink, store, { runId, auc, lr, start, epochs: 4, trainParams: extra });
+    await sink.close?.();
+  };
+  await seed('run-alpha', 0.8, 0.001, Date.UTC(2026, 0, 1));
+  await seed('run-beta', 0.86, 0.01, Date.UTC(2026, 0, 2));
+  await seed(EVIL, 0.5, 0.1, Date.UTC(2026, 0, 3), { note: '<img src=x onerror="window.__pwned=2">' });
+  dashboard = await startDashboard({ reader: new LocalTrackReader(store), port: 0 });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await dashboard?.close();
+});
+
+test('dashboard binds 127.0.0.1 by default', () => {
+  assert.match(dashboard.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+});
+
+test('runs table: lists runs, sorts by a metric, filters, and shows a <script> run name as text', async () => {
+  const page = await browser.newPage();
+  let dialogs = 0;
+  page.on('dialog', (d) => (dialogs++, d.dismiss()));
+  await page.goto(dashboard.url + '/');
+  const names = () => page.locator('#runs tbody tr td:nth-child(2) a').allTextContents();
+  assert.deepEqual(await names(), [EVIL, 'run-beta', 'run-alpha'], 'newest first');
+  assert.equal(await page.evaluate(() => (window as any).__pwned), undefined, 'run data never executes');
+  assert.equal(await page.locator('main script').count(), 0);
+  assert.equal(dialogs, 0);
+  const header = page.locator('#runs thead th a[data-sort="metric:evaluate/auc_macro"]');
+  assert.equal(await header.count(), 1, 'evaluation metric is a column');
+  await header.click(); // first click: descending
+  assert.deepEqual(await names(), ['run-beta', 'run-alpha', EVIL]);
+  await page.locator('#runs thead th a[data-sort="metric:evaluate/auc_macro"]').click(); // ascending
+  assert.deepEqual(await names(), [EVIL, 'run-alpha', 'run-beta']);
+  await page.fill('#filter', 'train.lr=0.01');
+  await page.click('form.filter button[type=submit]');
+  assert.deepEqual(await names(), ['run-beta']);
+  await page.screenshot({ path: join(shots, 'runs.png'), fullPage: true });
+  assert.ok((await stat(join(shots, 'runs.png'))).size > 5000);
+  await page.close();
+});
+
+test('compare page: params diff, metric deltas with CIs, learning curves, ROC overlay, confusion matrices, gallery', async () => {
+  const page = await browser.newPage();
+  await page.goto(dashboard.url + '/');
+  await page.check('tr[data-run="run-alpha"] input[type=checkbox]');
+  await page.check('tr[data-run="run-beta"] input[type=checkbox]');
+  await Promise.all([page.waitForURL(/\/compare\?/), page.click('#compare')]);
+  assert.match(page.url(), /\/compare\?id=run-beta&id=run-alpha$/);
+  const paramsText = await page.locator('#params').innerText();
+  assert.match(paramsText, /train\.lr\s+0\.01\s+0\.001/, 'runs in table order: beta (newer) first');
+  assert.doesNotMatch(paramsText, /params\.size/, 'equal params are not listed');
+  const aucRow = await page.locator('#metrics tr', { hasText: 'evaluate/auc_macro' }).innerText();
+  assert.match(aucRow, /0\.86 \[0\.81, 0\.9\]\s+0\.8 \[0\.75, 0\.84\] \(-0\.06\)/);
+  // Learning curves: loss and val_auc, 2 runs x 2 folds = 4 lines each.
+  const charts = page.locator('#curves svg');
+  assert.equal(await charts.count(), 2);
+  assert.equal(await page.locator('#curves svg[aria-label="val_auc"] path[data-series]').count(), 4);
+  const roc = page.locator('#roc svg path[data-series]');
+  assert.equal(await roc.count(), 2, 'one ROC line per run, overlaid');
+  assert.deepEqual(await roc.evaluateAll((els) => els.map((e) => e.getAttribute('data-series'))), ['run-beta (AUC 0.860)', 'run-alpha (AUC 0.800)']);
+  assert.equal(await page.locator('#confusion table.confusion').count(), 2);
+  assert.match(await page.locator('#confusion table.confusion').first().innerText(), /negative\s+40\s+10/);
+  const images = page.locator('#gallery img');
+  assert.equal(await images.count(), 2);
+  await page.waitForFunction(() => [...document.querySelectorAll('#gallery img')].every((i) => (i as HTMLImageElement).complete));
+  assert.deepEqual(await images.evaluateAll((els) => els.map((e) => (e as HTMLImageElement).naturalWidth)), [32, 32], 'PNG served from the store');
+  await page.screenshot({ path: join(shots, 'compare.png'), fullPage: true });
+  assert.ok((await stat(join(shots, 'compare.png'))).size > 10000);
+  await page.close();
+});
+
+test('compare page escapes a hostile run name and param values; artifacts are sandboxed', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${dashboard.url}/compare?id=${encodeURIComponent(EVIL)}&id=run-alpha`);
+  assert.equal(await page.evaluate(() => (window as any).__pwned), undefined);
+  assert.match(await page.locator('#runs-summary').innerText(), /<script>window\.__pwned=1<\/script>/);
+  assert.match(await page.locator('#params').innerText(), /<img src=x onerror="window\.__pwned=2">/);
+  assert.equal(await page.locator('main img:not(#gallery img)').count(), 0);
+  const res = await page.request.get(`${dashboard.url}/artifact?run=${encodeURIComponent('run-alpha/evaluate')}&path=report.html`);
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()['content-security-policy'], /^sandbox/);
+  assert.match(await res.text(), /Report run-alpha/);
+  assert.equal((await page.request.get(`${dashboard.url}/compare?id=nope`)).status(), 404);
+  await page.close();
+});
