@@ -2,6 +2,8 @@ import type { Store } from '../store/store.ts';
 import { Collections } from '../store/store.ts';
 import type { Artifact } from './artifact.ts';
 import type { CacheEntry, LatestEntry } from './cache-key.ts';
+import { LOCAL_RUNS } from '../tracking/local/local-tracker.ts';
+import { TRACKING_BUFFER } from '../tracking/mlflow/buffer.ts';
 
 export interface GcReport {
   artifacts: number;
@@ -12,6 +14,9 @@ export interface GcReport {
 }
 
 const HEX64 = /[0-9a-f]{64}/g;
+
+/** Collections whose documents reference blobs that must outlive the artifacts they came from. */
+export const BLOB_ROOT_COLLECTIONS = [LOCAL_RUNS, TRACKING_BUFFER];
 
 /**
  * Frees what no experiment's latest outputs reference. Roots: the artifact of every instance's latest
@@ -30,6 +35,10 @@ export async function collectGarbage(store: Store, opts: { dryRun?: boolean } = 
   const addDigests = (text: string) => {
     for (const m of text.matchAll(HEX64)) liveBlobs.add(m[0]);
   };
+  // Tracking records keep their report files as blobs: those stay as long as the records do.
+  for (const collection of BLOB_ROOT_COLLECTIONS) {
+    for await (const id of store.listDocIds(collection)) addDigests(JSON.stringify((await store.getDoc(collection, id)) ?? null));
+  }
   const remove = async (what: 'artifacts' | 'cacheEntries' | 'items', collection: string, id: string) => {
     report[what]++;
     if (!opts.dryRun) await store.deleteDoc(collection, id);
