@@ -10,6 +10,11 @@ import { undersample } from './undersample.ts';
 import { oversample } from './oversample.ts';
 import { classWeightsStage } from './class-weights.ts';
 // -- learning stages --
+import { tta } from './tta.ts';
+import { ensemble } from './ensemble.ts';
+import { evaluate } from './evaluate.ts';
+import { gradcam } from './gradcam.ts';
+import { trainStage } from './train.ts';
 // -- other stages --
 import { commandStage } from './command.ts';
 
@@ -28,6 +33,11 @@ const builtins: StageType[] = [
   oversample,
   classWeightsStage,
   // -- learning --
+  tta,
+  ensemble,
+  evaluate,
+  gradcam,
+  trainStage,
   // -- other --
   commandStage,
 ];

@@ -1,0 +1,37 @@
+import type { DicomHeader } from '../parse.ts';
+
+/** Bytes one frame of native (uncompressed) pixel data occupies. */
+export function nativeFrameBytes(h: DicomHeader): number {
+  return Math.ceil((h.rows * h.columns * h.samplesPerPixel * h.bitsAllocated) / 8);
+}
+
+/**
+ * One frame of native pixel data as interleaved little-endian samples: big-endian words are swapped,
+ * 1-bit data is unpacked to one byte per pixel.
+ */
+export function decodeNativeFrame(bytes: Uint8Array, h: DicomHeader, frame: number, littleEndian: boolean): Uint8Array {
+  const size = nativeFrameBytes(h);
+  if (h.bitsAllocated === 1) return unpackBits(bytes, h, frame);
+  const start = frame * size;
+  if (start + size > bytes.length) {
+    throw new Error(`truncated pixel data: frame ${frame} needs bytes ${start}..${start + size}, the element has ${bytes.length}`);
+  }
+  const view = bytes.subarray(start, start + size);
+  const width = h.bitsAllocated / 8;
+  if (littleEndian || width === 1) return view;
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i += width) for (let b = 0; b < width; b++) out[i + b] = view[i + width - 1 - b];
+  return out;
+}
+
+function unpackBits(bytes: Uint8Array, h: DicomHeader, frame: number): Uint8Array {
+  const count = h.rows * h.columns * h.samplesPerPixel;
+  const firstBit = frame * count;
+  if (Math.ceil((firstBit + count) / 8) > bytes.length) throw new Error(`truncated pixel data: frame ${frame} of 1-bit data runs past ${bytes.length} bytes`);
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const bit = firstBit + i;
+    out[i] = (bytes[bit >> 3] >> (bit & 7)) & 1;
+  }
+  return out;
+}
