@@ -1,0 +1,18 @@
+import type { GeometryStep } from '../boxes/transform.ts';
+import { applyOps, type OpSpec } from './apply.ts';
+import { decodeGrey, encodeGreyPng } from './png.ts';
+
+export interface ProcessedPng {
+  png: Uint8Array;
+  width: number;
+  height: number;
+  steps: GeometryStep[];
+  masked: number;
+}
+
+/** PNG in, ops in order, PNG out (same bit depth): one image's preprocessing. */
+export async function processPng(bytes: Uint8Array, ops: readonly OpSpec[], compression: number): Promise<ProcessedPng> {
+  const result = await applyOps(await decodeGrey(bytes), ops);
+  const png = await encodeGreyPng(result.image, compression);
+  return { png, width: result.image.width, height: result.image.height, steps: result.steps, masked: result.masked.length };
+}
