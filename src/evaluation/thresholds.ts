@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { hasBothOutcomes } from '../ops/metrics/classification.ts';
+import { percentile, youdenThreshold } from '../ops/metrics/threshold.ts';
+
+export const thresholdSchema = z
+  .union([
+    z.literal('youden').describe("Youden's J: the ROC point maximising sensitivity + specificity − 1"),
+    z.object({ fixed: z.number().describe('Scores at or above this value are positive') }).strict(),
+    z
+      .object({
+        percentile: z.union([
+          z.number().min(0).max(100),
+          z
+            .object({
+              q: z.number().min(0).max(100).describe('Percentile (0-100), numpy linear interpolation'),
+              among: z.enum(['all', 'negatives', 'positives']).default('all').describe('Whose scores: all reference rows, only truth-negative or only truth-positive ones (q 95 among negatives ≈ 95% specificity)'),
+            })
+            .strict(),
+        ]).describe('Threshold = this percentile of the reference predictions (aneurysm-deck style)'),
+      })
+      .strict(),
+  ])
+  .describe('How each class\'s decision threshold is chosen (binary and multi-label; multi-class predicts the argmax)');
+
+export type ThresholdSpec = z.output<typeof thresholdSchema>;
+
+export interface ChosenThreshold {
+  value: number;
+  method: string;
+  note?: string;
+}
+
+/** The decision threshold of one class from reference truth and scores (e.g. out-of-fold predictions). */
+export function chooseThreshold(spec: ThresholdSpec, truth: readonly number[], scores: readonly number[]): ChosenThreshold {
+  if (spec === 'youden') {
+    if (!hasBothOutcomes(truth as number[])) return { value: 0.5, method: 'youden', note: 'only one outcome in the reference rows: used 0.5' };
+    const { threshold, j } = youdenThreshold(truth, scores);
+    return { value: threshold, method: `youden (J ${j.toFixed(4)})` };
+  }
+  if ('fixed' in spec) return { value: spec.fixed, method: 'fixed' };
+  const p = typeof spec.percentile === 'number' ? { q: spec.percentile, among: 'all' as const } : spec.percentile;
+  const pool = scores.filter((_, i) => p.among === 'all' || (p.among === 'positives') === (truth[i] === 1));
+  if (pool.length === 0) return { value: 0.5, method: `percentile ${p.q} of ${p.among}`, note: `no ${p.among} in the reference rows: used 0.5` };
+  return { value: percentile(pool, p.q), method: `percentile ${p.q} of ${p.among} (${pool.length} scores)` };
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import type { Box } from '../engine/artifact.ts';
+import { defineStage, StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
+import { classificationReport, type ClassificationReport } from '../evaluation/classification-report.ts';
+import { detectionReport, type DetectionReport } from '../evaluation/detection-report.ts';
+import { learningCurvePlots } from '../evaluation/learning-curves.ts';
+import { predictionsMeta, requireUniqueIds, selectSplit, toClassificationData, type PredictionRow } from '../evaluation/predictions.ts';
+import { chooseThreshold, thresholdSchema, type ChosenThreshold } from '../evaluation/thresholds.ts';
+import { column } from '../ops/metrics/averaging.ts';
+import { METRIC_GROUPS } from '../ops/metrics/classification.ts';
+import { renderHtmlReport } from '../ops/report/html.ts';
+
+const params = z
+  .object({
+    metrics: z.array(z.enum(METRIC_GROUPS)).min(1).default([...METRIC_GROUPS]).describe('Metric groups to compute: auc (ROC-AUC), pr_auc (average precision and PR-AUC), f1, sensitivity, specificity, accuracy, confusion, calibration (ECE, Brier, reliability curve)'),
+    threshold: thresholdSchema.default('youden'),
+    threshold_on: z.enum(['val', 'evaluated']).default('val').describe('Rows the threshold is chosen on: val = the out-of-fold predictions (split ≠ test; falls back to the evaluated rows when there are none), evaluated = the rows being scored (optimistic)'),
+    split: z.enum(['test', 'val', 'all']).default('test').describe('Rows to evaluate: test = split test; val = all other rows (out-of-fold); all'),
+    bootstrap: z
+      .object({
+        n: z.number().int().min(0).default(1000).describe('Bootstrap replicates (0 = no confidence intervals)'),
+        seed: z.number().int().default(0).describe('Seed of the resampling'),
+        level: z.number().gt(0).lt(1).default(0.95).describe('Confidence level of the percentile interval'),
+        by: z.enum(['patient', 'image']).default('patient').describe('Resample whole patients (all their images together) or single images'),
+      })
+      .strict()
+      .default({ n: 1000, seed: 0, level: 0.95, by: 'patient' })
+      .describe('Percentile bootstrap confidence intervals'),
+    calibration_bins: z.number().int().min(2).max(100).default(10).describe('Uniform probability bins of the reliability curve and ECE'),
+    iou_thr: z.number().gt(0).lt(1).default(0.4).describe('Detection: a predicted box matches a truth box when IoU exceeds this (VinBigData: 0.4)'),
+    no_finding: z.string().default('No finding').describe('Detection: the class of images without boxes, scored as a box [0, 0, 1, 1]'),
+  })
+  .strict();
+
+type Params = z.output<typeof params>;
+
+export const evaluate = defineStage({
+  name: 'evaluate',
+  version: 1,
+  description: 'Scores predictions: ROC-AUC, PR-AUC, F1, sensitivity, specificity, accuracy, confusion, calibration with bootstrap CIs; detection mAP; report with plots',
+  params,
+  inputs: { min: 1 },
+  async run(ctx, inputs, p) {
+    const predictionsInputs = inputs.filter((i) => i.artifact.kind === 'predictions');
+    if (predictionsInputs.length !== 1) {
+      throw new StageInputError(`evaluate needs exactly one predictions input, got ${predictionsInputs.length} (${inputs.map((i) => `${i.name}: ${i.artifact.kind}`).join(', ')})`, 'combine several with an ensemble stage first');
+    }
+    const input = predictionsInputs[0];
+    const { classes, task } = predictionsMeta(input.artifact, input.name);
+    const all = await ctx.readRows<PredictionRow>(input.artifact);
+    const rows = selectSplit(all, p.split);
+    if (rows.length === 0) {
+      const splits = [...new Set(all.map((r) => r.split ?? '(none)'))].join(', ');
+      throw new StageInputError(`input "${input.name}" has no rows in the "${p.split}" part (splits present: ${splits})`, "set split: val for out-of-fold predictions, or split: all");
+    }
+    requireUniqueIds(rows, p.split);
+    const notes: string[] = [];
+    const metrics: Record<string, number> = {};
+    const files: Record<string, string> = {};
+    const json: Record<string, unknown> = { task, classes, split: p.split, rows: rows.length, params: p };
+
+    const hasScores = rows.every((r) => Array.isArray(r.scores));
+    if (hasScores) {
+      let groups = p.metrics;
+      if (input.artifact.meta.scores === 'rank' && groups.includes('calibration')) {
+        groups = groups.filter((g) => g !== 'calibration');
+        notes.push('scores are rank averages, not probabilities: calibration skipped');
+      }
+      const cls = classify(ctx, all, rows, classes, task, { ...p, metrics: groups }, notes);
+      Object.assign(metrics, flattenMetrics(cls.report));
+      Object.assign(files, cls.report.plots);
+      Object.assign(json, { thresholds: cls.thresholds, metrics: cls.report.metrics, ci: cls.report.ci, bootstrap: cls.report.bootstrap, curves: cls.report.curves, confusion: cls.report.confusion });
+    }
+    let detection: DetectionReport | undefined;
+    if (rows.some((r) => Array.isArray(r.boxes))) {
+      const truth = await truthBoxLookup(ctx, inputs);
+      detection = detectionReport(rows, (row) => row.truth_boxes ?? truth.get(row.id), { iouThr: p.iou_thr, noFinding: p.no_finding, classes });
+      const key = `map@${p.iou_thr}`;
+      metrics[key] = detection.map;
+      for (const c of detection.perClass) metrics[`ap@${p.iou_thr}/${c.label}`] = c.ap;
+      json.detection = detection;
+    }
+    if (!hasScores && !detection) throw new StageInputError(`input "${input.name}" rows have neither scores nor boxes`);
+
+    Object.assign(files, learningCurvePlots(histories(inputs)));
+    json.notes = notes;
+    for (const note of notes) ctx.log.warn(note);
+    const title = `Evaluation of ${input.stage} (${p.split}, ${rows.length} images)`;
+    files['report.json'] = JSON.stringify(json, null, 1);
+    files['report.html'] = renderHtmlReport({
+      title,
+      facts: { task, classes: classes.join(', '), split: p.split, images: rows.length, ...(p.bootstrap.n ? { bootstrap: `${p.bootstrap.n} × ${p.bootstrap.by}, seed ${p.bootstrap.seed}, ${p.bootstrap.level * 100}% percentile CI` } : {}) },
+      metrics: Object.keys(metrics)
+        .filter((k) => !k.endsWith('_ci_low') && !k.endsWith('_ci_high'))
+        .map((k) => ({ name: k, value: metrics[k], low: metrics[`${k}_ci_low`], high: metrics[`${k}_ci_high`] })),
+      plots: Object.entries(files).filter(([name]) => name.endsWith('.svg')).map(([name, svg]) => ({ caption: name.replace(/^plots\//, ''), svg })),
+      notes,
+    });
+    return { kind: 'report', files, meta: { metrics: finiteOnly(metrics), task, classes, split: p.split, rows: rows.length } };
+  },
+});
+
+function classify(ctx: StageContext, all: readonly PredictionRow[], rows: readonly PredictionRow[], classes: string[], task: Parameters<typeof toClassificationData>[2], p: Params, notes: string[]): { report: ClassificationReport; thresholds: Record<string, ChosenThreshold> } {
+  const data = toClassificationData(rows, classes, task);
+  if (data.unknownLabels.length) notes.push(`labels not among the classes count as negative: ${data.unknownLabels.join(', ')}`);
+  const thresholds: Record<string, ChosenThreshold> = {};
+  if (task !== 'multiclass') {
+    let reference = rows;
+    if (p.threshold_on === 'val') {
+      const val = all.filter((r) => r.split !== 'test');
+      if (val.length && p.split === 'test') reference = val;
+      else if (!val.length) notes.push('no out-of-fold (non-test) predictions to choose thresholds on: chosen on the evaluated rows (optimistic)');
+      else notes.push(`thresholds chosen on the evaluated ${p.split} rows themselves (threshold-dependent metrics are optimistic)`);
+    }
+    const ref = toClassificationData(reference, classes, task);
+    classes.forEach((cls, c) => {
+      thresholds[cls] = chooseThreshold(p.threshold, column(ref.truth, c), column(ref.scores, c));
+      if (thresholds[cls].note) notes.push(`${cls}: ${thresholds[cls].note}`);
+    });
+  }
+  let groups: string[] | undefined;
+  if (p.bootstrap.by === 'patient') {
+    if (rows.every((r) => typeof r.patient === 'string')) groups = rows.map((r) => r.patient!);
+    else notes.push('rows carry no patient column: bootstrap resamples images');
+  }
+  const undefinedAuc = classes.filter((_, c) => new Set(column(data.truth, c)).size < 2);
+  if (undefinedAuc.length && p.metrics.includes('auc')) notes.push(`ROC-AUC undefined (one outcome only) for: ${undefinedAuc.join(', ')}; macro averages leave them out`);
+  ctx.log.info(`evaluating ${rows.length} ${task} predictions over ${classes.length} classes`);
+  const report = classificationReport(data, p.metrics, classes.map((c) => thresholds[c]?.value ?? NaN), p.calibration_bins, p.bootstrap.n > 0 ? { n: p.bootstrap.n, seed: p.bootstrap.seed, level: p.bootstrap.level, groups } : undefined);
+  for (const [cls, t] of Object.entries(thresholds)) report.metrics[`threshold/${cls}`] = t.value;
+  return { report, thresholds };
+}
+
+function flattenMetrics(report: ClassificationReport): Record<string, number> {
+  const out: Record<string, number> = { ...report.metrics };
+  for (const [k, ci] of Object.entries(report.ci)) {
+    out[`${k}_ci_low`] = ci.low;
+    out[`${k}_ci_high`] = ci.high;
+  }
+  return out;
+}
+
+function finiteOnly(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)));
+}
+
+/** Truth boxes by image id from dataset inputs (for detection predictions without a truth_boxes column). */
+async function truthBoxLookup(ctx: StageContext, inputs: readonly StageInput[]): Promise<Map<string, Box[]>> {
+  const lookup = new Map<string, Box[]>();
+  for (const input of inputs.filter((i) => i.artifact.kind === 'dataset')) {
+    for (const row of await ctx.readRows(input.artifact)) lookup.set(row.id, row.boxes ?? []);
+  }
+  return lookup;
+}
+
+/** Training histories from model inputs (`meta.history`) and predictions (`meta.histories`). */
+function histories(inputs: readonly StageInput[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const input of inputs) {
+    if (input.artifact.kind === 'model' && input.artifact.meta.history) out[input.instance] = input.artifact.meta.history;
+    const h = input.artifact.meta.histories;
+    if (input.artifact.kind === 'predictions' && h && typeof h === 'object') Object.assign(out, h);
+  }
+  return out;
+}

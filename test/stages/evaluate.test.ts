@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { evaluate } from '../../src/stages/evaluate.ts';
+import { runStage } from '../../src/testing/harness.ts';
+import { rocAuc } from '../../src/ops/metrics/roc.ts';
+import { youdenThreshold } from '../../src/ops/metrics/threshold.ts';
+import { seededRandom } from '../../src/ops/splits/random.ts';
+
+const random = seededRandom(1);
+const classes = ['Nodule', 'Effusion', '<b>Mass</b>'];
+
+/** 300 images of 150 patients; scores separate the classes with noise; a third is the test split. */
+function multilabelRows() {
+  return Array.from({ length: 300 }, (_, i) => {
+    const labels = classes.filter((_, c) => random() < 0.2 + 0.1 * c);
+    const scores = classes.map((cls) => Math.min(1, Math.max(0, (labels.includes(cls) ? 0.6 : 0.35) + (random() - 0.5) * 0.6)));
+    return { id: `img${i}`, patient: `p${Math.floor(i / 2)}`, split: i % 3 === 0 ? 'test' : 'train', fold: i % 5, labels, scores };
+  });
+}
+
+test('evaluate: multi-label metrics equal scikit-learn on the test split, thresholds from out-of-fold rows, CIs, escaped report', async () => {
+  const rows = multilabelRows();
+  const result = await runStage(evaluate, {
+    inputs: [{ name: 'ensemble', artifact: { kind: 'predictions', rows, meta: { classes, task: 'multilabel' } } }],
+    params: { bootstrap: { n: 200, seed: 3 } },
+  });
+  const m = result.artifact.meta.metrics as Record<string, number>;
+  const test = rows.filter((r) => r.split === 'test');
+  const val = rows.filter((r) => r.split !== 'test');
+  // threshold of each class = Youden on the out-of-fold rows
+  classes.forEach((cls, c) => {
+    const expected = youdenThreshold(val.map((r) => (r.labels.includes(cls) ? 1 : 0)), val.map((r) => r.scores[c])).threshold;
+    assert.equal(m[`threshold/${cls}`], expected);
+  });
+  const reference = sklearnMultilabel(test, classes.map((cls) => m[`threshold/${cls}`]));
+  for (const key of ['auc_macro', 'auc_micro', 'ap_macro', 'f1_macro', 'f1_micro', 'accuracy']) {
+    assert.ok(Math.abs(m[key] - reference[key]) < 1e-9, `${key}: ${m[key]} vs sklearn ${reference[key]}`);
+  }
+  assert.ok(m.auc_macro > 0.7, `auc_macro ${m.auc_macro}`);
+  for (const key of ['auc_macro', 'f1_macro', 'auc/Nodule', 'ece_macro']) {
+    assert.ok(m[`${key}_ci_low`] < m[key] && m[key] < m[`${key}_ci_high`], `${key} CI [${m[`${key}_ci_low`]}, ${m[`${key}_ci_high`]}] around ${m[key]}`);
+  }
+  assert.ok(m.auc_macro_ci_high - m.auc_macro_ci_low < 0.2);
+  const report = JSON.parse((await result.file('report.json')).toString());
+  assert.equal(report.rows, 100);
+  assert.equal(report.bootstrap.by, 'patient');
+  for (const plot of ['plots/roc.svg', 'plots/pr.svg', 'plots/confusion.svg', 'plots/calibration.svg']) {
+    assert.match((await result.file(plot)).toString(), /^<svg[\s\S]*<\/svg>\n$/);
+  }
+  const html = (await result.file('report.html')).toString();
+  assert.ok(!html.includes('<b>Mass</b>') && html.includes('&lt;b&gt;Mass&lt;/b&gt;'), 'class names are escaped');
+  assert.ok(!/<script|src=|href=/.test(html), 'self-contained');
+  // same seed, same CIs; the stage is deterministic
+  const again = await runStage(evaluate, { inputs: [{ name: 'ensemble', artifact: { kind: 'predictions', rows, meta: { classes, task: 'multilabel' } } }], params: { bootstrap: { n: 200, seed: 3 } } });
+  assert.equal(again.artifact.digest, result.artifact.digest);
+});
+
+function sklearnMultilabel(rows: ReturnType<typeof multilabelRows>, thresholds: number[]): Record<string, number> {
+  const Y = rows.map((r) => classes.map((c) => (r.labels.includes(c) ? 1 : 0)));
+  const S = rows.map((r) => r.scores);
+  const script = `
+import json, sys, numpy as np
+from sklearn import metrics
+d = json.load(sys.stdin); Y = np.array(d['Y']); S = np.array(d['S']); P = (S >= np.array(d['t'])).astype(int)
+print(json.dumps({'auc_macro': metrics.roc_auc_score(Y, S), 'auc_micro': metrics.roc_auc_score(Y, S, average='micro'),
+  'ap_macro': metrics.average_precision_score(Y, S), 'f1_macro': metrics.f1_score(Y, P, average='macro', zero_division=0),
+  'f1_micro': metrics.f1_score(Y, P, average='micro', zero_division=0), 'accuracy': metrics.accuracy_score(Y, P)}))`;
+  const run = spawnSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ Y, S, t: thresholds }), encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`scikit-learn reference failed (Debian python3-sklearn needed): ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
+test('evaluate: binary with fixed threshold and image-level bootstrap; multi-class confusion', async () => {
+  const rows = Array.from({ length: 60 }, (_, i) => ({ id: `i${i}`, split: 'test', labels: i % 2 ? ['Pneumonia'] : [], scores: [((i % 2) * 0.3 + (i % 7) / 10)] }));
+  const result = await runStage(evaluate, {
+    inputs: [{ name: 'p', artifact: { kind: 'predictions', rows, meta: { classes: ['Pneumonia'], task: 'binary' } } }],
+    params: { threshold: { fixed: 0.5 }, bootstrap: { n: 50, by: 'image' }, metrics: ['auc', 'sensitivity', 'specificity'] },
+  });
+  const m = result.artifact.meta.metrics as Record<string, number>;
+  assert.equal(m.auc, rocAuc(rows.map((r) => r.labels.length), rows.map((r) => r.scores[0])));
+  const pos = rows.filter((r) => r.labels.length);
+  const neg = rows.filter((r) => !r.labels.length);
+  assert.equal(m.sensitivity, pos.filter((r) => r.scores[0] >= 0.5).length / pos.length);
+  assert.equal(m.specificity, neg.filter((r) => r.scores[0] < 0.5).length / neg.length);
+  assert.equal(m.f1, undefined);
+  assert.ok(result.logs.some((l) => l.includes('no out-of-fold')));
+
+  const mc = ['a', 'b', 'c'];
+  const mcRows = [0, 1, 2, 2, 1, 0].map((k, i) => ({ id: `m${i}`, split: 'test', labels: [mc[k]], scores: mc.map((_, c) => (c === (i === 5 ? 2 : k) ? 0.8 : 0.1)) }));
+  const r2 = await runStage(evaluate, { inputs: [{ name: 'p', artifact: { kind: 'predictions', rows: mcRows, meta: { classes: mc, task: 'multiclass' } } }], params: { bootstrap: { n: 0 } } });
+  const report = JSON.parse((await r2.file('report.json')).toString());
+  assert.deepEqual(report.confusion.matrix, [[1, 0, 1], [0, 2, 0], [0, 0, 2]]);
+  assert.equal((r2.artifact.meta.metrics as Record<string, number>).accuracy, 5 / 6);
+});
+
+test('evaluate: detection mAP@0.4 with "No finding" boxes, truth joined from a dataset input', async () => {
+  const data = { kind: 'dataset' as const, rows: [
+    { id: 'a', boxes: [{ label: 'Nodule', x_min: 10, y_min: 10, x_max: 20, y_max: 20 }] },
+    { id: 'b', boxes: [] },
+  ] };
+  const predictions = { kind: 'predictions' as const, meta: { classes: ['Nodule', 'No finding'], task: 'multilabel' }, rows: [
+    { id: 'a', split: 'test', labels: ['Nodule'], scores: [0.9, 0.1], boxes: [{ label: 'Nodule', x_min: 11, y_min: 11, x_max: 20, y_max: 20, score: 0.9 }] },
+    { id: 'b', split: 'test', labels: ['No finding'], scores: [0.2, 0.7], boxes: [{ label: 'Nodule', x_min: 50, y_min: 50, x_max: 60, y_max: 60, score: 0.95 }] },
+  ] };
+  const result = await runStage(evaluate, { inputs: [{ name: 'p', artifact: predictions }, { name: 'data', artifact: data }], params: { bootstrap: { n: 0 }, metrics: ['auc'] } });
+  const m = result.artifact.meta.metrics as Record<string, number>;
+  // Nodule: FP (0.95) then TP (0.9): AP 0.5; No finding: image b's 0.7 box matches, image a's 0.1 is a FP after it: AP 1
+  assert.equal(m['ap@0.4/Nodule'], 0.5);
+  assert.equal(m['ap@0.4/No finding'], 1);
+  assert.equal(m['map@0.4'], 0.75);
+});
+
+test('evaluate: clear errors for a missing split and duplicate predictions', async () => {
+  const meta = { classes: ['x'], task: 'binary' };
+  await assert.rejects(
+    runStage(evaluate, { inputs: [{ name: 'p', artifact: { kind: 'predictions', rows: [{ id: 'a', split: 'train', labels: [], scores: [0.1] }], meta } }] }),
+    /no rows in the "test" part \(splits present: train\)/,
+  );
+  const dup = [{ id: 'a', split: 'test', labels: [], scores: [0.1], model: '0' }, { id: 'a', split: 'test', labels: [], scores: [0.2], model: '1' }];
+  await assert.rejects(runStage(evaluate, { inputs: [{ name: 'p', artifact: { kind: 'predictions', rows: dup, meta } }] }), /image a has several predictions/);
+  await assert.rejects(runStage(evaluate, { params: { metrics: ['auroc'] }, inputs: [] }), /invalid params for evaluate: metrics\.0/);
+});
