@@ -69,7 +69,7 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
     const willRun = upstream.filter((u) => u.status === 'ran' && !u.artifact);
     if (willRun.length) {
       // Dry run: an upstream that will rerun has no output digest yet.
-      return settle(inst, 'ran', { reasons: willRun.map((u) => `input ${u.id} will run (stays cached if its output is unchanged)`) });
+      return settle(inst, 'ran', { reasons: [`${willRun.length > 1 ? 'inputs' : 'input'} ${willRun.map((u) => u.id).join(', ')} will run`] });
     }
     const external: Record<string, string> = {};
     for (const e of inst.external) external[e.param] = await hasher.hash(e.path, e.glob);

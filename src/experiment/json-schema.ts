@@ -47,9 +47,9 @@ export function experimentJsonSchema(): JsonSchema {
   const builtinNames = [...builtinStages.keys()];
   variants.push({
     type: 'object',
-    description: 'A stage from your own module (./stages/x.ts).',
+    description: 'A stage from your own module (./stages/x.ts), or, in a file that extends a template, an override of a template stage (uses may be omitted).',
     properties: { uses: { type: 'string', not: { enum: builtinNames } } as any, with: { type: 'object' } as any, ...common },
-    required: ['uses'],
+    required: [],
     additionalProperties: false,
   });
   base.properties.stages = {

@@ -7,7 +7,7 @@ import { sha256 } from '../util/hash.ts';
 import { expandForeachValues, interpolate, type InterpolationProblem } from './interpolate.ts';
 import { layeredLocator, mergeExperiment } from './merge.ts';
 import { builtinStage, builtinStageNames, isModulePath, loadStageModule } from './resolve-stage.ts';
-import { experimentFileSchema, type StageSpec } from './schema.ts';
+import { experimentFileSchema, overrideFileSchema, type StageSpec } from './schema.ts';
 import { loadYamlFile, type PathKey, type YamlSource } from './yaml-source.ts';
 import { schemaKeysAt } from './zod-paths.ts';
 
@@ -105,16 +105,16 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
     const groups = normaliseFrom(stage.from);
     for (const group of groups) {
       for (const [i, upstream] of group.stages.entries()) {
-        if (!stageIds.includes(upstream)) {
+        if (!stageIds.includes(stageOf(upstream))) {
           const guess = didYouMean(upstream, stageIds);
           const path: PathKey[] = typeof stage.from === 'string' ? ['stages', id, 'from'] : Array.isArray(stage.from) ? ['stages', id, 'from', stage.from.indexOf(upstream)] : ['stages', id, 'from', group.name, ...(Array.isArray((stage.from as any)[group.name]) ? [i] : [])];
           diags.push({ message: `stage ${id} reads from "${upstream}", which is not a stage of this experiment`, location: at(path), hint: guess ? `did you mean "${guess}"?` : `stages: ${stageIds.join(', ')}` });
         }
       }
     }
-    deps.set(id, groups.map((g) => ({ name: g.name, stages: g.stages.filter((s) => stageIds.includes(s)) })));
+    deps.set(id, groups.map((g) => ({ name: g.name, stages: g.stages.filter((s) => stageIds.includes(stageOf(s))) })));
   }
-  const cycle = findCycle(stageIds, (id) => deps.get(id)!.flatMap((g) => g.stages));
+  const cycle = findCycle(stageIds, (id) => deps.get(id)!.flatMap((g) => g.stages.map(stageOf)));
   if (cycle) diags.push({ message: `dependency cycle: ${cycle.join(' -> ')}`, location: at(['stages', cycle[0], 'from']), hint: 'a stage cannot depend, directly or not, on itself' });
   if (diags.length) throw new DiagnosticError(diags);
 
@@ -143,7 +143,15 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
     for (const inst of instancesByStage.get(id)!) {
       for (const group of deps.get(id)!) {
         for (const upstream of group.stages) {
-          for (const up of instancesByStage.get(upstream)!) {
+          const candidates = instancesByStage.get(stageOf(upstream))!;
+          if (upstream !== stageOf(upstream)) {
+            // An instance reference such as train[fold=0].
+            const one = candidates.find((c) => c.id === upstream);
+            if (one) inst.inputs.push({ name: group.name, stage: one.stage, instance: one.id });
+            else diags.push({ message: `stage ${id} reads from instance ${upstream}, which does not exist`, location: at(['stages', id, 'from']), hint: `instances of ${stageOf(upstream)}: ${candidates.map((c) => c.id).join(', ')}` });
+            continue;
+          }
+          for (const up of candidates) {
             const shared = Object.keys(up.vars).filter((k) => k in inst.vars);
             if (shared.every((k) => up.vars[k] === inst.vars[k])) inst.inputs.push({ name: group.name, stage: upstream, instance: up.id });
           }
@@ -171,7 +179,7 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
   }
   if (diags.length) throw new DiagnosticError(dedupe(diags));
 
-  const order = topoOrder(stageIds, (id) => deps.get(id)!.flatMap((g) => g.stages));
+  const order = topoOrder(stageIds, (id) => deps.get(id)!.flatMap((g) => g.stages.map(stageOf)));
   return {
     name: spec.name ?? basename(file, extname(file)),
     file,
@@ -189,8 +197,9 @@ async function loadChain(file: string, seen: string[]): Promise<{ value: Record<
   const source = await loadYamlFile(file);
   const value = (source.value ?? {}) as Record<string, any>;
   if (typeof value !== 'object' || Array.isArray(value)) throw new DiagnosticError([{ message: 'an experiment file must be a mapping (name:, params:, stages:, ...)', location: source.locate([]) }]);
-  const shape = experimentFileSchema.safeParse(value);
-  if (!shape.success) throw new DiagnosticError(zodDiagnostics(shape.error, [], experimentFileSchema, (p, w) => source.locate(p, w), 'experiment'));
+  const schema = value.extends ? overrideFileSchema : experimentFileSchema;
+  const shape = schema.safeParse(value);
+  if (!shape.success) throw new DiagnosticError(zodDiagnostics(shape.error, [], schema, (p, w) => source.locate(p, w), 'experiment'));
   if (!value.extends) return { value, sources: [source] };
   const template = resolve(dirname(file), value.extends);
   if (seen.includes(template) || template === file) throw new DiagnosticError([{ message: `extends cycle: ${[...seen, file, template].join(' -> ')}`, location: source.locate(['extends']) }]);
@@ -202,6 +211,12 @@ async function loadChain(file: string, seen: string[]): Promise<{ value: Record<
   const base = await loadChain(template, [...seen, file]);
   const { extends: _drop, ...baseValue } = base.value;
   return { value: mergeExperiment(baseValue, value), sources: [source, ...base.sources] };
+}
+
+/** The stage id of a `from:` reference: `train` or an instance reference `train[fold=0]`. */
+function stageOf(ref: string): string {
+  const i = ref.indexOf('[');
+  return i < 0 ? ref : ref.slice(0, i);
 }
 
 function normaliseFrom(from: StageSpec['from']): Array<{ name: string; stages: string[] }> {

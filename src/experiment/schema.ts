@@ -42,3 +42,8 @@ export const experimentFileSchema = z
   .strict();
 
 export type ExperimentFile = z.output<typeof experimentFileSchema>;
+
+/** A file that `extends` a template may override a template stage without repeating its `uses`. */
+export const overrideFileSchema = experimentFileSchema.extend({
+  stages: z.record(z.string().regex(STAGE_ID_RE, 'stage ids start with a letter and use letters, digits, _ and -'), stageSpecSchema.partial({ uses: true }).nullable()).optional(),
+});

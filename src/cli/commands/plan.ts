@@ -32,6 +32,7 @@ ${STORE_HELP}
         console.log(table(['stage', 'action', 'why'], plan.map((p) => [p.id, p.status === 'cached' ? 'cached' : 'will run', p.reasons.join('; ')])));
         const runs = plan.filter((p) => p.status !== 'cached').length;
         console.log(`\n${runs} of ${plan.length} stage instances will run`);
+        if (plan.some((p) => p.reasons.some((r) => r.endsWith(' will run')))) console.log('(a stage whose inputs will run stays cached if they produce the same output)');
       }
       return ExitCode.ok;
     } finally {

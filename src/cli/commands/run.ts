@@ -7,6 +7,7 @@ import { runLoaded } from '../../engine/runner.ts';
 import { PlainReporter } from '../reporters/plain.ts';
 import { TtyReporter } from '../reporters/tty.ts';
 import { summaryTable } from '../reporters/summary.ts';
+import { headlineMetrics } from '../reporters/headline-metrics.ts';
 
 const usage = 'pipeline run FILE [--only S] [--from S] [--force S] [--concurrency N] [--keep-going] [--store DIR]';
 
@@ -66,6 +67,8 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
         signal: controller.signal,
       });
       console.log(summaryTable(result, reporter.items));
+      const metrics = await headlineMetrics(store, result);
+      if (metrics.length) console.log(['', 'metrics:', ...metrics.map((m) => `  ${m}`)].join('\n'));
       return result.status === 'succeeded' ? ExitCode.ok : result.status === 'cancelled' ? ExitCode.interrupted : ExitCode.failed;
     } finally {
       process.off('SIGINT', onSigint);
