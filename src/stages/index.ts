@@ -1,6 +1,9 @@
 import type { StageType } from '../engine/stage.ts';
 // Each group adds its imports below its own marker line.
 // -- dicom stages --
+import { syntheticDicom } from './synthetic-dicom.ts';
+import { ingestDicom } from './ingest-dicom.ts';
+import { ingestImages } from './ingest-images.ts';
 import { convertStage } from './convert.ts';
 // -- data-preparation stages --
 import { preprocess } from './preprocess.ts';
@@ -24,6 +27,9 @@ import { commandStage } from './command.ts';
  */
 const builtins: StageType[] = [
   // -- dicom --
+  syntheticDicom,
+  ingestDicom,
+  ingestImages,
   convertStage,
   // -- data-preparation --
   preprocess,

@@ -10,8 +10,8 @@ export async function openStore(location?: string): Promise<Store> {
   const where = location ?? process.env.PIPELINE_STORE ?? '.pipeline';
   if (/^mongodb(\+srv)?:\/\//.test(where)) {
     // Loaded on demand so the mongodb driver is only imported by users of the GridFS backend.
-    const gridfs: any = await import('./gridfs-' + 'store.ts');
-    return gridfs.GridFsStore.open(where);
+    const { GridFsStore } = await import('./gridfs-store.ts');
+    return GridFsStore.open(where);
   }
   return FsStore.open(resolve(where));
 }

@@ -10,9 +10,10 @@ import { exportCommand } from './export.ts';
 import { schemaCommand } from './schema.ts';
 import { uiCommand } from './ui.ts';
 import { scheduleCommand } from './schedule.ts';
+import { demoDataCommand } from './demo-data.ts';
 
 runsSubcommands.set('compare', runsCompareCommand);
 runsSubcommands.set('sync', runsSyncCommand);
 
 /** Every top-level command, in the order `pipeline --help` lists them. */
-export const commands: Command[] = [runCommand, planCommand, dagCommand, runsCommand, exportCommand, uiCommand, scheduleCommand, gcCommand, schemaCommand];
+export const commands: Command[] = [runCommand, planCommand, dagCommand, runsCommand, exportCommand, uiCommand, scheduleCommand, demoDataCommand, gcCommand, schemaCommand];

@@ -82,8 +82,8 @@ function makeScene(rand: () => number, findings: Set<PhantomFinding>): Scene {
     { cx: cx - 0.18 + j(0.01), cy: cy - 0.05, rx: lungRx, ry: lungRy },
     { cx: cx + 0.18 + j(0.01), cy: cy - 0.05, rx: lungRx, ry: lungRy },
   ];
-  // Normal cardiothoracic ratio ~0.42; cardiomegaly ~0.6.
-  const heartRx = findings.has('Cardiomegaly') ? 0.17 + j(0.015) : 0.105 + j(0.012);
+  // Normal cardiothoracic ratio ~0.42; cardiomegaly ~0.56.
+  const heartRx = findings.has('Cardiomegaly') ? 0.155 + j(0.015) : 0.105 + j(0.012);
   const heart: Ellipse = { cx: cx + 0.03, cy: cy + 0.12 + j(0.01), rx: heartRx, ry: 0.12 + j(0.01) };
   const scene: Scene = { body, lungs, heart, contrast: 1 + j(0.12), brightness: j(0.05) };
   if (findings.has('Nodule/Mass')) {
@@ -93,11 +93,11 @@ function makeScene(rand: () => number, findings: Set<PhantomFinding>): Scene {
     scene.nodule = {
       cx: lung.cx + Math.cos(angle) * dist * lung.rx,
       cy: lung.cy - 0.05 + Math.sin(angle) * dist * lung.ry * 0.7,
-      r: 0.035 + rand() * 0.03,
-      amplitude: 0.3 + rand() * 0.15,
+      r: 0.045 + rand() * 0.03,
+      amplitude: 0.35 + rand() * 0.15,
     };
   }
-  if (findings.has('Pleural effusion')) scene.effusion = { side: rand() < 0.5 ? 0 : 1, level: 0.3 + rand() * 0.2 };
+  if (findings.has('Pleural effusion')) scene.effusion = { side: rand() < 0.5 ? 0 : 1, level: 0.18 + rand() * 0.17 };
   return scene;
 }
 

@@ -1,0 +1,9 @@
+import type { Box } from '../../engine/artifact.ts';
+
+/** Labels joined onto one image from a labels source. */
+export interface ImageLabels {
+  labels: string[];
+  boxes?: Box[];
+  patient?: string;
+  split?: 'train' | 'val' | 'test';
+}

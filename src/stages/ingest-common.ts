@@ -1,0 +1,158 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Artifact } from '../engine/artifact.ts';
+import { StageInputError, type ExternalPath, type StageContext, type StageInput } from '../engine/stage.ts';
+import { listFiles } from '../util/glob.ts';
+import { ExternalHasher } from '../engine/file-hash.ts';
+import { Collections } from '../store/store.ts';
+import { sha256 } from '../util/hash.ts';
+import { findLabels, folderLabel, imageKeys, loadLabelTable, type LabelTable } from '../ops/labels/load.ts';
+import type { ImageLabels } from '../ops/labels/types.ts';
+import { splitSourceGlob } from '../ops/labels/source.ts';
+import { pseudonymize } from '../ops/dicom/pseudonym.ts';
+import { labelsParam, labelsPath, type LabelsParam } from './labels-params.ts';
+
+export const pseudonymizeParam = z
+  .object({
+    salt: z.string().min(1).default('pipeline').describe('Salt of the patient id hash; set your own and keep it out of shared files'),
+    salt_env: z.string().optional().describe('Read the salt from this environment variable instead (keeps it out of params and tracking)'),
+  })
+  .strict()
+  .default({ salt: 'pipeline' })
+  .describe('Patient ids become P + 16 hex of sha256(salt, id)');
+
+export const commonIngestParams = {
+  labels: labelsParam,
+  pseudonymize: pseudonymizeParam,
+  keep_original_patient_ids: z.boolean().default(false).describe('Opt out of pseudonymisation: rows carry the original patient ids (PHI!)'),
+  on_error: z.enum(['skip', 'fail']).default('skip').describe('skip: report bad files (path and reason), count them and go on; fail: stop at the first'),
+};
+
+export interface SourceFile {
+  /** Path relative to the source folder (or the artifact file name). */
+  rel: string;
+  /** Absolute path on disk, or a blob digest in the store for artifact inputs. */
+  path?: string;
+  blob?: string;
+  /** Content digest: keys the per-item cache. */
+  key: string;
+}
+
+export function externalSourcePaths(params: { source?: string; glob?: string; labels?: LabelsParam }): ExternalPath[] {
+  const out: ExternalPath[] = [];
+  if (params.source) {
+    const { base, glob } = splitSourceGlob(params.source);
+    const g = glob ?? params.glob;
+    out.push({ param: 'source', path: base, ...(g ? { glob: g } : {}) });
+  }
+  const labels = labelsPath(params.labels);
+  if (labels) out.push({ param: typeof params.labels === 'string' ? 'labels' : 'labels.path', path: labels });
+  return out;
+}
+
+/**
+ * The files to ingest, each with its content digest as `key`: from `source` (folder, file or glob) or
+ * from a `files` input artifact (whose blob digests are the keys).
+ */
+export async function collectSourceFiles(ctx: StageContext, inputs: StageInput[], source: string | undefined, defaultGlob: string, accept: (rel: string) => boolean): Promise<SourceFile[]> {
+  const files = await listSourceFiles(ctx, inputs, source, defaultGlob, accept);
+  if (!source) return files.map((f) => ({ ...f, key: f.blob! }));
+  const { base, glob } = splitSourceGlob(source);
+  const root = ctx.resolvePath(base);
+  const hasher = new ExternalHasher(ctx.store);
+  // Hashing the folder (a no-op when the engine just did it for the cache key) leaves per-file
+  // hashes memoised by (path, size, mtime) in one document; files it lacks are hashed one by one.
+  await hasher.hash(root, glob ?? defaultGlob);
+  const memoId = sha256(`dir\0${root}\0${glob ?? defaultGlob}`);
+  const entries = (await ctx.store.getDoc<{ entries?: Record<string, [number, number, string]> }>(Collections.fileHashes, memoId))?.entries ?? {};
+  return Promise.all(files.map(async (f) => ({ ...f, key: entries[f.rel]?.[2] ?? (await hasher.hash(f.path!)) })));
+}
+
+async function listSourceFiles(ctx: StageContext, inputs: StageInput[], source: string | undefined, defaultGlob: string, accept: (rel: string) => boolean): Promise<Array<Omit<SourceFile, 'key'>>> {
+  if (source) {
+    const { base, glob } = splitSourceGlob(source);
+    const root = ctx.resolvePath(base);
+    let info;
+    try {
+      info = await stat(root);
+    } catch {
+      throw new StageInputError(`source ${source} does not exist (resolved to ${root})`, 'give a folder, a file or a glob like data/**/*.dcm, relative to the experiment file');
+    }
+    if (!info.isDirectory()) return [{ rel: base.split('/').pop()!, path: root }];
+    const rels = await listFiles(root, glob ?? defaultGlob);
+    return rels.filter(accept).map((rel) => ({ rel, path: join(root, rel) }));
+  }
+  const artifact = inputs[0]?.artifact;
+  if (!artifact) throw new StageInputError('no source: give `source:` (a folder, file or glob) or a `from:` stage producing files', 'e.g. with: { source: data/train }');
+  return Object.entries(artifact.files)
+    .filter(([name]) => accept(name))
+    .map(([rel, blob]) => ({ rel, blob }));
+}
+
+/** The labels table from `labels:` or, failing that, a `labels.csv` in the input artifact. */
+export async function loadLabels(ctx: StageContext, labels: LabelsParam, input: Artifact | undefined): Promise<{ table?: LabelTable; folders: boolean }> {
+  const spec = typeof labels === 'string' ? { path: labels, format: 'auto' as const, separator: '|' } : labels;
+  if (spec?.format === 'folders') return { folders: true };
+  let text: string | undefined;
+  let where = 'labels';
+  if (spec?.path) {
+    where = spec.path;
+    try {
+      text = await readFile(ctx.resolvePath(spec.path), 'utf8');
+    } catch {
+      throw new StageInputError(`labels file ${spec.path} cannot be read`, 'the path is relative to the experiment file');
+    }
+  } else if (input?.files['labels.csv']) {
+    where = 'labels.csv of the input';
+    text = (await ctx.readFile(input, 'labels.csv')).toString('utf8');
+  }
+  if (text === undefined) return { folders: false };
+  const format = spec?.format ?? (input?.meta.format as 'vinbig' | undefined) ?? 'auto';
+  try {
+    const { path: _p, format: _f, ...columns } = spec ?? {};
+    return { table: loadLabelTable(text, format, columns, where), folders: false };
+  } catch (err) {
+    throw new StageInputError(err instanceof Error ? err.message : String(err), 'check the labels format and column names (see docs/dicom-ingest.md)');
+  }
+}
+
+/** Joins labels onto a row by its keys; counts rows without labels. */
+export function labelsFor(rel: string, keys: string[], table: LabelTable | undefined, folders: boolean): ImageLabels | undefined {
+  if (folders) {
+    const label = folderLabel(rel);
+    return label ? { labels: [label] } : undefined;
+  }
+  return table ? findLabels(table, keys) : undefined;
+}
+
+export function patientPseudonym(id: string | undefined, params: { pseudonymize: { salt: string; salt_env?: string }; keep_original_patient_ids: boolean }): string | undefined {
+  if (params.keep_original_patient_ids) return id?.trim() || undefined;
+  return pseudonymize(id, saltOf(params.pseudonymize));
+}
+
+export function saltOf(p: { salt: string; salt_env?: string }): string {
+  if (p.salt_env) {
+    const v = process.env[p.salt_env];
+    if (!v) throw new StageInputError(`pseudonymize.salt_env names ${p.salt_env}, which is not set`, `export ${p.salt_env}=... before running`);
+    return v;
+  }
+  return p.salt;
+}
+
+/** Unique row ids: file stems when they are unique, else paths without extension. */
+export function rowIds(rels: string[]): string[] {
+  const stems = rels.map((r) => imageKeys(r)[2]);
+  if (new Set(stems).size === stems.length) return stems;
+  return rels.map((r) => r.replace(/\.[^./]*$/, ''));
+}
+
+/** Ordered classes: every label seen, sorted, with "No finding" last. */
+export function classList(rows: Array<{ labels?: string[] }>): string[] {
+  const set = new Set<string>();
+  for (const r of rows) for (const l of r.labels ?? []) set.add(l);
+  const list = [...set].sort();
+  const nf = list.indexOf('No finding');
+  if (nf >= 0) list.push(list.splice(nf, 1)[0]);
+  return list;
+}

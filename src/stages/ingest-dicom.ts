@@ -1,0 +1,144 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { DatasetRow } from '../engine/artifact.ts';
+import { defineStage, type StageContext } from '../engine/stage.ts';
+import { readDicomFileHeader, type DicomFileHeader } from '../ops/dicom/header.ts';
+import { imageKeys } from '../ops/labels/load.ts';
+import { sha256 } from '../util/hash.ts';
+import { classList, collectSourceFiles, saltOf, commonIngestParams, externalSourcePaths, labelsFor, loadLabels, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
+
+export const ingestDicomParams = z
+  .object({
+    source: z.string().optional().describe('DICOM folder, file or glob (e.g. data/train/**/*.dicom), relative to the experiment file; omit to take the files of a `from:` stage'),
+    glob: z.string().default('**/*').describe('Which files under a source folder to read (files that are not DICOM are reported and skipped)'),
+    ...commonIngestParams,
+  })
+  .strict();
+
+type Params = z.output<typeof ingestDicomParams>;
+
+/** What one file contributes, cached per file content. Holds no PHI: the patient is already a pseudonym. */
+interface ParsedFile {
+  dicom: string;
+  patient?: string;
+  header: Omit<DicomFileHeader, 'patientId' | 'patientName'>;
+}
+
+const IGNORED = /(^|\/)(\.[^/]*|[^/]*\.(csv|txt|json|md|html?|xml|zip|png|jpe?g))$/i;
+
+/**
+ * Walks a DICOM folder (or takes a `files` artifact), reads each header up to the pixel data, stores the
+ * original bytes, pseudonymises patients, dedupes by SOPInstanceUID and joins labels.
+ */
+export const ingestDicom = defineStage({
+  name: 'ingest-dicom',
+  version: 1,
+  description: 'DICOM folder -> dataset: header metadata, originals in the store, pseudonymised patients, labels joined',
+  params: ingestDicomParams,
+  inputs: { min: 0, max: 1 },
+  externalPaths: (params) => externalSourcePaths(params),
+  async run(ctx, inputs, params) {
+    const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => !IGNORED.test(rel));
+    const { table, folders } = await loadLabels(ctx, params.labels, inputs[0]?.artifact);
+    // Keyed on a hash of the effective salt (which may come from the environment), never the salt itself.
+    const itemParams = { pseudonymize: params.keep_original_patient_ids ? 'none' : sha256(`salt\0${saltOf(params.pseudonymize)}`) };
+    const outcomes = await ctx.eachItem<SourceFile, ParsedFile>(
+      files,
+      { key: (f) => ({ content: f.key }), id: (f) => f.rel, onError: params.on_error, params: itemParams },
+      (file) => parseFile(ctx, file, params),
+    );
+
+    const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ path: o.id, reason: o.error }]));
+    const ids = rowIds(files.map((f) => f.rel));
+    const seen = new Set<string>();
+    const rows: DatasetRow[] = [];
+    let duplicates = 0;
+    let unlabeled = 0;
+    outcomes.forEach((o, i) => {
+      if (!o.ok) return;
+      const { header: h, dicom, patient } = o.value;
+      if (h.sopInstanceUid) {
+        if (seen.has(h.sopInstanceUid)) return void duplicates++;
+        seen.add(h.sopInstanceUid);
+      }
+      const rel = files[i].rel;
+      const joined = labelsFor(rel, imageKeys(rel, h.sopInstanceUid), table, folders);
+      if ((table || folders) && !joined) unlabeled++;
+      rows.push(clean({
+        id: ids[i],
+        patient: patient ?? (h.studyUid ? `study:${h.studyUid}` : undefined),
+        study: h.studyUid,
+        series: h.seriesUid,
+        sop: h.sopInstanceUid,
+        labels: joined?.labels ?? [],
+        boxes: joined?.boxes?.length ? joined.boxes : undefined,
+        split: joined?.split,
+        dicom,
+        width: h.columns,
+        height: h.rows,
+        path: rel,
+        modality: h.modality,
+        view: h.viewPosition,
+        photometric: h.photometric,
+        bits_allocated: h.bitsAllocated,
+        bits_stored: h.bitsStored,
+        pixel_representation: h.pixelRepresentation,
+        frames: h.frames,
+        spacing: h.pixelSpacing,
+        window_center: h.windowCenter,
+        window_width: h.windowWidth,
+        rescale_slope: h.rescaleSlope,
+        rescale_intercept: h.rescaleIntercept,
+        transfer_syntax: h.transferSyntax,
+      }));
+    });
+    if (joinedPatientColumn(table)) {
+      for (const r of rows) {
+        const j = labelsFor(String(r.path), imageKeys(String(r.path), r.sop as string | undefined), table, folders);
+        if (j?.patient) r.patient = patientPseudonym(j.patient, params);
+      }
+    }
+    const summary = { files: files.length, ingested: rows.length, duplicates, failed: failed.length, unlabeled };
+    for (const f of failed) ctx.log.warn(`skipped ${f.path}: ${f.reason}`);
+    ctx.log.info(`ingested ${rows.length} of ${files.length} files (${duplicates} duplicate SOPInstanceUIDs, ${failed.length} failed${table || folders ? `, ${unlabeled} without labels` : ''})`);
+    return {
+      kind: 'dataset',
+      rows,
+      meta: {
+        classes: classList(rows),
+        label_format: folders ? 'folders' : table?.format,
+        pseudonymized: !params.keep_original_patient_ids,
+        summary,
+        failed,
+      },
+    };
+  },
+});
+
+function joinedPatientColumn(table: { byKey: Map<string, { patient?: string }> } | undefined): boolean {
+  if (!table) return false;
+  for (const v of table.byKey.values()) if (v.patient) return true;
+  return false;
+}
+
+async function parseFile(ctx: StageContext, file: SourceFile, params: Params): Promise<ParsedFile> {
+  let path = file.path;
+  let temp: string | undefined;
+  if (!path) {
+    temp = path = join(await ctx.scratchDir(), file.blob!);
+    await writeFile(path, await ctx.store.getBlob(file.blob!));
+  }
+  try {
+    const { patientId, patientName, ...header } = await readDicomFileHeader(path);
+    const dicom = file.blob ?? (await ctx.store.putBlobFromFile(path));
+    return { dicom, patient: patientPseudonym(patientId ?? patientName, params), header };
+  } finally {
+    if (temp) await rm(temp, { force: true });
+  }
+}
+
+function clean<T extends Record<string, unknown>>(row: T): T {
+  for (const k of Object.keys(row)) if (row[k] === undefined) delete row[k];
+  return row;
+}

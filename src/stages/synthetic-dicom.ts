@@ -1,0 +1,54 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { defineStage } from '../engine/stage.ts';
+import { writeDemoSet } from '../ops/dicom/demo-set.ts';
+import { NO_FINDING, PHANTOM_FINDINGS } from '../ops/dicom/phantom.ts';
+
+export const syntheticDicomParams = z
+  .object({
+    patients: z.number().int().min(1).max(100_000).default(50).describe('Number of patients; each has 1-3 images'),
+    seed: z.number().int().default(0).describe('PRNG seed: the same seed gives byte-identical files'),
+    size: z.number().int().min(32).max(4096).default(256).describe('Image width and height in pixels'),
+    out: z.string().optional().describe('Also write the files (DICOMs + labels.csv) into this folder, relative to the experiment file'),
+  })
+  .strict();
+
+/**
+ * Synthetic chest X-ray DICOMs with drawn findings and a VinBigData labels CSV. Output: a `files`
+ * artifact (`dicom/<image_id>.dcm`, `labels.csv`) that ingest-dicom takes as its input.
+ */
+export const syntheticDicom = defineStage({
+  name: 'synthetic-dicom',
+  version: 1,
+  description: 'Deterministic synthetic chest X-ray DICOMs (Cardiomegaly, Nodule/Mass, Pleural effusion, No finding) with a VinBigData labels CSV',
+  params: syntheticDicomParams,
+  inputs: { min: 0, max: 0 },
+  async run(ctx, _inputs, params) {
+    const outDir = params.out ? ctx.resolvePath(params.out) : undefined;
+    if (outDir) await mkdir(outDir, { recursive: true });
+    const files: Record<string, { blob: string }> = {};
+    const expected = params.patients * 2;
+    const summary = await writeDemoSet(params, async (name, bytes) => {
+      if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
+      files[`dicom/${name}`] = { blob: await ctx.store.putBlob(bytes) };
+      if (outDir) await writeFile(join(outDir, name), bytes);
+      const done = Object.keys(files).length;
+      ctx.progress({ done, total: Math.max(expected, done) });
+    });
+    if (outDir) await writeFile(join(outDir, 'labels.csv'), summary.labelsCsv);
+    ctx.progress({ done: summary.images, total: summary.images });
+    ctx.log.info(`wrote ${summary.images} images of ${summary.patients} patients: ${Object.entries(summary.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    return {
+      kind: 'files',
+      files: { ...files, 'labels.csv': summary.labelsCsv },
+      meta: {
+        format: 'vinbig',
+        classes: [...Object.keys(PHANTOM_FINDINGS), NO_FINDING],
+        images: summary.images,
+        patients: summary.patients,
+        counts: summary.counts,
+      },
+    };
+  },
+});

@@ -1,0 +1,200 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GridFSBucket, MongoClient, MongoServerError, type Collection, type Db, type ObjectId } from 'mongodb';
+import type { Store } from './store.ts';
+import { DIGEST_RE } from '../util/hash.ts';
+
+/** A committed blob: the GridFS file holding its bytes. Only blobs listed here exist for readers. */
+interface BlobEntry {
+  _id: string;
+  fileId: ObjectId;
+  length: number;
+  committedAt: Date;
+}
+
+interface DocEntry {
+  _id: string;
+  /** The document as JSON text, so any keys (`$x`, `a.b`) survive. */
+  json: string;
+}
+
+const BUCKET = 'blobs';
+const DOC_PREFIX = 'docs.';
+
+/**
+ * Store backend on MongoDB: blob bytes in a GridFS bucket, committed by a single insert into
+ * `blob_index` (`_id` = digest) after the upload finished, so a crashed or concurrent upload is never
+ * visible as complete; documents as `{ _id, json }` in `docs.<collection>` (upserts are atomic per document).
+ */
+export class GridFsStore implements Store {
+  readonly location: string;
+  private readonly bucket: GridFSBucket;
+  private readonly index: Collection<BlobEntry>;
+
+  private constructor(private readonly client: MongoClient, private readonly db: Db, location: string) {
+    this.location = location;
+    this.bucket = new GridFSBucket(db, { bucketName: BUCKET });
+    this.index = db.collection<BlobEntry>('blob_index');
+  }
+
+  /** Connects to `mongodb://host[:port]/[db]` (database `pipeline` when the URL names none) and creates indexes. */
+  static async open(url: string, options: { client?: MongoClient } = {}): Promise<GridFsStore> {
+    const client = options.client ?? new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+    await client.connect();
+    const db = client.db(new URL(url.replace(/^mongodb\+srv:/, 'mongodb:')).pathname.slice(1) || 'pipeline');
+    const store = new GridFsStore(client, db, redact(url));
+    await store.ensureIndexes();
+    return store;
+  }
+
+  private async ensureIndexes(): Promise<void> {
+    // GridFS's own indexes (the driver creates them on first upload too) plus one for orphan clean-up.
+    await this.db.collection(`${BUCKET}.files`).createIndex({ filename: 1, uploadDate: 1 });
+    await this.db.collection(`${BUCKET}.chunks`).createIndex({ files_id: 1, n: 1 }, { unique: true });
+    await this.index.createIndex({ fileId: 1 });
+  }
+
+  private checkDigest(digest: string): void {
+    if (!DIGEST_RE.test(digest)) throw new Error(`not a blob digest: ${JSON.stringify(digest)}`);
+  }
+
+  async putBlob(data: Uint8Array | string): Promise<string> {
+    const digest = createHash('sha256').update(data).digest('hex');
+    if (await this.hasBlob(digest)) return digest;
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const upload = this.bucket.openUploadStream(pendingName(digest));
+    await pipeline(bufferStream(bytes), upload);
+    await this.commit(digest, upload.id, bytes.length);
+    return digest;
+  }
+
+  async putBlobFromFile(path: string): Promise<string> {
+    const hash = createHash('sha256');
+    let length = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        length += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const upload = this.bucket.openUploadStream(pendingName('stream'));
+    await pipeline(createReadStream(path), tap, upload);
+    const digest = hash.digest('hex');
+    if (await this.hasBlob(digest)) {
+      await this.bucket.delete(upload.id);
+      return digest;
+    }
+    await this.commit(digest, upload.id, length);
+    return digest;
+  }
+
+  /** Makes an uploaded file the blob `digest`; a concurrent writer that won keeps its copy, ours is dropped. */
+  private async commit(digest: string, fileId: ObjectId, length: number): Promise<void> {
+    try {
+      await this.index.insertOne({ _id: digest, fileId, length, committedAt: new Date() });
+    } catch (err) {
+      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      await this.bucket.delete(fileId);
+    }
+  }
+
+  async getBlob(digest: string): Promise<Buffer> {
+    const entry = await this.entry(digest);
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.bucket.openDownloadStream(entry.fileId)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  blobStream(digest: string): Readable {
+    const out = new PassThrough();
+    this.entry(digest).then(
+      (entry) => pipeline(this.bucket.openDownloadStream(entry.fileId), out).catch((err) => out.destroy(err)),
+      (err) => out.destroy(err),
+    );
+    return out;
+  }
+
+  private async entry(digest: string): Promise<BlobEntry> {
+    this.checkDigest(digest);
+    const entry = await this.index.findOne({ _id: digest });
+    if (!entry) throw new Error(`blob ${digest} is not in the store (${this.location})`);
+    return entry;
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    this.checkDigest(digest);
+    return (await this.index.countDocuments({ _id: digest }, { limit: 1 })) > 0;
+  }
+
+  async blobSize(digest: string): Promise<number | undefined> {
+    this.checkDigest(digest);
+    return (await this.index.findOne({ _id: digest }))?.length;
+  }
+
+  async deleteBlob(digest: string): Promise<void> {
+    this.checkDigest(digest);
+    const entry = await this.index.findOneAndDelete({ _id: digest });
+    if (entry) await this.bucket.delete(entry.fileId).catch(() => undefined);
+  }
+
+  async *listBlobs(): AsyncIterable<string> {
+    for await (const e of this.index.find({}, { projection: { _id: 1 } })) yield e._id;
+  }
+
+  private docs(collection: string): Collection<DocEntry> {
+    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(collection)) throw new Error(`bad collection name: ${collection}`);
+    return this.db.collection<DocEntry>(DOC_PREFIX + collection);
+  }
+
+  async getDoc<T = unknown>(collection: string, id: string): Promise<T | undefined> {
+    const entry = await this.docs(collection).findOne({ _id: id });
+    return entry ? (JSON.parse(entry.json) as T) : undefined;
+  }
+
+  async putDoc(collection: string, id: string, doc: unknown): Promise<void> {
+    await this.docs(collection).replaceOne({ _id: id }, { json: JSON.stringify(doc) }, { upsert: true });
+  }
+
+  async deleteDoc(collection: string, id: string): Promise<void> {
+    await this.docs(collection).deleteOne({ _id: id });
+  }
+
+  async *listDocIds(collection: string): AsyncIterable<string> {
+    for await (const e of this.docs(collection).find({}, { projection: { _id: 1 } })) yield e._id;
+  }
+
+  /** GridFS files no committed blob points at (crashed or lost-race uploads) older than `olderThanMs`; deletes them. */
+  async removeOrphanUploads(olderThanMs = 3_600_000): Promise<number> {
+    const cutoff = new Date(Date.now() - olderThanMs);
+    let removed = 0;
+    for await (const file of this.bucket.find({ uploadDate: { $lt: cutoff } })) {
+      if ((await this.index.countDocuments({ fileId: file._id }, { limit: 1 })) === 0) {
+        await this.bucket.delete(file._id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+function pendingName(what: string): string {
+  return `upload/${what}/${randomBytes(6).toString('hex')}`;
+}
+
+function bufferStream(bytes: Uint8Array): Readable {
+  const s = new PassThrough();
+  s.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return s;
+}
+
+/** The URL without its password, for logs. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

@@ -1,0 +1,201 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runStage, tempStore } from '../../src/testing/harness.ts';
+import { syntheticDicom } from '../../src/stages/synthetic-dicom.ts';
+import { ingestDicom } from '../../src/stages/ingest-dicom.ts';
+import { phantomImages } from '../../src/ops/dicom/phantom.ts';
+import { writeDemoSet } from '../../src/ops/dicom/demo-set.ts';
+import { writeDicom } from '../../src/ops/dicom/write.ts';
+import type { DatasetRow } from '../../src/engine/artifact.ts';
+import { Collections } from '../../src/store/store.ts';
+import { runPythonJson } from '../ops/dicom/python.ts';
+
+const PHANTOM = { patients: 6, seed: 3, size: 64 };
+
+/** Every PHI value the phantom wrote (patient ids, names, birth dates). */
+function phiValues(options = PHANTOM): string[] {
+  const out = new Set<string>();
+  for (const im of phantomImages(options)) {
+    const p = im.spec.patient!;
+    out.add(p.id!);
+    out.add(p.name!);
+    out.add(p.name!.split('^')[0]);
+    out.add(p.birthDate!);
+  }
+  return [...out];
+}
+
+async function allStoreText(store: Awaited<ReturnType<typeof tempStore>>): Promise<string> {
+  let text = '';
+  for await (const digest of store.listBlobs()) {
+    const b = await store.getBlob(digest);
+    if (b.subarray(128, 132).toString('latin1') !== 'DICM') text += b.toString('utf8');
+  }
+  for (const c of Object.values(Collections)) for await (const id of store.listDocIds(c)) text += JSON.stringify(await store.getDoc(c, id));
+  return text;
+}
+
+test('synthetic-dicom -> ingest-dicom: labels and boxes joined, patients pseudonymised, no PHI anywhere', async () => {
+  const store = await tempStore();
+  const synth = await runStage(syntheticDicom, { store, params: PHANTOM });
+  const truth = [...phantomImages(PHANTOM)];
+  assert.equal(synth.artifact.kind, 'files');
+  assert.equal(Object.keys(synth.artifact.files).filter((f) => f.endsWith('.dcm')).length, truth.length);
+  const again = await runStage(syntheticDicom, { store, params: PHANTOM });
+  assert.equal(again.artifact.digest, synth.artifact.digest, 'same seed, same bytes');
+
+  const ingest = await runStage(ingestDicom, { store, inputs: [{ artifact: synth.artifact, name: 'synth' }] });
+  const rows = await ingest.rows<DatasetRow>();
+  assert.equal(rows.length, truth.length);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const im of truth) {
+    const row = byId.get(im.imageId)!;
+    assert.ok(row, `row for ${im.imageId}`);
+    const expected = im.findings.length ? im.findings.map((f) => f.label).sort() : ['No finding'];
+    assert.deepEqual(row.labels, expected);
+    assert.equal(row.boxes?.length ?? 0, im.findings.length * 3, 'three readers per finding');
+    assert.deepEqual(new Set(row.boxes?.map((b) => b.reader)), new Set(im.findings.length ? im.readers : []));
+    assert.equal(row.width, 64);
+    assert.equal(row.sop, im.spec.sopUid);
+    assert.equal(row.transfer_syntax !== undefined, true);
+    assert.equal(row.dicom, synth.artifact.files[`dicom/${im.imageId}.dcm`]);
+  }
+  // One pseudonym per patient, same for all of a patient's images.
+  const patients = new Map<number, Set<string>>();
+  truth.forEach((im) => patients.set(im.patientIndex, (patients.get(im.patientIndex) ?? new Set()).add(byId.get(im.imageId)!.patient!)));
+  assert.equal(patients.size, 6);
+  for (const set of patients.values()) assert.equal(set.size, 1);
+  assert.equal(new Set(rows.map((r) => r.patient)).size, 6);
+  for (const r of rows) assert.match(r.patient!, /^P[0-9a-f]{16}$/);
+  assert.deepEqual(ingest.artifact.meta.classes, ['Cardiomegaly', 'Nodule/Mass', 'Pleural effusion', 'No finding']);
+
+  const everything = (await allStoreText(store)) + ingest.logs.join('\n') + synth.logs.join('\n');
+  for (const phi of phiValues()) assert.ok(!everything.includes(phi), `PHI value leaked into the store or logs`);
+
+  const kept = await runStage(ingestDicom, { store, inputs: [{ artifact: synth.artifact }], params: { keep_original_patient_ids: true } });
+  const keptRows = await kept.rows<DatasetRow>();
+  assert.ok(keptRows.every((r) => /^PID\d{7}$/.test(r.patient!)), 'the opt-out keeps the original ids');
+});
+
+test('folder ingest: incremental by content, duplicates by SOPInstanceUID, bad files reported and never cached', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ingest-dicom-'));
+  const src = join(dir, 'train');
+  await mkdir(src);
+  const first = await writeDemoSet({ patients: 4, seed: 11, size: 48 }, (name, bytes) => writeFile(join(src, name), bytes));
+  await writeFile(join(dir, 'labels.csv'), first.labelsCsv);
+  const store = await tempStore();
+  const params = { source: 'train', labels: 'labels.csv' };
+
+  const a = await runStage(ingestDicom, { store, params, baseDir: dir });
+  assert.equal((await a.rows()).length, first.images);
+  assert.equal((a.artifact.meta.summary as any).unlabeled, 0);
+
+  // 3 new images, a duplicate, and five bad files.
+  const names: string[] = [];
+  const more = await writeDemoSet({ patients: 2, seed: 12, size: 48 }, async (name, bytes) => {
+    if (names.length < 3) {
+      names.push(name);
+      await writeFile(join(src, name), bytes);
+    }
+  });
+  assert.ok(more.images >= 3);
+  const good = await readFile(join(src, names[0]));
+  const old = (await readdir(src)).find((n) => n.endsWith('.dcm') && !names.includes(n))!;
+  await copyFile(join(src, old), join(src, 'copy-of-old.dcm'));
+  await writeFile(join(src, 'not-dicom.dcm'), 'hello, I am text, not DICOM'.repeat(10));
+  await writeFile(join(src, 'truncated.dcm'), good.subarray(0, good.length - 500));
+  await writeFile(join(src, 'no-preamble.dcm'), good.subarray(132));
+  const pixelTag = good.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]));
+  await writeFile(join(src, 'no-pixels.dcm'), good.subarray(0, pixelTag));
+  const rle = writeDicom({ rows: 4, columns: 4, pixels: new Uint16Array(16).fill(7), transferSyntax: 'rle' });
+  await writeFile(join(src, 'rle-truncated.dcm'), rle.subarray(0, rle.length - 12));
+
+  const b = await runStage(ingestDicom, { store, params, baseDir: dir });
+  const progress = b.events.filter((e) => e.type === 'progress').at(-1) as any;
+  const total = first.images + 3 + 1 + 5;
+  assert.equal(progress.items.total, total);
+  assert.equal(progress.items.cached, first.images + 1, 'old files (and the copy of one, same content) come from the item cache');
+  assert.equal(progress.items.failed, 5);
+  const summary = b.artifact.meta.summary as any;
+  assert.deepEqual(summary, { files: total, ingested: first.images + 3, duplicates: 1, failed: 5, unlabeled: 3 });
+  const reasons = Object.fromEntries((b.artifact.meta.failed as any[]).map((f) => [f.path, f.reason]));
+  assert.match(reasons['not-dicom.dcm'], /not a DICOM Part 10 file/);
+  assert.match(reasons['no-preamble.dcm'], /not a DICOM Part 10 file/);
+  assert.match(reasons['truncated.dcm'], /truncated/);
+  assert.match(reasons['no-pixels.dcm'], /no Pixel Data element/);
+  assert.match(reasons['rle-truncated.dcm'], /truncated: encapsulated pixel data/);
+  assert.ok(b.logs.some((l) => l.startsWith('warn: skipped truncated.dcm: truncated')));
+
+  // Rerun: nothing new parsed, failures retried (not cached as success).
+  const c = await runStage(ingestDicom, { store, params, baseDir: dir });
+  const p2 = c.events.filter((e) => e.type === 'progress').at(-1) as any;
+  assert.equal(p2.items.cached, first.images + 4);
+  assert.equal(p2.items.failed, 5);
+  assert.equal(c.artifact.digest, b.artifact.digest);
+
+  await assert.rejects(runStage(ingestDicom, { store, params: { ...params, on_error: 'fail' }, baseDir: dir }), /item (no-pixels|no-preamble|not-dicom|rle-truncated|truncated)\.dcm: /);
+  await assert.rejects(runStage(ingestDicom, { store, params: { source: 'missing' }, baseDir: dir }), /source missing does not exist/);
+});
+
+test('pseudonymize.salt_env: the salt comes from the environment, changes the pseudonyms, and must be set', async () => {
+  const store = await tempStore();
+  const synth = await runStage(syntheticDicom, { store, params: { patients: 2, seed: 4, size: 32 } });
+  const input = [{ artifact: synth.artifact }];
+  process.env.TEST_INGEST_SALT = 'alpha';
+  const a = await (await runStage(ingestDicom, { store, inputs: input, params: { pseudonymize: { salt_env: 'TEST_INGEST_SALT' } } })).rows<DatasetRow>();
+  process.env.TEST_INGEST_SALT = 'beta';
+  const b = await (await runStage(ingestDicom, { store, inputs: input, params: { pseudonymize: { salt_env: 'TEST_INGEST_SALT' } } })).rows<DatasetRow>();
+  assert.notDeepEqual(a.map((r) => r.patient), b.map((r) => r.patient), 'a new salt gives new pseudonyms, not cached old ones');
+  delete process.env.TEST_INGEST_SALT;
+  await assert.rejects(runStage(ingestDicom, { store, inputs: input, params: { pseudonymize: { salt_env: 'TEST_INGEST_SALT' } } }), /TEST_INGEST_SALT, which is not set/);
+});
+
+test('real public DICOMs: header metadata equals pydicom; the one file without preamble is reported', async () => {
+  const source = '/work/shared/data/dicom';
+  const r = await runStage(ingestDicom, { params: { source, glob: '*.dcm' } });
+  const rows = await r.rows<DatasetRow>();
+  const failed = r.artifact.meta.failed as Array<{ path: string; reason: string }>;
+  assert.deepEqual(failed.map((f) => f.path), ['fo-dicom__CR-MONO1-10-chest.dcm']);
+  const ref = runPythonJson<Record<string, any>>(
+    `
+import sys, json, glob, os, pydicom
+out = {}
+for p in sorted(glob.glob(os.path.join(sys.argv[1], '*.dcm'))):
+    try:
+        d = pydicom.dcmread(p, stop_before_pixels=True)
+    except Exception:
+        continue
+    out[os.path.basename(p)] = dict(sop=str(d.SOPInstanceUID), ts=str(d.file_meta.TransferSyntaxUID), rows=int(d.Rows), cols=int(d.Columns),
+        bits=int(d.BitsStored), photometric=str(d.PhotometricInterpretation), modality=str(d.get('Modality', '')) or None)
+print(json.dumps(out))
+`,
+    [source],
+  );
+  const unique = new Set(Object.values(ref).map((x) => x.sop)).size;
+  assert.equal(rows.length, unique, 'one row per SOPInstanceUID');
+  for (const row of rows) {
+    const want = ref[String(row.path)];
+    assert.ok(want, `pydicom reads ${row.path}`);
+    assert.deepEqual(
+      [row.sop, row.transfer_syntax, row.height, row.width, row.bits_stored, row.photometric, row.modality ?? null],
+      [want.sop, want.ts, want.rows, want.cols, want.bits, want.photometric, want.modality],
+      String(row.path),
+    );
+  }
+});
+
+test('synthetic-dicom `out` also writes the files into a folder, which ingest-dicom reads to the same rows', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'synth-out-'));
+  const store = await tempStore();
+  const params = { patients: 3, seed: 8, size: 32 };
+  const synth = await runStage(syntheticDicom, { store, params: { ...params, out: 'demo' }, baseDir: dir });
+  const written = (await readdir(join(dir, 'demo'))).sort();
+  assert.deepEqual(written, Object.keys(synth.artifact.files).map((f) => f.replace(/^dicom\//, '')).sort());
+  const fromFolder = await (await runStage(ingestDicom, { store, params: { source: 'demo', labels: 'demo/labels.csv' }, baseDir: dir })).rows<DatasetRow>();
+  const fromInput = await (await runStage(ingestDicom, { store, inputs: [{ artifact: synth.artifact }] })).rows<DatasetRow>();
+  const strip = (rows: DatasetRow[]) => rows.map(({ path: _p, ...rest }) => rest).sort((a, b) => a.id.localeCompare(b.id));
+  assert.deepEqual(strip(fromFolder), strip(fromInput));
+});

@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { execFileSync } from 'node:child_process';
+import { sha256 } from '../../src/util/hash.ts';
+import { DEBIAN_PYTHON } from '../ops/dicom/python.ts';
+import { runStage, tempStore } from '../../src/testing/harness.ts';
+import { ingestImages } from '../../src/stages/ingest-images.ts';
+import type { DatasetRow } from '../../src/engine/artifact.ts';
+
+const NIH = '/work/shared/data/cls/nih1000_64px';
+
+test('ingest-images on the real NIH 1000 set: labels, splits, patients from the file name, grey PNGs', async () => {
+  const store = await tempStore();
+  const r = await runStage(ingestImages, {
+    store,
+    params: {
+      source: NIH,
+      labels: { path: `${NIH}/labels.csv`, path_column: 'image', label_column: 'label_name', split_column: 'split' },
+      patient_pattern: '_(\\d{8})_\\d{3}\\.png$',
+    },
+    concurrency: 4,
+  });
+  const rows = await r.rows<DatasetRow & { source_channels: number; bits: number }>();
+  assert.equal(rows.length, 1000);
+  const count = (f: (x: DatasetRow) => boolean) => rows.filter(f).length;
+  assert.equal(count((x) => x.labels![0] === 'abnormal'), 500);
+  assert.equal(count((x) => x.split === 'train'), 600);
+  assert.equal(count((x) => x.split === 'test'), 200);
+  assert.deepEqual(r.artifact.meta.classes, ['abnormal', 'normal']);
+  assert.deepEqual((r.artifact.meta.summary as any), { files: 1000, ingested: 1000, failed: 0, unlabeled: 0, without_patient: 0 });
+  // NIH ids 00000073_002 and 00000073_000 are the same patient.
+  const p = new Map(rows.map((x) => [x.id, x.patient]));
+  const same = rows.filter((x) => String(x.path).includes('_00000073_'));
+  assert.ok(same.length >= 2);
+  assert.equal(new Set(same.map((x) => p.get(x.id))).size, 1);
+  assert.ok(new Set(rows.map((x) => x.patient)).size < 1000);
+  // The inputs are RGB; stored images are 1-channel 8-bit PNGs of the same size.
+  assert.equal(rows[0].source_channels, 3);
+  const meta = await sharp(await store.getBlob(rows[0].image!)).metadata();
+  assert.deepEqual([meta.format, meta.channels, meta.width, meta.height], ['png', 1, 64, 64]);
+});
+
+test('ingest-images: 16-bit grey kept as-is, JPEG to grey, folder-per-class labels, bad file skipped', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ingest-images-'));
+  await mkdir(join(dir, 'cat'));
+  await mkdir(join(dir, 'dog'));
+  // A real 16-bit grey PNG written by OpenCV (Debian python), values 0..60000.
+  execFileSync(DEBIAN_PYTHON, ['-c', 'import sys, numpy as np, cv2; cv2.imwrite(sys.argv[1], (np.arange(16, dtype=np.uint16) * 4000).reshape(4, 4))', join(dir, 'cat', 'a.png')]);
+  const png16 = await readFile(join(dir, 'cat', 'a.png'));
+  const jpg = await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: 200, g: 100, b: 50 } } }).jpeg().toBuffer();
+  await writeFile(join(dir, 'dog', 'b.jpg'), jpg);
+  await writeFile(join(dir, 'dog', 'broken.png'), 'not a png');
+  const r = await runStage(ingestImages, { params: { source: dir, labels: { format: 'folders' } } });
+  const rows = await r.rows<DatasetRow & { bits: number; source_format: string }>();
+  assert.deepEqual(rows.map((x) => [x.id, x.labels, x.width, x.height, x.bits, x.source_format]), [
+    ['a', ['cat'], 4, 4, 16, 'png'],
+    ['b', ['dog'], 8, 6, 8, 'jpeg'],
+  ]);
+  assert.equal(rows[0].image, sha256(png16), 'a grey PNG is stored byte for byte');
+  const b = await sharp(await r.store.getBlob(rows[1].image!)).metadata();
+  assert.equal(b.channels, 1);
+  assert.match((r.artifact.meta.failed as any[])[0].reason, /not a readable image/);
+  assert.equal((r.artifact.meta.failed as any[])[0].path, 'dog/broken.png');
+  assert.ok(r.logs.some((l) => l.includes('3 images have no patient id') || l.includes('2 images have no patient id')));
+});
