@@ -18,6 +18,7 @@ export interface ContextOptions {
   baseDir: string;
   signal: AbortSignal;
   concurrency: number;
+  forced?: boolean;
   emit(event: PipelineEvent): void;
 }
 
@@ -56,6 +57,7 @@ export function createStageContext(opts: ContextOptions): ManagedContext {
     resolvePath: (p) => (isAbsolute(p) ? p : resolve(opts.baseDir, p)),
     signal,
     concurrency: opts.concurrency,
+    forced: opts.forced ?? false,
     log: {
       debug: (m) => emitLog('debug', m),
       info: (m) => emitLog('info', m),
@@ -100,7 +102,7 @@ export function createStageContext(opts: ContextOptions): ManagedContext {
       const id = options.id ? options.id(item) : String(index);
       const itemKey = fingerprint({ ...base, item: options.key(item) });
       itemKeys.push(itemKey);
-      const hit = await store.getDoc<{ value: O }>(Collections.items, itemKey);
+      const hit = opts.forced ? undefined : await store.getDoc<{ value: O }>(Collections.items, itemKey);
       if (hit) {
         outcomes[index] = { ok: true, value: hit.value, cached: true, id };
         counts.cached++;

@@ -107,6 +107,7 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
       baseDir: experiment.dir,
       signal,
       concurrency: opts.concurrency,
+      forced,
       emit,
     });
     const inputs: StageInput[] = inst.inputs.map((input, n) => ({

@@ -81,6 +81,11 @@ export interface StageContext {
   log: Logger;
   /** Items at once for this stage; stages also use it to size worker pools. */
   concurrency: number;
+  /**
+   * The user forced this instance (`--force`, `--from`): recompute everything. `eachItem` then ignores
+   * cached items (and refreshes them); stages with their own resume state (checkpoints) start afresh.
+   */
+  forced: boolean;
   /** A private folder, created on first use and removed after the stage. */
   scratchDir(): Promise<string>;
   /**

@@ -26,6 +26,8 @@ export interface RunStageOptions {
   concurrency?: number;
   vars?: Record<string, unknown>;
   signal?: AbortSignal;
+  /** Run as if forced (`--force`): cached items are recomputed. */
+  forced?: boolean;
 }
 
 export interface StageRunResult {
@@ -68,6 +70,7 @@ export async function runStage(type: StageType, options: RunStageOptions = {}): 
     baseDir: options.baseDir ?? process.cwd(),
     signal: options.signal ?? new AbortController().signal,
     concurrency: options.concurrency ?? 2,
+    forced: options.forced,
     emit: (e) => events.push(e),
   });
   try {

@@ -62,8 +62,11 @@ test('--force reruns a cached stage; --from reruns it and everything downstream'
   assert.deepEqual(forced.source, { action: 'run', reasons: ['forced'] });
   const r1 = await ws.run({ force: ['source'] });
   assert.deepEqual([r1.byId.source.status, r1.byId.double.status], ['ran', 'cached']);
+  assert.equal((await ws.lines('processed.log')).length, 3);
   const r2 = await ws.run({ from: ['source'] });
   assert.deepEqual([r2.byId.source.status, r2.byId.double.status], ['ran', 'ran']);
+  // A forced stage recomputes its items too.
+  assert.equal((await ws.lines('processed.log')).length, 6);
   const r3 = await ws.run({ only: ['source'] });
   assert.deepEqual(Object.keys(r3.byId), ['source']);
 });
