@@ -1,0 +1,75 @@
+"""PyTorch CPU reference for bench/train.sh: the same architectures (small CNN, ResNet-18), input size,
+batch, loss (BCE on sigmoid outputs) and optimizer (Adam) as bench/train.ts. Prints one JSON line.
+usage: /usr/bin/python3 bench/train.py ARCH SIZE BATCH STEPS"""
+import json, sys, time
+import torch
+import torch.nn as nn
+
+
+def conv_bn_relu(cin, cout, stride=1, k=3, relu=True):
+    layers = [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1)]
+    return nn.Sequential(*layers, nn.ReLU(inplace=True)) if relu else nn.Sequential(*layers)
+
+
+def small_cnn(classes):
+    layers, cin = [], 1
+    for f in (32, 64, 128):
+        layers += [conv_bn_relu(cin, f), conv_bn_relu(f, f), nn.MaxPool2d(2, 2)]
+        cin = f
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, classes))
+
+
+class Basic(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.a = conv_bn_relu(cin, cout, stride)
+        self.b = conv_bn_relu(cout, cout, relu=False)
+        self.down = conv_bn_relu(cin, cout, stride, k=1, relu=False) if stride != 1 or cin != cout else nn.Identity()
+
+    def forward(self, x):
+        return torch.relu(self.b(self.a(x)) + self.down(x))
+
+
+def resnet18(classes):
+    layers, cin = [conv_bn_relu(1, 64, 2, k=7), nn.MaxPool2d(3, 2, 1)], 64
+    for stage, f in enumerate((64, 128, 256, 512)):
+        for i in range(2):
+            layers.append(Basic(cin, f, 2 if stage > 0 and i == 0 else 1))
+            cin = f
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, classes))
+
+
+def main():
+    arch, size, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    torch.manual_seed(1)
+    model = {"small-cnn": small_cnn, "resnet18": resnet18}[arch](4)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    x = torch.rand(batch, 1, size, size)
+    y = torch.tensor([[1.0 if (i * 4 + k) * 7 % 3 == 0 else 0.0 for k in range(4)] for i in range(batch)])
+    loss_fn = nn.BCEWithLogitsLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    model.train()
+    step()
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    train = steps * batch / (time.perf_counter() - t)
+    model.eval()
+    with torch.no_grad():
+        torch.sigmoid(model(x))
+        t = time.perf_counter()
+        for _ in range(steps):
+            torch.sigmoid(model(x))
+        infer = steps * batch / (time.perf_counter() - t)
+    print(json.dumps({"tool": f"pytorch-{torch.__version__}-cpu-{torch.get_num_threads()}thr", "arch": arch, "size": size, "batch": batch, "train": round(train, 2), "infer": round(infer, 2)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+// Training and inference throughput of the tfjs zoo on the pipeline's backend (wasm + our gradient
+// kernels unless tfjs-node is installed). Prints one JSON line per config. Run by bench/train.sh.
+// usage: node --import tsx bench/train.ts ARCH SIZE BATCH STEPS
+import * as tf from '../src/ml/tf.ts';
+import { initBackend } from '../src/ml/backend.ts';
+import { binaryCrossEntropy } from '../src/ml/losses/index.ts';
+import { buildModel, type Architecture, type ModelSpec } from '../src/ml/models/index.ts';
+import { DataParallel } from '../src/ml/parallel/data-parallel.ts';
+
+const [arch, size, batch, steps] = [process.argv[2] as Architecture, Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5] ?? 5)];
+const backend = await initBackend((process.env.PIPELINE_TF_BACKEND as 'wasm' | undefined) ?? 'auto');
+const workers = Number(process.env.TRAIN_WORKERS ?? 1);
+const spec: ModelSpec = { arch, inputSize: size, channels: 1, classes: 4, task: 'multilabel', seed: 1 };
+const model = buildModel(spec);
+const parallel = workers > 1 ? await DataParallel.start(workers - 1, 'auto', spec, 'bce') : undefined;
+const optimizer = tf.train.adam(1e-3);
+const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+const y = tf.tensor2d(Array.from({ length: batch * 4 }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), [batch, 4]);
+const loss = binaryCrossEntropy();
+const step = async () => (parallel ? parallel.step(model, optimizer, loss, x, y) : tf.tidy(() => optimizer.minimize(() => loss(y, model.apply(x, { training: true }) as tf.Tensor2D), true, vars)!.dataSync()[0]));
+const predict = () => tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+
+await step(); // warm-up (operator creation, memory growth, workers' first step)
+let t = performance.now();
+for (let i = 0; i < steps; i++) await step();
+const trainPerSec = (steps * batch * 1000) / (performance.now() - t);
+predict();
+t = performance.now();
+for (let i = 0; i < steps; i++) predict();
+const inferPerSec = (steps * batch * 1000) / (performance.now() - t);
+await parallel?.stop();
+console.log(JSON.stringify({ tool: `tfjs-${backend}${workers > 1 ? `-${workers}threads` : ''}`, arch, size, batch, train: +trainPerSec.toFixed(2), infer: +inferPerSec.toFixed(2) }));

@@ -1,0 +1,58 @@
+import * as tf from '../tf.ts';
+import { LayerBuilder } from './builder.ts';
+import { densenetBody } from './densenet.ts';
+import { efficientnetB0Body, mobilenetV2Body } from './mobilenet.ts';
+import { resnetBody } from './resnet.ts';
+import { smallCnnBody } from './small-cnn.ts';
+
+export const architectures = ['small-cnn', 'resnet18', 'resnet34', 'densenet121', 'mobilenetv2', 'efficientnet-b0'] as const;
+export type Architecture = (typeof architectures)[number];
+export type Task = 'binary' | 'multiclass' | 'multilabel';
+
+export interface ModelSpec {
+  arch: Architecture;
+  inputSize: number;
+  channels: 1 | 3;
+  /** Output units: one per class (binary: usually 1). */
+  classes: number;
+  task: Task;
+  seed?: number;
+  /** Channel width multiplier for small-cnn and the ResNets (default 1). */
+  width?: number;
+  /** Dropout before the classifier (default 0). */
+  dropout?: number;
+}
+
+/**
+ * Builds a zoo model: the architecture's body, global average pooling, optional dropout and a dense head
+ * giving probabilities (sigmoid for binary/multi-label, softmax for multi-class). The layer before the
+ * activation is named `logits`, the head activation `probs`; the last conv block output is `features`.
+ */
+export function buildModel(spec: ModelSpec): tf.LayersModel {
+  const b = new LayerBuilder(spec.seed ?? 42);
+  const input = tf.input({ name: 'image', shape: [spec.inputSize, spec.inputSize, spec.channels] });
+  const body = bodyOf(spec, b, input);
+  const features = tf.layers.activation({ name: 'features', activation: 'linear' }).apply(body) as tf.SymbolicTensor;
+  let y = b.globalPool(features, 'pool');
+  if (spec.dropout) y = tf.layers.dropout({ name: 'dropout', rate: spec.dropout, seed: spec.seed }).apply(y) as tf.SymbolicTensor;
+  const logits = b.dense(y, 'logits', spec.classes);
+  const probs = tf.layers.activation({ name: 'probs', activation: spec.task === 'multiclass' ? 'softmax' : 'sigmoid' }).apply(logits) as tf.SymbolicTensor;
+  return tf.model({ name: spec.arch.replace(/-/g, '_'), inputs: input, outputs: probs });
+}
+
+function bodyOf(spec: ModelSpec, b: LayerBuilder, x: tf.SymbolicTensor): tf.SymbolicTensor {
+  switch (spec.arch) {
+    case 'small-cnn':
+      return smallCnnBody(b, x, spec.width);
+    case 'resnet18':
+      return resnetBody(b, x, [2, 2, 2, 2], spec.width);
+    case 'resnet34':
+      return resnetBody(b, x, [3, 4, 6, 3], spec.width);
+    case 'densenet121':
+      return densenetBody(b, x);
+    case 'mobilenetv2':
+      return mobilenetV2Body(b, x);
+    case 'efficientnet-b0':
+      return efficientnetB0Body(b, x);
+  }
+}

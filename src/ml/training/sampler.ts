@@ -1,0 +1,35 @@
+import type { DatasetRow } from '../../engine/artifact.ts';
+import { shuffled } from '../../ops/splits/random.ts';
+import { targetOf } from './targets.ts';
+
+/**
+ * One epoch's order of training rows: a shuffle, or with `balanced` a draw with replacement where a row's
+ * weight is 1 / (count of its rarest class) (rows without any class count as their own group), so each
+ * class is seen about equally often.
+ */
+export function epochOrder<R extends DatasetRow>(rows: readonly R[], classes: readonly string[], balanced: boolean, random: () => number): R[] {
+  if (!balanced) return shuffled(rows, random);
+  const targets = rows.map((r) => targetOf(r, classes));
+  const counts = classes.map((_, k) => targets.reduce((n, t) => n + t[k], 0));
+  const empty = targets.filter((t) => !t.some((v) => v > 0)).length;
+  const weights = targets.map((t) => {
+    let rarest = Infinity;
+    t.forEach((v, k) => v > 0 && (rarest = Math.min(rarest, counts[k])));
+    return 1 / (rarest === Infinity ? empty : rarest);
+  });
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const w of weights) cumulative.push((total += w));
+  const out: R[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const u = random() * total;
+    let lo = 0, hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] > u) hi = mid;
+      else lo = mid + 1;
+    }
+    out.push(rows[lo]);
+  }
+  return out;
+}

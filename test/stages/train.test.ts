@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { trainStage } from '../../src/stages/train.ts';
+import { runStage, tempStore } from '../../src/testing/harness.ts';
+import { loadModel } from '../../src/ml/model-io.ts';
+import * as tf from '../../src/ml/tf.ts';
+import type { Store } from '../../src/store/store.ts';
+import { CHECKPOINT_COLLECTION } from '../../src/ml/training/checkpoint.ts';
+import { syntheticDataset } from './train-fixtures.ts';
+
+const base = { model: 'small-cnn', width: 0.5, size: 32, batch: 16, lr: 3e-3, seed: 3, backend: 'wasm' } as const;
+
+test('trains a multi-label small CNN on one fold: learns the findings, emits per-epoch metrics, saves a loadable model', async () => {
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 96, 32, 3);
+  const result = await runStage(trainStage, {
+    store,
+    params: { ...base, epochs: 4, augment: { rotation: 5, hflip: false }, label_smoothing: 0.05 },
+    inputs: [{ name: 'split', artifact: { kind: 'dataset', rows, meta: { classes } } }],
+    vars: { fold: 1 },
+  });
+  const meta = result.artifact.meta as Record<string, any>;
+  assert.equal(result.artifact.kind, 'model');
+  assert.deepEqual(meta.classes, classes);
+  assert.equal(meta.task, 'multilabel');
+  assert.equal(meta.fold, 1);
+  assert.deepEqual(meta.rows, { train: 64, val: 32 });
+  assert.equal(meta.history.length, 4);
+  const aucSteps = result.metrics.filter((m) => m.name === 'val_auc').map((m) => m.step);
+  assert.deepEqual(aucSteps, [1, 2, 3, 4]);
+  assert.ok(meta.metrics.val_auc > 0.85, `best val AUC ${meta.metrics.val_auc}`);
+  assert.equal(meta.metrics.val_auc, Math.max(...meta.history.map((h: any) => h.val_auc)));
+  const model = await loadModel(store, result.artifact);
+  assert.deepEqual(model.outputs[0].shape, [null, 3]);
+  console.log(`val AUC per epoch: ${meta.history.map((h: any) => h.val_auc.toFixed(3)).join(' ')}, ${meta.history.map((h: any) => h.seconds.toFixed(1)).join('/')} s`);
+  model.dispose();
+});
+
+/** A store that aborts the run once `after` checkpoints were written (a kill after that epoch). */
+function abortingStore(store: Store, after: number, controller: AbortController): Store {
+  let saved = 0;
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'putDoc') {
+        return async (collection: string, id: string, doc: unknown) => {
+          await target.putDoc(collection, id, doc);
+          if (collection === CHECKPOINT_COLLECTION && ++saved === after) controller.abort(new Error('killed'));
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+test('a run aborted after epoch 2 resumes from that checkpoint when rerun with 3 epochs', async () => {
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 48, 32, 2, 7);
+  const inputs = [{ artifact: { kind: 'dataset' as const, rows, meta: { classes } } }];
+  const controller = new AbortController();
+  await assert.rejects(
+    runStage(trainStage, { store: abortingStore(store, 2, controller), signal: controller.signal, params: { ...base, epochs: 3, fold: 0 }, inputs }),
+    /killed/,
+  );
+  const resumed = await runStage(trainStage, { store, params: { ...base, epochs: 3, fold: 0 }, inputs });
+  assert.ok(resumed.logs.some((l) => l.includes('resuming from the checkpoint of epoch 2')), resumed.logs.join('\n'));
+  assert.deepEqual(resumed.metrics.filter((m) => m.name === 'train_loss').map((m) => m.step), [3]);
+  const meta = resumed.artifact.meta as Record<string, any>;
+  assert.deepEqual(meta.history.map((h: any) => h.epoch), [1, 2, 3]);
+
+  // The same three epochs run in one go give the same history (resume is exact).
+  const fresh = await runStage(trainStage, { params: { ...base, epochs: 3, fold: 0 }, inputs: [{ artifact: { kind: 'dataset', rows, meta: { classes } } }], store: await copyBlobs(store, rows) });
+  const freshMeta = fresh.artifact.meta as Record<string, any>;
+  for (const [i, h] of freshMeta.history.entries()) assert.ok(Math.abs(h.train_loss - meta.history[i].train_loss) < 1e-4, `epoch ${i + 1}: ${h.train_loss} vs ${meta.history[i].train_loss}`);
+});
+
+/** A new store with the image blobs of `rows` (no checkpoints). */
+async function copyBlobs(from: Store, rows: Array<{ image?: string }>): Promise<Store> {
+  const to = await tempStore();
+  for (const r of rows) await to.putBlob(await from.getBlob(r.image!));
+  return to;
+}
+
+test('bad input is named: rows without images, unknown fold, bad params', async () => {
+  const store = await tempStore();
+  const rows = [{ id: 'x1', labels: ['A'], fold: 0 }, { id: 'x2', labels: ['B'], fold: 1 }];
+  await assert.rejects(runStage(trainStage, { store, params: { fold: 0 }, inputs: [{ artifact: { kind: 'dataset', rows } }] }), /row x\d from input0 has no image|training rows/);
+  await assert.rejects(runStage(trainStage, { store, params: { model: 'resnet99' } }), /invalid params for train: model/);
+  await assert.rejects(runStage(trainStage, { store, params: { loss: { asl: { gamma_neg: -1 } } } }), /invalid params for train: loss/);
+});
+
+test('data-parallel training over a worker thread (workers: 2) learns like the single-thread run', async () => {
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 64, 32, 2, 11);
+  const result = await runStage(trainStage, {
+    store,
+    params: { ...base, epochs: 3, fold: 1, workers: 2 },
+    inputs: [{ artifact: { kind: 'dataset', rows, meta: { classes } } }],
+  });
+  const meta = result.artifact.meta as Record<string, any>;
+  assert.equal(meta.history.length, 3);
+  assert.ok(meta.history[2].train_loss < meta.history[0].train_loss, `train loss ${meta.history.map((h: any) => h.train_loss).join(' ')}`);
+  assert.ok(meta.metrics.val_auc > 0.85, `val AUC ${meta.metrics.val_auc}`);
+});
+
+test('transfer learning: starts from a weights file (model.json + weights.bin) and from an init model input', async () => {
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 24, 32, 2, 13);
+  const data = { name: 'data', artifact: { kind: 'dataset' as const, rows, meta: { classes } } };
+  const first = await runStage(trainStage, { store, params: { ...base, epochs: 1, fold: 0 }, inputs: [data] });
+  const dir = await mkdtemp(join(tmpdir(), 'train-weights-'));
+  await writeFile(join(dir, 'model.json'), await first.file('model.json'));
+  await writeFile(join(dir, 'weights.bin'), await first.file('weights.bin'));
+  // Another class count: every layer but the head is copied.
+  const fromFile = await runStage(trainStage, {
+    store,
+    params: { ...base, epochs: 1, fold: 0, weights: join(dir, 'model.json') },
+    inputs: [{ ...data, artifact: { ...data.artifact, meta: { classes: ['A', 'B'] } } }],
+  });
+  const fileLog = fromFile.logs.find((l) => l.includes('initialised'));
+  assert.match(fileLog ?? '', /initialised 12 layers from weights .*model\.json; kept fresh: logits/);
+  const fromInit = await runStage(trainStage, { store, params: { ...base, epochs: 1, fold: 0, lr: 1e-4 }, inputs: [data, { name: 'init', artifact: first.artifact }] });
+  assert.ok(fromInit.logs.some((l) => /initialised 13 layers from the model of init$/.test(l)), fromInit.logs.join('\n'));
+  await assert.rejects(runStage(trainStage, { store, params: base, inputs: [data, { name: 'pretrained', artifact: first.artifact }] }), /named init/);
+});
