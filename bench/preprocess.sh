@@ -4,11 +4,13 @@
 # 1024x1024 PNGs made from the real radiographs in /work/shared/data/dicom/ref, same PNG level.
 # Throughput is images per CPU-second of the whole process (steadier than wall time on a shared
 # machine); wall-clock throughput is printed too.
-# usage: bench/preprocess.sh [N_IMAGES=48] [PNG_LEVEL=6]
+# The outputs' PNG sizes and a per-step CPU breakdown of both sides (bench/preprocess_ops*) follow.
+# usage: bench/preprocess.sh [N_IMAGES=48] [PNG_LEVEL=6] [OUR_PNG_FILTER=none|adaptive]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-48}
 LEVEL=${2:-6}
+FILTER=${3:-none}
 PY=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -17,13 +19,16 @@ export UV_THREADPOOL_SIZE=1 VIPS_CONCURRENCY=1 OMP_NUM_THREADS=1
 # Each side warms up on two images (untimed); the timed runs alternate, three rounds, best kept.
 best_ours=0; best_cv=0
 for round in 1 2 3; do
-  read -r ours ours_wall < <(taskset -c 0 node --import tsx bench/preprocess.ts "$work/in" "$work/ours" "$LEVEL")
+  read -r ours ours_wall < <(taskset -c 0 node --import tsx bench/preprocess.ts "$work/in" "$work/ours" "$LEVEL" "$FILTER")
   read -r cv cv_wall < <(taskset -c 0 $PY bench/preprocess_opencv.py "$work/in" "$work/cv" "$LEVEL")
   echo "round $round: ours $ours img/cpu-s ($ours_wall img/s wall), opencv $cv img/cpu-s ($cv_wall img/s wall)"
   best_ours=$(echo "$ours $best_ours" | awk '{print ($1>$2)?$1:$2}')
   best_cv=$(echo "$cv $best_cv" | awk '{print ($1>$2)?$1:$2}')
 done
 maxdiff=$($PY bench/preprocess_compare.py "$work/ours" "$work/cv")
-echo "images: $N x 1024x1024 8-bit; PNG level $LEVEL; one core (taskset -c 0); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "images: $N x 1024x1024 8-bit; PNG level $LEVEL (our row filter: $FILTER, OpenCV's: libpng adaptive); one core (taskset -c 0); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ours (best of 3): $best_ours img/cpu-s; OpenCV $($PY -c 'import cv2; print(cv2.__version__)') (best of 3): $best_cv img/cpu-s"
 echo "ratio ours/opencv: $(echo "$best_ours $best_cv" | awk '{printf "%.2f", $1/$2}')x; max abs pixel difference of the outputs: $maxdiff"
+echo "output PNGs: ours $(du -sb "$work/ours" | awk -v n="$N" '{printf "%.1f", $1/n/1024}') KiB/img, OpenCV $(du -sb "$work/cv" | awk -v n="$N" '{printf "%.1f", $1/n/1024}') KiB/img"
+taskset -c 0 node --import tsx bench/preprocess_ops.ts "$work/in" "$LEVEL" "$FILTER"
+taskset -c 0 $PY bench/preprocess_ops_opencv.py "$work/in" "$LEVEL"

@@ -1,7 +1,8 @@
 /**
  * Our side of the preprocess bench: the preprocess stage's per-image work (sharp PNG decode, crop,
  * CLAHE, area resize, sharp PNG encode) over a folder, one image at a time, libvips on one thread.
- * usage: node --import tsx bench/preprocess.ts IN_DIR OUT_DIR PNG_LEVEL; prints images per CPU-second and per wall second.
+ * usage: node --import tsx bench/preprocess.ts IN_DIR OUT_DIR PNG_LEVEL [none|adaptive]; prints images per CPU-second and
+ * per wall second. The last argument picks the PNG row filtering (default none, the stage's).
  */
 import sharp from 'sharp';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { applyOps, type OpSpec } from '../src/ops/image/apply.ts';
 import { decodeGrey, encodeGreyPng } from '../src/ops/image/png.ts';
 
 sharp.concurrency(1);
-const [src, out, levelArg] = process.argv.slice(2);
+const [src, out, levelArg, filter] = process.argv.slice(2);
 const level = Number(levelArg ?? 6);
 const ops: OpSpec[] = [
   { crop: { left: 0.06, right: 0.06, top: 0.2, bottom: 0.12 } },
@@ -22,7 +23,7 @@ const names = (await readdir(src)).filter((f) => f.endsWith('.png')).sort();
 const one = async (name: string) => {
   const image = await decodeGrey(await readFile(join(src, name)));
   const result = await applyOps(image, ops);
-  await writeFile(join(out, name), await encodeGreyPng(result.image, level));
+  await writeFile(join(out, name), await encodeGreyPng(result.image, level, filter === 'adaptive'));
 };
 // Warm-up (JIT) on two images, untimed, as the OpenCV script does.
 for (const name of names.slice(0, 2)) await one(name);

@@ -1,4 +1,5 @@
 import { blankLike, saturate, type Image } from './image.ts';
+import { areaDownscale } from './resize-area.ts';
 
 export type ResizeFit = 'pad' | 'stretch';
 
@@ -80,51 +81,13 @@ function linearTaps(srcSize: number, dstSize: number) {
 
 /**
  * Area averaging (OpenCV's INTER_AREA for shrinking): each output pixel is the mean of the source area it
- * covers, partial pixels weighted by overlap. Enlarging falls back to bilinear, as OpenCV nearly does.
+ * covers, partial pixels weighted by overlap, with OpenCV's weights and rounding (see areaDownscale).
+ * Enlarging falls back to bilinear, as OpenCV nearly does.
  */
 export function resizeArea(image: Image, width: number, height: number): Image {
   if (width > image.width || height > image.height) return resizeBilinear(image, width, height);
   if (image.channels !== 1) return mergeChannels(splitChannels(image).map((ch) => resizeArea(ch, width, height)));
-  const sw = image.width, sh = image.height, src = image.data;
-  const { index: xi, weight: xw, taps } = paddedTaps(sw, width);
-  const { index: yi, weight: yw, start: ys } = areaTaps(sh, height);
-  const out = blankLike(image, width, height);
-  const dst = out.data;
-  // Per output row: the weighted sum of the source rows it covers (contiguous, cheap), then a fixed
-  // number of horizontal taps over that one row.
-  const acc = new Float64Array(sw);
-  for (let y = 0; y < height; y++) {
-    acc.fill(0);
-    for (let t = ys[y]; t < ys[y + 1]; t++) {
-      const base = yi[t] * sw, w = yw[t];
-      for (let i = 0; i < sw; i++) acc[i] += src[base + i] * w;
-    }
-    const drow = y * width;
-    for (let x = 0, k = 0; x < width; x++) {
-      let sum = 0;
-      for (const end = k + taps; k < end; k++) sum += acc[xi[k]] * xw[k];
-      // Half up, as OpenCV's fast integer-factor path; weights sum to 1, so no clamping is needed.
-      dst[drow + x] = (sum + 0.5) | 0;
-    }
-  }
-  return out;
-}
-
-/** areaTaps with every output given the same number of taps (zero-weight padding): a tighter inner loop. */
-function paddedTaps(srcSize: number, dstSize: number) {
-  const t = areaTaps(srcSize, dstSize);
-  let taps = 1;
-  for (let d = 0; d < dstSize; d++) taps = Math.max(taps, t.start[d + 1] - t.start[d]);
-  const index = new Int32Array(dstSize * taps), weight = new Float64Array(dstSize * taps);
-  for (let d = 0; d < dstSize; d++) {
-    for (let k = 0; k < taps; k++) {
-      const j = t.start[d] + k;
-      const real = j < t.start[d + 1];
-      index[d * taps + k] = real ? t.index[j] : t.index[t.start[d]];
-      weight[d * taps + k] = real ? t.weight[j] : 0;
-    }
-  }
-  return { index, weight, taps };
+  return areaDownscale(image, width, height);
 }
 
 function splitChannels(image: Image): Image[] {
@@ -139,21 +102,4 @@ function mergeChannels(planes: Image[]): Image {
   const out = blankLike(planes[0], planes[0].width, planes[0].height, planes.length);
   planes.forEach((p, ch) => p.data.forEach((v, i) => (out.data[i * planes.length + ch] = v)));
   return out;
-}
-
-/** For each output index, the source indices it covers and their overlap weights (summing to 1). */
-function areaTaps(srcSize: number, dstSize: number) {
-  const scale = srcSize / dstSize;
-  const index: number[] = [], weight: number[] = [];
-  const start = new Int32Array(dstSize + 1);
-  for (let d = 0; d < dstSize; d++) {
-    start[d] = index.length;
-    const a = d * scale, b = (d + 1) * scale;
-    for (let s = Math.floor(a); s < Math.min(Math.ceil(b - 1e-9), srcSize); s++) {
-      const overlap = Math.min(b, s + 1) - Math.max(a, s);
-      if (overlap > 1e-9) { index.push(s); weight.push(overlap / scale); }
-    }
-  }
-  start[dstSize] = index.length;
-  return { index: Int32Array.from(index), weight: Float64Array.from(weight), start };
 }

@@ -14,6 +14,17 @@ test('resizeArea averages 2x2 blocks and weights partial pixels by overlap', () 
   assert.deepEqual(toRows(resizeArea(grey8([[10, 20, 40]]), 2, 1)), [[13, 33]]);
 });
 
+test('resizeArea rounds as OpenCV: 2x2 blocks half up, other whole blocks half to even', () => {
+  // 2x2 means 0.75 and 0.5 -> 1 and 1 ((sum + 2) >> 2, OpenCV's vector path)
+  assert.deepEqual(toRows(resizeArea(grey8([[1, 2, 1, 1], [0, 0, 0, 0]]), 2, 1)), [[1, 1]]);
+  // 2x1 blocks: sums 3, 1, 5 * 0.5f = 1.5, 0.5, 2.5 -> 2, 0, 2
+  assert.deepEqual(toRows(resizeArea(grey8([[1, 2, 0, 1, 2, 3]]), 3, 1)), [[2, 0, 2]]);
+  // 3x3 block: sum 4 * (1/9)f = 0.44 -> 0; sum 5 -> 0.56 -> 1
+  const block = (n: number) => grey8([[n > 0 ? 1 : 0, n > 1 ? 1 : 0, n > 2 ? 1 : 0], [n > 3 ? 1 : 0, n > 4 ? 1 : 0, 0], [0, 0, 0]]);
+  assert.deepEqual(toRows(resizeArea(block(4), 1, 1)), [[0]]);
+  assert.deepEqual(toRows(resizeArea(block(5), 1, 1)), [[1]]);
+});
+
 test('resizeBilinear uses pixel-centre mapping and clamps at the edges', () => {
   // 2 -> 4: src x = (d + .5) * .5 - .5 = -.25, .25, .75, 1.25 -> 0, 25, 75, 100
   assert.deepEqual(toRows(resizeBilinear(grey8([[0, 100]]), 4, 1)), [[0, 25, 75, 100]]);
