@@ -19,7 +19,7 @@ function allowInterpolation(schema: JsonSchema): JsonSchema {
   }
   const t = out.type;
   const nonString = t !== undefined && t !== 'string' && !(Array.isArray(t) && t.includes('string'));
-  if (nonString || (out.enum && out.enum.some((e: unknown) => typeof e !== 'string')) || out.const !== undefined && typeof out.const !== 'string') {
+  if (nonString || out.enum || out.const !== undefined || (t === 'string' && (out.pattern || out.format))) {
     return { anyOf: [out, INTERPOLATION] };
   }
   return out;
