@@ -108,6 +108,14 @@ export function defineStage<S extends z.ZodType>(def: Omit<StageType<z.output<S>
   return def as unknown as StageType<z.output<S>>;
 }
 
+/**
+ * A `run` that imports its implementation module on first use, so that loading an experiment (and the
+ * CLI's start-up) does not pay for heavy libraries such as TensorFlow.js. The module exports `run`.
+ */
+export function lazyRun<P>(load: () => Promise<{ run: (ctx: StageContext, inputs: StageInput[], params: P) => Promise<ArtifactDraft> }>): StageType<P>['run'] {
+  return async (ctx, inputs, params) => (await load()).run(ctx, inputs, params);
+}
+
 /** Raised by stages for bad input that is the user's to fix; shown without a stack trace. */
 export class StageInputError extends Error {
   constructor(message: string, readonly hint?: string) {

@@ -1,30 +1,7 @@
-import { z } from 'zod';
 import * as tf from './tf.ts';
+import type { TtaTransform } from './tta-transform-schema.ts';
 
-export const ttaTransformSchema = z.union([
-  z.enum(['identity', 'hflip', 'vflip']).describe('identity, horizontal flip or vertical flip'),
-  z
-    .object({
-      shift: z
-        .object({
-          x: z.number().min(-0.5).max(0.5).default(0).describe('Fraction of the width the content moves right (negative: left)'),
-          y: z.number().min(-0.5).max(0.5).default(0).describe('Fraction of the height the content moves down (negative: up)'),
-        })
-        .strict(),
-    })
-    .strict()
-    .describe('Translate by round(fraction × size) whole pixels; uncovered pixels are black'),
-  z.object({ scale: z.number().min(0.5).max(2).describe('Zoom about the centre: 1.1 enlarges by 10% (crops the border), 0.9 shrinks (black border)') }).strict(),
-]);
-
-export type TtaTransform = z.output<typeof ttaTransformSchema>;
-
-/** A short readable name for logs and row columns. */
-export function transformName(t: TtaTransform): string {
-  if (typeof t === 'string') return t;
-  if ('shift' in t) return `shift(${t.shift.x},${t.shift.y})`;
-  return `scale(${t.scale})`;
-}
+export { transformName, ttaTransformSchema, type TtaTransform } from './tta-transform-schema.ts';
 
 /**
  * Applies one TTA transform to an NHWC batch. Shifts move by whole pixels (round(fraction × size),

@@ -1,20 +1,5 @@
 import { z } from 'zod';
-import sharp from 'sharp';
-import type { DatasetRow } from '../engine/artifact.ts';
-import { defineStage, StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
-import type { PredictionRow } from '../evaluation/predictions.ts';
-import { initBackend } from '../ml/backend.ts';
-import { gradCam } from '../ml/gradcam.ts';
-import { loadImageBatch } from '../ml/image-tensor.ts';
-import { loadModel } from '../ml/model-io.ts';
-import type * as tf from '../ml/tf.ts';
-import { seededRandom } from '../ops/splits/random.ts';
-import { escapeXml } from '../ops/report/escape.ts';
-import { overlayHeatmap, resizeMap } from '../ops/report/heatmap.ts';
-import { selectSplit } from '../evaluation/predictions.ts';
-
-const GROUPS = ['TP', 'FP', 'FN', 'TN'] as const;
-type Group = (typeof GROUPS)[number];
+import { defineStage, lazyRun } from '../engine/stage.ts';
 
 const params = z
   .object({
@@ -30,10 +15,7 @@ const params = z
   })
   .strict();
 
-interface Candidate {
-  row: DatasetRow;
-  score?: number;
-}
+export type GradcamParams = z.output<typeof params>;
 
 export const gradcam = defineStage({
   name: 'gradcam',
@@ -41,116 +23,5 @@ export const gradcam = defineStage({
   description: 'Grad-CAM heat maps over a model layer, overlaid on the images, for a sample of true/false positives and negatives (gallery report)',
   params,
   inputs: { min: 2, max: 3 },
-  async run(ctx, inputs, p) {
-    const model = inputs.find((i) => i.artifact.kind === 'model');
-    const data = inputs.find((i) => i.artifact.kind === 'dataset');
-    const predictions = inputs.find((i) => i.artifact.kind === 'predictions');
-    if (!model || !data) throw new StageInputError(`gradcam needs a model and a dataset input, got ${inputs.map((i) => `${i.name}: ${i.artifact.kind}`).join(', ')}`, 'write from: { model: train, data: split } (optionally predictions: tta)');
-    if (inputs.filter((i) => i.artifact.kind === 'model').length > 1) ctx.log.warn(`several models: explaining ${model.instance}`);
-    const classes = (model.artifact.meta.classes as string[] | undefined) ?? [];
-    const cls = p.class ?? classes[0];
-    const classIndex = classes.indexOf(cls);
-    if (classIndex < 0) throw new StageInputError(`class "${cls}" is not one of the model's classes [${classes.join(', ')}]`, 'set class: to one of them');
-    const size = Number(model.artifact.meta.inputSize);
-    const channels = Number(model.artifact.meta.channels) as 1 | 3;
-    await initBackend(p.backend, (m) => ctx.log.info(m));
-    const tfModel = await loadModel(ctx.store, model.artifact);
-    try {
-      const rows = selectSplit(await ctx.readRows<DatasetRow>(data.artifact), p.split).filter((r) => typeof r.image === 'string');
-      if (rows.length === 0) throw new StageInputError(`dataset ${data.instance} has no rows with images in the "${p.split}" part`, 'set split: val or all');
-      const candidates = await scoredCandidates(ctx, rows, predictions, classIndex);
-      const sample = sampleGroups(candidates, cls, p.threshold, p.per_group, p.seed);
-      const files: Record<string, Uint8Array | string> = {};
-      const entries: Array<{ group: Group; id: string; file: string; score: number; truth: boolean }> = [];
-      const picked = GROUPS.flatMap((g) => sample[g]);
-      for (let start = 0; start < picked.length; start += 8) {
-        const chunk = picked.slice(start, start + 8);
-        const batch = await loadImageBatch(ctx.store, chunk.map((c) => c.row.image!), { size, channels });
-        let cam;
-        let probs: number[][];
-        try {
-          cam = gradCam(tfModel, batch as tf.Tensor4D, classIndex, p.layer);
-          const out = tfModel.predict(batch) as tf.Tensor2D;
-          probs = out.arraySync();
-          out.dispose();
-        } finally {
-          batch.dispose();
-        }
-        for (const [i, c] of chunk.entries()) {
-          const truth = (c.row.labels ?? []).includes(cls);
-          const score = c.score ?? probs[i][classIndex];
-          const group = groupOf(truth, score >= p.threshold);
-          if (entries.filter((e) => e.group === group).length >= p.per_group) continue;
-          const file = `gallery/${group}/${safeName(c.row.id)}.png`;
-          files[file] = await overlayPng(await ctx.store.getBlob(c.row.image!), cam.maps[i], cam.height, cam.width, p.display_size, p.alpha);
-          entries.push({ group, id: c.row.id, file, score, truth });
-        }
-      }
-      const counts = Object.fromEntries(GROUPS.map((g) => [g, entries.filter((e) => e.group === g).length]));
-      ctx.log.info(`Grad-CAM of "${cls}" for ${entries.length} images (${GROUPS.map((g) => `${g} ${counts[g]}`).join(', ')})`);
-      files['index.html'] = galleryHtml(cls, p.layer ?? 'features', entries);
-      files['report.json'] = JSON.stringify({ class: cls, layer: p.layer ?? null, threshold: p.threshold, images: entries }, null, 1);
-      return { kind: 'report', files, meta: { class: cls, counts, images: entries.length } };
-    } finally {
-      tfModel.dispose();
-    }
-  },
+  run: lazyRun(() => import('./gradcam.run.ts')),
 });
-
-/** Scores from the predictions input when given; else candidates are grouped after the model scored them. */
-async function scoredCandidates(ctx: StageContext, rows: DatasetRow[], predictions: StageInput | undefined, classIndex: number): Promise<Candidate[]> {
-  if (!predictions) return rows.map((row) => ({ row }));
-  const scores = new Map<string, number>();
-  for (const r of await ctx.readRows<PredictionRow>(predictions.artifact)) if (Array.isArray(r.scores) && !scores.has(r.id)) scores.set(r.id, r.scores[classIndex]);
-  return rows.filter((r) => scores.has(r.id)).map((row) => ({ row, score: scores.get(row.id) }));
-}
-
-/**
- * Seeded sample of up to `perGroup` images per outcome group. Without scores (no predictions input),
- * positives and negatives by truth are sampled and grouped after Grad-CAM scored them.
- */
-function sampleGroups(candidates: Candidate[], cls: string, threshold: number, perGroup: number, seed: number): Record<Group, Candidate[]> {
-  const random = seededRandom(seed);
-  const shuffled = candidates.map((c) => ({ c, k: random() })).sort((a, b) => a.k - b.k).map((x) => x.c);
-  const out: Record<Group, Candidate[]> = { TP: [], FP: [], FN: [], TN: [] };
-  for (const c of shuffled) {
-    const truth = (c.row.labels ?? []).includes(cls);
-    const group: Group = c.score === undefined ? (truth ? 'TP' : 'TN') : groupOf(truth, c.score >= threshold);
-    if (out[group].length < (c.score === undefined ? 2 * perGroup : perGroup)) out[group].push(c);
-  }
-  return out;
-}
-
-function groupOf(truth: boolean, positive: boolean): Group {
-  return positive ? (truth ? 'TP' : 'FP') : truth ? 'FN' : 'TN';
-}
-
-async function overlayPng(imageBytes: Buffer, cam: Float32Array, h: number, w: number, displayWidth: number, alpha: number): Promise<Buffer> {
-  const meta = await sharp(imageBytes).metadata();
-  const width = displayWidth;
-  const height = Math.max(1, Math.round((displayWidth * (meta.height ?? 1)) / (meta.width ?? 1)));
-  const grey = await sharp(imageBytes).removeAlpha().resize(width, height, { fit: 'fill' }).toColourspace('b-w').raw().toBuffer();
-  const heat = resizeMap(cam, h, w, height, width);
-  return sharp(Buffer.from(overlayHeatmap(new Uint8Array(grey.buffer, grey.byteOffset, width * height), heat, alpha)), { raw: { width, height, channels: 3 } }).png().toBuffer();
-}
-
-function safeName(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
-function galleryHtml(cls: string, layer: string, entries: ReadonlyArray<{ group: Group; id: string; file: string; score: number; truth: boolean }>): string {
-  const sections = GROUPS.map((g) => {
-    const items = entries.filter((e) => e.group === g);
-    if (!items.length) return '';
-    const figures = items.map((e) => `<figure><img src="${escapeXml(e.file)}" alt="${escapeXml(e.id)}"><figcaption>${escapeXml(e.id)}<br>score ${e.score.toFixed(3)}, truth ${e.truth ? 'positive' : 'negative'}</figcaption></figure>`).join('\n');
-    return `<h2>${g} (${items.length})</h2>\n${figures}`;
-  }).join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Grad-CAM: ${escapeXml(cls)}</title>
-<style>body{font-family:sans-serif;margin:24px}figure{display:inline-block;margin:6px;text-align:center}img{max-width:256px}</style></head><body>
-<h1>Grad-CAM of “${escapeXml(cls)}” at layer ${escapeXml(layer)}</h1>
-<p>Heat = ReLU of gradient-weighted feature maps, drawn over the stored image. TP/FP/FN/TN at the chosen threshold.</p>
-${sections}
-</body></html>
-`;
-}

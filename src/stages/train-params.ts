@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { architectures } from '../ml/models/index.ts';
+import { architectures } from '../ml/models/architectures.ts';
 
 const focalParams = z
   .object({
@@ -125,3 +125,6 @@ export const TrainParams = z
   .strict();
 
 export type TrainParams = z.output<typeof TrainParams>;
+
+/** Version of the train stage: bump when the model it produces for the same inputs changes. */
+export const TRAIN_VERSION = 1;

@@ -1,15 +1,6 @@
 import { z } from 'zod';
-import type { DatasetRow } from '../engine/artifact.ts';
-import { defineStage, StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
-import type { PredictionRow } from '../evaluation/predictions.ts';
-import { initBackend } from '../ml/backend.ts';
-import { decodeImagePixels } from '../ml/image-tensor.ts';
-import { MicroBatcher } from '../ml/micro-batcher.ts';
-import { loadModel } from '../ml/model-io.ts';
-import * as tf from '../ml/tf.ts';
-import { predictWithTta, transformName, ttaTransformSchema } from '../ml/tta-transforms.ts';
-import { weightedMean } from '../ops/ensemble/combine.ts';
-import { testRows, validationRows } from '../ops/splits/fold-parts.ts';
+import { defineStage, lazyRun } from '../engine/stage.ts';
+import { ttaTransformSchema } from '../ml/tta-transform-schema.ts';
 
 const params = z
   .object({
@@ -21,102 +12,13 @@ const params = z
   })
   .strict();
 
+export type TtaParams = z.output<typeof params>;
+
 export const tta = defineStage({
   name: 'tta',
   version: 1,
   description: 'Predicts a dataset with trained models under test-time augmentation (flips, shifts, scales); out-of-fold or test predictions',
   params,
   inputs: { min: 2 },
-  async run(ctx, inputs, p) {
-    const models = inputs.filter((i) => i.artifact.kind === 'model');
-    const datasets = inputs.filter((i) => i.artifact.kind === 'dataset');
-    if (models.length === 0 || datasets.length !== 1) {
-      throw new StageInputError(`tta needs model inputs and exactly one dataset, got ${inputs.map((i) => `${i.name}: ${i.artifact.kind}`).join(', ')}`, 'write from: { models: train, data: split }');
-    }
-    const classes = sharedMeta(models);
-    await initBackend(p.backend, (m) => ctx.log.info(m));
-    const rows = await ctx.readRows<DatasetRow>(datasets[0].artifact);
-    const out: PredictionRow[] = [];
-    for (const model of models) out.push(...(await predictOne(ctx, model, rowsFor(rows, model, p.on), p)));
-    if (out.length === 0) throw new StageInputError(`tta: no rows to predict with on: ${p.on}`, p.on === 'test' ? 'the dataset has no split: test rows; use on: val for out-of-fold predictions' : 'check the folds of the dataset against the models');
-    const histories = Object.fromEntries(models.flatMap((m) => (m.artifact.meta.history ? [[m.instance, m.artifact.meta.history]] : [])));
-    return {
-      kind: 'predictions',
-      rows: p.average ? averageOverModels(out) : out,
-      meta: { classes, task: models[0].artifact.meta.task, transforms: p.transforms.map(transformName), models: models.map((m) => m.instance), ...(Object.keys(histories).length ? { histories } : {}) },
-    };
-  },
+  run: lazyRun(() => import('./tta.run.ts')),
 });
-
-function sharedMeta(models: readonly StageInput[]): string[] {
-  const key = (m: StageInput) => JSON.stringify([m.artifact.meta.classes, m.artifact.meta.task]);
-  const odd = models.find((m) => key(m) !== key(models[0]));
-  if (odd) throw new StageInputError(`models ${models[0].instance} and ${odd.instance} predict different classes or tasks`, 'tta combines models trained for the same classes');
-  const classes = models[0].artifact.meta.classes;
-  if (!Array.isArray(classes)) throw new StageInputError(`model ${models[0].instance} has no meta.classes`);
-  return classes as string[];
-}
-
-function foldOf(model: StageInput): number | undefined {
-  const f = model.artifact.meta.fold ?? model.vars.fold;
-  return f === undefined || f === null ? undefined : Number(f);
-}
-
-function rowsFor(rows: readonly DatasetRow[], model: StageInput, on: 'test' | 'val' | 'all'): DatasetRow[] {
-  const val = on === 'test' ? [] : validationRows(rows, foldOf(model));
-  return [...val, ...(on === 'val' ? [] : testRows(rows))];
-}
-
-async function predictOne(ctx: StageContext, input: StageInput, rows: readonly DatasetRow[], p: z.output<typeof params>): Promise<PredictionRow[]> {
-  const missing = rows.find((r) => typeof r.image !== 'string');
-  if (missing) throw new StageInputError(`tta: row ${missing.id} has no image`, 'predict on the dataset the models were trained on (rows with an image blob)');
-  const size = Number(input.artifact.meta.inputSize);
-  const channels = Number(input.artifact.meta.channels) as 1 | 3;
-  let model: tf.LayersModel | undefined;
-  const batcher = new MicroBatcher<Float32Array, number[]>(p.batch, async (images) => {
-    model ??= await loadModel(ctx.store, input.artifact);
-    const per = size * size * channels;
-    const all = new Float32Array(images.length * per);
-    images.forEach((px, i) => all.set(px, i * per));
-    const x = tf.tensor4d(all, [images.length, size, size, channels]);
-    try {
-      return predictWithTta(model, x, p.transforms);
-    } finally {
-      x.dispose();
-    }
-  });
-  ctx.log.info(`${input.instance}: predicting ${rows.length} images × ${p.transforms.length} transforms`);
-  const outcomes = await ctx.eachItem(
-    rows,
-    { key: (r) => ({ model: input.artifact.digest, image: r.image }), params: { transforms: p.transforms }, id: (r) => r.id, concurrency: p.batch },
-    async (r) => batcher.submit(await decodeImagePixels(await ctx.store.getBlob(r.image!), { size, channels })),
-  );
-  model?.dispose();
-  const failed = outcomes.find((o) => !o.ok);
-  if (failed && !failed.ok) throw new Error(`tta: image ${failed.id}: ${failed.error}`);
-  const fold = foldOf(input);
-  return rows.map((r, i) => {
-    const o = outcomes[i];
-    return {
-      id: r.id,
-      ...(r.patient !== undefined ? { patient: r.patient } : {}),
-      ...(r.study !== undefined ? { study: r.study } : {}),
-      ...(r.split !== undefined ? { split: r.split } : {}),
-      ...(r.fold !== undefined ? { fold: r.fold } : {}),
-      labels: r.labels ?? [],
-      scores: o.ok ? o.value : [],
-      model: input.instance,
-      ...(fold !== undefined ? { model_fold: fold } : {}),
-    };
-  });
-}
-
-/** One row per image: scores averaged over the models that predicted it. */
-function averageOverModels(rows: readonly PredictionRow[]): PredictionRow[] {
-  const byId = new Map<string, PredictionRow[]>();
-  for (const r of rows) (byId.get(r.id) ?? byId.set(r.id, []).get(r.id)!).push(r);
-  return [...byId.values()].map((group) => {
-    const { model: _m, model_fold: _f, ...rest } = group[0];
-    return { ...rest, scores: weightedMean(group.map((g) => g.scores!)), models: group.length };
-  });
-}

@@ -46,6 +46,11 @@ export class CheckpointStore {
     return present.every(Boolean) ? checkpoint : undefined;
   }
 
+  /** Forgets the resume state (a forced rerun trains from scratch). */
+  async clear(): Promise<void> {
+    await this.store.deleteDoc(CHECKPOINT_COLLECTION, this.key);
+  }
+
   /** Blobs first, then the document: a crash in between leaves the previous checkpoint intact. */
   async save(checkpoint: Checkpoint): Promise<void> {
     await this.store.putDoc(CHECKPOINT_COLLECTION, this.key, checkpoint);

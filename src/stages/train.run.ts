@@ -1,0 +1,164 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ArtifactDraft, DatasetRow } from '../engine/artifact.ts';
+import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
+import { trainingRows, validationRows } from '../ops/splits/fold-parts.ts';
+import { fingerprint } from '../util/hash.ts';
+import { initBackend } from '../ml/backend.ts';
+import { defaultLoss, effectiveNumberWeights, makeLoss } from '../ml/losses/index.ts';
+import { loadModel, modelFromBytes, saveModelFiles } from '../ml/model-io.ts';
+import { buildModel, type ModelSpec, type Task } from '../ml/models/index.ts';
+import { DataParallel } from '../ml/parallel/data-parallel.ts';
+import type * as tf from '../ml/tf.ts';
+import { CheckpointStore } from '../ml/training/checkpoint.ts';
+import { ImageLoader } from '../ml/training/image-loader.ts';
+import { trainModel } from '../ml/training/loop.ts';
+import { classCounts, classesOf, inferTask } from '../ml/training/targets.ts';
+import { transferWeights } from '../ml/training/weights-io.ts';
+import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
+
+/** The implementation of the stage, imported on first run (it loads TensorFlow.js). */
+export async function run(ctx: StageContext, inputs: StageInput[], params: TrainParams): Promise<ArtifactDraft> {
+  const { data, init } = pickInputs(inputs);
+  const backend = await initBackend(params.backend, (m) => ctx.log.info(m));
+  const rows = await ctx.readRows<DatasetRow>(data.artifact);
+  const classes = classesOf(rows, data.artifact.meta);
+  if (classes.length === 0) throw new StageInputError(`train: dataset from ${data.stage} has no classes`, 'rows need `labels` (or the dataset meta.classes)');
+  const task: Task = params.task === 'auto' ? inferTask(rows, classes) : params.task;
+  const fold = foldOf(ctx, params.fold);
+  const train = trainingRows(rows, fold);
+  const val = validationRows(rows, fold);
+  requireImages([...train, ...val], data.stage);
+  if (train.length < 2) {
+    throw new StageInputError(
+      `train: ${train.length} training rows for ${fold === undefined ? 'split train' : `fold ${fold}`} in the dataset from ${data.stage}`,
+      fold === undefined ? 'run kfold or holdout upstream, or set fold:' : 'check the fold number against the kfold stage k',
+    );
+  }
+  const counts = classCounts(train, classes);
+  ctx.log.info(`train ${params.model} ${params.size}px ${task}, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation rows, classes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}`);
+
+  const spec: ModelSpec = { arch: params.model, inputSize: params.size, channels: params.channels, classes: classes.length, task, seed: params.seed, width: params.width, dropout: params.dropout };
+  const model = buildModel(spec);
+  if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
+  if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
+
+  const classWeights = classWeightsFor(params.class_balanced, data.artifact.meta, classes, counts);
+  const lossConfig = params.loss ?? defaultLoss(task);
+  const { epochs: _e, early_stopping: _s, cache_mb: _c, ...identity } = params;
+  const checkpoints = new CheckpointStore(ctx.store, fingerprint({ stage: 'train', version: TRAIN_VERSION, params: identity, data: data.artifact.digest, init: init?.artifact.digest, fold }));
+  if (ctx.forced) await checkpoints.clear();
+  const monitor = (params.early_stopping && params.early_stopping.metric) || params.monitor;
+  const parallel = params.workers > 1 ? await DataParallel.start(params.workers - 1, params.backend, spec, lossConfig, classWeights) : undefined;
+  const result = await trainModel({
+    model,
+    loader: new ImageLoader(ctx.store, { size: params.size, channels: params.channels }, params.cache_mb * 2 ** 20),
+    classes,
+    trainRows: train,
+    valRows: val,
+    loss: makeLoss(lossConfig, task, classWeights),
+    config: {
+      epochs: params.epochs,
+      batch: params.batch,
+      seed: params.seed,
+      optimizer: params.optimizer,
+      lr: params.lr,
+      momentum: params.momentum,
+      schedule: params.schedule,
+      labelSmoothing: params.label_smoothing,
+      mixup: params.mixup,
+      cutmix: params.cutmix,
+      augment: params.augment,
+      balancedSampler: params.balanced_sampler,
+      monitor,
+      earlyStopping: params.early_stopping ? { patience: params.early_stopping.patience } : null,
+      task,
+    },
+    checkpoints,
+    parallel,
+    signal: ctx.signal,
+    log: (m) => ctx.log.info(m),
+    onEpoch: (r) => {
+      for (const name of ['train_loss', 'val_loss', 'val_auc', 'lr'] as const) if (r[name] !== undefined) ctx.metric(name, r[name]!, r.epoch);
+      ctx.log.info(`epoch ${r.epoch}/${params.epochs}: train_loss ${r.train_loss.toFixed(4)}${r.val_loss !== undefined ? ` val_loss ${r.val_loss.toFixed(4)}` : ''}${r.val_auc !== undefined ? ` val_auc ${r.val_auc.toFixed(4)}` : ''} (${r.seconds.toFixed(1)} s)`);
+    },
+    onProgress: (done, total) => ctx.progress({ done, total }),
+  }).finally(() => parallel?.stop());
+
+  const best = result.history.find((h) => h.epoch === result.bestEpoch);
+  const metrics: Record<string, number> = { best_epoch: result.bestEpoch, epochs_run: result.history.length };
+  for (const name of ['val_auc', 'val_loss', 'train_loss'] as const) if (best?.[name] !== undefined) metrics[name] = best[name]!;
+  const files = await saveModelFiles(model);
+  model.dispose();
+  return {
+    kind: 'model',
+    files,
+    meta: {
+      classes,
+      inputSize: params.size,
+      channels: params.channels,
+      arch: params.model,
+      task,
+      loss: lossConfig,
+      ...(classWeights ? { class_weights: Object.fromEntries(classes.map((c, k) => [c, classWeights[k]])) } : {}),
+      fold,
+      dataset: data.artifact.digest,
+      rows: { train: train.length, val: val.length },
+      backend,
+      history: result.history,
+      best_epoch: result.bestEpoch,
+      stopped_early: result.stoppedEarly,
+      metrics,
+    },
+  };
+}
+
+
+/** The dataset input and the optional `init` model input (`from: { data: split, init: pretrain }`). */
+function pickInputs(inputs: readonly StageInput[]): { data: StageInput; init?: StageInput } {
+  const datasets = inputs.filter((i) => i.artifact.kind === 'dataset');
+  const models = inputs.filter((i) => i.artifact.kind === 'model');
+  if (datasets.length !== 1) {
+    throw new StageInputError(`train needs exactly one dataset input, got ${datasets.length} (${inputs.map((i) => `${i.name}: ${i.artifact.kind}`).join(', ')})`, 'write from: <stage producing image rows>, or from: { data: split, init: pretrain }');
+  }
+  if (models.length > 1 || (models.length === 1 && models[0].name !== 'init')) {
+    throw new StageInputError(`train takes one model input, named init (got ${models.map((m) => m.name).join(', ')})`, 'write from: { data: <dataset stage>, init: <train stage> }');
+  }
+  return { data: datasets[0], init: models[0] };
+}
+
+function foldOf(ctx: StageContext, param: number | undefined): number | undefined {
+  if (param !== undefined) return param;
+  const v = ctx.instance.vars.fold;
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new StageInputError(`train: foreach var fold = ${JSON.stringify(v)} is not a fold number`, 'use foreach: { fold: "range(5)" }');
+  return n;
+}
+
+function requireImages(rows: readonly DatasetRow[], upstream: string): void {
+  const missing = rows.find((r) => typeof r.image !== 'string');
+  if (missing) throw new StageInputError(`train: row ${missing.id} from ${upstream} has no image`, 'run convert (DICOM) or ingest-images upstream so rows carry an image blob');
+}
+
+function classWeightsFor(option: TrainParams['class_balanced'], meta: Record<string, unknown>, classes: string[], counts: number[]): number[] | undefined {
+  if (option === false) return undefined;
+  const given = meta.class_weights as Record<string, number> | undefined;
+  if (given && classes.every((c) => typeof given[c] === 'number')) return classes.map((c) => given[c]);
+  return effectiveNumberWeights(counts, option === true ? 0.9999 : option.beta);
+}
+
+async function startFrom(ctx: StageContext, model: tf.LayersModel, source: tf.LayersModel, what: string): Promise<void> {
+  const { copied, skipped } = transferWeights(source, model);
+  source.dispose();
+  if (copied === 0) throw new StageInputError(`train: no layer of ${what} matches the ${model.name} model by name and shape`, 'use weights saved from the same architecture (layer names like stem_conv, s1b1_1_conv)');
+  ctx.log.info(`initialised ${copied} layers from ${what}${skipped.length ? `; kept fresh: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', ...' : ''}` : ''}`);
+}
+
+/** A tfjs model.json and the weight files its manifest names (in the same folder). */
+async function modelFromFile(path: string): Promise<tf.LayersModel> {
+  const json = await readFile(path, 'utf8');
+  const manifest = JSON.parse(json) as { weightsManifest?: Array<{ paths: string[] }> };
+  const parts = await Promise.all((manifest.weightsManifest ?? []).flatMap((g) => g.paths).map((p) => readFile(join(dirname(path), p))));
+  return modelFromBytes(json, Buffer.concat(parts));
+}
