@@ -8,7 +8,7 @@ import { gradCam } from '../ml/gradcam.ts';
 import { loadImageBatch } from '../ml/image-tensor.ts';
 import { loadModel } from '../ml/model-io.ts';
 import type * as tf from '../ml/tf.ts';
-import { seededRandom } from '../ops/splits/random.ts';
+import { seededRandom } from '../util/random.ts';
 import { escapeXml } from '../ops/report/escape.ts';
 import { overlayHeatmap, resizeMap } from '../ops/report/heatmap.ts';
 import { selectSplit } from '../evaluation/predictions.ts';

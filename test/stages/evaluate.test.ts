@@ -5,7 +5,7 @@ import { evaluate } from '../../src/stages/evaluate.ts';
 import { runStage } from '../../src/testing/harness.ts';
 import { rocAuc } from '../../src/ops/metrics/roc.ts';
 import { youdenThreshold } from '../../src/ops/metrics/threshold.ts';
-import { seededRandom } from '../../src/ops/splits/random.ts';
+import { seededRandom } from '../../src/util/random.ts';
 
 const random = seededRandom(1);
 const classes = ['Nodule', 'Effusion', '<b>Mass</b>'];

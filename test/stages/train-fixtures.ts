@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { DatasetRow } from '../../src/engine/artifact.ts';
 import type { Store } from '../../src/store/store.ts';
-import { seededRandom } from '../../src/ops/splits/random.ts';
+import { seededRandom } from '../../src/util/random.ts';
 
 /**
  * Synthetic multi-label chest-like images: noise background; finding "A" = a bright blob in the upper

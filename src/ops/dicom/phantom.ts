@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DicomImageSpec, TransferSyntaxName } from './write.ts';
 import { uidFrom } from './write.ts';
+import { mulberry32 } from '../../util/random.ts';
 
 /** The findings the phantom draws, with their VinBigData class ids. */
 export const PHANTOM_FINDINGS = { Cardiomegaly: 3, 'Nodule/Mass': 8, 'Pleural effusion': 10 } as const;
@@ -34,17 +35,8 @@ export interface PhantomOptions {
   size: number;
 }
 
-/** mulberry32: a small, fast seeded PRNG (deterministic across platforms). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The phantom's PRNG: mulberry32 on the raw seed (kept so that a seed gives the same images as before). */
+export const seededRandom = mulberry32;
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

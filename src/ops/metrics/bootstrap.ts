@@ -1,6 +1,6 @@
 import { UndefinedMetricError } from './errors.ts';
 import { percentile } from './threshold.ts';
-import { seededRandom } from '../splits/random.ts';
+import { seededRandom } from '../../util/random.ts';
 
 /**
  * Resampled row indices for `n` bootstrap replicates. With `groups` (e.g. patient per row) whole groups

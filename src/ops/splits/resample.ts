@@ -1,5 +1,5 @@
 import type { DatasetRow } from '../../engine/artifact.ts';
-import { seededRandom, shuffled } from './random.ts';
+import { seededRandom, shuffled } from '../../util/random.ts';
 
 /** Distinct folds of the non-test rows, ascending. */
 export function foldsOf(rows: readonly DatasetRow[]): number[] {

@@ -1,5 +1,5 @@
 import { buildGroups, labelSet, type Group, type SplitItem } from './groups.ts';
-import { seededRandom, shuffled } from './random.ts';
+import { seededRandom, shuffled } from '../../util/random.ts';
 
 /**
  * Iterative stratification (Sechidis, Tsoumakas & Vlahavas 2011) over groups: a group (patient) is

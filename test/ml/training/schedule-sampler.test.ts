@@ -4,7 +4,7 @@ import { initialScheduleState, learningRate, observeEpoch, type ScheduleConfig }
 import { epochOrder } from '../../../src/ml/training/sampler.ts';
 import { classesOf, inferTask, targetOf } from '../../../src/ml/training/targets.ts';
 import { batchNormBackward, batchNormForward } from '../../../src/ml/layers/batch-norm.ts';
-import { seededRandom } from '../../../src/ops/splits/random.ts';
+import { seededRandom } from '../../../src/util/random.ts';
 
 const lrs = (config: ScheduleConfig, epochs: number) => Array.from({ length: epochs }, (_, i) => +learningRate(config, 0.1, i + 1, epochs, initialScheduleState(0.1)).toFixed(6));
 

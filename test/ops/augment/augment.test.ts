@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { inverseAffine, sampleAugment } from '../../../src/ops/augment/affine.ts';
 import { sampleCutmixBox } from '../../../src/ops/augment/cutmix.ts';
 import { sampleBeta, sampleGamma } from '../../../src/ops/augment/distributions.ts';
-import { seededRandom } from '../../../src/ops/splits/random.ts';
+import { seededRandom } from '../../../src/util/random.ts';
 
 const round = (xs: number[]) => xs.map((v) => Math.round(v * 1e9) / 1e9 + 0);
 

@@ -1,5 +1,5 @@
 import type { Image } from '../../../src/ops/image/image.ts';
-import { seededRandom } from '../../../src/ops/splits/random.ts';
+import { seededRandom } from '../../../src/util/random.ts';
 
 /** A tiny 8-bit grey image from rows of numbers. */
 export function grey8(rows: number[][]): Image {

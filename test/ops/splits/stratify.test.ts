@@ -8,7 +8,7 @@ import { kfoldAssign, holdoutAssign } from '../../../src/ops/splits/kfold.ts';
 import { exampleDistributionDeviation, labelDistributionDeviation, partStats } from '../../../src/ops/splits/measures.ts';
 import { groupsInSeveralParts } from '../../../src/ops/splits/leakage.ts';
 import { labelSet, type SplitItem } from '../../../src/ops/splits/groups.ts';
-import { seededRandom, shuffled } from '../../../src/ops/splits/random.ts';
+import { seededRandom, shuffled } from '../../../src/util/random.ts';
 
 const PYTHON = '/usr/bin/python3';
 const SKLEARN = fileURLToPath(new URL('./sklearn_sgkf.py', import.meta.url));

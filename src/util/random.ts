@@ -1,6 +1,11 @@
 /** A seeded uniform [0, 1) generator (mulberry32): same seed, same sequence on every platform. */
 export function seededRandom(seed: number): () => number {
-  let a = (seed >>> 0) ^ 0x9e3779b9;
+  return mulberry32((seed >>> 0) ^ 0x9e3779b9);
+}
+
+/** The mulberry32 generator from a raw 32-bit state. */
+export function mulberry32(state: number): () => number {
+  let a = state >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
