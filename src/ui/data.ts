@@ -20,6 +20,14 @@ export interface RunsTable {
 
 const MAX_METRIC_COLUMNS = 6;
 
+/** Headline metrics first: evaluation aggregates (AUC first), then other aggregates, then per-class ones. */
+function columnRank(key: string): number {
+  const perClass = key.split('/').length > 2;
+  const evaluation = key.startsWith('evaluate/');
+  const auc = /\/auc_macro$/.test(key) ? 0 : /\/(auc|ap|f1)_(macro|micro)$/.test(key) ? 1 : 2;
+  return (perClass ? 20 : 0) + (evaluation ? 0 : 10) + auc;
+}
+
 /** The runs list: filtered by free text (name, id, experiment, status, params, tags) and sorted. */
 export async function runsTable(reader: TrackReader, query: RunsQuery): Promise<RunsTable> {
   const all = await reader.listRuns({ parentsOnly: !query.all, ...(query.experiment ? { experiment: query.experiment } : {}) });
@@ -30,7 +38,8 @@ export async function runsTable(reader: TrackReader, query: RunsQuery): Promise<
   for (const r of runs) for (const k of Object.keys(r.metrics)) if (!/_ci_(low|high)$/.test(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
   // Evaluation metrics first, then the most common ones.
   const metricColumns = [...counts.keys()]
-    .sort((a, b) => Number(/^evaluate\//.test(b)) - Number(/^evaluate\//.test(a)) || counts.get(b)! - counts.get(a)! || a.localeCompare(b))
+    .filter((k) => !/_ci_(low|high)$/.test(k))
+    .sort((a, b) => columnRank(a) - columnRank(b) || counts.get(b)! - counts.get(a)! || a.localeCompare(b))
     .slice(0, MAX_METRIC_COLUMNS);
   if (query.sort) {
     const sign = query.dir === 'asc' ? 1 : -1;
