@@ -1,4 +1,5 @@
 import * as tf from './tf.ts';
+import { unfoldConv } from './layers/conv-bn-fold.ts';
 
 /**
  * The layer Grad-CAM looks at: the named one, else the zoo's `features` layer (last conv block
@@ -50,6 +51,8 @@ export interface CamResult {
  */
 export function gradCam(model: tf.LayersModel, images: tf.Tensor4D, classIndex: number, layerName?: string): CamResult {
   const index = camLayerIndex(model, layerName);
+  // A conv chosen by name must give its own output, not the batch norm folded into it for inference.
+  unfoldConv(model.layers[index]);
   const head = headChain(model, index);
   const trunk = tf.model({ inputs: model.inputs, outputs: model.layers[index].output as tf.SymbolicTensor });
   const [cams, scores] = tf.tidy(() => {

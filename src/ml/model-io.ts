@@ -1,4 +1,5 @@
 import * as tf from './tf.ts';
+import { foldConvBatchNorms } from './layers/fold-model.ts';
 import type { Store } from '../store/store.ts';
 import type { Artifact } from '../engine/artifact.ts';
 import { readArtifactFile } from '../engine/artifact.ts';
@@ -38,5 +39,7 @@ export async function modelFromBytes(modelJson: Uint8Array | string, weights: Ui
   };
   const weightSpecs = parsed.weightsManifest.flatMap((group) => group.weights);
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs, weightData }));
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs, weightData }));
+  foldConvBatchNorms(model); // inference computes conv + batch norm as one fused conv
+  return model;
 }

@@ -1,4 +1,5 @@
 import * as tf from '../tf.ts';
+import { isFoldedBatchNorm } from './conv-bn-fold.ts';
 
 type LayerVar = { read(): tf.Tensor; write(t: tf.Tensor): void };
 interface BatchNormInternals {
@@ -101,6 +102,8 @@ export class FastBatchNormalization extends BuiltinBatchNorm {
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
     const self = this as unknown as BatchNormInternals;
     const input = Array.isArray(inputs) ? inputs[0] : inputs;
+    // Folded into the conv before it (inference only): that conv already applied the normalisation.
+    if (!kwargs.training && isFoldedBatchNorm(this)) return tf.clone(input);
     const lastAxis = self.axis === -1 || self.axis === input.rank - 1;
     if (!kwargs.training || !lastAxis || !self.gamma || !self.beta) return super.call(inputs, kwargs);
     return tf.tidy(() => {

@@ -1,4 +1,5 @@
 import * as tf from '../tf.ts';
+import { batchNormFoldedInto, foldedFilterAndBias } from './conv-bn-fold.ts';
 
 interface ConvInternals {
   kernel: { read(): tf.Tensor4D };
@@ -24,8 +25,14 @@ export class LeanConv2D extends BuiltinConv2D {
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
     const self = this as unknown as ConvInternals;
     if (self.dataFormat !== 'channelsLast' || self.dilationRate.some((d) => d !== 1)) return super.call(inputs, kwargs);
+    const bn = kwargs.training ? undefined : batchNormFoldedInto(this);
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      if (bn) {
+        // Inference with the following batch norm folded in: one conv with the bias added in XNNPACK.
+        const { filter, bias } = foldedFilterAndBias(this, bn);
+        return tf.fused.conv2d({ x, filter, strides: self.strides, pad: self.padding, bias });
+      }
       let y: tf.Tensor = tf.conv2d(x, self.kernel.read(), self.strides, self.padding);
       if (self.bias) y = tf.add(y, self.bias.read());
       return self.activation ? self.activation.apply(y) : y;

@@ -1,12 +1,13 @@
 import * as tf from '../tf.ts';
 import { LayerBuilder } from './builder.ts';
+import { foldConvBatchNorms } from '../layers/fold-model.ts';
 import { densenetBody } from './densenet.ts';
 import { efficientnetB0Body, mobilenetV2Body } from './mobilenet.ts';
 import { resnetBody } from './resnet.ts';
 import { smallCnnBody } from './small-cnn.ts';
 
-export const architectures = ['small-cnn', 'resnet18', 'resnet34', 'densenet121', 'mobilenetv2', 'efficientnet-b0'] as const;
-export type Architecture = (typeof architectures)[number];
+import type { Architecture } from './architectures.ts';
+export { architectures, type Architecture } from './architectures.ts';
 export type Task = 'binary' | 'multiclass' | 'multilabel';
 
 export interface ModelSpec {
@@ -27,8 +28,9 @@ export interface ModelSpec {
  * Builds a zoo model: the architecture's body, global average pooling, optional dropout and a dense head
  * giving probabilities (sigmoid for binary/multi-label, softmax for multi-class). The layer before the
  * activation is named `logits`, the head activation `probs`; the last conv block output is `features`.
+ * Inference folds each conv's batch norm into it (`foldBatchNorms`, default true; training unaffected).
  */
-export function buildModel(spec: ModelSpec): tf.LayersModel {
+export function buildModel(spec: ModelSpec, options: { foldBatchNorms?: boolean } = {}): tf.LayersModel {
   const b = new LayerBuilder(spec.seed ?? 42);
   const input = tf.input({ name: 'image', shape: [spec.inputSize, spec.inputSize, spec.channels] });
   const body = bodyOf(spec, b, input);
@@ -37,7 +39,9 @@ export function buildModel(spec: ModelSpec): tf.LayersModel {
   if (spec.dropout) y = tf.layers.dropout({ name: 'dropout', rate: spec.dropout, seed: spec.seed }).apply(y) as tf.SymbolicTensor;
   const logits = b.dense(y, 'logits', spec.classes);
   const probs = tf.layers.activation({ name: 'probs', activation: spec.task === 'multiclass' ? 'softmax' : 'sigmoid' }).apply(logits) as tf.SymbolicTensor;
-  return tf.model({ name: spec.arch.replace(/-/g, '_'), inputs: input, outputs: probs });
+  const model = tf.model({ name: spec.arch.replace(/-/g, '_'), inputs: input, outputs: probs });
+  if (options.foldBatchNorms ?? true) foldConvBatchNorms(model);
+  return model;
 }
 
 function bodyOf(spec: ModelSpec, b: LayerBuilder, x: tf.SymbolicTensor): tf.SymbolicTensor {

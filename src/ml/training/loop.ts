@@ -1,7 +1,7 @@
 import * as tf from '../tf.ts';
 import type { DatasetRow } from '../../engine/artifact.ts';
 import type { AugmentRanges } from '../../ops/augment/affine.ts';
-import { seededRandom } from '../../ops/splits/random.ts';
+import { seededRandom } from '../../util/random.ts';
 import { smoothLabels, type LossFn } from '../losses/index.ts';
 import type { Task } from '../models/index.ts';
 import { augmentBatch, cutmixBatch, mixupBatch } from './batch-transforms.ts';

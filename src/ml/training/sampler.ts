@@ -1,5 +1,5 @@
 import type { DatasetRow } from '../../engine/artifact.ts';
-import { shuffled } from '../../ops/splits/random.ts';
+import { shuffled } from '../../util/random.ts';
 import { targetOf } from './targets.ts';
 
 /**
