@@ -14,7 +14,7 @@ FILTER=${3:-none}
 PY=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-$PY bench/preprocess_inputs.py /work/shared/data/dicom/ref "$work/in" "$N"
+$PY bench/preprocess_inputs.py "${PIPELINE_SHARED_DATA:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}/dicom/ref" "$work/in" "$N"
 export UV_THREADPOOL_SIZE=1 VIPS_CONCURRENCY=1 OMP_NUM_THREADS=1
 # Each side warms up on two images (untimed); the timed runs alternate, three rounds, best kept.
 best_ours=0; best_cv=0

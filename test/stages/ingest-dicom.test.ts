@@ -12,6 +12,7 @@ import { writeDicom } from '../../src/ops/dicom/write.ts';
 import type { DatasetRow } from '../../src/engine/artifact.ts';
 import { Collections } from '../../src/store/store.ts';
 import { runPythonJson } from '../ops/dicom/python.ts';
+import { SHARED_DATA } from '../support/shared-data.ts';
 
 const PHANTOM = { patients: 6, seed: 3, size: 64 };
 
@@ -154,7 +155,7 @@ test('pseudonymize.salt_env: the salt comes from the environment, changes the ps
 });
 
 test('real public DICOMs: header metadata equals pydicom; the one file without preamble is reported', async () => {
-  const source = '/work/shared/data/dicom';
+  const source = `${SHARED_DATA}/dicom`;
   const r = await runStage(ingestDicom, { params: { source, glob: '*.dcm' } });
   const rows = await r.rows<DatasetRow>();
   const failed = r.artifact.meta.failed as Array<{ path: string; reason: string }>;

@@ -10,8 +10,9 @@ import { DEBIAN_PYTHON } from '../ops/dicom/python.ts';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
 import { ingestImages } from '../../src/stages/ingest-images.ts';
 import type { DatasetRow } from '../../src/engine/artifact.ts';
+import { SHARED_DATA } from '../support/shared-data.ts';
 
-const NIH = '/work/shared/data/cls/nih1000_64px';
+const NIH = `${SHARED_DATA}/cls/nih1000_64px`;
 
 test('ingest-images on the real NIH 1000 set: labels, splits, patients from the file name, grey PNGs', async () => {
   const store = await tempStore();

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { convertDicom } from '../../../src/ops/dicom/convert.ts';
 import { compareImages, pydicomRender, type PydicomRender } from './pydicom-render.ts';
+import { SHARED_DATA } from '../../support/shared-data.ts';
 
-const DATA = '/work/shared/data/dicom';
+const DATA = `${SHARED_DATA}/dicom`;
 /** Lossy codecs (JPEG 2000 irreversible, JPEG-LS near-lossless, JPEG baseline): other decoders may differ by rounding. */
 const LOSSY_TOLERANCE = 2;
 const LOSSY = ['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.81', '1.2.840.10008.1.2.4.91'];

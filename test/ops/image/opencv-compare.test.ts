@@ -14,10 +14,11 @@ import { decodeGrey } from '../../../src/ops/image/png.ts';
 import { resizeLanczos } from '../../../src/ops/image/resample-lanczos.ts';
 import { resizeArea, resizeBilinear } from '../../../src/ops/image/resize.ts';
 import { synthetic } from './helpers.ts';
+import { SHARED_DATA } from '../../support/shared-data.ts';
 
 // Debian's python with python3-opencv (not the pyenv python first on PATH); CI installs it.
 const PYTHON = '/usr/bin/python3';
-const NIH = '/work/shared/data/cls/nih1000_64px/images';
+const NIH = `${SHARED_DATA}/cls/nih1000_64px/images`;
 const here = new URL('.', import.meta.url).pathname;
 
 interface Job { name: string; image: Image; op: string; args: Record<string, unknown>; ours: Image }

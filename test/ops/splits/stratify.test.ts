@@ -9,6 +9,7 @@ import { exampleDistributionDeviation, labelDistributionDeviation, partStats } f
 import { groupsInSeveralParts } from '../../../src/ops/splits/leakage.ts';
 import { labelSet, type SplitItem } from '../../../src/ops/splits/groups.ts';
 import { seededRandom, shuffled } from '../../../src/util/random.ts';
+import { SHARED_DATA } from '../../support/shared-data.ts';
 
 const PYTHON = '/usr/bin/python3';
 const SKLEARN = fileURLToPath(new URL('./sklearn_sgkf.py', import.meta.url));
@@ -27,7 +28,7 @@ function sklearnFolds(jobs: Array<{ items: readonly SplitItem[]; k: number; seed
 
 /** The 1,000 real NIH X-rays: patient = first 8 digits of the NIH file name; label normal/abnormal. */
 function nihItems(): SplitItem[] {
-  const lines = readFileSync('/work/shared/data/cls/nih1000_64px/labels.csv', 'utf8').trim().split('\n').slice(1);
+  const lines = readFileSync(`${SHARED_DATA}/cls/nih1000_64px/labels.csv`, 'utf8').trim().split('\n').slice(1);
   return lines.map((line) => {
     const cols = line.split(',');
     return { group: cols[4].slice(0, 8), labels: [cols[3]] };
