@@ -2,7 +2,8 @@ import PQueue from 'p-queue';
 import type { Store } from '../store/store.ts';
 import { Collections } from '../store/store.ts';
 import type { Experiment, StageInstance } from '../experiment/load.ts';
-import { commitArtifact, loadArtifact, type Artifact } from './artifact.ts';
+import { commitArtifact, loadArtifact, type Artifact, type ArtifactDraft } from './artifact.ts';
+import { runStageInWorker } from './run-in-worker.ts';
 import { cacheKey, explainChange, latestId, type CacheEntry, type KeyParts, type LatestEntry } from './cache-key.ts';
 import { createStageContext } from './context.ts';
 import type { InstanceStatus, ItemCounts, PipelineEvent } from './events.ts';
@@ -117,23 +118,38 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
       vars: byId.get(input.instance)!.vars,
       artifact: artifacts.get(upstream[n].id)!,
     }));
+    // Item counts of a stage in a worker thread arrive as its progress events.
+    let workerItems: ItemCounts | undefined;
+    const itemCounts = () => ctx.items ?? workerItems;
     try {
-      const draft = await inst.type.run(ctx, inputs, inst.params);
+      let draft: ArtifactDraft;
+      let itemKeys: readonly string[] = ctx.itemKeys;
+      if (inst.type.isolate === 'worker' && store.reopenLocation && process.env.PIPELINE_STAGE_WORKERS !== '0') {
+        const data = { store: store.reopenLocation, uses: inst.uses, stageVersion: inst.type.version, params: inst.params, inputs, instance: ctx.instance, baseDir: experiment.dir, runId, concurrency: opts.concurrency, forced };
+        const forward = (e: PipelineEvent) => {
+          if (e.type === 'progress') workerItems = e.items;
+          emit(e);
+        };
+        const result = await runStageInWorker(data, forward, signal);
+        [draft, itemKeys, workerItems] = [result.draft, result.itemKeys, result.items ?? workerItems];
+      } else {
+        draft = await inst.type.run(ctx, inputs, inst.params);
+      }
       if (signal.aborted) throw signal.reason ?? new Error('cancelled');
       const artifact = await commitArtifact(store, draft);
       // The cache entry is written last: until it exists, nothing counts as done.
-      const items = ctx.itemKeys.length ? await store.putBlob(ctx.itemKeys.join('\n')) : undefined;
+      const items = itemKeys.length ? await store.putBlob(itemKeys.join('\n')) : undefined;
       await store.putDoc(Collections.cache, key, { artifact: artifact.digest, uses: inst.uses, version: inst.type.version, items, time: Date.now() } satisfies CacheEntry);
       await store.putDoc(Collections.latest, latestKey, { key, parts, artifact: artifact.digest, time: Date.now() } satisfies LatestEntry);
       artifacts.set(inst.id, artifact);
-      return settle(inst, 'ran', { key, artifact: artifact.digest, durationMs: Date.now() - started, items: ctx.items, reasons });
+      return settle(inst, 'ran', { key, artifact: artifact.digest, durationMs: Date.now() - started, items: itemCounts(), reasons });
     } catch (err) {
-      if (signal.aborted) return settle(inst, 'cancelled', { key, durationMs: Date.now() - started, items: ctx.items, reasons });
+      if (signal.aborted) return settle(inst, 'cancelled', { key, durationMs: Date.now() - started, items: itemCounts(), reasons });
       const message = err instanceof Error ? err.message : String(err);
       if (!(err instanceof StageInputError) && err instanceof Error && err.stack) emit({ type: 'log', runId, instance: inst.id, level: 'debug', message: err.stack, time: Date.now() });
       if (!opts.keepGoing) stopped = true;
       const hint = err instanceof StageInputError && err.hint ? ` (hint: ${err.hint})` : '';
-      return settle(inst, 'failed', { key, durationMs: Date.now() - started, items: ctx.items, error: `stage ${inst.id} (${inst.uses}): ${message}${hint}`, reasons });
+      return settle(inst, 'failed', { key, durationMs: Date.now() - started, items: itemCounts(), error: `stage ${inst.id} (${inst.uses}): ${message}${hint}`, reasons });
     } finally {
       await ctx.dispose();
     }

@@ -23,6 +23,12 @@ export interface StageType<P = any> {
    * content. `param` is the dotted path under `with:` that named the path.
    */
   externalPaths?(params: P): ExternalPath[];
+  /**
+   * `worker`: run each instance in its own worker thread. For CPU-bound JavaScript/wasm work (training):
+   * instances running at the same time then use separate cores instead of sharing the main thread.
+   * Set PIPELINE_STAGE_WORKERS=0 to run everything in the main thread (e.g. to debug).
+   */
+  isolate?: 'main' | 'worker';
   run(ctx: StageContext, inputs: StageInput[], params: P): Promise<ArtifactDraft>;
 }
 

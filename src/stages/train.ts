@@ -9,5 +9,7 @@ export const trainStage = defineStage({
   params: TrainParams,
   inputs: { min: 1, max: 2 },
   externalPaths: (params) => (params.weights ? [{ param: 'weights', path: params.weights }, { param: 'weights', path: dirname(params.weights) }] : []),
+  // Folds train at the same time: each in its own thread, so they use separate cores.
+  isolate: 'worker',
   run: lazyRun(() => import('./train.run.ts')),
 });

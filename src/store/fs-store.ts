@@ -14,11 +14,13 @@ import { DIGEST_RE } from '../util/hash.ts';
  */
 export class FsStore implements Store {
   readonly location: string;
+  readonly reopenLocation: string;
   private readonly tmpDir: string;
   private readonly durable: boolean;
 
   constructor(readonly root: string, opts: { durable?: boolean } = {}) {
     this.location = root;
+    this.reopenLocation = root;
     this.tmpDir = join(root, 'tmp');
     // fsync protects against power loss; a killed process is safe without it thanks to rename.
     this.durable = opts.durable ?? process.env.PIPELINE_FSYNC !== '0';

@@ -30,6 +30,7 @@ const DOC_PREFIX = 'docs.';
  */
 export class GridFsStore implements Store {
   readonly location: string;
+  reopenLocation?: string;
   private readonly bucket: GridFSBucket;
   private readonly index: Collection<BlobEntry>;
 
@@ -45,6 +46,7 @@ export class GridFsStore implements Store {
     await client.connect();
     const db = client.db(new URL(url.replace(/^mongodb\+srv:/, 'mongodb:')).pathname.slice(1) || 'pipeline');
     const store = new GridFsStore(client, db, redact(url));
+    if (!options.client) store.reopenLocation = url;
     await store.ensureIndexes();
     return store;
   }

@@ -10,8 +10,13 @@ import type { Readable } from 'node:stream';
  *   missing blob (the engine relies on this for crash safety).
  */
 export interface Store {
-  /** Human-readable location, e.g. `/repo/.pipeline` or `mongodb://host/db`. */
+  /** Human-readable location, e.g. `/repo/.pipeline` or `mongodb://host/db` (credentials removed). */
   readonly location: string;
+  /**
+   * What `openStore` needs to open this same store again from another thread (it may hold credentials,
+   * so never log it). Absent: the store cannot be shared, and stages run in the main thread.
+   */
+  readonly reopenLocation?: string;
 
   putBlob(data: Uint8Array | string): Promise<string>;
   /** Streams a file into the store without holding it in memory; returns its digest. */
