@@ -79,7 +79,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
     signal: ctx.signal,
     log: (m) => ctx.log.info(m),
     onEpoch: (r) => {
-      for (const name of ['train_loss', 'val_loss', 'val_auc', 'lr'] as const) if (r[name] !== undefined) ctx.metric(name, r[name]!, r.epoch);
+      for (const name of ['train_loss', 'val_loss', 'val_auc', 'lr', 'seconds'] as const) if (r[name] !== undefined) ctx.metric(name === 'seconds' ? 'epoch_seconds' : name, r[name]!, r.epoch);
       ctx.log.info(`epoch ${r.epoch}/${params.epochs}: train_loss ${r.train_loss.toFixed(4)}${r.val_loss !== undefined ? ` val_loss ${r.val_loss.toFixed(4)}` : ''}${r.val_auc !== undefined ? ` val_auc ${r.val_auc.toFixed(4)}` : ''} (${r.seconds.toFixed(1)} s)`);
     },
     onProgress: (done, total) => ctx.progress({ done, total }),
@@ -105,7 +105,9 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
       dataset: data.artifact.digest,
       rows: { train: train.length, val: val.length },
       backend,
-      history: result.history,
+      // Timings go to the tracker (epoch_seconds), not into the artifact: the same training must give
+      // byte-identical output so that what depends on it stays cached (early cutoff).
+      history: result.history.map(({ seconds: _seconds, ...epoch }) => epoch),
       best_epoch: result.bestEpoch,
       stopped_early: result.stoppedEarly,
       metrics,

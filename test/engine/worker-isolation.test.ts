@@ -14,7 +14,7 @@ stages:
   const run = await ws.run({ concurrency: 2 });
   assert.equal(run.status, 'succeeded');
   const store = await FsStore.open(ws.storeDir);
-  const threads = [];
+  const threads: number[] = [];
   for (const id of ['a', 'b']) {
     const rows = await readRows<{ sq: number; thread: number }>(store, (await loadArtifact(store, run.byId[id].artifact!))!);
     assert.deepEqual(rows.map((r) => r.sq), id === 'a' ? [0, 1, 4] : [0, 1, 4, 9]);
