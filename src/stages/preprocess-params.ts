@@ -62,7 +62,7 @@ export const ResizeParams = z
     width: z.number().int().min(1).describe('Output width in pixels'),
     height: z.number().int().min(1).optional().describe('Output height in pixels (default: width)'),
     fit: z.enum(['pad', 'stretch']).default('pad').describe('pad: keep the aspect ratio, centre and pad; stretch: fill exactly'),
-    interpolation: z.enum(['area', 'bilinear', 'lanczos']).default('area').describe('area (OpenCV INTER_AREA), bilinear (INTER_LINEAR), lanczos (libvips lanczos3)'),
+    interpolation: z.enum(['area', 'bilinear', 'lanczos']).default('area').describe('area (OpenCV INTER_AREA), bilinear (INTER_LINEAR), lanczos (INTER_LANCZOS4, 8x8 kernel, enlarging and shrinking)'),
     pad_value: z.number().int().min(0).max(65535).default(0).describe('Grey value of the padding'),
   })
   .strict()

@@ -35,7 +35,7 @@ export function resolveOps(ops: readonly OpParams[]): OpSpec[] {
 
 export const preprocess = defineStage({
   name: 'preprocess',
-  version: 1,
+  version: 2,
   description: 'Image-wise crop / auto-crop / mask / CLAHE / invert / resize / median in list order; boxes follow every geometric op',
   params: PreprocessParams,
   inputs: { min: 1, max: 1 },

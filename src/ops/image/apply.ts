@@ -6,7 +6,7 @@ import type { Image, Rect } from './image.ts';
 import { invert } from './invert.ts';
 import { findMarkers, maskRects, type AutoMaskOptions } from './mask.ts';
 import { medianBlur } from './median.ts';
-import { resizeLanczos } from './resample-lanczos.ts';
+import { resizeLanczos4 } from './resize-lanczos.ts';
 import { pad, resizeArea, resizeBilinear, resizeGeometry, type ResizeFit } from './resize.ts';
 
 export type Interpolation = 'area' | 'bilinear' | 'lanczos';
@@ -60,7 +60,7 @@ export async function applyOps(input: Image, ops: readonly OpSpec[]): Promise<Op
       const r = op.resize;
       const g = resizeGeometry(image.width, image.height, r.width, r.height, r.fit);
       steps.push({ op: 'scale', sx: g.scaledWidth / image.width, sy: g.scaledHeight / image.height, dx: g.left, dy: g.top, width: g.width, height: g.height });
-      image = await resample(image, g.scaledWidth, g.scaledHeight, r.interpolation);
+      image = resample(image, g.scaledWidth, g.scaledHeight, r.interpolation);
       if (g.scaledWidth !== g.width || g.scaledHeight !== g.height) image = pad(image, g.width, g.height, g.left, g.top, r.pad_value);
     } else if (op.median) {
       image = medianBlur(image, op.median.size);
@@ -69,9 +69,9 @@ export async function applyOps(input: Image, ops: readonly OpSpec[]): Promise<Op
   return { image, steps, masked };
 }
 
-function resample(image: Image, width: number, height: number, how: Interpolation): Promise<Image> | Image {
+function resample(image: Image, width: number, height: number, how: Interpolation): Image {
   if (width === image.width && height === image.height) return image;
-  if (how === 'lanczos') return resizeLanczos(image, width, height);
+  if (how === 'lanczos') return resizeLanczos4(image, width, height);
   return how === 'area' ? resizeArea(image, width, height) : resizeBilinear(image, width, height);
 }
 

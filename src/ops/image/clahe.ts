@@ -1,4 +1,4 @@
-import { assertGrey, blankLike, type Image } from './image.ts';
+import { assertGrey, blankLike, roundEven, type Image } from './image.ts';
 
 export interface ClaheOptions {
   /** Contrast limit, in multiples of the mean histogram bin height (OpenCV's clipLimit); 0 disables clipping. */
@@ -9,12 +9,6 @@ export interface ClaheOptions {
 }
 
 const f32 = Math.fround;
-
-/** Round half to even, as C's lrint (OpenCV's cvRound) does under the default rounding mode. */
-function roundEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
-}
 
 function saturateEven(v: number, max: number): number {
   const r = roundEven(v);

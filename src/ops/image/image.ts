@@ -30,6 +30,12 @@ export function assertGrey(image: Image, op: string): void {
   if (image.channels !== 1) throw new Error(`${op} needs a grey image (1 channel), got ${image.channels} channels`);
 }
 
+/** Round half to even, as C's lrint (OpenCV's cvRound) does under the default rounding mode. */
+export function roundEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
+}
+
 /** Round to the nearest integer and clamp to the image's sample range, as OpenCV's saturate_cast does. */
 export function saturate(value: number, max: number): number {
   const r = Math.round(value);

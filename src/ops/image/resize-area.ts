@@ -1,4 +1,4 @@
-import { blankLike, type Image } from './image.ts';
+import { blankLike, roundEven, type Image } from './image.ts';
 
 const f32 = Math.fround;
 const DBL_EPSILON = 2.220446049250313e-16;
@@ -167,10 +167,4 @@ function exactPixel(src: Uint8Array | Uint16Array, sw: number, xt: AreaTable, yt
   }
   const r = roundEven(sum);
   return r < 0 ? 0 : r > max ? max : r;
-}
-
-/** Round half to even (OpenCV's cvRound). */
-function roundEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r;
 }
