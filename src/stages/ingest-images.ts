@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.ts';
 import { z } from 'zod';
 import type { DatasetRow } from '../engine/artifact.ts';
 import { defineStage, StageInputError, type StageContext } from '../engine/stage.ts';
@@ -93,6 +93,7 @@ export const ingestImages = defineStage({
 });
 
 async function storeImage(ctx: StageContext, file: SourceFile): Promise<ImageFacts> {
+  const sharp = await loadSharp();
   const input = file.path ?? (await ctx.store.getBlob(file.blob!));
   let meta;
   try {

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../../util/sharp.ts';
 
 /** Output size keeping aspect so that the longest side is `size` (undefined keeps the original). */
 export function fitLongestSide(width: number, height: number, size?: number): { width: number; height: number } {
@@ -9,6 +9,7 @@ export function fitLongestSide(width: number, height: number, size?: number): { 
 
 /** Encodes a grey frame as an 8- or 16-bit PNG with sharp, resized so the longest side is `size` when given. */
 export async function greyPng(pixels: Uint8Array | Uint16Array, width: number, height: number, bits: 8 | 16, size?: number): Promise<{ png: Buffer; width: number; height: number }> {
+  const sharp = await loadSharp();
   const target = fitLongestSide(width, height, size);
   // sharp takes the sample depth of raw input from the typed array's type (Uint16Array -> ushort).
   const input = bits === 16 ? (pixels instanceof Uint16Array ? pixels : Uint16Array.from(pixels)) : pixels instanceof Uint8Array ? pixels : Uint8Array.from(pixels);

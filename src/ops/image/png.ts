@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../../util/sharp.ts';
 import type { Image } from './image.ts';
 
 /**
@@ -6,6 +6,7 @@ import type { Image } from './image.ts';
  * whose channels are equal (grey saved as RGB) take the first channel; alpha is dropped.
  */
 export async function decodeGrey(bytes: Uint8Array): Promise<Image> {
+  const sharp = await loadSharp();
   const meta = await sharp(bytes).metadata();
   const is16 = meta.depth === 'ushort' || meta.depth === 'short';
   let pipeline = sharp(bytes);
@@ -31,6 +32,7 @@ function firstChannel(all: Uint16Array, channels: number): Uint16Array {
  * encode time (bench/results/preprocess.md).
  */
 export async function encodeGreyPng(image: Image, compressionLevel = 6, adaptiveFiltering = false): Promise<Buffer> {
+  const sharp = await loadSharp();
   const is16 = image.data instanceof Uint16Array;
   return sharp(rawSamples(image), { raw: { width: image.width, height: image.height, channels: 1 } })
     .toColourspace(is16 ? 'grey16' : 'b-w')
