@@ -68,11 +68,11 @@ test('run, plan, dag, runs list/show, export and gc work together', async () => 
   assert.equal(await readFile(join(ws.dir, 'fan', 'fold=1', 'id.txt'), 'utf8'), 'train[fold=1]');
 
   const gc0 = await ws.cli(['gc']);
-  assert.match(gc0.stdout, /freed 0 artifacts, 0 cache entries, 0 item results, 0 blobs/);
+  assert.match(gc0.stdout, /freed 0 artifacts, 0 cache entries, 0 item results, 0 training checkpoints, 0 blobs/);
   await ws.write(yaml.replace('n: 3', 'n: 2'));
   assert.equal((await ws.cli(['run', 'exp.yaml'])).code, 0);
   const gc1 = await ws.cli(['gc']);
-  assert.match(gc1.stdout, /freed [1-9]\d* artifacts, [1-9]\d* cache entries, 1 item results, [1-9]\d* blobs/);
+  assert.match(gc1.stdout, /freed [1-9]\d* artifacts, [1-9]\d* cache entries, 1 item results, 0 training checkpoints, [1-9]\d* blobs/);
   assert.match((await ws.cli(['plan', 'exp.yaml'])).stdout, /0 of 4 stage instances will run/);
 });
 

@@ -13,7 +13,7 @@ export const gcCommand: Command = {
 
 Keeps the latest output of every stage instance of every experiment run against this store (and
 whatever those outputs reference, such as images and per-item cache entries); frees the rest.
-Run records are kept.
+Training checkpoints (what lets a killed training resume) are dropped too. Run records are kept.
   --dry-run           print what would be freed, free nothing
 ${STORE_HELP}`,
   async run(argv) {
@@ -23,7 +23,7 @@ ${STORE_HELP}`,
     try {
       const r = await collectGarbage(store, { dryRun: values['dry-run'] });
       const verb = values['dry-run'] ? 'would free' : 'freed';
-      console.log(`${verb} ${r.artifacts} artifacts, ${r.cacheEntries} cache entries, ${r.items} item results, ${r.blobs} blobs (${(r.bytes / 1e6).toFixed(1)} MB) in ${store.location}`);
+      console.log(`${verb} ${r.artifacts} artifacts, ${r.cacheEntries} cache entries, ${r.items} item results, ${r.checkpoints} training checkpoints, ${r.blobs} blobs (${(r.bytes / 1e6).toFixed(1)} MB) in ${store.location}`);
       return ExitCode.ok;
     } finally {
       await store.close();
