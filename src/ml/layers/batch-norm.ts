@@ -1,4 +1,5 @@
 import * as tf from '../tf.ts';
+import { batchNormTrainingOps } from './batch-norm-ops.ts';
 import { isFoldedBatchNorm } from './conv-bn-fold.ts';
 
 type LayerVar = { read(): tf.Tensor; write(t: tf.Tensor): void };
@@ -14,7 +15,10 @@ interface BatchNormInternals {
 
 const BuiltinBatchNorm = (tf.layers.batchNormalization({}) as unknown as { constructor: new (args: object) => tf.layers.Layer }).constructor;
 
-/** Per-channel statistics and normalisation of an [m, c] row-major array, in float64 accumulators. */
+/**
+ * Per-channel statistics and normalisation of an [m, c] row-major array, in float64 accumulators: the
+ * reference the layer's kernel-based training path (`batch-norm-ops.ts`) is tested against.
+ */
 export function batchNormForward(x: ArrayLike<number>, m: number, c: number, gamma: ArrayLike<number>, beta: ArrayLike<number>, epsilon: number) {
   const mean = new Float64Array(c);
   const variance = new Float64Array(c);
@@ -67,34 +71,9 @@ export function batchNormBackward(dy: ArrayLike<number>, x: ArrayLike<number>, m
 }
 
 /**
- * Training-mode batch normalisation over all axes but the last as two plain loops forward and two
- * backward (closed-form gradient), instead of tfjs-core's generic graph of tile, transposed reductions
- * and a dozen elementwise kernels (~40% of a small CNN's training step on wasm).
- */
-function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  const c = x.shape[x.shape.length - 1];
-  const m = x.size / c;
-  let stats!: { mean: Float64Array; variance: Float64Array };
-  const op = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-    const xValues = xIn.dataSync();
-    const gValues = g.dataSync();
-    const forward = batchNormForward(xValues, m, c, gValues, b.dataSync(), epsilon);
-    stats = forward;
-    return {
-      value: tf.tensor(forward.y, xIn.shape),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-        const back = batchNormBackward((dy as tf.Tensor).dataSync(), xValues, m, c, gValues, forward.mean, forward.invStd);
-        return [tf.tensor(back.dx, xIn.shape), tf.tensor1d(back.dGamma), tf.tensor1d(back.dBeta)];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const y = op(x, gamma, beta);
-  return { y, mean: tf.tensor1d(Float32Array.from(stats.mean)), variance: tf.tensor1d(Float32Array.from(stats.variance)) };
-}
-
-/**
  * Keras/tfjs `BatchNormalization` (same class name, config and weights, so saved models load anywhere)
- * whose training mode uses the fused closed-form gradient above. Inference is the built-in path.
+ * whose training mode uses the closed-form gradient of `batch-norm-ops.ts`. Inference is the built-in
+ * path, or the identity when folded into the conv before it (`conv-bn-fold.ts`).
  */
 export class FastBatchNormalization extends BuiltinBatchNorm {
   static className = 'BatchNormalization';
@@ -107,7 +86,7 @@ export class FastBatchNormalization extends BuiltinBatchNorm {
     const lastAxis = self.axis === -1 || self.axis === input.rank - 1;
     if (!kwargs.training || !lastAxis || !self.gamma || !self.beta) return super.call(inputs, kwargs);
     return tf.tidy(() => {
-      const { y, mean, variance } = batchNormTraining(input, self.gamma.read() as tf.Tensor1D, self.beta.read() as tf.Tensor1D, self.epsilon);
+      const { y, mean, variance } = batchNormTrainingOps(input, self.gamma.read() as tf.Tensor1D, self.beta.read() as tf.Tensor1D, self.epsilon);
       for (const [variable, value] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
         tf.tidy(() => {
           const old = variable.read();

@@ -1,5 +1,5 @@
 import * as tf from '../tf.ts';
-import { batchNormFoldedInto, foldedFilterAndBias } from './conv-bn-fold.ts';
+import { batchNormFoldedInto, foldedFilterAndBias, releaseFolded } from './conv-bn-fold.ts';
 
 interface ConvInternals {
   kernel: { read(): tf.Tensor4D };
@@ -37,6 +37,11 @@ export class LeanConv2D extends BuiltinConv2D {
       if (self.bias) y = tf.add(y, self.bias.read());
       return self.activation ? self.activation.apply(y) : y;
     });
+  }
+
+  dispose() {
+    releaseFolded(this);
+    return super.dispose();
   }
 }
 

@@ -64,3 +64,24 @@ test('an unfolded conv gives its own (pre-batch-norm) output again', async () =>
   assert.ok(maxRelDiff(convOut(folded), convOut(plain)) < 1e-6);
   assert.ok(maxRelDiff(folded.predict(x) as tf.Tensor, plain.predict(x) as tf.Tensor) < 1e-5);
 });
+
+test('folded weights are cached until a weight changes, and repeated predictions leak no tensors', async () => {
+  await initBackend('wasm');
+  const plain = modelWithBnStats('small-cnn', false);
+  const folded = modelWithBnStats('small-cnn', false);
+  folded.setWeights(plain.getWeights());
+  foldConvBatchNorms(folded);
+  const x = tf.randomUniform([2, 32, 32, 1], 0, 1, 'float32', 3);
+  const run = (m: tf.LayersModel) => tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync().slice());
+  run(folded);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) run(folded);
+  assert.equal(tf.memory().numTensors, before, 'no tensors created per prediction once folded weights are cached');
+  // new weights (as after a training step) must be picked up
+  const weights = plain.getWeights().map((w, i) => (i % 3 === 0 ? tf.mul(w, 1.5) : w));
+  plain.setWeights(weights);
+  folded.setWeights(weights);
+  const a = tf.tensor(run(folded)), b = tf.tensor(run(plain));
+  assert.ok(maxRelDiff(a, b) < 1e-5, `after setWeights: ${maxRelDiff(a, b)}`);
+  assert.equal(tf.memory().numTensors - before, 2 + weights.filter((_, i) => i % 3 === 0).length, 'old folded weights were freed');
+});
