@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineStage, lazyRun } from '../engine/stage.ts';
+import { backendParam } from '../ml/backend-param.ts';
 
 const params = z
   .object({
@@ -11,7 +12,7 @@ const params = z
     seed: z.number().int().default(0).describe('Seed of the sampling'),
     display_size: z.number().int().min(32).max(2048).default(256).describe('Width of the overlay PNGs (height keeps the aspect)'),
     alpha: z.number().min(0).max(1).default(0.45).describe('Heat map opacity at the hottest pixels'),
-    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('TensorFlow.js backend'),
+    backend: backendParam,
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { architectures } from '../ml/models/architectures.ts';
+import { backendParam } from '../ml/backend-param.ts';
 
 const focalParams = z
   .object({
@@ -119,7 +120,7 @@ export const TrainParams = z
     seed: z.number().int().min(0).default(42).describe('Seed of initialisation, sampling and augmentation'),
     weights: z.string().optional().describe('Path of a tfjs model.json (weights next to it) to start from: layers with the same name and shapes are copied'),
     workers: z.number().int().min(1).max(64).default(1).describe('Threads computing each batch (data-parallel over worker threads; 2 uses both cores of a 2-core machine for one fold)'),
-    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('TensorFlow.js backend (auto: tfjs-node if installed, else wasm, else cpu)'),
+    backend: backendParam,
     cache_mb: z.number().int().min(0).default(2048).describe('Memory for decoded images kept across epochs'),
   })
   .strict();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineStage, lazyRun } from '../engine/stage.ts';
 import { ttaTransformSchema } from '../ml/tta-transform-schema.ts';
+import { backendParam } from '../ml/backend-param.ts';
 
 const params = z
   .object({
@@ -8,7 +9,7 @@ const params = z
     transforms: z.array(ttaTransformSchema).min(1).default(['identity', 'hflip']).describe('Test-time augmentations; each model\'s scores are averaged over them'),
     average: z.boolean().default(false).describe('Average over models per image (else one set of rows per model, tagged `model`)'),
     batch: z.number().int().min(1).max(1024).default(32).describe('Images per forward pass'),
-    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('TensorFlow.js backend'),
+    backend: backendParam,
   })
   .strict();
 
