@@ -2,17 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '../../../src/ml/tf.ts';
 import { initBackend } from '../../../src/ml/backend.ts';
+import { maxRelDiff } from '../max-rel-diff.ts';
 import { batchNormBackward, batchNormForward } from '../../../src/ml/layers/batch-norm.ts';
 import { batchNormTrainingOps } from '../../../src/ml/layers/batch-norm-ops.ts';
-
-function maxRelDiff(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let diff = 0, scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return diff / scale;
-}
 
 // [2,3,5,6]: one block; [8,32,32,8]: m = 8192 rows in 4 blocks of column sums
 for (const shape of [[2, 3, 5, 6], [8, 32, 32, 8]]) {

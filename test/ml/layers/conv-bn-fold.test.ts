@@ -2,19 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '../../../src/ml/tf.ts';
 import { initBackend } from '../../../src/ml/backend.ts';
+import { maxRelDiff } from '../max-rel-diff.ts';
 import { unfoldConv } from '../../../src/ml/layers/conv-bn-fold.ts';
 import { foldConvBatchNorms } from '../../../src/ml/layers/fold-model.ts';
 import { buildModel, type Architecture } from '../../../src/ml/models/index.ts';
-
-function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
-  const x = a.dataSync(), y = b.dataSync();
-  let diff = 0, scale = 0;
-  for (let i = 0; i < x.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return diff / scale;
-}
 
 /** A model with non-trivial batch-norm parameters and moving statistics (fresh ones are identity-like). */
 function modelWithBnStats(arch: Architecture, foldNow: boolean): tf.LayersModel {

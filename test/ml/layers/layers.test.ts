@@ -2,18 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '../../../src/ml/tf.ts';
 import { initBackend } from '../../../src/ml/backend.ts';
+import { maxRelDiff } from '../max-rel-diff.ts';
 import { FastBatchNormalization } from '../../../src/ml/layers/batch-norm.ts';
 import { LeanConv2D } from '../../../src/ml/layers/conv2d.ts';
-
-function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
-  const x = a.dataSync(), y = b.dataSync();
-  let diff = 0, scale = 0;
-  for (let i = 0; i < x.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return diff / scale;
-}
 
 /** Output and gradients (input and every weight) of a layer in training mode for a fixed input and output weighting. */
 function forwardAndGrads(layer: tf.layers.Layer, x: tf.Tensor, w: tf.Tensor) {
