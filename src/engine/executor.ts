@@ -6,6 +6,7 @@ import { commitArtifact, loadArtifact, type Artifact, type ArtifactDraft } from 
 import { runStageInWorker } from './run-in-worker.ts';
 import { cacheKey, explainChange, latestId, type CacheEntry, type KeyParts, type LatestEntry } from './cache-key.ts';
 import { createStageContext } from './context.ts';
+import { CpuShare } from './cpu-share.ts';
 import type { InstanceStatus, ItemCounts, PipelineEvent } from './events.ts';
 import { ExternalHasher } from './file-hash.ts';
 import { StageInputError, type StageInput } from './stage.ts';
@@ -54,6 +55,8 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
   let stopped = false;
   const byId = new Map(experiment.instances.map((i) => [i.id, i]));
   const artifacts = new Map<string, Artifact>();
+  const isolated = (inst: StageInstance) => inst.type.isolate === 'worker' && (!opts.selected || opts.selected.has(inst.id));
+  const cpuShare = new CpuShare(experiment.instances.filter(isolated).length, opts.concurrency);
 
   const settle = (inst: StageInstance, status: InstanceStatus, extra: Partial<InstanceResult> = {}): InstanceResult => {
     const result: InstanceResult = { id: inst.id, stage: inst.stage, uses: inst.uses, status, durationMs: 0, reasons: [], ...extra };
@@ -130,7 +133,8 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
           if (e.type === 'progress') workerItems = e.items;
           emit(e);
         };
-        const result = await runStageInWorker(data, forward, signal);
+        const threads = process.env.PIPELINE_WASM_THREADS || String(cpuShare.threadsForNext());
+        const result = await runStageInWorker(data, forward, signal, { PIPELINE_WASM_THREADS: threads });
         [draft, itemKeys, workerItems] = [result.draft, result.itemKeys, result.items ?? workerItems];
       } else {
         draft = await inst.type.run(ctx, inputs, inst.params);
@@ -164,7 +168,9 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
         const blocked = upstream.find((u) => !['ran', 'cached'].includes(u.status));
         if (blocked) return settle(inst, signal.aborted ? 'cancelled' : 'skipped', { reasons: [`input ${blocked.id} ${blocked.status}`] });
         return (await queue.add(() => runInstance(inst, upstream))) as InstanceResult;
-      })(),
+      })().finally(() => {
+        if (isolated(inst)) cpuShare.settled();
+      }),
     );
   }
   return Promise.all(results.values());

@@ -13,11 +13,11 @@ export interface WorkerRunResult {
 /**
  * Runs a stage instance in its own worker thread, so that CPU-bound JavaScript/wasm stages (training)
  * that run at the same time use separate cores instead of sharing the main thread. Events are
- * forwarded to `emit`; aborting `signal` asks the worker to stop (and terminates it if it does not).
+ * forwarded to `emit`; `env` adds to the worker's environment (its share of the cores); aborting `signal` asks the worker to stop (and terminates it if it does not).
  */
-export function runStageInWorker(data: StageWorkerData, emit: (e: PipelineEvent) => void, signal: AbortSignal): Promise<WorkerRunResult> {
+export function runStageInWorker(data: StageWorkerData, emit: (e: PipelineEvent) => void, signal: AbortSignal, env: Record<string, string> = {}): Promise<WorkerRunResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./stage-worker-entry.mjs', import.meta.url), { workerData: data });
+    const worker = new Worker(new URL('./stage-worker-entry.mjs', import.meta.url), { workerData: data, env: { ...process.env, ...env } });
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;

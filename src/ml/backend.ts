@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from './tf.ts';
 import { registerWasmGradientKernels } from './wasm-kernels/register.ts';
+import { registerThreadedWasm } from './wasm-threaded.ts';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -39,9 +41,11 @@ async function pick(wanted: BackendPreference, log: (message: string) => void): 
     if (wanted === 'tensorflow') log(`tfjs backend: tensorflow not available (${attempts.join('; ')}); falling back`);
   }
   if (wanted !== 'cpu') {
+    const requested = wasmThreads();
     try {
-      if (await useWasm()) {
-        log(`tfjs backend: wasm (single-threaded, with pipeline gradient kernels)`);
+      const threads = await useWasm(requested, log);
+      if (threads) {
+        log(`tfjs backend: wasm (${threads === 1 ? 'single-threaded' : `${threads} threads`}, with pipeline gradient kernels)`);
         return 'wasm';
       }
     } catch (err) {
@@ -53,13 +57,31 @@ async function pick(wanted: BackendPreference, log: (message: string) => void): 
   return 'cpu';
 }
 
-async function useWasm(): Promise<boolean> {
+/** Threads of the wasm backend: `PIPELINE_WASM_THREADS`, else every core this process may use. */
+export function wasmThreads(): number {
+  const fromEnv = process.env.PIPELINE_WASM_THREADS;
+  if (fromEnv === undefined || fromEnv === '') return availableParallelism();
+  const n = Number(fromEnv);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`PIPELINE_WASM_THREADS must be a whole number >= 1, got "${fromEnv}"`);
+  return n;
+}
+
+/** Returns the threads the wasm backend runs on, 0 when it does not load. */
+async function useWasm(threads: number, log: (message: string) => void): Promise<number> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  if (!tf.findBackendFactory('wasm')) return false;
+  const singleThreaded = tf.findBackendFactory('wasm');
+  if (!singleThreaded) return 0;
   const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
   wasm.setWasmPaths(dist);
   registerWasmGradientKernels();
-  return tf.setBackend('wasm');
+  if (threads > 1) {
+    registerThreadedWasm(wasm, threads);
+    if (await tf.setBackend('wasm')) return wasm.getThreadsCount();
+    log(`tfjs backend: multi-threaded wasm failed to start; using one thread`);
+    tf.removeBackend('wasm');
+    tf.registerBackend('wasm', singleThreaded, 2);
+  }
+  return (await tf.setBackend('wasm')) ? 1 : 0;
 }
 
 function firstLine(err: unknown): string {

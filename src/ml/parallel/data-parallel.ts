@@ -23,7 +23,8 @@ export class DataParallel {
     const dp = new DataParallel();
     await Promise.all(
       Array.from({ length: count }, async () => {
-        const worker = new Worker(new URL('./grad-worker-entry.mjs', import.meta.url));
+        // One wasm thread per gradient worker: the shards already split the cores between them.
+        const worker = new Worker(new URL('./grad-worker-entry.mjs', import.meta.url), { env: { ...process.env, PIPELINE_WASM_THREADS: '1' } });
         dp.workers.push(worker);
         await dp.request(worker, { type: 'init', backend, spec, loss, classWeights });
       }),
