@@ -1,7 +1,7 @@
 """PyTorch CPU reference for bench/train.sh: the same architectures (small CNN, ResNet-18), input size,
 batch, loss (BCE on sigmoid outputs) and optimizer (Adam) as bench/train.ts. Prints one JSON line.
-usage: /usr/bin/python3 bench/train.py ARCH SIZE BATCH STEPS"""
-import json, sys, time
+usage: /usr/bin/python3 bench/train.py ARCH SIZE BATCH STEPS   (TORCH_THREADS=N: torch.set_num_threads(N))"""
+import json, os, sys, time
 import torch
 import torch.nn as nn
 
@@ -41,6 +41,8 @@ def resnet18(classes):
 
 def main():
     arch, size, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    if os.environ.get("TORCH_THREADS"):
+        torch.set_num_threads(int(os.environ["TORCH_THREADS"]))
     torch.manual_seed(1)
     model = {"small-cnn": small_cnn, "resnet18": resnet18}[arch](4)
     opt = torch.optim.Adam(model.parameters(), 1e-3)

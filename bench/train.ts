@@ -1,8 +1,12 @@
 // Training and inference throughput of the tfjs zoo on the pipeline's backend (wasm + our gradient
 // kernels unless tfjs-node is installed). Prints one JSON line per config. Run by bench/train.sh.
-// usage: node --import tsx bench/train.ts ARCH SIZE BATCH STEPS
+// Inference runs on INFER_ENGINE (tfjs, the default, or onnxruntime: the model exported to ONNX) with
+// INFER_THREADS ONNX Runtime threads (default: every core).
+// usage: [INFER_ENGINE=onnxruntime INFER_THREADS=1] node --import tsx bench/train.ts ARCH SIZE BATCH STEPS
+import { availableParallelism } from 'node:os';
 import * as tf from '../src/ml/tf.ts';
 import { initBackend } from '../src/ml/backend.ts';
+import { createPredictor } from '../src/ml/inference/predictor.ts';
 import { binaryCrossEntropy } from '../src/ml/losses/index.ts';
 import { buildModel, type Architecture, type ModelSpec } from '../src/ml/models/index.ts';
 import { DataParallel } from '../src/ml/parallel/data-parallel.ts';
@@ -19,7 +23,10 @@ const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Ten
 const y = tf.tensor2d(Array.from({ length: batch * 4 }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), [batch, 4]);
 const loss = binaryCrossEntropy();
 const step = async () => (parallel ? parallel.step(model, optimizer, loss, x, y) : tf.tidy(() => optimizer.minimize(() => loss(y, model.apply(x, { training: true }) as tf.Tensor2D), true, vars)!.dataSync()[0]));
-const predict = () => tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+const inferEngine = (process.env.INFER_ENGINE ?? 'tfjs') as 'tfjs' | 'onnxruntime';
+const inferThreads = process.env.INFER_THREADS ? Number(process.env.INFER_THREADS) : undefined;
+if (!['tfjs', 'onnxruntime'].includes(inferEngine)) throw new Error(`INFER_ENGINE must be tfjs or onnxruntime, got ${inferEngine}`);
+const pixels = x.dataSync() as Float32Array;
 
 await step(); // warm-up (operator creation, memory growth, workers' first step)
 // Images per wall-clock second, and per CPU second of this process (user + system; steadier than wall
@@ -33,11 +40,17 @@ let c = cpuSeconds();
 for (let i = 0; i < steps; i++) await step();
 const trainPerSec = (steps * batch * 1000) / (performance.now() - t);
 const trainPerCpuSec = (steps * batch) / (cpuSeconds() - c);
-predict();
+// Exported after the training steps, so ONNX Runtime runs the trained weights (and batch-norm statistics).
+const predictor = await createPredictor(model, { engine: inferEngine, threads: inferThreads, log: (m) => console.error(m) });
+const predict = () => predictor.predict(pixels, batch);
+await predict();
 t = performance.now();
 c = cpuSeconds();
-for (let i = 0; i < steps; i++) predict();
+for (let i = 0; i < steps; i++) await predict();
 const inferPerSec = (steps * batch * 1000) / (performance.now() - t);
 const inferPerCpuSec = (steps * batch) / (cpuSeconds() - c);
 await parallel?.stop();
-console.log(JSON.stringify({ tool: `tfjs-${backend}${workers > 1 ? `-${workers}threads` : ''}`, arch, size, batch, train: +trainPerSec.toFixed(2), infer: +inferPerSec.toFixed(2), train_cpu: +trainPerCpuSec.toFixed(2), infer_cpu: +inferPerCpuSec.toFixed(2) }));
+await predictor.dispose();
+const onnxThreads = inferThreads ?? availableParallelism();
+const inferTool = inferEngine === 'onnxruntime' ? `+onnxruntime-${onnxThreads}thread${onnxThreads === 1 ? '' : 's'}` : '';
+console.log(JSON.stringify({ tool: `tfjs-${backend}${workers > 1 ? `-${workers}threads` : ''}${inferTool}`, arch, size, batch, train: +trainPerSec.toFixed(2), infer: +inferPerSec.toFixed(2), train_cpu: +trainPerCpuSec.toFixed(2), infer_cpu: +inferPerCpuSec.toFixed(2) }));

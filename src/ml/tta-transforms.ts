@@ -1,4 +1,5 @@
 import * as tf from './tf.ts';
+import type { Predictor } from './inference/predictor.ts';
 import type { TtaTransform } from './tta-transform-schema.ts';
 
 export { transformName, ttaTransformSchema, type TtaTransform } from './tta-transform-schema.ts';
@@ -29,13 +30,21 @@ export function applyTransform(x: tf.Tensor4D, t: TtaTransform): tf.Tensor4D {
   });
 }
 
-/** Mean of the model's outputs over the transforms of one batch: `[n, classes]` scores. */
-export function predictWithTta(model: tf.LayersModel, x: tf.Tensor4D, transforms: readonly TtaTransform[]): number[][] {
-  const mean = tf.tidy(() => {
-    const outputs = transforms.map((t) => model.predict(applyTransform(x, t)) as tf.Tensor2D);
-    return tf.div(tf.addN(outputs), transforms.length) as tf.Tensor2D;
-  });
-  const values = mean.arraySync();
-  mean.dispose();
-  return values;
+/**
+ * Mean of the predictor's outputs over the transforms of one batch: `[n, classes]` scores. The
+ * transforms run in tfjs; each transformed batch goes to the predictor (tfjs or ONNX Runtime).
+ */
+export async function predictWithTta(predictor: Predictor, x: tf.Tensor4D, transforms: readonly TtaTransform[]): Promise<number[][]> {
+  const n = x.shape[0];
+  let sum = new Float64Array(0);
+  for (const t of transforms) {
+    const transformed = applyTransform(x, t);
+    const pixels = (await transformed.data()) as Float32Array;
+    transformed.dispose();
+    const scores = await predictor.predict(pixels, n);
+    if (sum.length === 0) sum = new Float64Array(scores.length);
+    scores.forEach((v, i) => (sum[i] += v));
+  }
+  const classes = sum.length / n;
+  return Array.from({ length: n }, (_, i) => Array.from(sum.subarray(i * classes, (i + 1) * classes), (v) => v / transforms.length));
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { architectures } from '../ml/models/architectures.ts';
 import { backendParam } from '../ml/backend-param.ts';
+import { inferenceParam } from '../ml/inference/inference-param.ts';
+import { trainEngineParam } from '../ml/training/train-engine-param.ts';
 
 const focalParams = z
   .object({
@@ -121,6 +123,8 @@ export const TrainParams = z
     weights: z.string().optional().describe('Path of a tfjs model.json (weights next to it) to start from: layers with the same name and shapes are copied'),
     workers: z.number().int().min(1).max(64).default(1).describe('Threads computing each batch (data-parallel over worker threads; 2 uses both cores of a 2-core machine for one fold)'),
     backend: backendParam,
+    engine: trainEngineParam,
+    inference: inferenceParam,
     cache_mb: z.number().int().min(0).default(2048).describe('Memory for decoded images kept across epochs'),
   })
   .strict();

@@ -4,7 +4,7 @@ import type { ArtifactDraft, DatasetRow } from '../engine/artifact.ts';
 import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
 import { trainingRows, validationRows } from '../ops/splits/fold-parts.ts';
 import { fingerprint } from '../util/hash.ts';
-import { initBackend } from '../ml/backend.ts';
+import { initBackend, wasmThreads } from '../ml/backend.ts';
 import { defaultLoss, effectiveNumberWeights, makeLoss } from '../ml/losses/index.ts';
 import { loadModel, modelFromBytes, saveModelFiles } from '../ml/model-io.ts';
 import { buildModel, type ModelSpec, type Task } from '../ml/models/index.ts';
@@ -13,6 +13,7 @@ import type * as tf from '../ml/tf.ts';
 import { CheckpointStore } from '../ml/training/checkpoint.ts';
 import { ImageLoader } from '../ml/training/image-loader.ts';
 import { trainModel } from '../ml/training/loop.ts';
+import { createExternalTrainer } from '../ml/training/train-engine.ts';
 import { classCounts, classesOf, inferTask } from '../ml/training/targets.ts';
 import { transferWeights } from '../ml/training/weights-io.ts';
 import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
@@ -45,10 +46,15 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
 
   const classWeights = classWeightsFor(params.class_balanced, data.artifact.meta, classes, counts);
   const lossConfig = params.loss ?? defaultLoss(task);
-  const { epochs: _e, early_stopping: _s, cache_mb: _c, ...identity } = params;
+  // The inference engine is left out (like the cache size): validation scores agree to float rounding.
+  // So is the training engine: an execution detail like the tfjs backend (ONNX Runtime's gradients equal
+  // tfjs's to float rounding), so a checkpoint of either engine resumes on the other.
+  const { epochs: _e, early_stopping: _s, cache_mb: _c, inference: _i, engine: _g, ...identity } = params;
   const checkpoints = new CheckpointStore(ctx.store, fingerprint({ stage: 'train', version: TRAIN_VERSION, params: identity, data: data.artifact.digest, init: init?.artifact.digest, fold }));
   if (ctx.forced) await checkpoints.clear();
   const monitor = (params.early_stopping && params.early_stopping.metric) || params.monitor;
+  // ONNX Runtime gets this worker's share of the cores, like the wasm backend
+  const trainer = await createExternalTrainer(model, { engine: params.engine, loss: lossConfig, classWeights, optimizer: params.optimizer, workers: params.workers, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
   const parallel = params.workers > 1 ? await DataParallel.start(params.workers - 1, params.backend, spec, lossConfig, classWeights) : undefined;
   const result = await trainModel({
     model,
@@ -73,9 +79,12 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
       monitor,
       earlyStopping: params.early_stopping ? { patience: params.early_stopping.patience } : null,
       task,
+      // ONNX Runtime gets this worker's share of the cores, like the wasm backend
+      inference: { engine: params.inference, threads: wasmThreads() },
     },
     checkpoints,
     parallel,
+    trainer,
     signal: ctx.signal,
     log: (m) => ctx.log.info(m),
     onEpoch: (r) => {
@@ -83,7 +92,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
       ctx.log.info(`epoch ${r.epoch}/${params.epochs}: train_loss ${r.train_loss.toFixed(4)}${r.val_loss !== undefined ? ` val_loss ${r.val_loss.toFixed(4)}` : ''}${r.val_auc !== undefined ? ` val_auc ${r.val_auc.toFixed(4)}` : ''} (${r.seconds.toFixed(1)} s)`);
     },
     onProgress: (done, total) => ctx.progress({ done, total }),
-  }).finally(() => parallel?.stop());
+  }).finally(() => Promise.all([parallel?.stop(), trainer?.dispose()]));
 
   const best = result.history.find((h) => h.epoch === result.bestEpoch);
   const metrics: Record<string, number> = { best_epoch: result.bestEpoch, epochs_run: result.history.length };

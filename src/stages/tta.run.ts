@@ -2,7 +2,8 @@ import type { ArtifactDraft, DatasetRow } from '../engine/artifact.ts';
 import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
 import type { TtaParams } from './tta.ts';
 import type { PredictionRow } from '../evaluation/predictions.ts';
-import { initBackend } from '../ml/backend.ts';
+import { initBackend, wasmThreads } from '../ml/backend.ts';
+import { createPredictor, type Predictor } from '../ml/inference/predictor.ts';
 import { decodeImagePixels } from '../ml/image-tensor.ts';
 import { MicroBatcher } from '../ml/micro-batcher.ts';
 import { loadModel } from '../ml/model-io.ts';
@@ -58,24 +59,30 @@ async function predictOne(ctx: StageContext, input: StageInput, rows: readonly D
   const size = Number(input.artifact.meta.inputSize);
   const channels = Number(input.artifact.meta.channels) as 1 | 3;
   let model: tf.LayersModel | undefined;
+  let predictor: Predictor | undefined;
   const batcher = new MicroBatcher<Float32Array, number[]>(p.batch, async (images) => {
     model ??= await loadModel(ctx.store, input.artifact);
+    // ONNX Runtime gets the threads the wasm backend would use (PIPELINE_WASM_THREADS, else every core)
+    predictor ??= await createPredictor(model, { engine: p.inference, threads: wasmThreads(), log: (m) => ctx.log.info(`${input.instance}: ${m}`) });
     const per = size * size * channels;
     const all = new Float32Array(images.length * per);
     images.forEach((px, i) => all.set(px, i * per));
     const x = tf.tensor4d(all, [images.length, size, size, channels]);
     try {
-      return predictWithTta(model, x, p.transforms);
+      return await predictWithTta(predictor, x, p.transforms);
     } finally {
       x.dispose();
     }
   });
   ctx.log.info(`${input.instance}: predicting ${rows.length} images × ${p.transforms.length} transforms`);
+  // The item key leaves out the inference engine (like the tfjs backend): an execution detail that
+  // changes the scores by float rounding only, so an image predicted by either engine is reused.
   const outcomes = await ctx.eachItem(
     rows,
     { key: (r) => ({ model: input.artifact.digest, image: r.image }), params: { transforms: p.transforms }, id: (r) => r.id, concurrency: p.batch },
     async (r) => batcher.submit(await decodeImagePixels(await ctx.store.getBlob(r.image!), { size, channels })),
   );
+  await predictor?.dispose();
   model?.dispose();
   const failed = outcomes.find((o) => !o.ok);
   if (failed && !failed.ok) throw new Error(`tta: image ${failed.id}: ${failed.error}`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineStage, lazyRun } from '../engine/stage.ts';
 import { ttaTransformSchema } from '../ml/tta-transform-schema.ts';
 import { backendParam } from '../ml/backend-param.ts';
+import { inferenceParam } from '../ml/inference/inference-param.ts';
 
 const params = z
   .object({
@@ -10,6 +11,7 @@ const params = z
     average: z.boolean().default(false).describe('Average over models per image (else one set of rows per model, tagged `model`)'),
     batch: z.number().int().min(1).max(1024).default(32).describe('Images per forward pass'),
     backend: backendParam,
+    inference: inferenceParam,
   })
   .strict();
 

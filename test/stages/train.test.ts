@@ -95,6 +95,44 @@ async function copyBlobs(from: Store, rows: Array<{ image?: string }>): Promise<
   return to;
 }
 
+test('validation on onnxruntime gives the tfjs metrics, and a checkpoint made under one engine resumes under the other', async () => {
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 48, 32, 2, 11);
+  const inputs = () => [{ artifact: { kind: 'dataset' as const, rows, meta: { classes } } }];
+  const run = async (s: Store, inference: string, epochs: number) => runStage(trainStage, { store: s, params: { ...base, epochs, fold: 0, inference }, inputs: inputs() });
+  const tfjs = await run(store, 'tfjs', 2);
+  const ort = await run(await copyBlobs(store, rows), 'onnxruntime', 2);
+  assert.ok(ort.logs.some((l) => l.includes('inference engine: onnxruntime')), ort.logs.join('\n'));
+  const [a, b] = [tfjs, ort].map((r) => (r.artifact.meta as Record<string, any>).history);
+  for (const [i, h] of a.entries()) {
+    assert.equal(b[i].train_loss, h.train_loss, 'training does not depend on the validation engine');
+    assert.ok(Math.abs(b[i].val_loss - h.val_loss) < 1e-5 && Math.abs(b[i].val_auc - h.val_auc) < 1e-5, `epoch ${i + 1}: ${JSON.stringify(b[i])} vs ${JSON.stringify(h)}`);
+  }
+  const resumed = await run(store, 'onnxruntime', 3);
+  assert.ok(resumed.logs.some((l) => l.includes('resuming from the checkpoint of epoch 2')), resumed.logs.join('\n'));
+});
+
+test('training steps on onnxruntime follow the tfjs ones, checkpoints resume across engines, auto falls back to tfjs with workers: 2', async () => {
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 48, 32, 2, 11);
+  const inputs = () => [{ artifact: { kind: 'dataset' as const, rows, meta: { classes } } }];
+  const run = async (s: Store, engine: string, epochs: number, extra: object = {}) => runStage(trainStage, { store: s, params: { ...base, epochs, fold: 0, engine, ...extra }, inputs: inputs() });
+  const tfjs = await run(store, 'tfjs', 2);
+  const ort = await run(await copyBlobs(store, rows), 'onnxruntime', 2);
+  assert.ok(ort.logs.some((l) => l.includes('training engine: onnxruntime')), ort.logs.join('\n'));
+  assert.ok(tfjs.logs.every((l) => !l.includes('training engine: onnxruntime')), tfjs.logs.join('\n'));
+  const [a, b] = [tfjs, ort].map((r) => (r.artifact.meta as Record<string, any>).history);
+  // float32 rounding apart (seen: train losses equal to 1.1e-6 relative, validation losses to 1.5e-6)
+  for (const [i, h] of a.entries()) assert.ok(Math.abs(b[i].train_loss - h.train_loss) < 1e-3 * h.train_loss && Math.abs(b[i].val_loss - h.val_loss) < 1e-3 * h.val_loss && Math.abs(b[i].val_auc - h.val_auc) < 1e-3, `epoch ${i + 1}: ${JSON.stringify(b[i])} vs ${JSON.stringify(h)}`);
+  const resumed = await run(store, 'onnxruntime', 3); // the tfjs run's checkpoint (weights, Adam moments) under ONNX Runtime
+  assert.ok(resumed.logs.some((l) => l.includes('resuming from the checkpoint of epoch 2')), resumed.logs.join('\n'));
+  const history = (resumed.artifact.meta as Record<string, any>).history;
+  assert.ok(history[2].train_loss < 1.2 * history[1].train_loss, `epoch 3 continues the training: ${history.map((h: any) => h.train_loss).join(' ')}`);
+  const parallel = await run(await copyBlobs(store, rows), 'auto', 1, { workers: 2 });
+  assert.ok(parallel.logs.some((l) => l.includes('training engine: tfjs (workers: 2')), parallel.logs.join('\n'));
+  await assert.rejects(run(await copyBlobs(store, rows), 'onnxruntime', 1, { optimizer: 'sgd' }), /optimizer sgd is not implemented/);
+});
+
 test('bad input is named: rows without images, unknown fold, bad params', async () => {
   const store = await tempStore();
   const rows = [{ id: 'x1', labels: ['A'], fold: 0 }, { id: 'x2', labels: ['B'], fold: 1 }];

@@ -3,12 +3,14 @@ import type { DatasetRow } from '../../engine/artifact.ts';
 import type { AugmentRanges } from '../../ops/augment/affine.ts';
 import { seededRandom } from '../../util/random.ts';
 import { smoothLabels, type LossFn } from '../losses/index.ts';
+import { createPredictor, type InferenceEngine } from '../inference/predictor.ts';
 import type { Task } from '../models/index.ts';
 import { augmentBatch, cutmixBatch, mixupBatch } from './batch-transforms.ts';
 import type { Checkpoint, CheckpointStore, EpochRecord, StoredWeights } from './checkpoint.ts';
 import type { DataParallel } from '../parallel/data-parallel.ts';
 import type { ImageLoader } from './image-loader.ts';
 import { makeOptimizer, setLearningRate, type OptimizerName } from './optimizer.ts';
+import type { ExternalTrainer } from './train-engine.ts';
 import { epochOrder } from './sampler.ts';
 import { initialScheduleState, learningRate, observeEpoch, type ScheduleConfig, type ScheduleState } from './schedule.ts';
 import { targetOf } from './targets.ts';
@@ -32,6 +34,8 @@ export interface TrainConfig {
   monitor: 'val_auc' | 'val_loss';
   earlyStopping: { patience: number } | null;
   task: Task;
+  /** Engine (and ONNX Runtime threads) of the per-epoch validation predictions. */
+  inference: { engine: InferenceEngine; threads?: number };
 }
 
 export interface TrainJob {
@@ -46,6 +50,8 @@ export interface TrainJob {
   checkpoints: CheckpointStore;
   /** Worker threads computing shards of each batch (data-parallel); none: every step on this thread. */
   parallel?: DataParallel;
+  /** Runs the optimizer steps instead of tfjs (ONNX Runtime): the loop writes its weights into `model` before validating and checkpointing. */
+  trainer?: ExternalTrainer;
   signal: AbortSignal;
   log(message: string): void;
   onEpoch(record: EpochRecord): void;
@@ -90,7 +96,11 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
     startEpoch = previous.epoch + 1;
     restoreModelWeights(model, await checkpoints.getWeights(previous.weights), previous.weights.specs);
     const slots = decodeTensorList(await checkpoints.getWeights(previous.optimizer), previous.optimizer.specs);
-    if (slots.length > 0) await optimizer.setWeights(slots);
+    if (job.trainer) {
+      job.trainer.readFromModel();
+      job.trainer.setOptimizerWeights(slots);
+      tf.dispose(slots.map((s) => s.tensor));
+    } else if (slots.length > 0) await optimizer.setWeights(slots);
     job.log(`resuming from the checkpoint of epoch ${previous.epoch}`);
   }
 
@@ -130,7 +140,8 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
         return [x, smoothLabels(y, config.labelSmoothing, softmax)];
       });
       let lossValue: number;
-      if (job.parallel) lossValue = await job.parallel.step(model, optimizer, job.loss, x, y);
+      if (job.trainer) lossValue = await job.trainer.step(x.dataSync() as Float32Array, y.dataSync() as Float32Array, rows.length, lr);
+      else if (job.parallel) lossValue = await job.parallel.step(model, optimizer, job.loss, x, y);
       else lossValue = tf.tidy(() => optimizer.minimize(() => job.loss(y, model.apply(x, { training: true }) as tf.Tensor2D), true, vars)!.dataSync()[0]);
       tf.dispose([x, y]);
       if (!Number.isFinite(lossValue)) throw new Error(`training diverged at epoch ${epoch}, batch ${b + 1}: loss ${lossValue}; lower lr`);
@@ -139,11 +150,19 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
       job.onProgress((epoch - 1) * batchesPerEpoch + b + 1, totalBatches);
     }
 
+    job.trainer?.writeToModel();
     const record: EpochRecord = { epoch, lr, train_loss: lossSum / seen, seconds: 0 };
     if (valImages.length > 0) {
-      const val = await validate(model, loader, valImages, valTargets, job.loss, config.batch);
-      record.val_loss = val.loss;
-      if (Number.isFinite(val.auc)) record.val_auc = val.auc;
+      // Exported afresh each epoch (the weights changed): a few ms for the demo's small CNN, less than
+      // ONNX Runtime saves over tfjs on its validation images (docs/training.md, "Inference engine").
+      const predictor = await createPredictor(model, { ...config.inference, log: epoch === startEpoch ? job.log : undefined });
+      try {
+        const val = await validate(predictor, loader, valImages, valTargets, job.loss, config.batch);
+        record.val_loss = val.loss;
+        if (Number.isFinite(val.auc)) record.val_auc = val.auc;
+      } finally {
+        await predictor.dispose();
+      }
     }
     record.seconds = (Date.now() - started) / 1000;
     history.push(record);
@@ -155,7 +174,7 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
     if (!best || score > best.score) best = { epoch, score, weights };
     stopped = config.earlyStopping !== null && epoch - best.epoch >= config.earlyStopping.patience && epoch < config.epochs;
     if (stopped) job.log(`early stopping at epoch ${epoch}: no ${config.monitor} improvement since epoch ${best.epoch}`);
-    const slots = await optimizer.getWeights();
+    const slots = job.trainer ? job.trainer.getOptimizerWeights() : await optimizer.getWeights();
     const optimizerState = await storeWeights(checkpoints, await encodeTensorList(slots));
     // getWeights returns the optimizer's variables plus a fresh iteration-count scalar: free that one.
     tf.dispose(slots.filter((s) => !(s.tensor instanceof tf.Variable)).map((s) => s.tensor));

@@ -1,5 +1,6 @@
 import * as tf from '../tf.ts';
 import { rocAuc } from '../../ops/metrics/roc.ts';
+import type { Predictor } from '../inference/predictor.ts';
 import type { LossFn } from '../losses/index.ts';
 import type { ImageLoader } from './image-loader.ts';
 
@@ -10,22 +11,17 @@ export interface ValidationResult {
   scores: Float32Array[];
 }
 
-/** Predicts the validation images in batches (no augmentation) and scores them. */
-export async function validate(model: tf.LayersModel, loader: ImageLoader, images: readonly string[], targets: readonly Float32Array[], loss: LossFn, batch: number): Promise<ValidationResult> {
-  const { size, channels } = loader.options;
+/** Predicts the validation images in batches (no augmentation) with the epoch's predictor and scores them. */
+export async function validate(predictor: Predictor, loader: ImageLoader, images: readonly string[], targets: readonly Float32Array[], loss: LossFn, batch: number): Promise<ValidationResult> {
   const classes = targets[0]?.length ?? 0;
   const scores: Float32Array[] = [];
   let lossSum = 0;
   for (let start = 0; start < images.length; start += batch) {
     const ids = images.slice(start, start + batch);
-    const pixels = await loader.batch(ids);
+    const probs = await predictor.predict(await loader.batch(ids), ids.length);
     const yValues = new Float32Array(ids.length * classes);
     ids.forEach((_, i) => yValues.set(targets[start + i], i * classes));
-    const [probs, l] = tf.tidy(() => {
-      const x = tf.tensor4d(pixels, [ids.length, size, size, channels]);
-      const p = model.predict(x) as tf.Tensor2D;
-      return [p.dataSync() as Float32Array, loss(tf.tensor2d(yValues, [ids.length, classes]), p).dataSync()[0]];
-    });
+    const l = tf.tidy(() => loss(tf.tensor2d(yValues, [ids.length, classes]), tf.tensor2d(probs, [ids.length, classes])).dataSync()[0]);
     lossSum += l * ids.length;
     for (let i = 0; i < ids.length; i++) scores.push(probs.slice(i * classes, (i + 1) * classes));
   }
