@@ -5,7 +5,7 @@ import { classificationReport, type ClassificationReport } from '../evaluation/c
 import { detectionReport, type DetectionReport } from '../evaluation/detection-report.ts';
 import { learningCurvePlots } from '../evaluation/learning-curves.ts';
 import { predictionsMeta, requireUniqueIds, selectSplit, toClassificationData, type PredictionRow } from '../evaluation/predictions.ts';
-import { chooseThreshold, thresholdSchema, type ChosenThreshold } from '../evaluation/thresholds.ts';
+import { chooseThreshold, thresholdSchema, transferByRate, type ChosenThreshold } from '../evaluation/thresholds.ts';
 import { column } from '../ops/metrics/averaging.ts';
 import { METRIC_GROUPS } from '../ops/metrics/classification.ts';
 import { renderHtmlReport } from '../ops/report/html.ts';
@@ -15,6 +15,10 @@ const params = z
     metrics: z.array(z.enum(METRIC_GROUPS)).min(1).default([...METRIC_GROUPS]).describe('Metric groups to compute: auc (ROC-AUC), pr_auc (average precision and PR-AUC), f1, sensitivity, specificity, accuracy, confusion, calibration (ECE, Brier, reliability curve)'),
     threshold: thresholdSchema.default('youden'),
     threshold_on: z.enum(['val', 'evaluated']).default('val').describe('Rows the threshold is chosen on: val = the out-of-fold predictions (split ≠ test; falls back to the evaluated rows when there are none), evaluated = the rows being scored (optimistic)'),
+    threshold_transfer: z
+      .enum(['score', 'rate'])
+      .default('score')
+      .describe("How a threshold chosen on the out-of-fold rows is applied to the evaluated rows: score = the same score value; rate = the same positive rate (the evaluated rows' scores, not their labels, set the value), for ensembles whose averaged scores sit on a narrower scale than the fold models' out-of-fold scores"),
     split: z.enum(['test', 'val', 'all']).default('test').describe('Rows to evaluate: test = split test; val = all other rows (out-of-fold); all'),
     bootstrap: z
       .object({
@@ -115,6 +119,7 @@ function classify(ctx: StageContext, all: readonly PredictionRow[], rows: readon
     const ref = toClassificationData(reference, classes, task);
     classes.forEach((cls, c) => {
       thresholds[cls] = chooseThreshold(p.threshold, column(ref.truth, c), column(ref.scores, c));
+      if (p.threshold_transfer === 'rate' && reference !== rows) thresholds[cls] = transferByRate(thresholds[cls], column(ref.scores, c), column(data.scores, c));
       if (thresholds[cls].note) notes.push(`${cls}: ${thresholds[cls].note}`);
     });
   }

@@ -121,3 +121,31 @@ test('evaluate: clear errors for a missing split and duplicate predictions', asy
   await assert.rejects(runStage(evaluate, { inputs: [{ name: 'p', artifact: { kind: 'predictions', rows: dup, meta } }] }), /image a has several predictions/);
   await assert.rejects(runStage(evaluate, { params: { metrics: ['auroc'] }, inputs: [] }), /invalid params for evaluate: metrics\.0/);
 });
+
+test('evaluate: threshold_transfer rate moves out-of-fold thresholds to a narrower ensemble scale by positive rate', async () => {
+  const rng = seededRandom(7);
+  const cls = ['Nodule'];
+  // Out-of-fold scores spread over [0, 1]; test scores (an ensemble mean) squeezed into [0.2, 0.5].
+  const rows = Array.from({ length: 400 }, (_, i) => {
+    const positive = rng() < 0.25;
+    const raw = Math.min(1, Math.max(0, (positive ? 0.8 : 0.2) + (rng() - 0.5) * 0.5));
+    const test = i % 2 === 1;
+    return { id: `i${i}`, patient: `p${i}`, split: test ? 'test' : 'train', fold: i % 5, labels: positive ? cls : [], scores: [test ? 0.2 + 0.3 * raw : raw] };
+  });
+  const run = (transfer: 'score' | 'rate') =>
+    runStage(evaluate, { inputs: [{ name: 'ensemble', artifact: { kind: 'predictions', rows, meta: { classes: cls, task: 'multilabel' } } }], params: { bootstrap: { n: 0 }, threshold_transfer: transfer } });
+  const byScore = (await run('score')).artifact.meta.metrics as Record<string, number>;
+  const byRate = (await run('rate')).artifact.meta.metrics as Record<string, number>;
+  const val = rows.filter((r) => r.split !== 'test').map((r) => r.scores[0]);
+  const testScores = rows.filter((r) => r.split === 'test').map((r) => r.scores[0]);
+  const chosen = youdenThreshold(rows.filter((r) => r.split !== 'test').map((r) => (r.labels.length ? 1 : 0)), val).threshold;
+  assert.equal(byScore['threshold/Nodule'], chosen);
+  assert.ok(chosen > Math.max(...testScores), `the out-of-fold threshold ${chosen} lies above every test score`);
+  assert.equal(byScore['sensitivity/Nodule'], 0);
+  // Same positive rate: the fraction of test scores at or above the moved threshold equals the out-of-fold one.
+  const rate = val.filter((s) => s >= chosen).length / val.length;
+  const movedRate = testScores.filter((s) => s >= byRate['threshold/Nodule']).length / testScores.length;
+  assert.ok(Math.abs(movedRate - rate) <= 1 / testScores.length, `rate ${movedRate} vs ${rate}`);
+  assert.ok(byRate['f1/Nodule'] > 0.8, `f1 ${byRate['f1/Nodule']} at ${byRate['threshold/Nodule']} (rate ${rate}, moved ${movedRate})`);
+  assert.equal(byRate.auc_macro, byScore.auc_macro); // threshold-free metrics unchanged
+});
