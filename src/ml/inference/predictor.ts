@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '../tf.ts';
+import { nativeTensorflowReason } from '../native-tensorflow.ts';
 import { exportToOnnx } from '../onnx/export-model.ts';
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime } from '../onnx/runtime.ts';
 import type { InferenceEngine } from './inference-param.ts';
@@ -15,7 +16,7 @@ export interface Predictor {
 }
 
 export interface PredictorOptions {
-  /** auto (default): ONNX Runtime when onnxruntime-node loads and the model exports, else tfjs. */
+  /** auto (default): ONNX Runtime when onnxruntime-node loads and the model exports, else tfjs; tfjs too when it runs on native TensorFlow. */
   engine?: InferenceEngine;
   /** ONNX Runtime intra-op threads (default: the machine's available parallelism). */
   threads?: number;
@@ -32,6 +33,11 @@ export async function createPredictor(model: tf.LayersModel, options: PredictorO
   const engine = options.engine ?? 'auto';
   const log = options.log ?? (() => undefined);
   if (engine === 'tfjs') return tfjsPredictor(model);
+  const native = engine === 'auto' ? nativeTensorflowReason() : undefined;
+  if (native) {
+    log(`inference engine: tfjs (${native})`);
+    return tfjsPredictor(model);
+  }
   const ort = await (options.loadRuntime ?? loadOnnxRuntime)();
   try {
     if (!ort) throw new Error(`onnxruntime-node is not available (${onnxRuntimeLoadError() ?? 'not installed'})`);

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type * as tf from '../tf.ts';
 import type { LossConfig } from '../losses/index.ts';
+import { nativeTensorflowReason } from '../native-tensorflow.ts';
 import { loadOnnxRuntime, onnxRuntimeLoadError } from '../onnx/runtime.ts';
 import { OrtTrainer, trainLossOf, type NamedTensor } from '../onnx/training/ort-trainer.ts';
 import type { OptimizerName } from './optimizer.ts';
@@ -41,6 +42,8 @@ export interface TrainEngineOptions {
 export async function createExternalTrainer(model: tf.LayersModel, options: TrainEngineOptions): Promise<ExternalTrainer | undefined> {
   if (options.engine === 'tfjs') return undefined;
   try {
+    const native = options.engine === 'auto' ? nativeTensorflowReason() : undefined;
+    if (native) throw new Error(native);
     if (options.workers > 1) throw new Error(`workers: ${options.workers} (data-parallel steps run on tfjs)`);
     const runtime = await loadOnnxRuntime();
     if (!runtime) throw new Error(`onnxruntime-node is not available (${onnxRuntimeLoadError() ?? 'not installed'})`);

@@ -59,3 +59,24 @@ test('the onnxruntime predictor gives the tfjs predictor\'s scores ([n, classes]
   await ort.dispose();
   await tfjs.dispose();
 });
+
+test('auto keeps tfjs when tfjs runs on native TensorFlow (tfjs-node, maybe on a GPU); onnxruntime still forces ONNX Runtime', needsOrt, async () => {
+  await initBackend('cpu');
+  const model = buildModel({ arch: 'small-cnn', inputSize: 16, channels: 1, classes: 2, task: 'binary', width: 0.25 });
+  // tfjs-node registers its backend as 'tensorflow'; stand in for it with the cpu kernels under that name.
+  const CpuBackend = tf.findBackend('cpu')!.constructor as new () => tf.KernelBackend;
+  tf.registerBackend('tensorflow', () => new CpuBackend(), 0);
+  try {
+    await tf.setBackend('tensorflow');
+    const logs: string[] = [];
+    const auto = await createPredictor(model, { engine: 'auto', log: (m) => logs.push(m) });
+    assert.equal(auto.engine, 'tfjs');
+    assert.match(logs.join('\n'), /inference engine: tfjs \(tfjs runs on native TensorFlow/);
+    const forced = await createPredictor(model, { engine: 'onnxruntime' });
+    assert.equal(forced.engine, 'onnxruntime');
+    await forced.dispose();
+  } finally {
+    await tf.setBackend('cpu');
+    tf.removeBackend('tensorflow');
+  }
+});
