@@ -77,13 +77,16 @@ async function predictOne(ctx: StageContext, input: StageInput, rows: readonly D
   ctx.log.info(`${input.instance}: predicting ${rows.length} images × ${p.transforms.length} transforms`);
   // The item key leaves out the inference engine (like the tfjs backend): an execution detail that
   // changes the scores by float rounding only, so an image predicted by either engine is reused.
-  const outcomes = await ctx.eachItem(
-    rows,
-    { key: (r) => ({ model: input.artifact.digest, image: r.image }), params: { transforms: p.transforms }, id: (r) => r.id, concurrency: p.batch },
-    async (r) => batcher.submit(await decodeImagePixels(await ctx.store.getBlob(r.image!), { size, channels })),
-  );
-  await predictor?.dispose();
-  model?.dispose();
+  const outcomes = await ctx
+    .eachItem(
+      rows,
+      { key: (r) => ({ model: input.artifact.digest, image: r.image }), params: { transforms: p.transforms }, id: (r) => r.id, concurrency: p.batch },
+      async (r) => batcher.submit(await decodeImagePixels(await ctx.store.getBlob(r.image!), { size, channels })),
+    )
+    .finally(async () => {
+      await predictor?.dispose();
+      model?.dispose();
+    });
   const failed = outcomes.find((o) => !o.ok);
   if (failed && !failed.ok) throw new Error(`tta: image ${failed.id}: ${failed.error}`);
   const fold = foldOf(input);

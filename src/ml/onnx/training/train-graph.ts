@@ -64,18 +64,29 @@ export function layoutDims(shape: readonly number[], layout: WeightLayout): numb
 }
 
 export function toLayout(data: Float32Array, shape: readonly number[], layout: WeightLayout): Float32Array {
-  if (layout === 'same') return data;
-  const [h, w, i, o] = shape;
-  const out = new Float32Array(data.length);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < i; c++) for (let k = 0; k < o; k++) out[((k * i + c) * h + y) * w + x] = data[((y * w + x) * i + c) * o + k];
-  return out;
+  return layout === 'same' ? data : permuteKernel(data, shape, true);
 }
 
 export function fromLayout(data: Float32Array, shape: readonly number[], layout: WeightLayout): Float32Array {
-  if (layout === 'same') return data;
+  return layout === 'same' ? data : permuteKernel(data, shape, false);
+}
+
+/** HWIO (tfjs) -> OIHW (ONNX) when `toOnnx`, else back; `shape` is the HWIO shape either way. */
+function permuteKernel(data: Float32Array, shape: readonly number[], toOnnx: boolean): Float32Array {
   const [h, w, i, o] = shape;
   const out = new Float32Array(data.length);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < i; c++) for (let k = 0; k < o; k++) out[((y * w + x) * i + c) * o + k] = data[((k * i + c) * h + y) * w + x];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < i; c++) {
+        for (let k = 0; k < o; k++) {
+          const hwio = ((y * w + x) * i + c) * o + k;
+          const oihw = ((k * i + c) * h + y) * w + x;
+          if (toOnnx) out[oihw] = data[hwio];
+          else out[hwio] = data[oihw];
+        }
+      }
+    }
+  }
   return out;
 }
 
