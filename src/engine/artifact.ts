@@ -1,40 +1,10 @@
 import type { Store } from '../store/store.ts';
 import { Collections } from '../store/store.ts';
 import { fingerprint } from '../util/hash.ts';
+import type { DatasetRow } from '../data-model.ts';
 
 /** What a stage produces: `dataset` tables, `model` files, `predictions`, `report`s, or plain `files`. */
 export type ArtifactKind = 'dataset' | 'model' | 'predictions' | 'report' | 'files';
-
-/** One box annotation in pixel coordinates of the row's image. */
-export interface Box {
-  label: string;
-  x_min: number;
-  y_min: number;
-  x_max: number;
-  y_max: number;
-  /** Reader (radiologist) id when several readers boxed the same image. */
-  reader?: string;
-  score?: number;
-}
-
-/**
- * One row of a dataset table: one image. Stages add columns; these are the shared ones.
- * Blob references (`image`, `dicom`) are sha256 digests of blobs in the store.
- */
-export interface DatasetRow {
-  id: string;
-  patient?: string;
-  study?: string;
-  labels?: string[];
-  boxes?: Box[];
-  image?: string;
-  dicom?: string;
-  width?: number;
-  height?: number;
-  fold?: number;
-  split?: 'train' | 'val' | 'test';
-  [column: string]: unknown;
-}
 
 /** The immutable, committed output of one stage instance. `digest` addresses it. */
 export interface Artifact {

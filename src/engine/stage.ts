@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Store } from '../store/store.ts';
-import type { Artifact, ArtifactDraft, DatasetRow } from './artifact.ts';
+import type { Artifact, ArtifactDraft } from './artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
 import type { ItemCounts, LogLevel } from './events.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { Box } from '../engine/artifact.ts';
+import type { Box } from '../data-model.ts';
 import { StageInputError } from '../engine/stage.ts';
 import { meanAveragePrecision, withNoFindingBox, type ClassAp, type LabelledBox } from '../ops/boxes/map.ts';
 import type { PredictionRow } from './predictions.ts';

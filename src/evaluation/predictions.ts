@@ -1,4 +1,5 @@
-import type { Artifact, Box } from '../engine/artifact.ts';
+import type { Artifact } from '../engine/artifact.ts';
+import type { Box } from '../data-model.ts';
 import { StageInputError } from '../engine/stage.ts';
 import type { ClassificationData, Task } from '../ops/metrics/classification.ts';
 

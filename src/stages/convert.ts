@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { Box, DatasetRow } from '../engine/artifact.ts';
+import type { Box, DatasetRow } from '../data-model.ts';
 import { defineStage, StageInputError } from '../engine/stage.ts';
 import { ConvertPool } from '../ops/dicom/convert-pool.ts';
 import type { ConvertOptions } from '../ops/dicom/convert.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Box } from '../engine/artifact.ts';
+import type { Box } from '../data-model.ts';
 import { defineStage, StageInputError } from '../engine/stage.ts';
 import type { PredictionRow } from '../evaluation/predictions.ts';
 import { readPredictionSources, type PredictionSource } from '../evaluation/sources.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Box } from '../engine/artifact.ts';
+import type { Box } from '../data-model.ts';
 import { defineStage, StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
 import { classificationReport, type ClassificationReport } from '../evaluation/classification-report.ts';
 import { detectionReport, type DetectionReport } from '../evaluation/detection-report.ts';

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import type { ArtifactDraft, DatasetRow } from '../engine/artifact.ts';
+import type { ArtifactDraft } from '../engine/artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
 import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
 import type { GradcamParams } from './gradcam.ts';
 import type { PredictionRow } from '../evaluation/predictions.ts';

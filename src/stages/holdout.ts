@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DatasetRow } from '../engine/artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
 import { defineStage, StageInputError } from '../engine/stage.ts';
 import { holdoutAssign, type HoldoutSplit } from '../ops/splits/kfold.ts';
 import { singleDataset } from './dataset-input.ts';

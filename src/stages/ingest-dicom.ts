@@ -1,7 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { DatasetRow } from '../engine/artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
 import { defineStage, type StageContext } from '../engine/stage.ts';
 import { readDicomFileHeader, type DicomFileHeader } from '../ops/dicom/header.ts';
 import { imageKeys } from '../ops/labels/load.ts';

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { loadSharp } from '../util/sharp.ts';
 import { z } from 'zod';
-import type { DatasetRow } from '../engine/artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
 import { defineStage, StageInputError, type StageContext } from '../engine/stage.ts';
 import { imageKeys } from '../ops/labels/load.ts';
 import { classList, collectSourceFiles, commonIngestParams, externalSourcePaths, labelsFor, loadLabels, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DatasetRow } from '../engine/artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
 import { defineStage } from '../engine/stage.ts';
 import { kfoldAssign } from '../ops/splits/kfold.ts';
 import { singleDataset } from './dataset-input.ts';

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { DatasetRow } from '../engine/artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
 import { defineStage, StageInputError } from '../engine/stage.ts';
 import { transformBoxes, type GeometryStep } from '../ops/boxes/transform.ts';
 import type { OpSpec } from '../ops/image/apply.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DatasetRow } from '../engine/artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
 import { StageInputError, type Logger } from '../engine/stage.ts';
 import { labelSet, strataOf, type SplitItem } from '../ops/splits/groups.ts';
 import { groupsInSeveralParts } from '../ops/splits/leakage.ts';

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ArtifactDraft, DatasetRow } from '../engine/artifact.ts';
+import type { ArtifactDraft } from '../engine/artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
 import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
 import { trainingRows, validationRows } from '../ops/splits/fold-parts.ts';
 import { fingerprint } from '../util/hash.ts';

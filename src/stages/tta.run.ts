@@ -1,4 +1,5 @@
-import type { ArtifactDraft, DatasetRow } from '../engine/artifact.ts';
+import type { ArtifactDraft } from '../engine/artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
 import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
 import type { TtaParams } from './tta.ts';
 import type { PredictionRow } from '../evaluation/predictions.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { DatasetRow } from '../../src/engine/artifact.ts';
+import type { DatasetRow } from '../../src/data-model.ts';
 import { writeDicom } from '../../src/ops/dicom/write.ts';
 import { convertStage } from '../../src/stages/convert.ts';
 import { runStage, tempStore } from '../../src/testing/harness.ts';

@@ -9,7 +9,7 @@ import { ingestDicom } from '../../src/stages/ingest-dicom.ts';
 import { phantomImages } from '../../src/ops/dicom/phantom.ts';
 import { writeDemoSet } from '../../src/ops/dicom/demo-set.ts';
 import { writeDicom } from '../../src/ops/dicom/write.ts';
-import type { DatasetRow } from '../../src/engine/artifact.ts';
+import type { DatasetRow } from '../../src/data-model.ts';
 import { Collections } from '../../src/store/store.ts';
 import { runPythonJson } from '../ops/dicom/python.ts';
 import { SHARED_DATA } from '../support/shared-data.ts';

@@ -9,7 +9,7 @@ import { sha256 } from '../../src/util/hash.ts';
 import { DEBIAN_PYTHON } from '../ops/dicom/python.ts';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
 import { ingestImages } from '../../src/stages/ingest-images.ts';
-import type { DatasetRow } from '../../src/engine/artifact.ts';
+import type { DatasetRow } from '../../src/data-model.ts';
 import { SHARED_DATA } from '../support/shared-data.ts';
 
 const NIH = `${SHARED_DATA}/cls/nih1000_64px`;

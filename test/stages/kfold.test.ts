@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runStage } from '../../src/testing/harness.ts';
 import { kfold } from '../../src/stages/kfold.ts';
 import { holdout } from '../../src/stages/holdout.ts';
-import type { DatasetRow } from '../../src/engine/artifact.ts';
+import type { DatasetRow } from '../../src/data-model.ts';
 import { nihRows } from './nih-rows.ts';
 
 const dataset = () => ({ artifact: { kind: 'dataset' as const, rows: nihRows(), meta: { classes: ['Finding', 'No finding'] } } });

@@ -7,7 +7,7 @@ import { oversample } from '../../src/stages/oversample.ts';
 import { classWeightsStage } from '../../src/stages/class-weights.ts';
 import { holdout } from '../../src/stages/holdout.ts';
 import { testRows, trainingRows, validationRows } from '../../src/ops/splits/fold-parts.ts';
-import type { DatasetRow } from '../../src/engine/artifact.ts';
+import type { DatasetRow } from '../../src/data-model.ts';
 import { nihRows } from './nih-rows.ts';
 
 async function folded() {

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { DatasetRow } from '../../src/engine/artifact.ts';
+import type { DatasetRow } from '../../src/data-model.ts';
 import type { Store } from '../../src/store/store.ts';
 import { seededRandom } from '../../src/util/random.ts';
 

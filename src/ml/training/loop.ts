@@ -1,5 +1,5 @@
 import * as tf from '../tf.ts';
-import type { DatasetRow } from '../../engine/artifact.ts';
+import type { DatasetRow } from '../../data-model.ts';
 import type { AugmentRanges } from '../../ops/augment/affine.ts';
 import { seededRandom } from '../../util/random.ts';
 import { smoothLabels, type LossFn } from '../losses/index.ts';

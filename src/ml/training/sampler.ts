@@ -1,4 +1,4 @@
-import type { DatasetRow } from '../../engine/artifact.ts';
+import type { DatasetRow } from '../../data-model.ts';
 import { shuffled } from '../../util/random.ts';
 import { targetOf } from './targets.ts';
 

@@ -1,4 +1,4 @@
-import type { DatasetRow } from '../../engine/artifact.ts';
+import type { DatasetRow } from '../../data-model.ts';
 import type { Task } from '../models/index.ts';
 
 /** The model's output classes: the dataset's `meta.classes`, else the sorted union of row labels. */

@@ -1,4 +1,4 @@
-import type { Box } from '../../engine/artifact.ts';
+import type { Box } from '../../data-model.ts';
 
 /**
  * One geometric step applied to an image, as boxes see it: a crop keeps `rect` and moves its corner to

@@ -1,4 +1,4 @@
-import type { Box } from '../../engine/artifact.ts';
+import type { Box } from '../../data-model.ts';
 
 /** Labels joined onto one image from a labels source. */
 export interface ImageLabels {

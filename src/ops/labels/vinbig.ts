@@ -1,4 +1,4 @@
-import type { Box } from '../../engine/artifact.ts';
+import type { Box } from '../../data-model.ts';
 import { formatCsv } from './csv.ts';
 import type { ImageLabels } from './types.ts';
 

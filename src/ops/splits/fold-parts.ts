@@ -1,4 +1,4 @@
-import type { DatasetRow } from '../../engine/artifact.ts';
+import type { DatasetRow } from '../../data-model.ts';
 
 /**
  * The training part of fold instance `fold` (or of a holdout split when `fold` is undefined) as the

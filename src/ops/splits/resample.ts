@@ -1,4 +1,4 @@
-import type { DatasetRow } from '../../engine/artifact.ts';
+import type { DatasetRow } from '../../data-model.ts';
 import { seededRandom, shuffled } from '../../util/random.ts';
 
 /** Distinct folds of the non-test rows, ascending. */
