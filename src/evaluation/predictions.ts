@@ -23,17 +23,20 @@ export interface PredictionRow {
 
 export type SplitChoice = 'test' | 'val' | 'all';
 
-const TASKS: readonly Task[] = ['binary', 'multiclass', 'multilabel'];
+/** Classification tasks score images (`scores` per class); `detection` predicts boxes (docs/detection.md). */
+export type PredictionTask = Task | 'detection';
+
+const TASKS: readonly PredictionTask[] = ['binary', 'multiclass', 'multilabel', 'detection'];
 
 /** `meta.classes` and `meta.task` of a predictions artifact, checked. */
-export function predictionsMeta(artifact: Artifact, name: string): { classes: string[]; task: Task } {
+export function predictionsMeta(artifact: Artifact, name: string): { classes: string[]; task: PredictionTask } {
   const classes = artifact.meta.classes;
   const task = artifact.meta.task;
   if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string')) {
     throw new StageInputError(`input "${name}" has no meta.classes (the ordered class names of its scores)`, 'evaluate reads predictions written by the tta or ensemble stage');
   }
-  if (!TASKS.includes(task as Task)) throw new StageInputError(`input "${name}" has meta.task ${JSON.stringify(task)}; expected one of ${TASKS.join(', ')}`);
-  return { classes: classes as string[], task: task as Task };
+  if (!TASKS.includes(task as PredictionTask)) throw new StageInputError(`input "${name}" has meta.task ${JSON.stringify(task)}; expected one of ${TASKS.join(', ')}`);
+  return { classes: classes as string[], task: task as PredictionTask };
 }
 
 /** Rows of the chosen part: `test` = split test; `val` = every other row (out-of-fold predictions); `all`. */

@@ -1,7 +1,6 @@
 import type { StageContext, StageInput } from '../engine/stage.ts';
 import { StageInputError } from '../engine/stage.ts';
-import type { Task } from '../ops/metrics/classification.ts';
-import { predictionsMeta, type PredictionRow } from './predictions.ts';
+import { predictionsMeta, type PredictionRow, type PredictionTask } from './predictions.ts';
 
 /** The predictions of one model (one input, or one `model` tag inside an input). */
 export interface PredictionSource {
@@ -14,7 +13,7 @@ export interface PredictionSource {
  * one source per tag; untagged rows form one source per input instance. With several inputs, tags are
  * prefixed `<instance>:`. All inputs must share classes and task.
  */
-export async function readPredictionSources(ctx: StageContext, inputs: readonly StageInput[]): Promise<{ classes: string[]; task: Task; sources: PredictionSource[]; histories: Record<string, unknown> }> {
+export async function readPredictionSources(ctx: StageContext, inputs: readonly StageInput[]): Promise<{ classes: string[]; task: PredictionTask; sources: PredictionSource[]; histories: Record<string, unknown> }> {
   const predictions = inputs.filter((i) => i.artifact.kind === 'predictions');
   if (predictions.length === 0) throw new StageInputError(`no predictions input (got ${inputs.map((i) => `${i.name}: ${i.artifact.kind}`).join(', ') || 'none'})`, 'ensemble takes the output of tta (or of other ensembles)');
   const first = predictionsMeta(predictions[0].artifact, predictions[0].name);

@@ -63,7 +63,7 @@ export const evaluate = defineStage({
     const files: Record<string, string> = {};
     const json: Record<string, unknown> = { task, classes, split: p.split, rows: rows.length, params: p };
 
-    const hasScores = rows.every((r) => Array.isArray(r.scores));
+    const hasScores = task !== 'detection' && rows.every((r) => Array.isArray(r.scores));
     if (hasScores) {
       let groups = p.metrics;
       if (input.artifact.meta.scores === 'rank' && groups.includes('calibration')) {
