@@ -8,9 +8,9 @@ import { writeDicom } from '../../src/ops/dicom/write.ts';
 import { convertStage } from '../../src/stages/convert.ts';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
 import type { Store } from '../../src/store/store.ts';
-import { SHARED_DATA } from '../support/shared-data.ts';
+import { DICOM_FIXTURES } from '../support/fixtures.ts';
 
-const DATA = `${SHARED_DATA}/dicom`;
+const DATA = DICOM_FIXTURES;
 const PATIENT_NAME = 'Doe^Janet';
 
 function synthetic(seed: number, extra: Partial<Parameters<typeof writeDicom>[0]> = {}): Uint8Array {

@@ -6,6 +6,7 @@ import { runStage } from '../../src/testing/harness.ts';
 import { rocAuc } from '../../src/ops/metrics/roc.ts';
 import { youdenThreshold } from '../../src/ops/metrics/threshold.ts';
 import { seededRandom } from '../../src/util/random.ts';
+import { DEBIAN_PYTHON, needs } from '../support/reference-tools.ts';
 
 const random = seededRandom(1);
 const classes = ['Nodule', 'Effusion', '<b>Mass</b>'];
@@ -19,7 +20,7 @@ function multilabelRows() {
   });
 }
 
-test('evaluate: multi-label metrics equal scikit-learn on the test split, thresholds from out-of-fold rows, CIs, escaped report', async () => {
+test('evaluate: multi-label metrics equal scikit-learn on the test split, thresholds from out-of-fold rows, CIs, escaped report', { skip: needs('sklearn', 'numpy') }, async () => {
   const rows = multilabelRows();
   const result = await runStage(evaluate, {
     inputs: [{ name: 'ensemble', artifact: { kind: 'predictions', rows, meta: { classes, task: 'multilabel' } } }],
@@ -66,7 +67,7 @@ d = json.load(sys.stdin); Y = np.array(d['Y']); S = np.array(d['S']); P = (S >= 
 print(json.dumps({'auc_macro': metrics.roc_auc_score(Y, S), 'auc_micro': metrics.roc_auc_score(Y, S, average='micro'),
   'ap_macro': metrics.average_precision_score(Y, S), 'f1_macro': metrics.f1_score(Y, P, average='macro', zero_division=0),
   'f1_micro': metrics.f1_score(Y, P, average='micro', zero_division=0), 'accuracy': metrics.accuracy_score(Y, P)}))`;
-  const run = spawnSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ Y, S, t: thresholds }), encoding: 'utf8' });
+  const run = spawnSync(DEBIAN_PYTHON, ['-c', script], { input: JSON.stringify({ Y, S, t: thresholds }), encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`scikit-learn reference failed (Debian python3-sklearn needed): ${run.stderr}`);
   return JSON.parse(run.stdout);
 }

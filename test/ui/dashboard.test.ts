@@ -9,6 +9,9 @@ import { LocalTrackReader } from '../../src/tracking/local/local-tracker.ts';
 import { startDashboard, type Dashboard } from '../../src/ui/server.ts';
 import { tempStore } from '../../src/testing/harness.ts';
 import { emitFakeRun } from '../support/tracking-fixture.ts';
+import { CHROMIUM, needs } from '../support/reference-tools.ts';
+
+const noChromium = needs('chromium');
 
 const EVIL = '<script>window.__pwned=1</script>';
 let browser: Browser;
@@ -26,8 +29,9 @@ before(async () => {
   await seed('run-beta', 0.86, 0.01, Date.UTC(2026, 0, 2));
   await seed(EVIL, 0.5, 0.1, Date.UTC(2026, 0, 3), { note: '<img src=x onerror="window.__pwned=2">' });
   dashboard = await startDashboard({ reader: new LocalTrackReader(store), port: 0 });
+  if (noChromium) return;
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
 });
@@ -41,7 +45,7 @@ test('dashboard binds 127.0.0.1 by default', () => {
   assert.match(dashboard.url, /^http:\/\/127\.0\.0\.1:\d+$/);
 });
 
-test('runs table: lists runs, sorts by a metric, filters, and shows a <script> run name as text', async () => {
+test('runs table: lists runs, sorts by a metric, filters, and shows a <script> run name as text', { skip: noChromium }, async () => {
   const page = await browser.newPage();
   let dialogs = 0;
   page.on('dialog', (d) => (dialogs++, d.dismiss()));
@@ -65,7 +69,7 @@ test('runs table: lists runs, sorts by a metric, filters, and shows a <script> r
   await page.close();
 });
 
-test('compare page: params diff, metric deltas with CIs, learning curves, ROC overlay, confusion matrices, gallery', async () => {
+test('compare page: params diff, metric deltas with CIs, learning curves, ROC overlay, confusion matrices, gallery', { skip: noChromium }, async () => {
   const page = await browser.newPage();
   await page.goto(dashboard.url + '/');
   await page.check('tr[data-run="run-alpha"] input[type=checkbox]');
@@ -95,7 +99,7 @@ test('compare page: params diff, metric deltas with CIs, learning curves, ROC ov
   await page.close();
 });
 
-test('compare page escapes a hostile run name and param values; artifacts are sandboxed', async () => {
+test('compare page escapes a hostile run name and param values; artifacts are sandboxed', { skip: noChromium }, async () => {
   const page = await browser.newPage();
   await page.goto(`${dashboard.url}/compare?id=${encodeURIComponent(EVIL)}&id=run-alpha`);
   assert.equal(await page.evaluate(() => (window as any).__pwned), undefined);

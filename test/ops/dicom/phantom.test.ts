@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { phantomImages, seededRandom } from '../../../src/ops/dicom/phantom.ts';
 import { writeDemoSet } from '../../../src/ops/dicom/demo-set.ts';
 import { DEBIAN_PYTHON } from './python.ts';
+import { needs } from '../../support/reference-tools.ts';
 
 test('seededRandom is deterministic and uniform-ish', () => {
   const a = seededRandom(42);
@@ -42,7 +43,7 @@ test('phantom: 1-3 images per patient, boxes inside the image, 3 readers per fin
   assert.equal(first.imageId, images[0].imageId, 'same seed, same ids');
 });
 
-test('the synthetic set is learnable at 64 px: linear baseline on pydicom-rendered pixels', async () => {
+test('the synthetic set is learnable at 64 px: linear baseline on pydicom-rendered pixels', { skip: needs('pydicom', 'numpy', 'opencv', 'sklearn') }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'phantom-learn-'));
   const summary = await writeDemoSet({ patients: 110, seed: 21, size: 96 }, (name, bytes) => writeFile(join(dir, name), bytes));
   await writeFile(join(dir, 'labels.csv'), summary.labelsCsv);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { runPythonJson } from './python.ts';
 
 /**
- * pydicom's rendering of frame 0 (the rule of /work/shared/data/dicom/README.md): apply_modality_lut, then
+ * pydicom's rendering of frame 0 (the rule of test/fixtures/dicom/README.md): apply_modality_lut, then
  * a valid VOI LUT Sequence (scaled by its bit depth) or the first window (apply_voi_lut, scaled over
  * pydicom's windowing output range) or min-max, rounded (numpy, half to even), clipped, MONOCHROME1 inverted.
  */

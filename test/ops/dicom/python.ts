@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { DEBIAN_PYTHON } from '../../support/reference-tools.ts';
 
-/** Debian's python (with python3-pydicom etc.), not the pyenv one first on PATH. */
-export const DEBIAN_PYTHON = '/usr/bin/python3';
+export { DEBIAN_PYTHON };
 
 /** Runs a Python script with Debian's python, passing `args`; returns stdout parsed as JSON. Throws loudly if a module is missing. */
 export function runPythonJson<T = unknown>(script: string, args: string[] = []): T {

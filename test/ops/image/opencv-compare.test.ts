@@ -14,11 +14,11 @@ import { decodeGrey } from '../../../src/ops/image/png.ts';
 import { resizeLanczos4 } from '../../../src/ops/image/resize-lanczos.ts';
 import { resizeArea, resizeBilinear } from '../../../src/ops/image/resize.ts';
 import { synthetic } from './helpers.ts';
-import { SHARED_DATA } from '../../support/shared-data.ts';
+import { NIH_FIXTURES } from '../../support/fixtures.ts';
+import { DEBIAN_PYTHON, needs } from '../../support/reference-tools.ts';
 
-// Debian's python with python3-opencv (not the pyenv python first on PATH); CI installs it.
-const PYTHON = '/usr/bin/python3';
-const NIH = `${SHARED_DATA}/cls/nih1000_64px/images`;
+const PYTHON = DEBIAN_PYTHON;
+const NIH = `${NIH_FIXTURES}/images`;
 const here = new URL('.', import.meta.url).pathname;
 
 interface Job { name: string; image: Image; op: string; args: Record<string, unknown>; ours: Image }
@@ -82,7 +82,7 @@ async function nihImages(count: number): Promise<Image[]> {
   return Promise.all(names.map(async (n) => decodeGrey(readFileSync(join(NIH, n)))));
 }
 
-test('image ops match OpenCV / numpy on real NIH X-rays and synthetic 8/16-bit images', async (t) => {
+test('image ops match OpenCV / numpy on real NIH X-rays and synthetic 8/16-bit images', { skip: needs('opencv', 'numpy') }, async (t) => {
   const nih = await nihImages(40);
   const big8 = synthetic(1024, 1024, 8, 7);
   const odd8 = synthetic(500, 375, 8, 3); // tile grid does not divide it: reflect-101 padding

@@ -8,8 +8,9 @@ import {
   percentileInterval, prAuc, precision, precisionRecallCurve, rocAuc, rocCurve, sensitivity, specificity, sumCounts,
   youdenThreshold,
 } from '../../../src/ops/metrics/index.ts';
+import { DEBIAN_PYTHON, needs } from '../../support/reference-tools.ts';
 
-const PYTHON = '/usr/bin/python3';
+const PYTHON = DEBIAN_PYTHON;
 const SCRIPT = fileURLToPath(new URL('./sklearn_reference.py', import.meta.url));
 const TOL = 1e-9;
 
@@ -59,7 +60,7 @@ function track(a: number, b: number) {
   if (Number.isFinite(a) && Number.isFinite(b)) maxDiff = Math.max(maxDiff, Math.abs(a - b));
 }
 
-test('binary metrics equal scikit-learn on random cases with ties and one-class edge cases', () => {
+test('binary metrics equal scikit-learn on random cases with ties and one-class edge cases', { skip: needs('sklearn', 'numpy') }, () => {
   const rand = random(7);
   const cases = Array.from({ length: 240 }, (_, k) => {
     const n = 2 + Math.floor(rand() * 60);
@@ -114,7 +115,7 @@ test('binary metrics equal scikit-learn on random cases with ties and one-class 
   console.log(`binary: ${cases.length} cases, ${undefinedAuc} with one class; max |AUC diff| ${maxDiff.toExponential(2)}`);
 });
 
-test('multi-label macro / micro / weighted AUC, AP and F1 equal scikit-learn', () => {
+test('multi-label macro / micro / weighted AUC, AP and F1 equal scikit-learn', { skip: needs('sklearn', 'numpy') }, () => {
   const rand = random(11);
   const cases = Array.from({ length: 80 }, (_, k) => {
     const n = 4 + Math.floor(rand() * 50);
@@ -139,7 +140,7 @@ test('multi-label macro / micro / weighted AUC, AP and F1 equal scikit-learn', (
   });
 });
 
-test('multi-class one-vs-rest AUC, F1, accuracy and confusion matrix equal scikit-learn', () => {
+test('multi-class one-vs-rest AUC, F1, accuracy and confusion matrix equal scikit-learn', { skip: needs('sklearn', 'numpy') }, () => {
   const rand = random(5);
   const cases = Array.from({ length: 60 }, (_, k) => {
     const n = 6 + Math.floor(rand() * 50);

@@ -9,9 +9,10 @@ import { exampleDistributionDeviation, labelDistributionDeviation, partStats } f
 import { groupsInSeveralParts } from '../../../src/ops/splits/leakage.ts';
 import { labelSet, type SplitItem } from '../../../src/ops/splits/groups.ts';
 import { seededRandom, shuffled } from '../../../src/util/random.ts';
-import { SHARED_DATA } from '../../support/shared-data.ts';
+import { NIH_FIXTURES } from '../../support/fixtures.ts';
+import { DEBIAN_PYTHON, needs } from '../../support/reference-tools.ts';
 
-const PYTHON = '/usr/bin/python3';
+const PYTHON = DEBIAN_PYTHON;
 const SKLEARN = fileURLToPath(new URL('./sklearn_sgkf.py', import.meta.url));
 
 function ld(items: readonly SplitItem[], part: readonly number[], parts: number): number {
@@ -28,7 +29,7 @@ function sklearnFolds(jobs: Array<{ items: readonly SplitItem[]; k: number; seed
 
 /** The 1,000 real NIH X-rays: patient = first 8 digits of the NIH file name; label normal/abnormal. */
 function nihItems(): SplitItem[] {
-  const lines = readFileSync(`${SHARED_DATA}/cls/nih1000_64px/labels.csv`, 'utf8').trim().split('\n').slice(1);
+  const lines = readFileSync(`${NIH_FIXTURES}/labels.csv`, 'utf8').trim().split('\n').slice(1);
   return lines.map((line) => {
     const cols = line.split(',');
     return { group: cols[4].slice(0, 8), labels: [cols[3]] };
@@ -104,7 +105,7 @@ test('kfold is deterministic for a seed, keeps patients in one fold and holds ou
   assert.ok(Math.abs(h.filter((s) => s === 'val').length / items.length - 0.15) < 0.02);
 });
 
-test('single-label grouped k-fold: LD no worse than scikit-learn StratifiedGroupKFold (real NIH + synthetic)', (t) => {
+test('single-label grouped k-fold: LD no worse than scikit-learn StratifiedGroupKFold (real NIH + synthetic)', { skip: needs('sklearn', 'numpy') }, (t) => {
   const cases = (
     [['NIH 1000 real (275 patients)', nihItems()], ['synthetic 5-class', multiclassItems(5)]] as const
   ).flatMap(([name, items]) => [0, 1, 2].map((seed) => ({ name, items, k: 5, seed })));

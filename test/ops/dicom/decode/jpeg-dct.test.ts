@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { decodeFrame, frameValues } from '../../../../src/ops/dicom/decode/index.ts';
 import { parseDicom } from '../../../../src/ops/dicom/parse.ts';
 import { runPythonJson } from '../python.ts';
-import { SHARED_DATA } from '../../../support/shared-data.ts';
+import { DICOM_FIXTURES } from '../../../support/fixtures.ts';
+import { needs } from '../../../support/reference-tools.ts';
 
-const JPLY = `${SHARED_DATA}/dicom/pylibjpeg-data__JPEGExtended__RG2_JPLY.dcm`;
+const JPLY = `${DICOM_FIXTURES}/pylibjpeg-data__JPEGExtended__RG2_JPLY.dcm`;
 
-test('12-bit JPEG Extended: stored values equal pydicom + GDCM (libjpeg 12-bit) exactly', async (t) => {
+test('12-bit JPEG Extended: stored values equal pydicom + GDCM (libjpeg 12-bit) exactly', { skip: needs('pydicom', 'gdcm', 'numpy') }, async (t) => {
   const out = join(await mkdtemp(join(tmpdir(), 'jply-')), 'pixels.raw');
   const shape = runPythonJson<number[]>(
     `import sys, json, pydicom\na = pydicom.dcmread(sys.argv[1]).pixel_array\na.astype('<i4').tofile(sys.argv[2])\nprint(json.dumps(list(a.shape)))`,
@@ -31,7 +32,7 @@ test('12-bit JPEG Extended: stored values equal pydicom + GDCM (libjpeg 12-bit) 
 test('decodes the 8-bit baseline sample like libjpeg-turbo (islow IDCT, same output)', async (t) => {
   // The real 8-bit baseline file: our DCT decoder and the wasm libjpeg-turbo codec must agree.
   const { decodeWithWasm } = await import('../../../../src/ops/dicom/decode/wasm-codecs.ts');
-  const parsed = parseDicom(await readFile(`${SHARED_DATA}/dicom/pylibjpeg-data__JPEGBaseline__JPEGBaseline_1s_1f_u_08_08.dcm`));
+  const parsed = parseDicom(await readFile(`${DICOM_FIXTURES}/pylibjpeg-data__JPEGBaseline__JPEGBaseline_1s_1f_u_08_08.dcm`));
   assert.ok(parsed.pixels.encapsulated);
   const stream = parsed.pixels.frames[0];
   const ours = decodeJpegDct(stream);
