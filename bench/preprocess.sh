@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Preprocess throughput (crop l=r=.06 t=.2 b=.12 + CLAHE clip 2 tiles 8 + area resize to 512x512) on one
 # core: our preprocess ops (sharp decode/encode + src/ops/image) vs an OpenCV Python script, same
-# 1024x1024 PNGs made from the real radiographs in /work/shared/data/dicom/ref, same PNG level.
+# 1024x1024 PNGs made from the real radiographs in test/fixtures/dicom/ref, same PNG level.
 # Throughput is images per CPU-second of the whole process (steadier than wall time on a shared
 # machine); wall-clock throughput is printed too.
 # The outputs' PNG sizes and a per-step CPU breakdown of both sides (bench/preprocess_ops*) follow.
@@ -14,7 +14,7 @@ FILTER=${3:-none}
 PY=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-$PY bench/preprocess_inputs.py "${PIPELINE_SHARED_DATA:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}/dicom/ref" "$work/in" "$N"
+$PY bench/preprocess_inputs.py test/fixtures/dicom/ref "$work/in" "$N"
 export UV_THREADPOOL_SIZE=1 VIPS_CONCURRENCY=1 OMP_NUM_THREADS=1
 # Each side warms up on two images (untimed); the timed runs alternate, three rounds, best kept.
 best_ours=0; best_cv=0
