@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runStage } from 'pipeline/testing';
+import { runStage } from '@medpipe/pipeline/testing';
 import minSize from './stages/min-size.ts';
 
 test('min-size keeps only images at least as large as asked', async () => {

@@ -1,7 +1,7 @@
 // A user's own stage: drops images smaller than a minimum size. Use it from an experiment with
 //   filter: { uses: ./stages/min-size.ts, from: convert, with: { min_width: 256 } }
 import { z } from 'zod';
-import { defineStage } from 'pipeline';
+import { defineStage } from '@medpipe/pipeline';
 
 export default defineStage({
   name: 'min-size',
