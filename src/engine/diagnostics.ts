@@ -12,12 +12,26 @@ export interface Diagnostic {
   hint?: string;
 }
 
-/** Thrown for bad input or config (exit code 2); carries every diagnostic found, not just the first. */
+/** Thrown for bad input or config (exit code 2); carries every diagnostic found, not just the first, in file order. */
 export class DiagnosticError extends Error {
-  constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.map(formatDiagnostic).join('\n'));
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[]) {
+    const sorted = sortByLocation(diagnostics);
+    super(sorted.map(formatDiagnostic).join('\n'));
+    this.diagnostics = sorted;
     this.name = 'DiagnosticError';
   }
+}
+
+/** By file, line and column (as a compiler lists them); diagnostics without a location keep their order, last. */
+export function sortByLocation(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const key = (d: Diagnostic) => d.location;
+  return [...diagnostics].sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    if (!x || !y) return (x ? 0 : 1) - (y ? 0 : 1);
+    return x.file.localeCompare(y.file) || x.line - y.line || x.col - y.col;
+  });
 }
 
 export function formatDiagnostic(d: Diagnostic): string {

@@ -9,7 +9,7 @@ import { layeredLocator, mergeExperiment } from './merge.ts';
 import { builtinStage, builtinStageNames, isModulePath, loadStageModule } from './resolve-stage.ts';
 import { experimentFileSchema, overrideFileSchema, type StageSpec } from './schema.ts';
 import { loadYamlFile, type PathKey, type YamlSource } from './yaml-source.ts';
-import { schemaKeysAt } from './zod-paths.ts';
+import { zodDiagnostics } from './zod-diagnostics.ts';
 
 export interface InstanceInput {
   name: string;
@@ -68,7 +68,7 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
   const at = (path: PathKey[], which?: 'key' | 'value') => locate(path, which);
 
   const checked = experimentFileSchema.safeParse(merged);
-  if (!checked.success) throw new DiagnosticError(zodDiagnostics(checked.error, [], experimentFileSchema, at, 'experiment'));
+  if (!checked.success) throw new DiagnosticError(zodDiagnostics(checked.error, { prefix: [], schema: experimentFileSchema, input: merged, at, what: 'experiment' }));
   const spec = checked.data;
   const env = options.env ?? process.env;
   const problems: InterpolationProblem[] = [];
@@ -124,10 +124,13 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
     const resolved = types.get(id)!;
     const list: StageInstance[] = [];
     for (const vars of expandForeach(id, stage, params, env, problems, diags, at)) {
+      const known = problems.length;
       const withValue = interpolate(stage.with ?? {}, { params, env, each: stage.foreach ? vars : undefined }, problems, ['stages', id, 'with']);
       const parsed = resolved.type.params.safeParse(withValue);
       if (!parsed.success) {
-        diags.push(...zodDiagnostics(parsed.error, ['stages', id, 'with'], resolved.type.params, at, `stage ${id} (${stage.uses})`));
+        // A value whose interpolation failed is reported once, as that, not also as the wrong type.
+        const unresolved = problems.slice(known).map((p) => p.path);
+        diags.push(...zodDiagnostics(parsed.error, { prefix: ['stages', id, 'with'], schema: resolved.type.params, input: withValue, at, what: `stage ${id} (${stage.uses})`, skip: unresolved }));
         continue;
       }
       list.push({ id: instanceId(id, vars), stage: id, uses: stage.uses, type: resolved.type, codeHash: resolved.codeHash, params: parsed.data, vars, inputs: [], external: [] });
@@ -199,7 +202,7 @@ async function loadChain(file: string, seen: string[]): Promise<{ value: Record<
   if (typeof value !== 'object' || Array.isArray(value)) throw new DiagnosticError([{ message: 'an experiment file must be a mapping (name:, params:, stages:, ...)', location: source.locate([]) }]);
   const schema = value.extends ? overrideFileSchema : experimentFileSchema;
   const shape = schema.safeParse(value);
-  if (!shape.success) throw new DiagnosticError(zodDiagnostics(shape.error, [], schema, (p, w) => source.locate(p, w), 'experiment'));
+  if (!shape.success) throw new DiagnosticError(zodDiagnostics(shape.error, { prefix: [], schema, input: value, at: (p, w) => source.locate(p, w), what: 'experiment' }));
   if (!value.extends) return { value, sources: [source] };
   const template = resolve(dirname(file), value.extends);
   if (seen.includes(template) || template === file) throw new DiagnosticError([{ message: `extends cycle: ${[...seen, file, template].join(' -> ')}`, location: source.locate(['extends']) }]);
@@ -252,23 +255,6 @@ function expandForeach(
 export function instanceId(stage: string, vars: Record<string, unknown>): string {
   const keys = Object.keys(vars);
   return keys.length ? `${stage}[${keys.map((k) => `${k}=${String(vars[k])}`).join(',')}]` : stage;
-}
-
-function zodDiagnostics(error: z.ZodError, prefix: PathKey[], schema: z.ZodType, at: (p: PathKey[], which?: 'key' | 'value') => SourceLocation, what: string): Diagnostic[] {
-  return error.issues.map((issue: any) => {
-    const path = [...prefix, ...(issue.path as PathKey[])];
-    const shown = issue.path.length ? issue.path.join('.') : '(top level)';
-    const label = prefix.length ? `with.${issue.path.join('.')}` : shown;
-    if (issue.code === 'unrecognized_keys') {
-      const known = schemaKeysAt(schema, issue.path);
-      return issue.keys.map((key: string) => {
-        const guess = didYouMean(key, known);
-        const name = prefix.length ? ['with', ...issue.path, key].join('.') : [...issue.path, key].join('.');
-        return { message: `${what}: unknown ${prefix.length ? 'param' : 'key'} ${name}`, location: at([...path, key], 'key'), hint: guess ? `did you mean "${guess}"?` : known.length ? `known: ${known.join(', ')}` : undefined };
-      });
-    }
-    return [{ message: `${what}: ${label}: ${issue.message}`, location: at(path) }];
-  }).flat();
 }
 
 function dedupe(diags: Diagnostic[]): Diagnostic[] {

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
-import { DiagnosticError, type SourceLocation } from '../engine/diagnostics.ts';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
+import { CST, LineCounter, Parser, parseDocument, isMap, isSeq, isPair, isScalar, type Node, type YAMLError } from 'yaml';
+import { DiagnosticError, didYouMean, type SourceLocation } from '../engine/diagnostics.ts';
 
 export type PathKey = string | number;
 
@@ -19,11 +20,25 @@ export async function loadYamlFile(file: string): Promise<YamlSource> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err: any) {
-    throw new DiagnosticError([
-      { message: err.code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${err.message}`, location: { file, line: 1, col: 1 } },
-    ]);
+    if (err.code === 'ENOENT') throw new DiagnosticError([{ message: `file not found: ${file}`, hint: await nearbyYamlFiles(file) }]);
+    throw new DiagnosticError([{ message: `cannot read ${file}: ${err.message}` }]);
   }
   return parseYamlText(text, file);
+}
+
+/** For a file that does not exist: the YAML file beside it the user probably meant (`demo.yml` -> `demo.yaml`). */
+async function nearbyYamlFiles(file: string): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = (await readdir(dirname(file))).filter((n) => /\.ya?ml$/i.test(n));
+  } catch {
+    return `the folder ${dirname(file)} does not exist either`;
+  }
+  const stem = (n: string) => n.replace(/\.ya?ml$/i, '');
+  const wanted = basename(file);
+  const guess = names.find((n) => stem(n) === stem(wanted)) ?? didYouMean(wanted, names);
+  if (guess) return `did you mean ${relative(process.cwd(), join(dirname(file), guess))}?`;
+  return names.length ? `YAML files there: ${names.sort().join(', ')}` : `there is no YAML file in ${dirname(file)}`;
 }
 
 export function parseYamlText(text: string, file: string): YamlSource {
@@ -34,8 +49,14 @@ export function parseYamlText(text: string, file: string): YamlSource {
     return { file, line, col };
   };
   if (doc.errors.length) {
+    const openers = unclosedOpeners(text);
     throw new DiagnosticError(
-      doc.errors.map((e) => ({ message: `YAML syntax error: ${e.message.split('\n')[0]}`, location: at(e.pos[0]), hint: 'check indentation, colons and quotes near this position' })),
+      doc.errors.map((e) => {
+        const opener = isUnclosed(e) ? openers.filter((o) => o.offset < e.pos[0]).at(-1) : undefined;
+        const message = `YAML syntax error: ${e.message.split('\n')[0]}`;
+        if (opener) return { message, location: at(opener.offset), hint: `this ${opener.char} is never closed` };
+        return { message, location: at(e.pos[0]), hint: 'check indentation, colons and quotes near this position' };
+      }),
     );
   }
 
@@ -67,4 +88,29 @@ export function parseYamlText(text: string, file: string): YamlSource {
       return nodeAt(path).depth === path.length;
     },
   };
+}
+
+/** A missing closing quote or bracket: the parser notices it where it gives up, usually a line or more later. */
+function isUnclosed(e: YAMLError): boolean {
+  return e.code === 'MISSING_CHAR' || (e.code === 'BAD_INDENT' && /end with a [}\]]/.test(e.message));
+}
+
+/** Where each flow collection (`{`, `[`) or quoted scalar that is never closed starts, in order. */
+function unclosedOpeners(text: string): Array<{ offset: number; char: string }> {
+  const out: Array<{ offset: number; char: string }> = [];
+  const check = (token: CST.Token | undefined) => {
+    if (!token) return;
+    if (token.type === 'flow-collection' && !token.end.some((t) => t.source === '}' || t.source === ']')) out.push({ offset: token.offset, char: token.start.source });
+    else if (token.type === 'double-quoted-scalar' && !/^"(?:[^"\\]|\\.)*"$/s.test(token.source)) out.push({ offset: token.offset, char: '"' });
+    else if (token.type === 'single-quoted-scalar' && !/^'(?:[^']|'')*'$/s.test(token.source)) out.push({ offset: token.offset, char: "'" });
+  };
+  for (const token of new Parser().parse(text)) {
+    if (token.type !== 'document') continue;
+    check(token.value);
+    CST.visit(token, (item) => {
+      check(item.key ?? undefined);
+      check(item.value);
+    });
+  }
+  return out.sort((a, b) => a.offset - b.offset);
 }

@@ -17,11 +17,17 @@ async function diagnose(yaml: string, files: Record<string, string> = {}) {
   assert.fail('expected the experiment to be rejected');
 }
 
-test('YAML syntax error: located at the offending line and column', async () => {
-  const [d] = await diagnose('stages:\n  a: { uses: x\n  b: [\n');
+test('YAML syntax error: an unclosed bracket or quote is located where it opens, not where the parser gave up', async () => {
+  const [d] = await diagnose('stages:\n  a: { uses: x\n  b: { uses: y }\n');
   assert.match(d.message, /^YAML syntax error/);
-  assert.equal(d.location?.file, 'exp.yaml');
-  assert.equal(d.location?.line, 3);
+  assert.deepEqual(d.location, { file: 'exp.yaml', line: 2, col: 6 });
+  assert.equal(d.hint, 'this { is never closed');
+  const [list] = await diagnose('name: x\nparams: [a\nstages: {}\n');
+  assert.deepEqual([list.location?.line, list.location?.col, list.hint], [2, 9, 'this [ is never closed']);
+  const [quote] = await diagnose('stages:\n  a:\n    uses: command\n    with:\n      run: "echo\n');
+  assert.deepEqual([quote.location?.line, quote.location?.col, quote.hint], [5, 12, 'this " is never closed']);
+  const [single] = await diagnose("name: 'x\nstages: {}\n");
+  assert.deepEqual([single.location?.line, single.location?.col], [1, 7]);
 });
 
 test('unknown stage type: located at uses, with did-you-mean', async () => {
@@ -105,4 +111,44 @@ test('interpolation keeps types: whole-string params keep theirs, env numbers in
   assert.deepEqual(exp.instances.slice(1).map((i) => i.id), ['d[i=0]', 'd[i=1]']);
   const dflt = await loadExperiment(ws.file, { env: {} }).catch((e) => e);
   assert.match(String(dflt.message), /environment variable PIPELINE_TEST_NUM is not set/);
+});
+
+test('all problems are listed in file order (line, then column)', async () => {
+  const diags = await diagnose('stages:\n  z: { uses: command, from: nowhere, with: { run: "true" } }\n  a: { uses: nope }\n  b: { uses: command, with: { run: "true", kind: bad } }\n');
+  assert.ok(diags.length >= 2);
+  const order = diags.map((d) => [d.location!.line, d.location!.col]);
+  assert.deepEqual(order, [...order].sort((x, y) => x[0] - y[0] || x[1] - y[1]));
+  assert.equal(diags[0].location!.line, 2);
+});
+
+test('an unknown ${params.x} is one error, not also a type error on the same node', async () => {
+  const diags = await diagnose('params: { bits: 8 }\nstages:\n  v: { uses: convert, with: { bits: "${params.bitz}" } }\n');
+  assert.deepEqual(diags.map((d) => d.message), ['unknown param params.bitz in ${params.bitz}']);
+  assert.equal(diags[0].hint, 'did you mean params.bits?');
+});
+
+test('a value outside an enum or union says what was given and lists what is allowed', async () => {
+  const diags = await diagnose('stages:\n  v:\n    uses: convert\n    with: { window: autoo, bits: 12, frames: al }\n');
+  const byParam = Object.fromEntries(diags.map((d) => [/with\.(\w+)/.exec(d.message)![1], d]));
+  assert.equal(byParam.window.message, 'stage v (convert): with.window: got "autoo", expected one of "auto", "file", "minmax", "percentile", a mapping');
+  assert.equal(byParam.window.hint, 'did you mean "auto"?');
+  assert.equal(byParam.bits.message, 'stage v (convert): with.bits: got 12, expected one of 8, 16');
+  assert.equal(byParam.frames.message, 'stage v (convert): with.frames: got "al", expected one of "first", "all"');
+  const [missing] = await diagnose('stages:\n  c: { uses: command, with: { kind: files } }\n');
+  assert.equal(missing.message, 'stage c (command): with.run is missing (expected a string)');
+});
+
+test('a file that does not exist: the YAML file beside it with the other extension or a close name is suggested', async () => {
+  const ws = await workspace('stages: {}\n');
+  const rejected = async (name: string) => {
+    const err = await loadExperiment(join(ws.dir, name)).catch((e) => e);
+    assert.ok(err instanceof DiagnosticError);
+    return err.diagnostics[0];
+  };
+  const yml = await rejected('exp.yml');
+  assert.equal(yml.message, `file not found: ${join(ws.dir, 'exp.yml')}`);
+  assert.equal(yml.location, undefined, 'no line:col for a file that does not exist');
+  assert.match(yml.hint!, /did you mean .*exp\.yaml\?$/);
+  assert.match((await rejected('epx.yaml')).hint!, /did you mean .*exp\.yaml\?$/);
+  assert.match((await rejected('other.yaml')).hint!, /^YAML files there: exp\.yaml$/);
 });
