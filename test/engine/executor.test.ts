@@ -30,14 +30,12 @@ stages:
   c: { uses: $FIXTURES/sleep.ts, with: { ms: 402, log: t.log } }
   d: { uses: $FIXTURES/sleep.ts, with: { ms: 403, log: t.log } }
 `);
-  const started = Date.now();
   const run = await ws.run({ concurrency: 2 });
-  const wall = Date.now() - started;
   assert.equal(run.status, 'succeeded');
   const spans = [...(await intervals(await ws.lines('t.log'))).values()];
   assert.equal(spans.length, 4);
+  // The stages' own start/end times, not the wall clock (which a loaded machine stretches).
   assert.equal(maxOverlap(spans), 2, 'two at a time: overlapping, and bounded by the concurrency');
-  assert.ok(wall < 4 * 400, `4 x 400 ms stages at concurrency 2 took ${wall} ms, so they did not overlap`);
 });
 
 test('foreach fans out to instances; a downstream stage receives all of them, or its matching one', async () => {
