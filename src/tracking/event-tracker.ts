@@ -1,5 +1,6 @@
 import type { EventOf, EventSink, InstanceStatus, PipelineEvent, RunStatus } from '../engine/events.ts';
 import { loadArtifact, type Artifact } from '../engine/artifact.ts';
+import { userInfo } from 'node:os';
 import type { Store } from '../store/store.ts';
 import { fitMetricKey, fitParam, fitTag, flattenParams } from './keys.ts';
 import { Tags, type KeyValue, type MetricPoint, type TrackedStatus, type TrackOp } from './model.ts';
@@ -27,7 +28,15 @@ interface InstanceState {
   /** Metrics waiting to be sent, flushed when a new epoch starts and at the end. */
   pending: MetricPoint[];
   lastStep?: number;
-  maxStep: Map<string, number>;
+  /** Per metric key: the highest step logged and the value logged there. */
+  last: Map<string, { step: number; value: number }>;
+}
+
+/** The params of each instance of one stage, until all have started (then the common ones go to the parent). */
+interface StageParams {
+  expected: number;
+  seen: Array<Record<string, string>>;
+  logged: boolean;
 }
 
 /**
@@ -42,6 +51,7 @@ export class EventTracker implements EventSink {
   private readonly instances = new Map<string, InstanceState>();
   private readonly logged = new Map<string, Map<string, string>>();
   private readonly warned = new Set<string>();
+  private readonly stageParams = new Map<string, StageParams>();
   private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: EventTrackerOptions) {}
@@ -82,10 +92,17 @@ export class EventTracker implements EventSink {
       { key: Tags.experimentFile, value: this.opts.experimentFile },
       { key: Tags.sourceName, value: this.opts.experimentFile },
       { key: Tags.tracker, value: this.opts.trackerKind },
+      ...contextTags(),
     ];
     if (this.opts.gitCommit) tags.push({ key: Tags.gitCommit, value: this.opts.gitCommit });
     this.opts.sink.push({ op: 'create-run', ref: e.runId, name: e.runId, startTime: e.time, tags: this.fitTags(tags) });
     this.logBatch(e.runId, [], flattenParams(e.params ?? {}, 'params'), []);
+    for (const instance of e.instances ?? []) {
+      const stage = stageOf(instance);
+      const entry = this.stageParams.get(stage) ?? { expected: 0, seen: [], logged: false };
+      entry.expected++;
+      this.stageParams.set(stage, entry);
+    }
   }
 
   private ensureInstance(e: EventOf<'instance-start'> | EventOf<'instance-end'>, startTime: number): InstanceState {
@@ -93,7 +110,7 @@ export class EventTracker implements EventSink {
     if (state) return state;
     const parentRef = this.parentRef ?? e.runId;
     const ref = `${parentRef}/${e.instance}`;
-    state = { ref, pending: [], maxStep: new Map() };
+    state = { ref, pending: [], last: new Map() };
     this.instances.set(e.instance, state);
     const tags: KeyValue[] = [
       { key: Tags.pipelineRunId, value: e.runId },
@@ -104,17 +121,32 @@ export class EventTracker implements EventSink {
       { key: Tags.experimentFile, value: this.opts.experimentFile },
       { key: Tags.sourceName, value: this.opts.experimentFile },
       { key: Tags.tracker, value: this.opts.trackerKind },
+      ...contextTags(),
     ];
     if (e.cacheKey) tags.push({ key: Tags.cacheKey, value: e.cacheKey });
     if (this.opts.gitCommit) tags.push({ key: Tags.gitCommit, value: this.opts.gitCommit });
     this.opts.sink.push({ op: 'create-run', ref, parentRef, name: e.instance, startTime, tags: this.fitTags(tags) });
     const params = flattenParams(e.params ?? {}, 'with');
     this.logBatch(ref, [], params, []);
-    // The parent run gets each stage's params once (foreach instances of a stage share them).
-    const stageParams: Record<string, string> = {};
-    for (const [k, v] of Object.entries(params)) stageParams[`${e.stage}.${k.slice('with.'.length)}`] = v;
-    this.logBatch(parentRef, [], stageParams, [], { quietConflicts: true });
+    const stage = this.stageParams.get(e.stage) ?? { expected: 1, seen: [], logged: false };
+    this.stageParams.set(e.stage, stage);
+    stage.seen.push(params);
+    if (stage.seen.length >= stage.expected) this.logStageParams(parentRef, e.stage, stage);
     return state;
+  }
+
+  /**
+   * The parent run gets a stage's params as `<stage>.<param>`, only those equal in every instance of
+   * the stage: a param that varies (`fold` of `train[fold=k]`) belongs to the child runs, or the parent
+   * would show whichever instance logged first. Sent once all instances have started (or at run end).
+   */
+  private logStageParams(parentRef: string, stageName: string, stage: StageParams): void {
+    if (stage.logged || stage.seen.length === 0) return;
+    stage.logged = true;
+    const [first, ...others] = stage.seen;
+    const common: Record<string, string> = {};
+    for (const [k, v] of Object.entries(first)) if (others.every((o) => o[k] === v)) common[`${stageName}.${k.slice('with.'.length)}`] = v;
+    this.logBatch(parentRef, [], common, [], { quietConflicts: true });
   }
 
   private instanceStart(e: EventOf<'instance-start'>): void {
@@ -124,12 +156,18 @@ export class EventTracker implements EventSink {
   private metric(e: EventOf<'metric'>): void {
     const state = this.instances.get(e.instance);
     if (!state) return;
-    if (!Number.isFinite(e.value)) return this.warnOnce(`nonfinite:${e.instance}:${e.name}`, `tracking: metric ${e.name} of ${e.instance} is ${e.value}; not logged`);
-    const step = e.step ?? 0;
+    if (!Number.isFinite(e.value)) return this.warnOnce(`nonfinite:${e.instance}:${e.name}`, nonFiniteWarning(e.name, e.instance, e.value));
+    let step = e.step ?? 0;
+    if (!Number.isInteger(step)) {
+      // MLflow steps are int64: a fractional step fails the whole request.
+      this.warnOnce(`step:${e.instance}:${e.name}`, `tracking: metric ${e.name} of ${e.instance} has the fractional step ${step}; MLflow steps are integers, logged at step ${Math.round(step)}`);
+      step = Math.round(step);
+    }
     if (state.lastStep !== undefined && step !== state.lastStep) this.flushMetrics(state);
     state.lastStep = step;
     const key = fitMetricKey(e.name);
-    state.maxStep.set(key, Math.max(step, state.maxStep.get(key) ?? step));
+    const last = state.last.get(key);
+    if (!last || step >= last.step) state.last.set(key, { step, value: e.value });
     state.pending.push({ key, value: e.value, timestamp: e.time, step });
   }
 
@@ -147,25 +185,36 @@ export class EventTracker implements EventSink {
     if (artifact) {
       tags.push({ key: Tags.artifact, value: artifact.digest });
       if (typeof artifact.meta.backend === 'string') tags.push({ key: Tags.mlBackend, value: artifact.meta.backend });
-      for (const [name, value] of Object.entries(finalMetrics(artifact))) {
-        const key = fitMetricKey(name);
-        // Final values go at the last step seen so that they are the metric's latest value.
-        finals.push({ key, value, timestamp: e.time, step: state.maxStep.get(key) ?? 0 });
-      }
+      const { finite, dropped } = splitFinite(artifact);
+      for (const [name, value] of dropped) this.warnOnce(`nonfinite:${e.instance}:${name}`, nonFiniteWarning(name, e.instance, value));
+      for (const [name, value] of Object.entries(finite)) finals.push({ key: fitMetricKey(name), value, timestamp: e.time, step: 0 });
     }
-    this.logBatch(state.ref, finals, {}, tags);
+    // A final value that differs from the last per-epoch value (best checkpoint restored) goes one step
+    // after the last epoch, as MLflow's Keras autologging logs restored metrics: never two values at one
+    // step, and the latest value is the final one. An equal value is not logged twice.
+    const childFinals = finals.flatMap((m) => {
+      const last = state.last.get(m.key);
+      if (!last) return [m];
+      return last.value === m.value ? [] : [{ ...m, step: last.step + 1 }];
+    });
+    this.logBatch(state.ref, childFinals, {}, tags);
     const parentRef = this.parentRef ?? e.runId;
     const prefix = instanceKey(e.instance);
     this.logBatch(parentRef, finals.map((m) => ({ ...m, key: fitMetricKey(`${prefix}/${m.key}`), step: 0 })), {}, []);
     if (artifact && this.opts.logArtifacts && artifact.kind === 'report') {
-      for (const [path, blob] of Object.entries(artifact.files)) this.opts.sink.push({ op: 'upload', ref: state.ref, path, blob });
+      const files = Object.entries(artifact.files).map(([path, blob]) => ({ path, blob }));
+      if (files.length) this.opts.sink.push({ op: 'upload-files', ref: state.ref, digest: artifact.digest, files });
     }
     this.opts.sink.push({ op: 'end-run', ref: state.ref, status: instanceStatus(e.status), endTime: e.time });
   }
 
   private runEnd(e: EventOf<'run-end'>): void {
     for (const state of this.instances.values()) this.flushMetrics(state);
-    this.opts.sink.push({ op: 'end-run', ref: this.parentRef ?? e.runId, status: runStatus(e.status), endTime: e.time });
+    const parentRef = this.parentRef ?? e.runId;
+    // A foreach stage of which only one instance started (a failed run) cannot tell what varies: its params stay on the child.
+    for (const [name, stage] of this.stageParams) if (stage.expected <= 1 || stage.seen.length >= 2) this.logStageParams(parentRef, name, stage);
+    this.logBatch(parentRef, [], {}, [{ key: Tags.status, value: e.status }]);
+    this.opts.sink.push({ op: 'end-run', ref: parentRef, status: runStatus(e.status), endTime: e.time });
   }
 
   private async load(digest: string): Promise<Artifact | undefined> {
@@ -220,12 +269,45 @@ export class EventTracker implements EventSink {
 
 /** `meta.metrics` of an artifact: finite numbers only. */
 export function finalMetrics(artifact: Artifact): Record<string, number> {
+  return splitFinite(artifact).finite;
+}
+
+/** `meta.metrics` split into finite numbers and the NaN / ±Infinity ones (null in JSON counts as NaN). */
+function splitFinite(artifact: Artifact): { finite: Record<string, number>; dropped: Array<[string, number]> } {
   const metrics = artifact.meta.metrics;
-  const out: Record<string, number> = {};
+  const finite: Record<string, number> = {};
+  const dropped: Array<[string, number]> = [];
   if (metrics && typeof metrics === 'object') {
-    for (const [k, v] of Object.entries(metrics as Record<string, unknown>)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    for (const [k, v] of Object.entries(metrics as Record<string, unknown>)) {
+      if (typeof v === 'number' && Number.isFinite(v)) finite[k] = v;
+      else if (typeof v === 'number' || v === null) dropped.push([k, v ?? NaN]);
+    }
   }
-  return out;
+  return { finite, dropped };
+}
+
+function nonFiniteWarning(name: string, instance: string, value: number): string {
+  return `tracking: metric ${name} of ${instance} is ${value}; MLflow stores only finite numbers, not logged`;
+}
+
+/** `train[fold=2]` -> `train`. */
+function stageOf(instance: string): string {
+  const i = instance.indexOf('[');
+  return i < 0 ? instance : instance.slice(0, i);
+}
+
+let cachedUser: string | undefined | null = null;
+
+/** What MLflow's client sets on every run it creates: the user (`getpass.getuser()`) and the source type. */
+function contextTags(): KeyValue[] {
+  if (cachedUser === null) {
+    try {
+      cachedUser = process.env.USER || process.env.LOGNAME || userInfo().username || undefined;
+    } catch {
+      cachedUser = undefined;
+    }
+  }
+  return [{ key: Tags.sourceType, value: 'LOCAL' }, ...(cachedUser ? [{ key: Tags.user, value: cachedUser }] : [])];
 }
 
 /** `train[fold=2]` -> `train.fold_2`: an instance id as a metric-key prefix. */

@@ -9,14 +9,28 @@ export const Limits = {
   keyLength: 250,
   paramValueLength: 500,
   tagValueLength: 5000,
+  /** MLflow's MAX_BATCH_LOG_REQUEST_SIZE (1 MB of request JSON); we stay below it with a margin. */
+  requestBytes: 900_000,
 } as const;
 
-/** MLflow accepts keys made of alphanumerics, `_`, `-`, `.`, ` ` and `/`; anything else becomes `_`. */
+/**
+ * MLflow's key rules (mlflow/utils/validation.py): characters `[/\w.\- ]` only, and the name must be
+ * its own `posixpath.normpath` (`path_not_unique`): no leading or trailing `/`, no empty (`//`), `.`
+ * or `..` segments, not empty. Anything else is rewritten so that the server accepts it.
+ */
 export function sanitizeKey(key: string): string {
-  let out = key.replace(/[^\w.\- /]/g, '_').replace(/\/{2,}/g, '/').replace(/^\/+/, '');
-  // MLflow rejects path traversal in keys.
-  out = out.split('/').map((part) => (part === '..' || part === '.' ? '_' : part)).join('/');
+  const out = key
+    .replace(/[^\w.\- /]/g, '_')
+    .split('/')
+    .filter((part) => part !== '')
+    .map((part) => (part === '..' || part === '.' ? '_' : part))
+    .join('/');
   return out || '_';
+}
+
+/** True when MLflow would reject `key` as a metric, param or tag name (same rule as the server). */
+export function isInvalidKey(key: string): boolean {
+  return !/^[/\w.\- ]*$/.test(key) || key === '' || key.split('/').some((part) => part === '' || part === '.' || part === '..');
 }
 
 /**
@@ -68,7 +82,8 @@ export function flattenParams(value: unknown, prefix = ''): Record<string, strin
     if (v === undefined) return;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       const entries = Object.entries(v as Record<string, unknown>);
-      if (entries.length === 0 && path) out[path] = '{}';
+      // An empty nested object is a value (`crop: {}`); empty top-level params are no param at all.
+      if (entries.length === 0 && path && path !== prefix) out[path] = '{}';
       for (const [k, inner] of entries) walk(inner, path ? `${path}.${k}` : k);
       return;
     }

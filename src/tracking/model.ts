@@ -28,6 +28,11 @@ export type TrackOp =
   | { op: 'log-batch'; ref: string; metrics: MetricPoint[]; params: KeyValue[]; tags: KeyValue[] }
   /** `blob` is a store blob digest (artifact files already live in the store). */
   | { op: 'upload'; ref: string; path: string; blob: string }
+  /**
+   * The files of one artifact (`digest`). A backend that already holds them for another run (a cached
+   * instance of an earlier pipeline run) links to that run instead of uploading them again.
+   */
+  | { op: 'upload-files'; ref: string; digest: string; files: Array<{ path: string; blob: string }> }
   | { op: 'end-run'; ref: string; status: TrackedStatus; endTime: number };
 
 export interface TrackWriter {
@@ -93,4 +98,10 @@ export const Tags = {
   mlBackend: 'pipeline.ml_backend',
   error: 'pipeline.error',
   champion: 'pipeline.champion',
+  user: 'mlflow.user',
+  sourceType: 'mlflow.source.type',
+  /** On the run that holds the uploaded files of artifact <digest>. */
+  filesOf: 'pipeline.files_of',
+  /** On a run whose files were uploaded before: the run that holds them. */
+  filesRun: 'pipeline.files_run',
 } as const;

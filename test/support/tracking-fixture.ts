@@ -17,6 +17,8 @@ export interface FakeRunOptions {
   trainParams?: Record<string, unknown>;
   start?: number;
   status?: 'succeeded' | 'failed';
+  /** Name in the report's HTML (default: the run id); runs with the same label and AUC share one report artifact. */
+  reportLabel?: string;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function emitFakeRun(sink: EventSink, store: Store, o: FakeRunOptio
   const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: Math.round(255 * o.auc), g: 64, b: 32 } } }).png().toBuffer();
   const report = await commitArtifact(store, {
     kind: 'report',
-    files: { 'report.json': JSON.stringify(reportJson), 'report.html': `<html><body><h1>Report ${runId}</h1></body></html>`, 'plots/roc.svg': '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', 'gradcam/img1.png': png },
+    files: { 'report.json': JSON.stringify(reportJson), 'report.html': `<html><body><h1>Report ${o.reportLabel ?? runId}</h1></body></html>`, 'plots/roc.svg': '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', 'gradcam/img1.png': png },
     meta: { metrics: reportJson.metrics, classes: ['Cardiomegaly'] },
   });
   const evalParams = { metrics: ['auc', 'f1'], bootstrap: 200 };

@@ -54,7 +54,7 @@ test('MLflow: parent run, nested child runs, flattened params, per-epoch and fin
   assert.equal(train1.tags.get('pipeline.cached'), 'false');
   assert.equal(byName('ingest', parent.info.run_id)!.tags.get('pipeline.cached'), 'true');
   const valAuc = train1.metrics.filter((m) => m.key === 'val_auc');
-  assert.deepEqual(valAuc.map((m) => m.step), [0, 1, 2, 2], 'three epochs plus the final value at the last step');
+  assert.deepEqual(valAuc.map((m) => m.step), [0, 1, 2, 3], 'three epochs, then the final (best-checkpoint) value one step after the last');
   assert.equal(valAuc.at(-1)!.value, 0.8);
   const evaluate = byName('evaluate', parent.info.run_id)!;
   const root = evaluate.info.artifact_uri.replace('mlflow-artifacts:/', '');

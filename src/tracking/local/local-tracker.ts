@@ -49,6 +49,9 @@ export class LocalTrackWriter implements TrackWriter {
       for (const key of new Set(op.metrics.map((m) => m.key))) doc.metrics[key] = latest(doc.history[key]).value;
     } else if (op.op === 'upload') {
       doc.artifacts[op.path] = op.blob;
+    } else if (op.op === 'upload-files') {
+      // Local "uploads" are references to the store's blobs: nothing is copied, cached or not.
+      for (const f of op.files) doc.artifacts[f.path] = f.blob;
     } else {
       doc.status = op.status;
       doc.endTime = op.endTime;

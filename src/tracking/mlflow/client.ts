@@ -1,4 +1,4 @@
-import { chunk, Limits } from '../keys.ts';
+import { Limits } from '../keys.ts';
 import type { KeyValue, MetricPoint, TrackedStatus } from '../model.ts';
 import { MlflowApiError, mlflowFetch, type HttpOptions } from './http.ts';
 
@@ -49,7 +49,7 @@ export class MlflowClient {
     return this.http.baseUrl;
   }
 
-  private call(method: 'GET' | 'POST', endpoint: string, payload: Record<string, unknown>, signal?: AbortSignal): Promise<any> {
+  call(method: 'GET' | 'POST' | 'DELETE', endpoint: string, payload: Record<string, unknown>, signal?: AbortSignal): Promise<any> {
     const path = `/api/2.0/mlflow/${endpoint}`;
     if (method === 'GET') return mlflowFetch(this.http, { method, path, query: payload as Record<string, string>, signal });
     return mlflowFetch(this.http, { method, path, json: payload, signal });
@@ -112,6 +112,29 @@ export class MlflowClient {
     return requests.length;
   }
 
+  /**
+   * Like `logBatch`, but a request the server rejects (one bad key or value fails the whole request
+   * in MLflow) is split in halves until the rejected items are isolated: everything else is logged and
+   * the rejected items are returned with the server's reason. Connection problems still throw.
+   */
+  async logBatchSplitting(runId: string, batch: LogBatchRequest, signal?: AbortSignal): Promise<RejectedItem[]> {
+    const rejected: RejectedItem[] = [];
+    const send = async (part: LogBatchRequest): Promise<void> => {
+      try {
+        await this.call('POST', 'runs/log-batch', { run_id: runId, ...part }, signal);
+      } catch (err) {
+        if (!(err instanceof MlflowApiError) || err.status === 404 || err.status >= 500) throw err;
+        const items = itemsOf(part);
+        if (items.length === 1) return void rejected.push({ ...items[0], reason: err.message });
+        const half = Math.ceil(items.length / 2);
+        await send(batchOf(items.slice(0, half)));
+        await send(batchOf(items.slice(half)));
+      }
+    };
+    for (const part of planBatches(batch)) await send(part);
+    return rejected;
+  }
+
   async setTag(runId: string, key: string, value: string, signal?: AbortSignal): Promise<void> {
     await this.call('POST', 'runs/set-tag', { run_id: runId, key, value }, signal);
   }
@@ -153,13 +176,32 @@ export class MlflowClient {
     await mlflowFetch(this.http, { method: 'PUT', path: artifactsPath(artifactUri, path), body: bytes, contentType: contentTypeOf(path), signal });
   }
 
+  /**
+   * A file of a run's artifacts, or undefined when there is none. MLflow 2.x answers a missing file
+   * with 500 (an unhandled FileNotFoundError and an HTML page naming its local path): a 500 is not
+   * retried here; the file is looked up in its folder's listing, and when it is not there it is "not
+   * found". The server's page is never passed on.
+   */
   async downloadArtifact(artifactUri: string, path: string, signal?: AbortSignal): Promise<Buffer | undefined> {
     try {
-      return await mlflowFetch(this.http, { method: 'GET', path: artifactsPath(artifactUri, path), raw: true, signal });
+      return await mlflowFetch(this.http, { method: 'GET', path: artifactsPath(artifactUri, path), raw: true, signal, retryStatuses: DOWNLOAD_RETRY });
     } catch (err) {
       if (err instanceof MlflowApiError && (err.status === 404 || err.errorCode === 'RESOURCE_DOES_NOT_EXIST')) return undefined;
+      if (err instanceof MlflowApiError && err.status === 500) {
+        const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+        const listed = await this.listFolder(artifactUri, dir, signal).catch(() => undefined);
+        if (listed && !listed.some((f) => !f.is_dir && (dir ? `${dir}/${f.path}` : f.path) === path)) return undefined;
+        throw new MlflowApiError(500, 'INTERNAL_ERROR', `the server failed to send artifact ${path}`, err.endpoint);
+      }
       throw err;
     }
+  }
+
+  private async listFolder(artifactUri: string, rel: string, signal?: AbortSignal): Promise<Array<{ path: string; is_dir?: boolean }>> {
+    const root = proxyRoot(artifactUri);
+    const res = await mlflowFetch(this.http, { method: 'GET', path: '/api/2.0/mlflow-artifacts/artifacts', query: { path: rel ? `${root}/${rel}` : root }, signal });
+    // The proxy lists names relative to the folder asked for.
+    return (res.files ?? []).map((f: { path: string; is_dir?: boolean }) => ({ path: f.path.split('/').pop()!, is_dir: f.is_dir }));
   }
 
   /** Every file under the run's artifact root (recursive), as paths relative to it. */
@@ -179,21 +221,65 @@ export class MlflowClient {
   }
 }
 
-/** Packs metrics, params and tags into requests within MLflow's per-request limits. */
-export function planBatches(batch: LogBatchRequest): LogBatchRequest[] {
-  const params = chunk(batch.params, Limits.paramsPerBatch);
-  const tags = chunk(batch.tags, Limits.tagsPerBatch);
-  const out: LogBatchRequest[] = [];
-  const n = Math.max(params.length, tags.length);
-  let metrics = batch.metrics;
-  for (let i = 0; i < n; i++) {
-    const p = params[i] ?? [];
-    const t = tags[i] ?? [];
-    const room = Limits.itemsPerBatch - p.length - t.length;
-    out.push({ metrics: metrics.slice(0, room), params: p, tags: t });
-    metrics = metrics.slice(room);
+/** Statuses an artifact download retries: not 500, which is how MLflow 2.x says "no such file". */
+const DOWNLOAD_RETRY: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+
+export interface RejectedItem {
+  kind: 'metric' | 'param' | 'tag';
+  key: string;
+  reason: string;
+}
+
+type Item = { kind: 'metric'; key: string; item: MetricPoint } | { kind: 'param' | 'tag'; key: string; item: KeyValue };
+
+function itemsOf(b: LogBatchRequest): Item[] {
+  return [...b.params.map((p) => ({ kind: 'param' as const, key: p.key, item: p })), ...b.tags.map((t) => ({ kind: 'tag' as const, key: t.key, item: t })), ...b.metrics.map((m) => ({ kind: 'metric' as const, key: m.key, item: m }))];
+}
+
+function batchOf(items: Item[]): LogBatchRequest {
+  const out: LogBatchRequest = { metrics: [], params: [], tags: [] };
+  for (const i of items) {
+    if (i.kind === 'metric') out.metrics.push(i.item);
+    else (i.kind === 'param' ? out.params : out.tags).push(i.item);
   }
-  for (const m of chunk(metrics, Limits.metricsPerBatch)) out.push({ metrics: m, params: [], tags: [] });
+  return out;
+}
+
+const jsonBytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+
+/**
+ * Packs metrics, params and tags into requests within MLflow's per-request limits: 1000 metrics, 100
+ * params, 100 tags, 1000 items and (with a margin) 1 MB of JSON. Params and tags go first, so that a
+ * run's metadata arrives before its metrics.
+ */
+export function planBatches(batch: LogBatchRequest): LogBatchRequest[] {
+  const out: LogBatchRequest[] = [];
+  let cur: LogBatchRequest = { metrics: [], params: [], tags: [] };
+  let bytes = 64;
+  const flush = () => {
+    if (cur.metrics.length || cur.params.length || cur.tags.length) out.push(cur);
+    cur = { metrics: [], params: [], tags: [] };
+    bytes = 64;
+  };
+  const add = (kind: 'metrics' | 'params' | 'tags', item: MetricPoint | KeyValue) => {
+    const size = jsonBytes(item) + 1;
+    const max = kind === 'metrics' ? Limits.metricsPerBatch : kind === 'params' ? Limits.paramsPerBatch : Limits.tagsPerBatch;
+    const total = cur.metrics.length + cur.params.length + cur.tags.length;
+    if ((cur[kind] as unknown[]).length >= max || total >= Limits.itemsPerBatch || bytes + size > Limits.requestBytes) flush();
+    (cur[kind] as Array<MetricPoint | KeyValue>).push(item);
+    bytes += size;
+  };
+  // Params and tags fill requests side by side (100 + 100), metrics fill the room left.
+  const n = Math.max(Math.ceil(batch.params.length / Limits.paramsPerBatch), Math.ceil(batch.tags.length / Limits.tagsPerBatch));
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    for (const p of batch.params.slice(i * Limits.paramsPerBatch, (i + 1) * Limits.paramsPerBatch)) add('params', p);
+    for (const t of batch.tags.slice(i * Limits.tagsPerBatch, (i + 1) * Limits.tagsPerBatch)) add('tags', t);
+    while (m < batch.metrics.length && cur.metrics.length + cur.params.length + cur.tags.length < Limits.itemsPerBatch && bytes + jsonBytes(batch.metrics[m]) + 1 <= Limits.requestBytes) add('metrics', batch.metrics[m++]);
+    flush();
+  }
+  for (; m < batch.metrics.length; m++) add('metrics', batch.metrics[m]);
+  flush();
   return out;
 }
 

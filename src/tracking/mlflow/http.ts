@@ -28,7 +28,7 @@ export interface HttpOptions {
 }
 
 export interface HttpCall {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path under the base URL, starting with `/api/`. */
   path: string;
   query?: Record<string, string | number | undefined>;
@@ -38,6 +38,8 @@ export interface HttpCall {
   signal?: AbortSignal;
   /** Raw bytes wanted (artifact download). */
   raw?: boolean;
+  /** HTTP statuses retried with backoff (default 429, 500, 502, 503, 504). */
+  retryStatuses?: ReadonlySet<number>;
 }
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -71,14 +73,21 @@ export async function mlflowFetch(opts: HttpOptions, call: HttpCall): Promise<an
       if (call.raw) return text;
       return text.length ? JSON.parse(text.toString('utf8')) : {};
     }
-    if (RETRYABLE_STATUS.has(status)) {
+    if ((call.retryStatuses ?? RETRYABLE_STATUS).has(status)) {
       lastProblem = `HTTP ${status} ${errorSummary(text)}`;
       continue;
     }
     const parsed = parseError(text);
-    throw new MlflowApiError(status, parsed.code ?? `HTTP_${status}`, parsed.message ?? (text.toString('utf8').slice(0, 300) || 'no message'), endpoint);
+    // A non-JSON answer is a proxy's or the web framework's error page: never passed on (it can name
+    // the server's own paths), only its size.
+    throw new MlflowApiError(status, parsed.code ?? `HTTP_${status}`, parsed.message !== undefined ? redactServerPaths(parsed.message) : `no MLflow error in the answer (${text.length} bytes, not JSON)`, endpoint);
   }
   throw new MlflowUnavailableError(`${lastProblem} (after ${opts.retries + 1} attempts)`, endpoint);
+}
+
+/** Absolute file-system paths in a server message (`/srv/mlflow/...`, `C:\\...`) become `<server path>`. */
+export function redactServerPaths(message: string): string {
+  return message.replace(/(^|[\s'"(=:])(?:\/[^\s'"()]+){2,}|(^|[\s'"(=:])[A-Za-z]:\\[^\s'"()]+/g, (_m, a, b) => `${a ?? b ?? ''}<server path>`);
 }
 
 function parseError(text: Buffer): { code?: string; message?: string } {
@@ -92,7 +101,7 @@ function parseError(text: Buffer): { code?: string; message?: string } {
 
 function errorSummary(text: Buffer): string {
   const parsed = parseError(text);
-  return parsed.code ? `${parsed.code}: ${parsed.message ?? ''}`.slice(0, 200) : '';
+  return parsed.code ? redactServerPaths(`${parsed.code}: ${parsed.message ?? ''}`).slice(0, 200) : '';
 }
 
 function backoff(base: number, attempt: number): number {

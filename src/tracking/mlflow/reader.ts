@@ -1,5 +1,6 @@
 import { Tags, type MetricPoint, type RunQuery, type TrackedRun, type TrackReader } from '../model.ts';
 import type { MlflowClient, MlflowRun } from './client.ts';
+import { tagEquals } from './filter.ts';
 
 /** Reads runs from an MLflow server for comparisons, the dashboard and champion promotion. */
 export class MlflowReader implements TrackReader {
@@ -21,9 +22,10 @@ export class MlflowReader implements TrackReader {
       experimentIds = all.filter((e) => e.lifecycle_stage !== 'deleted').map((e) => e.experiment_id);
     }
     if (experimentIds.length === 0) return [];
-    const filter = query.tag ? `tags.\`${query.tag.key}\` = '${query.tag.value.replace(/'/g, "\\'")}'` : undefined;
-    const runs = await this.client.searchRuns({ experiment_ids: experimentIds, filter, order_by: ['attributes.start_time DESC'], max_results: query.limit && !query.parentsOnly ? query.limit : 5000 });
+    const tag = query.tag ? tagEquals(query.tag.key, query.tag.value) : undefined;
+    const runs = await this.client.searchRuns({ experiment_ids: experimentIds, filter: tag?.filter, order_by: ['attributes.start_time DESC'], max_results: query.limit && !query.parentsOnly ? query.limit : 5000 });
     let out = await Promise.all(runs.map((r) => this.toTracked(r)));
+    if (query.tag && tag) out = out.filter((r) => tag.exact(r.tags[query.tag!.key]));
     if (query.parentsOnly) out = out.filter((r) => !r.parentId);
     return query.limit ? out.slice(0, query.limit) : out;
   }
@@ -36,7 +38,7 @@ export class MlflowReader implements TrackReader {
   async children(parentId: string): Promise<TrackedRun[]> {
     const parent = await this.client.getRun(parentId);
     if (!parent) return [];
-    const runs = await this.client.searchRuns({ experiment_ids: [parent.info.experiment_id], filter: `tags.\`${Tags.parentRunId}\` = '${parentId}'`, max_results: 5000 });
+    const runs = await this.client.searchRuns({ experiment_ids: [parent.info.experiment_id], filter: tagEquals(Tags.parentRunId, parentId).filter, max_results: 5000 });
     const out = await Promise.all(runs.map((r) => this.toTracked(r)));
     return out.sort((a, b) => a.startTime - b.startTime || a.name.localeCompare(b.name));
   }
@@ -47,7 +49,7 @@ export class MlflowReader implements TrackReader {
   }
 
   async listArtifacts(runId: string): Promise<string[]> {
-    const run = await this.client.getRun(runId);
+    const run = await this.filesRun(runId);
     if (!run) return [];
     try {
       return await this.client.listArtifacts(run.info.artifact_uri);
@@ -57,8 +59,15 @@ export class MlflowReader implements TrackReader {
   }
 
   async readArtifact(runId: string, path: string): Promise<Buffer | undefined> {
-    const run = await this.client.getRun(runId);
+    const run = await this.filesRun(runId);
     return run ? this.client.downloadArtifact(run.info.artifact_uri, path) : undefined;
+  }
+
+  /** The run that holds a run's files: itself, or the earlier run it links to (a cached instance). */
+  private async filesRun(runId: string): Promise<MlflowRun | undefined> {
+    const run = await this.client.getRun(runId);
+    const linked = run?.data.tags?.find((t) => t.key === Tags.filesRun)?.value;
+    return (linked && (await this.client.getRun(linked))) || run;
   }
 
   async setTag(runId: string, key: string, value: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Store } from '../../store/store.ts';
 import { Tags, type TrackOp, type TrackWriter } from '../model.ts';
 import type { MlflowClient } from './client.ts';
+import { tagEquals } from './filter.ts';
 
 /** What the writer knows about a run it created: enough to keep logging to it after a restart. */
 export interface RemoteRun {
@@ -52,7 +53,8 @@ export class MlflowWriter implements TrackWriter {
     if (op.op === 'create-run') {
       this.experimentId ??= await client.ensureExperiment(this.opts.experiment, signal);
       if (this.opts.dedupeCreates) {
-        const existing = await client.searchRuns({ experiment_ids: [this.experimentId], filter: `tags.\`${Tags.ref}\` = '${op.ref.replace(/'/g, "\\'")}'`, max_results: 1 }, signal);
+        const byRef = tagEquals(Tags.ref, op.ref);
+        const existing = (await client.searchRuns({ experiment_ids: [this.experimentId], filter: byRef.filter, max_results: 100 }, signal)).filter((r) => byRef.exact(r.data.tags?.find((t) => t.key === Tags.ref)?.value));
         if (existing[0]) {
           const info = existing[0].info;
           this.refs.set(op.ref, { runId: info.run_id, experimentId: info.experiment_id, artifactUri: info.artifact_uri });
@@ -65,23 +67,44 @@ export class MlflowWriter implements TrackWriter {
       const info = await client.createRun({ experimentId: this.experimentId, startTime: op.startTime, runName: op.name, tags }, signal);
       this.refs.set(op.ref, { runId: info.run_id, experimentId: info.experiment_id, artifactUri: info.artifact_uri });
     } else if (op.op === 'log-batch') {
-      await client.logBatch(this.run(op.ref).runId, { metrics: op.metrics, params: op.params, tags: op.tags }, signal);
+      const rejected = await client.logBatchSplitting(this.run(op.ref).runId, { metrics: op.metrics, params: op.params, tags: op.tags }, signal);
+      for (const r of rejected) this.opts.log?.('warn', `tracking: ${r.kind} ${r.key} of ${op.ref} rejected by the server, the rest of the batch was logged: ${r.reason}`);
     } else if (op.op === 'upload') {
-      if (this.artifactsUnsupported) return;
-      const bytes = await this.opts.store.getBlob(op.blob);
-      try {
-        await client.uploadArtifact(this.run(op.ref).artifactUri, op.path, bytes, signal);
-      } catch (err) {
-        if (err instanceof Error && /not served by the MLflow artifact proxy/.test(err.message)) {
-          this.artifactsUnsupported = true;
-          this.opts.log?.('warn', `tracking: ${err.message}`);
-          return;
-        }
-        throw err;
-      }
+      await this.upload(op.ref, op.path, op.blob, signal);
+    } else if (op.op === 'upload-files') {
+      await this.uploadFiles(op, signal);
     } else {
       await client.updateRun(this.run(op.ref).runId, op.status, op.endTime, signal);
     }
+  }
+
+  private async upload(ref: string, path: string, blob: string, signal: AbortSignal): Promise<boolean> {
+    if (this.artifactsUnsupported) return false;
+    const bytes = await this.opts.store.getBlob(blob);
+    try {
+      await this.opts.client.uploadArtifact(this.run(ref).artifactUri, path, bytes, signal);
+      return true;
+    } catch (err) {
+      if (err instanceof Error && /not served by the MLflow artifact proxy/.test(err.message)) {
+        this.artifactsUnsupported = true;
+        this.opts.log?.('warn', `tracking: ${err.message}`);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /** Uploads an artifact's files once per experiment: a later run with the same artifact links to the first. */
+  private async uploadFiles(op: Extract<TrackOp, { op: 'upload-files' }>, signal: AbortSignal): Promise<void> {
+    const { client } = this.opts;
+    const run = this.run(op.ref);
+    const holder = tagEquals(Tags.filesOf, op.digest);
+    const found = (await client.searchRuns({ experiment_ids: [run.experimentId], filter: holder.filter, max_results: 10 }, signal)).find(
+      (r) => r.info.run_id !== run.runId && holder.exact(r.data.tags?.find((t) => t.key === Tags.filesOf)?.value),
+    );
+    if (found) return client.setTag(run.runId, Tags.filesRun, found.info.run_id, signal);
+    for (const f of op.files) if (!(await this.upload(op.ref, f.path, f.blob, signal))) return;
+    await client.setTag(run.runId, Tags.filesOf, op.digest, signal);
   }
 
   private run(ref: string): RemoteRun {
