@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { contentTypeOf } from '../tracking/mlflow/client.ts';
+import { redactServerPaths } from '../tracking/mlflow/http.ts';
 import { resolveRun } from '../tracking/compare.ts';
 import type { TrackedRun, TrackReader } from '../tracking/model.ts';
 import { compareView, runsTable, type RunsQuery } from './data.ts';
@@ -28,7 +29,7 @@ const ARTIFACT_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-s
 export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
-    handle(opts, req, res).catch((err) => sendHtml(res, 500, renderError(500, err instanceof Error ? err.message : String(err))));
+    handle(opts, req, res).catch((err) => sendHtml(res, 500, renderError(500, redactServerPaths(err instanceof Error ? err.message : String(err)))));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -74,7 +75,13 @@ async function handle(opts: DashboardOptions, req: IncomingMessage, res: ServerR
     const run = url.searchParams.get('run');
     const path = url.searchParams.get('path');
     if (!run || !path) return sendHtml(res, 400, renderError(400, 'run and path are required'));
-    const bytes = await opts.reader.readArtifact(run, path);
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await opts.reader.readArtifact(run, path);
+    } catch {
+      // The tracking server's own error text can name its local paths: never shown.
+      return sendHtml(res, 502, renderError(502, `artifact ${path} of run ${run} could not be read from the ${opts.reader.kind} tracker`));
+    }
     if (!bytes) return sendHtml(res, 404, renderError(404, `no artifact ${path} in run ${run}`));
     res.writeHead(200, { 'content-type': contentTypeOf(path), 'content-security-policy': ARTIFACT_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'private, max-age=60' });
     res.end(req.method === 'HEAD' ? undefined : bytes);
