@@ -23,15 +23,25 @@ export function historySeries(history: unknown, prefix = ''): Series[] {
   return [];
 }
 
-/** One SVG per history with its loss-like and score-like series on separate charts; none when empty. */
+/** A learning-rate series (`lr`, `learning_rate`, `val_lr`...): its scale has nothing to do with the scores'. */
+export function isLearningRate(name: string): boolean {
+  return /(^|[\s_./])(lr|learning_rate)$/i.test(name);
+}
+
+/**
+ * Loss-like, score-like and learning-rate series each on their own chart (the learning rate on the
+ * AUC axis would be a flat line at 0); none when there is no history.
+ */
 export function learningCurvePlots(histories: Record<string, unknown>): Record<string, string> {
   const series = Object.entries(histories).flatMap(([name, h]) => historySeries(h, Object.keys(histories).length > 1 ? `${name} ` : ''));
   if (!series.length) return {};
   const isLoss = (s: Series) => /loss/i.test(s.name);
   const plots: Record<string, string> = {};
-  const loss = series.filter(isLoss);
-  const other = series.filter((s) => !isLoss(s));
+  const lr = series.filter((s) => isLearningRate(s.name));
+  const loss = series.filter((s) => isLoss(s) && !isLearningRate(s.name));
+  const other = series.filter((s) => !isLoss(s) && !isLearningRate(s.name));
   if (loss.length) plots['plots/learning-loss.svg'] = lineChart({ title: 'Learning curves: loss', xLabel: 'epoch', yLabel: 'loss', series: loss });
   if (other.length) plots['plots/learning-metrics.svg'] = lineChart({ title: 'Learning curves: metrics', xLabel: 'epoch', yLabel: 'value', series: other });
+  if (lr.length) plots['plots/learning-rate.svg'] = lineChart({ title: 'Learning rate', xLabel: 'epoch', yLabel: 'learning rate', series: lr });
   return plots;
 }

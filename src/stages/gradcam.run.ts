@@ -27,12 +27,15 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
   const model = inputs.find((i) => i.artifact.kind === 'model');
   const data = inputs.find((i) => i.artifact.kind === 'dataset');
   const predictions = inputs.find((i) => i.artifact.kind === 'predictions');
+  const evaluation = inputs.find((i) => i.artifact.kind === 'report');
   if (!model || !data) throw new StageInputError(`gradcam needs a model and a dataset input, got ${inputs.map((i) => `${i.name}: ${i.artifact.kind}`).join(', ')}`, 'write from: { model: train, data: split } (optionally predictions: tta)');
   if (inputs.filter((i) => i.artifact.kind === 'model').length > 1) ctx.log.warn(`several models: explaining ${model.instance}`);
   const classes = (model.artifact.meta.classes as string[] | undefined) ?? [];
   const cls = p.class ?? classes[0];
   const classIndex = classes.indexOf(cls);
   if (classIndex < 0) throw new StageInputError(`class "${cls}" is not one of the model's classes [${classes.join(', ')}]`, 'set class: to one of them');
+  const threshold = chooseThreshold(p.threshold, evaluation, cls);
+  ctx.log.info(`threshold ${threshold.value} for "${cls}" (${threshold.source})`);
   const size = Number(model.artifact.meta.inputSize);
   const channels = Number(model.artifact.meta.channels) as 1 | 3;
   await initBackend(p.backend, (m) => ctx.log.info(m));
@@ -41,7 +44,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
     const rows = selectSplit(await ctx.readRows<DatasetRow>(data.artifact), p.split).filter((r) => typeof r.image === 'string');
     if (rows.length === 0) throw new StageInputError(`dataset ${data.instance} has no rows with images in the "${p.split}" part`, 'set split: val or all');
     const candidates = await scoredCandidates(ctx, rows, predictions, classIndex);
-    const sample = sampleGroups(candidates, cls, p.threshold, p.per_group, p.seed);
+    const sample = sampleGroups(candidates, cls, threshold.value, p.per_group, p.seed);
     const files: Record<string, Uint8Array | string> = {};
     const entries: Array<{ group: Group; id: string; file: string; score: number; truth: boolean }> = [];
     const picked = GROUPS.flatMap((g) => sample[g]);
@@ -61,7 +64,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
       for (const [i, c] of chunk.entries()) {
         const truth = (c.row.labels ?? []).includes(cls);
         const score = c.score ?? probs[i][classIndex];
-        const group = groupOf(truth, score >= p.threshold);
+        const group = groupOf(truth, score >= threshold.value);
         if (entries.filter((e) => e.group === group).length >= p.per_group) continue;
         const file = `gallery/${group}/${safeName(c.row.id)}.png`;
         files[file] = await overlayPng(await ctx.store.getBlob(c.row.image!), cam.maps[i], cam.height, cam.width, p.display_size, p.alpha);
@@ -70,14 +73,30 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
     }
     const counts = Object.fromEntries(GROUPS.map((g) => [g, entries.filter((e) => e.group === g).length]));
     ctx.log.info(`Grad-CAM of "${cls}" for ${entries.length} images (${GROUPS.map((g) => `${g} ${counts[g]}`).join(', ')})`);
-    files['index.html'] = galleryHtml(cls, p.layer ?? 'features', entries);
-    files['report.json'] = JSON.stringify({ class: cls, layer: p.layer ?? null, threshold: p.threshold, images: entries }, null, 1);
-    return { kind: 'report', files, meta: { class: cls, counts, images: entries.length } };
+    files['index.html'] = galleryHtml(cls, p.layer ?? 'features', threshold, entries);
+    files['report.json'] = JSON.stringify({ class: cls, layer: p.layer ?? null, threshold: threshold.value, threshold_source: threshold.source, images: entries }, null, 1);
+    return { kind: 'report', files, meta: { class: cls, counts, images: entries.length, threshold: threshold.value } };
   } finally {
     tfModel.dispose();
   }
 }
 
+
+/**
+ * The decision threshold: the `threshold` param when set; else the one evaluate chose for the class
+ * (`threshold/<class>` in an evaluate report input's metrics), so that the gallery's groups are the
+ * cells of the report's confusion matrix; else 0.5.
+ */
+function chooseThreshold(param: number | undefined, evaluation: StageInput | undefined, cls: string): { value: number; source: string } {
+  if (param !== undefined) return { value: param, source: 'threshold param' };
+  if (evaluation) {
+    const metrics = (evaluation.artifact.meta.metrics ?? {}) as Record<string, unknown>;
+    const chosen = metrics[`threshold/${cls}`];
+    if (typeof chosen === 'number' && Number.isFinite(chosen)) return { value: chosen, source: `threshold chosen by ${evaluation.instance}` };
+    throw new StageInputError(`report input ${evaluation.instance} has no threshold for class "${cls}" (metrics threshold/<class>)`, 'give gradcam the evaluate stage of the same predictions, or set threshold:');
+  }
+  return { value: 0.5, source: 'default 0.5: no evaluate report input' };
+}
 
 /** Scores from the predictions input when given; else candidates are grouped after the model scored them. */
 async function scoredCandidates(ctx: StageContext, rows: DatasetRow[], predictions: StageInput | undefined, classIndex: number): Promise<Candidate[]> {
@@ -120,7 +139,7 @@ function safeName(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-function galleryHtml(cls: string, layer: string, entries: ReadonlyArray<{ group: Group; id: string; file: string; score: number; truth: boolean }>): string {
+function galleryHtml(cls: string, layer: string, threshold: { value: number; source: string }, entries: ReadonlyArray<{ group: Group; id: string; file: string; score: number; truth: boolean }>): string {
   const sections = GROUPS.map((g) => {
     const items = entries.filter((e) => e.group === g);
     if (!items.length) return '';
@@ -131,7 +150,7 @@ function galleryHtml(cls: string, layer: string, entries: ReadonlyArray<{ group:
 <html lang="en"><head><meta charset="utf-8"><title>Grad-CAM: ${escapeXml(cls)}</title>
 <style>body{font-family:sans-serif;margin:24px}figure{display:inline-block;margin:6px;text-align:center}img{max-width:256px}</style></head><body>
 <h1>Grad-CAM of “${escapeXml(cls)}” at layer ${escapeXml(layer)}</h1>
-<p>Heat = ReLU of gradient-weighted feature maps, drawn over the stored image. TP/FP/FN/TN at the chosen threshold.</p>
+<p>Heat = ReLU of gradient-weighted feature maps, drawn over the stored image. TP/FP/FN/TN at threshold ${escapeXml(String(Number(threshold.value.toFixed(6))))} (${escapeXml(threshold.source)}).</p>
 ${sections}
 </body></html>
 `;

@@ -1,3 +1,4 @@
+import { formatEstimate } from '../ops/report/escape.ts';
 import { Tags, type TrackedRun, type TrackReader } from './model.ts';
 
 export interface ComparedRun {
@@ -17,8 +18,14 @@ export interface ParamRow {
 export interface MetricRow {
   key: string;
   values: Array<number | undefined>;
-  /** value - first run's value. */
+  /** value - the baseline run's value (the first run unless `baseline` is given). */
   deltas: Array<number | undefined>;
+  /**
+   * Approximate 95% interval of each delta when both runs have CIs: delta ± sqrt(hw_run² + hw_base²)
+   * (hw = half the CI width), i.e. treating the two estimates as independent. Runs evaluated on the
+   * same test set are positively correlated, so this is conservative (wider than a paired bootstrap).
+   */
+  deltaCi?: Array<[number, number] | undefined>;
   /** 95% CI per run when `<key>_ci_low` / `<key>_ci_high` were logged. */
   ci?: Array<[number, number] | undefined>;
 }
@@ -29,6 +36,8 @@ export interface Comparison {
   params: ParamRow[];
   sameParams: number;
   metrics: MetricRow[];
+  /** Index of the run the deltas are taken against. */
+  baseline: number;
 }
 
 /** Finds a run by exact id, by the pipeline run id tag, or by a unique prefix/suffix of a pipeline run id. */
@@ -50,7 +59,8 @@ export async function resolveRun(reader: TrackReader, ref: string): Promise<Trac
 const CI_RE = /^(.*)_ci_(low|high)$/;
 
 /** Params that differ and metrics side by side (deltas against the first run) of two or more runs. */
-export function compareRuns(runs: readonly TrackedRun[], opts: { allParams?: boolean; metricFilter?: RegExp } = {}): Comparison {
+export function compareRuns(runs: readonly TrackedRun[], opts: { allParams?: boolean; metricFilter?: RegExp; baseline?: number } = {}): Comparison {
+  const b = opts.baseline !== undefined && opts.baseline >= 0 && opts.baseline < runs.length ? opts.baseline : 0;
   const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
   const params: ParamRow[] = [];
   let sameParams = 0;
@@ -71,13 +81,20 @@ export function compareRuns(runs: readonly TrackedRun[], opts: { allParams?: boo
   metricKeys.sort();
   const metrics = metricKeys.map((key): MetricRow => {
     const values = runs.map((r) => r.metrics[key]);
-    const base = values[0];
+    const base = values[b];
     const row: MetricRow = { key, values, deltas: values.map((v) => (v === undefined || base === undefined ? undefined : v - base)) };
     if (allKeys.has(`${key}_ci_low`) && allKeys.has(`${key}_ci_high`)) {
       row.ci = runs.map((r) => {
         const lo = r.metrics[`${key}_ci_low`];
         const hi = r.metrics[`${key}_ci_high`];
         return lo === undefined || hi === undefined ? undefined : [lo, hi];
+      });
+      const baseCi = row.ci[b];
+      row.deltaCi = row.ci.map((ci, i) => {
+        const d = row.deltas[i];
+        if (!ci || !baseCi || d === undefined || i === b) return undefined;
+        const hw = Math.hypot((ci[1] - ci[0]) / 2, (baseCi[1] - baseCi[0]) / 2);
+        return [d - hw, d + hw];
       });
     }
     return row;
@@ -87,6 +104,7 @@ export function compareRuns(runs: readonly TrackedRun[], opts: { allParams?: boo
     params,
     sameParams,
     metrics,
+    baseline: b,
   };
 }
 
@@ -97,18 +115,25 @@ export function formatNumber(v: number | undefined): string {
   return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? v.toExponential(3) : String(Number(v.toFixed(4)));
 }
 
+/** `0.86 [0.81, 0.90]`: value and bounds with the same decimals. */
+export function formatWithCi(value: number, ci: readonly [number, number], decimals?: number): string {
+  if ([value, ...ci].some((v) => v !== 0 && Math.abs(v) < 1e-3)) return `${formatNumber(value)} [${formatNumber(ci[0])}, ${formatNumber(ci[1])}]`;
+  const f = formatEstimate(value, ci[0], ci[1], 4, decimals);
+  return `${f.value} [${f.low}, ${f.high}]`;
+}
+
 function formatDelta(v: number | undefined): string {
   if (v === undefined) return '';
   if (v === 0) return '±0';
   return (v > 0 ? '+' : '') + formatNumber(v);
 }
 
-function cell(row: MetricRow, i: number): string {
+function cell(c: Comparison, row: MetricRow, i: number): string {
   const value = row.values[i];
   if (value === undefined) return '-';
   const ci = row.ci?.[i];
-  const main = ci ? `${formatNumber(value)} [${formatNumber(ci[0])}, ${formatNumber(ci[1])}]` : formatNumber(value);
-  return i === 0 || row.deltas[i] === undefined ? main : `${main} (${formatDelta(row.deltas[i])})`;
+  const main = ci ? formatWithCi(value, ci) : formatNumber(value);
+  return i === c.baseline || row.deltas[i] === undefined ? main : `${main} (${formatDelta(row.deltas[i])})`;
 }
 
 function header(c: Comparison): string[] {
@@ -120,7 +145,7 @@ export function formatComparison(c: Comparison, format: 'table' | 'md' | 'json')
   if (format === 'json') return JSON.stringify(c, null, 2);
   const runs = header(c);
   const paramRows = c.params.map((p) => [p.key, ...p.values.map((v) => v ?? '-')]);
-  const metricRows = c.metrics.map((m) => [m.key, ...m.values.map((_, i) => cell(m, i))]);
+  const metricRows = c.metrics.map((m) => [m.key, ...m.values.map((_, i) => cell(c, m, i))]);
   const sections: string[] = [];
   if (format === 'md') {
     const md = (title: string, rows: string[][]) => [`### ${title}`, '', `| ${[title === 'Params' ? 'param' : 'metric', ...runs].map(mdEscape).join(' | ')} |`, `|${' --- |'.repeat(runs.length + 1)}`, ...rows.map((r) => `| ${r.map(mdEscape).join(' | ')} |`)].join('\n');

@@ -104,4 +104,6 @@ export const Tags = {
   filesOf: 'pipeline.files_of',
   /** On a run whose files were uploaded before: the run that holds them. */
   filesRun: 'pipeline.files_run',
+  /** On the parent run of a sweep (its variants are pipeline runs with this run as mlflow.parentRunId). */
+  sweep: 'pipeline.sweep',
 } as const;

@@ -2,67 +2,112 @@ import { compareRuns, type Comparison } from '../tracking/compare.ts';
 import { Tags, type TrackedRun, type TrackReader } from '../tracking/model.ts';
 import { extractReportData, type ConfusionMatrix, type RocCurve } from './report-data.ts';
 import type { Series } from './svg.ts';
+import { matches, parseFilter, sortRuns } from './run-filter.ts';
+import { isLearningRate } from '../evaluation/learning-curves.ts';
+import type { SweepPoint } from './sweep-charts.ts';
 
 export interface RunsQuery {
+  /** Filter expression (see run-filter.ts): `evaluate/auc_macro>0.8, train.lr<=1e-3, resnet`. */
   q?: string;
+  /** Column to sort by: `metric:<key>`, `param:<key>`, `name`, `status`, `start`, `duration`, ... */
   sort?: string;
   dir?: 'asc' | 'desc';
   experiment?: string;
   /** Include stage-instance (child) runs. */
   all?: boolean;
+  /** The metric the sweep views plot and colour by (default: the first metric column). */
+  metric?: string;
+  /** Extra columns, comma-separated `param:<key>` / `metric:<key>`. */
+  cols?: string;
+  /** A sweep's parent run: list its variant runs (pipeline runs whose parent is that run). */
+  group?: string;
 }
 
 export interface RunsTable {
   runs: TrackedRun[];
+  /** Params whose values differ among the listed runs (a sweep's swept params), then requested ones. */
+  paramColumns: string[];
   metricColumns: string[];
   experiments: string[];
+  /** Every metric and param key of the listed runs, for the pickers. */
+  metricKeys: string[];
+  paramKeys: string[];
+  metric?: string;
+  /** Runs that are sweep parents (have variant runs), with how many. */
+  groups: Map<string, number>;
+  group?: TrackedRun;
+  filterError?: string;
 }
 
 const MAX_METRIC_COLUMNS = 6;
+const MAX_PARAM_COLUMNS = 8;
 
 /** Headline metrics first: evaluation aggregates (AUC first), then other aggregates, then per-class ones. */
 function columnRank(key: string): number {
   const perClass = key.split('/').length > 2;
   const evaluation = key.startsWith('evaluate/');
-  const auc = /\/auc_macro$/.test(key) ? 0 : /\/(auc|ap|f1)_(macro|micro)$/.test(key) ? 1 : 2;
+  const auc = /\/auc(_macro)?$/.test(key) ? 0 : /\/(auc|ap|f1)_(macro|micro)$/.test(key) ? 1 : 2;
   return (perClass ? 20 : 0) + (evaluation ? 0 : 10) + auc;
 }
 
-/** The runs list: filtered by free text (name, id, experiment, status, params, tags) and sorted. */
-export async function runsTable(reader: TrackReader, query: RunsQuery): Promise<RunsTable> {
-  const all = await reader.listRuns({ parentsOnly: !query.all, ...(query.experiment ? { experiment: query.experiment } : {}) });
-  const experiments = [...new Set(all.map((r) => r.experiment))].sort();
-  const needle = query.q?.trim().toLowerCase();
-  let runs = needle ? all.filter((r) => searchText(r).includes(needle)) : all;
-  const counts = new Map<string, number>();
-  for (const r of runs) for (const k of Object.keys(r.metrics)) if (!/_ci_(low|high)$/.test(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
-  // Evaluation metrics first, then the most common ones.
-  const metricColumns = [...counts.keys()]
-    .filter((k) => !/_ci_(low|high)$/.test(k))
-    .sort((a, b) => columnRank(a) - columnRank(b) || counts.get(b)! - counts.get(a)! || a.localeCompare(b))
-    .slice(0, MAX_METRIC_COLUMNS);
-  if (query.sort) {
-    const sign = query.dir === 'asc' ? 1 : -1;
-    const key = query.sort;
-    const value = (r: TrackedRun): string | number | undefined => {
-      if (key.startsWith('metric:')) return r.metrics[key.slice(7)];
-      if (key === 'duration') return r.endTime ? r.endTime - r.startTime : undefined;
-      if (key === 'start') return r.startTime;
-      return (r as unknown as Record<string, string>)[key];
-    };
-    runs = [...runs].sort((a, b) => {
-      const va = value(a);
-      const vb = value(b);
-      if (va === undefined) return vb === undefined ? 0 : 1;
-      if (vb === undefined) return -1;
-      return (typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb))) * sign;
-    });
-  }
-  return { runs, metricColumns, experiments };
+const isCi = (k: string) => /_ci_(low|high)$/.test(k);
+
+/** A variant of a sweep: a pipeline run (not a stage instance) with a parent run. */
+export function isVariant(r: TrackedRun): boolean {
+  return !!r.parentId && r.tags[Tags.instance] === undefined;
 }
 
-function searchText(r: TrackedRun): string {
-  return [r.id, r.name, r.experiment, r.status, r.tags[Tags.pipelineRunId] ?? '', ...Object.entries(r.params).map(([k, v]) => `${k}=${v}`)].join('\n').toLowerCase();
+/** Params that take more than one value among `runs` (missing counts as a value), experiment params first. */
+export function differingParams(runs: readonly TrackedRun[]): string[] {
+  const keys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))];
+  const differ = keys.filter((k) => new Set(runs.map((r) => r.params[k] ?? '\u0000')).size > 1);
+  const rank = (k: string) => (k.startsWith('params.') ? 0 : 1);
+  return differ.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** The runs list: filtered (filter language of run-filter.ts), sorted by any column, with the swept params as columns. */
+export async function runsTable(reader: TrackReader, query: RunsQuery): Promise<RunsTable> {
+  const wantChildren = query.all || query.group;
+  const all = await reader.listRuns({ parentsOnly: !wantChildren, ...(query.experiment ? { experiment: query.experiment } : {}) });
+  const experiments = [...new Set(all.map((r) => r.experiment))].sort();
+  const groups = new Map<string, number>();
+  for (const r of wantChildren ? all : await variantsOf(reader, all)) if (isVariant(r)) groups.set(r.parentId!, (groups.get(r.parentId!) ?? 0) + 1);
+  let listed = query.group ? all.filter((r) => r.parentId === query.group && isVariant(r)) : query.all ? all : all.filter((r) => !r.parentId);
+  let filterError: string | undefined;
+  try {
+    const terms = parseFilter(query.q);
+    listed = listed.filter((r) => matches(r, terms));
+  } catch (err) {
+    filterError = err instanceof Error ? err.message : String(err);
+  }
+  const counts = new Map<string, number>();
+  for (const r of listed) for (const k of Object.keys(r.metrics)) if (!isCi(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
+  const metricKeys = [...counts.keys()].sort((a, b) => columnRank(a) - columnRank(b) || counts.get(b)! - counts.get(a)! || a.localeCompare(b));
+  const paramKeys = [...new Set(listed.flatMap((r) => Object.keys(r.params)))].sort();
+  const requested = (query.cols ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  const paramColumns = [...new Set([...differingParams(listed).slice(0, MAX_PARAM_COLUMNS), ...requested.filter((c) => c.startsWith('param:')).map((c) => c.slice(6))])];
+  const metricColumns = [...new Set([...metricKeys.slice(0, MAX_METRIC_COLUMNS), ...requested.filter((c) => c.startsWith('metric:')).map((c) => c.slice(7))])];
+  const metric = query.metric && counts.has(query.metric) ? query.metric : metricColumns[0];
+  const runs = query.sort ? sortRuns(listed, query.sort, query.dir ?? 'desc') : listed;
+  const group = query.group ? await reader.getRun(query.group) : undefined;
+  return { runs, paramColumns, metricColumns, experiments, metricKeys, paramKeys, metric, groups, group, filterError };
+}
+
+/** Variant runs of the listed top-level runs (only looked up when some run could be a sweep parent). */
+async function variantsOf(reader: TrackReader, parents: readonly TrackedRun[]): Promise<TrackedRun[]> {
+  const sweeps = parents.filter((r) => r.tags[Tags.sweep] !== undefined);
+  const out: TrackedRun[] = [];
+  for (const s of sweeps) out.push(...(await reader.children(s.id)).filter(isVariant));
+  return out;
+}
+
+/** The sweep views' points: each run's param values, the chosen metric and its CI. */
+export function sweepPoints(runs: readonly TrackedRun[], metric: string): SweepPoint[] {
+  return runs.map((r) => {
+    const low = r.metrics[`${metric}_ci_low`];
+    const high = r.metrics[`${metric}_ci_high`];
+    return { id: r.id, label: r.name, params: r.params, value: r.metrics[metric], ...(low !== undefined && high !== undefined ? { ci: [low, high] as [number, number] } : {}) };
+  });
 }
 
 export interface CompareView {
@@ -74,12 +119,12 @@ export interface CompareView {
   gallery: Array<{ run: TrackedRun; images: Array<{ runId: string; path: string; instance: string }> }>;
 }
 
-const MAX_CURVES = 8;
+const MAX_CURVES = 12;
 const MAX_IMAGES_PER_RUN = 12;
 
-/** Everything the compare page shows, read from the tracker. */
-export async function compareView(reader: TrackReader, runs: TrackedRun[]): Promise<CompareView> {
-  const comparison = compareRuns(runs);
+/** Everything the compare page shows, read from the tracker; deltas against run `baseline` (index). */
+export async function compareView(reader: TrackReader, runs: TrackedRun[], baseline = 0): Promise<CompareView> {
+  const comparison = compareRuns(runs, { baseline });
   const curveMap = new Map<string, Series[]>();
   const rocMap = new Map<string, Series[]>();
   const confusion: CompareView['confusion'] = [];
@@ -102,7 +147,7 @@ export async function compareView(reader: TrackReader, runs: TrackedRun[]): Prom
         for (const h of history) byStep.set(h.step, h.value);
         const points = [...byStep].sort((a, b) => a[0] - b[0]);
         const list = curveMap.get(key) ?? [];
-        list.push({ label, points });
+        list.push({ label, points, group: run.name });
         curveMap.set(key, list);
       }
       const files = await reader.listArtifacts(unit.id);
@@ -123,10 +168,12 @@ export async function compareView(reader: TrackReader, runs: TrackedRun[]): Prom
     if (matrices.length) confusion.push({ run, matrices });
     if (images.length) gallery.push({ run, images });
   }
+  // Losses first, then scores, the learning rate last: each on its own axes.
+  const curveRank = (k: string) => (isLearningRate(k) ? 2 : /loss/i.test(k) ? 0 : 1);
   return {
     comparison,
     runs,
-    curves: [...curveMap].map(([metric, series]) => ({ metric, series })),
+    curves: [...curveMap].sort((a, b) => curveRank(a[0]) - curveRank(b[0]) || a[0].localeCompare(b[0])).map(([metric, series]) => ({ metric, series })),
     roc: [...rocMap].map(([name, series]) => ({ name, series })),
     confusion,
     gallery,
@@ -135,6 +182,6 @@ export async function compareView(reader: TrackReader, runs: TrackedRun[]): Prom
 
 function addRoc(map: Map<string, Series[]>, curve: RocCurve, label: string): void {
   const list = map.get(curve.name) ?? [];
-  list.push({ label: curve.auc !== undefined ? `${label} (AUC ${curve.auc.toFixed(3)})` : label, points: curve.fpr.map((x, i) => [x, curve.tpr[i]] as const) });
+  list.push({ label: curve.auc !== undefined ? `${label} (AUC ${curve.auc.toFixed(3)})` : label, points: curve.fpr.map((x, i) => [x, curve.tpr[i]] as const), group: label });
   map.set(curve.name, list);
 }

@@ -21,6 +21,9 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
+/** Runs on one compare page (the runs page lists any number). */
+const MAX_COMPARED = 40;
+
 // Pages carry no script at all; artifacts (user-produced SVG/HTML) are sandboxed on top.
 const PAGE_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 const ARTIFACT_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'";
@@ -51,25 +54,30 @@ async function handle(opts: DashboardOptions, req: IncomingMessage, res: ServerR
   if (url.pathname === '/') {
     const query: RunsQuery = {
       q: url.searchParams.get('q') ?? undefined,
-      sort: url.searchParams.get('sort') ?? undefined,
+      sort: url.searchParams.get('sort') || undefined,
       dir: url.searchParams.get('dir') === 'asc' ? 'asc' : 'desc',
       experiment: url.searchParams.get('experiment') || undefined,
       all: url.searchParams.get('all') === '1',
+      metric: url.searchParams.get('metric') || undefined,
+      cols: url.searchParams.get('cols') || undefined,
+      group: url.searchParams.get('group') || undefined,
     };
+    if (!query.sort) delete query.sort;
     return sendHtml(res, 200, renderRunsPage(await runsTable(opts.reader, query), query, label));
   }
   if (url.pathname === '/compare') {
     const ids = url.searchParams.getAll('id').flatMap((v) => v.split(',')).filter(Boolean);
     if (ids.length === 0) return sendHtml(res, 400, renderError(400, 'Select one or more runs to compare.'));
     const runs: TrackedRun[] = [];
-    for (const id of ids.slice(0, 10)) {
+    for (const id of ids.slice(0, MAX_COMPARED)) {
       try {
         runs.push(await resolveRun(opts.reader, id));
       } catch (err) {
         return sendHtml(res, 404, renderError(404, err instanceof Error ? err.message : String(err)));
       }
     }
-    return sendHtml(res, 200, renderComparePage(await compareView(opts.reader, runs)));
+    const baseline = Number(url.searchParams.get('baseline') ?? 0);
+    return sendHtml(res, 200, renderComparePage(await compareView(opts.reader, runs, Number.isInteger(baseline) ? baseline : 0)));
   }
   if (url.pathname === '/artifact') {
     const run = url.searchParams.get('run');

@@ -45,4 +45,15 @@ test('gradcam stage: gallery of TP/FP/FN/TN overlays whose hottest pixel sits on
   const grouped = await runStage(gradcam, { store, inputs: [...inputs, { name: 'predictions', artifact: predictions }], params: { per_group: 2, display_size: 64, backend: 'cpu' } });
   assert.deepEqual(grouped.artifact.meta.counts, { TP: 2, FP: 1, FN: 1, TN: 2 });
   await assert.rejects(runStage(gradcam, { store, inputs, params: { class: 'nodule', backend: 'cpu' } }), /class "nodule" is not one of the model's classes \[blob\]/);
+
+  // with an evaluate report input, its threshold decides the groups (issue 11: the gallery used 0.5
+  // while evaluate used its own threshold, so the groups disagreed with the report's confusion matrix)
+  const evaluation = { kind: 'report' as const, files: { 'report.json': '{}' }, meta: { metrics: { 'threshold/blob': 0.85, auc: 0.9 } } };
+  const agreed = await runStage(gradcam, { store, inputs: [...inputs, { name: 'predictions', artifact: predictions }, { name: 'report', stage: 'evaluate', artifact: evaluation }], params: { per_group: 4, display_size: 64, backend: 'cpu' } });
+  assert.deepEqual(agreed.artifact.meta.counts, { TP: 0, FP: 1, FN: 4, TN: 3 }, 'positives scored 0.8 are below 0.85: false negatives');
+  const agreedReport = JSON.parse((await agreed.file('report.json')).toString());
+  assert.equal(agreedReport.threshold, 0.85);
+  for (const e of agreedReport.images) assert.equal(e.group === 'TP' || e.group === 'FP', e.score >= 0.85, `${e.id} ${e.group} at score ${e.score}`);
+  const explicit = await runStage(gradcam, { store, inputs: [...inputs, { name: 'predictions', artifact: predictions }, { name: 'report', stage: 'evaluate', artifact: evaluation }], params: { per_group: 4, threshold: 0.5, display_size: 64, backend: 'cpu' } });
+  assert.deepEqual(explicit.artifact.meta.counts, { TP: 3, FP: 1, FN: 1, TN: 3 }, 'an explicit threshold wins');
 });

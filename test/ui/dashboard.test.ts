@@ -10,25 +10,30 @@ import { startDashboard, type Dashboard } from '../../src/ui/server.ts';
 import { tempStore } from '../../src/testing/harness.ts';
 import { emitFakeRun } from '../support/tracking-fixture.ts';
 import { CHROMIUM, needs } from '../support/reference-tools.ts';
+import { formatWithCi } from '../../src/tracking/compare.ts';
+import type { TrackReader } from '../../src/tracking/model.ts';
 
 const noChromium = needs('chromium');
 
 const EVIL = '<script>window.__pwned=1</script>';
 let browser: Browser;
 let dashboard: Dashboard;
+let reader: TrackReader;
 const shots = await mkdtemp(join(tmpdir(), 'pipeline-ui-'));
 
 before(async () => {
   const store = await tempStore();
   const seed = async (runId: string, auc: number, lr: number, start: number, extra: Record<string, unknown> = {}) => {
     const sink = await createTracker({ config: { experiment: 'cxr' }, store, experimentName: 'cxr', experimentFile: 'experiments/demo.yaml', log: () => {}, env: {} });
-    await emitFakeRun(sink, store, { runId, auc, lr, start, epochs: 4, trainParams: extra });
+    // The evaluate report is the one the real evaluate stage writes (its layout, its plots).
+    await emitFakeRun(sink, store, { runId, auc, lr, start, epochs: 4, trainParams: extra, realReport: true, logLr: true });
     await sink.close?.();
   };
-  await seed('run-alpha', 0.8, 0.001, Date.UTC(2026, 0, 1));
-  await seed('run-beta', 0.86, 0.01, Date.UTC(2026, 0, 2));
+  await seed('run-alpha', 0.72, 0.001, Date.UTC(2026, 0, 1));
+  await seed('run-beta', 0.92, 0.01, Date.UTC(2026, 0, 2));
   await seed(EVIL, 0.5, 0.1, Date.UTC(2026, 0, 3), { note: '<img src=x onerror="window.__pwned=2">' });
-  dashboard = await startDashboard({ reader: new LocalTrackReader(store), port: 0 });
+  reader = new LocalTrackReader(store);
+  dashboard = await startDashboard({ reader, port: 0 });
   if (noChromium) return;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -55,11 +60,11 @@ test('runs table: lists runs, sorts by a metric, filters, and shows a <script> r
   assert.equal(await page.evaluate(() => (window as any).__pwned), undefined, 'run data never executes');
   assert.equal(await page.locator('main script').count(), 0);
   assert.equal(dialogs, 0);
-  const header = page.locator('#runs thead th a[data-sort="metric:evaluate/auc_macro"]');
+  const header = page.locator('#runs thead th a[data-sort="metric:evaluate/auc"]');
   assert.equal(await header.count(), 1, 'evaluation metric is a column');
   await header.click(); // first click: descending
   assert.deepEqual(await names(), ['run-beta', 'run-alpha', EVIL]);
-  await page.locator('#runs thead th a[data-sort="metric:evaluate/auc_macro"]').click(); // ascending
+  await page.locator('#runs thead th a[data-sort="metric:evaluate/auc"]').click(); // ascending
   assert.deepEqual(await names(), [EVIL, 'run-alpha', 'run-beta']);
   await page.fill('#filter', 'train.lr=0.01');
   await page.click('form.filter button[type=submit]');
@@ -79,21 +84,31 @@ test('compare page: params diff, metric deltas with CIs, learning curves, ROC ov
   const paramsText = await page.locator('#params').innerText();
   assert.match(paramsText, /train\.lr\s+0\.01\s+0\.001/, 'runs in table order: beta (newer) first');
   assert.doesNotMatch(paramsText, /params\.size/, 'equal params are not listed');
-  const aucRow = await page.locator('#metrics tr', { hasText: 'evaluate/auc_macro' }).innerText();
-  assert.match(aucRow, /0\.86 \[0\.81, 0\.9\]\s+0\.8 \[0\.75, 0\.84\] \(-0\.06\)/);
-  // Learning curves: loss and val_auc, 2 runs x 2 folds = 4 lines each.
-  const charts = page.locator('#curves svg');
-  assert.equal(await charts.count(), 2);
+  // Metrics as evaluate logged them, with CIs formatted like their values.
+  const [beta, alpha] = await Promise.all(['run-beta', 'run-alpha'].map((id) => reader.getRun(id)));
+  const m = (r: typeof beta, k: string) => formatWithCi(r!.metrics[k], [r!.metrics[`${k}_ci_low`], r!.metrics[`${k}_ci_high`]]);
+  const aucRow = await page.locator('#metrics tr', { hasText: 'evaluate/auc_ci' }).count();
+  assert.equal(aucRow, 0, 'CI bounds are not rows of their own');
+  const row = await page.locator('#metrics tbody tr').filter({ has: page.locator('td:first-child', { hasText: /^evaluate\/auc$/ }) }).innerText();
+  assert.ok(row.includes(m(beta, 'evaluate/auc')) && row.includes(m(alpha, 'evaluate/auc')), `${row} vs ${m(beta, 'evaluate/auc')} / ${m(alpha, 'evaluate/auc')}`);
+  // Learning curves: loss, val_auc and lr each on their own axes, 2 runs x 2 folds = 4 lines each.
+  assert.equal(await page.locator('#curves svg').count(), 3);
   assert.equal(await page.locator('#curves svg[aria-label="val_auc"] path[data-series]').count(), 4);
+  assert.equal(await page.locator('#curves svg[aria-label="lr"] path[data-series]').count(), 4);
+  const valTicks = (await page.locator('#curves svg[aria-label="val_auc"] text[text-anchor="end"]').allTextContents()).map(Number);
+  assert.ok(valTicks.every((t) => t >= 0.4 && Number(t.toFixed(2)) === t), `round val_auc ticks away from 0: ${valTicks}`);
+  // ROC curves and confusion matrices read from evaluate's own report.json layout.
   const roc = page.locator('#roc svg path[data-series]');
   assert.equal(await roc.count(), 2, 'one ROC line per run, overlaid');
-  assert.deepEqual(await roc.evaluateAll((els) => els.map((e) => e.getAttribute('data-series'))), ['run-beta (AUC 0.860)', 'run-alpha (AUC 0.800)']);
+  assert.deepEqual(await roc.evaluateAll((els) => els.map((e) => e.getAttribute('data-series'))), [`run-beta (AUC ${beta!.metrics['evaluate/auc'].toFixed(3)})`, `run-alpha (AUC ${alpha!.metrics['evaluate/auc'].toFixed(3)})`]);
   assert.equal(await page.locator('#confusion table.confusion').count(), 2);
-  assert.match(await page.locator('#confusion table.confusion').first().innerText(), /negative\s+40\s+10/);
+  assert.match(await page.locator('#confusion table.confusion').first().innerText(), /truth \\ predicted\s+negative\s+positive\s+negative\s+\d+\s+\d+\s+positive\s+\d+\s+\d+/);
+  assert.match(await page.locator('#confusion figcaption').first().innerText(), /run-beta · evaluate: Cardiomegaly/);
   const images = page.locator('#gallery img');
-  assert.equal(await images.count(), 2);
-  await page.waitForFunction(() => [...document.querySelectorAll('#gallery img')].every((i) => (i as HTMLImageElement).complete));
-  assert.deepEqual(await images.evaluateAll((els) => els.map((e) => (e as HTMLImageElement).naturalWidth)), [32, 32], 'PNG served from the store');
+  assert.equal(await images.count(), 4, 'the gradcam gallery of both runs');
+  for (let i = 0; i < 4; i++) await images.nth(i).scrollIntoViewIfNeeded(); // loading=lazy
+  await page.waitForFunction(() => [...document.querySelectorAll('#gallery img')].every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0));
+  assert.deepEqual(await images.evaluateAll((els) => els.map((e) => (e as HTMLImageElement).naturalWidth)), [32, 32, 32, 32], 'PNG served from the store');
   await page.screenshot({ path: join(shots, 'compare.png'), fullPage: true });
   assert.ok((await stat(join(shots, 'compare.png'))).size > 10000);
   await page.close();
@@ -109,7 +124,7 @@ test('compare page escapes a hostile run name and param values; artifacts are sa
   const res = await page.request.get(`${dashboard.url}/artifact?run=${encodeURIComponent('run-alpha/evaluate')}&path=report.html`);
   assert.equal(res.status(), 200);
   assert.match(res.headers()['content-security-policy'], /^sandbox/);
-  assert.match(await res.text(), /Report run-alpha/);
+  assert.match(await res.text(), /<h1>Evaluation of ensemble/);
   assert.equal((await page.request.get(`${dashboard.url}/compare?id=nope`)).status(), 404);
   await page.close();
 });

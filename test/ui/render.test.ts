@@ -25,8 +25,8 @@ test('ticks are round numbers inside the range; chart labels are escaped', () =>
   const svg = lineChart([{ label: '<b>run</b>', points: [[0, 1], [1, 2]] }], { title: 'a<b', xLabel: 'epoch', yLabel: 'loss' });
   assert.ok(svg.includes('a&lt;b') && svg.includes('&lt;b&gt;run&lt;/b&gt;'));
   assert.ok(!svg.includes('<b>'));
-  // x in [-0.05, 1.05] over 396 px from 52; y in [0.95, 2.05] over 212 px above 240 (5% padding).
-  assert.ok(svg.includes('<path d="M70.0 230.4 L430.0 37.6"'), 'hand-computed coordinates');
+  // x in [0, 1] over 390 px from 56; y in [1, 2] (round ticks, no padding) over 210 px above 238.
+  assert.ok(svg.includes('<path d="M56.0 238.0 L446.0 28.0"'), 'hand-computed coordinates');
 });
 
 test('extractReportData finds ROC curves and confusion matrices in several layouts', () => {

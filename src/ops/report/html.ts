@@ -1,4 +1,4 @@
-import { escapeXml, formatNumber } from './escape.ts';
+import { escapeXml, formatEstimate, formatNumber } from './escape.ts';
 
 export interface HtmlReport {
   title: string;
@@ -18,8 +18,9 @@ export function renderHtmlReport(report: HtmlReport): string {
     .join('');
   const rows = report.metrics
     .map((m) => {
-      const ci = m.low === undefined ? '' : `${formatNumber(m.low)} – ${formatNumber(m.high)}`;
-      return `<tr><td>${escapeXml(m.name)}</td><td>${formatNumber(m.value)}</td><td>${ci}</td></tr>`;
+      if (m.low === undefined || m.high === undefined) return `<tr><td>${escapeXml(m.name)}</td><td>${formatNumber(m.value)}</td><td></td></tr>`;
+      const f = formatEstimate(m.value, m.low, m.high);
+      return `<tr><td>${escapeXml(m.name)}</td><td>${f.value}</td><td>${f.low} – ${f.high}</td></tr>`;
     })
     .join('\n');
   const plots = report.plots.map((p) => `<figure>${stripXmlDeclaration(p.svg)}<figcaption>${escapeXml(p.caption)}</figcaption></figure>`).join('\n');

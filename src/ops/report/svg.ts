@@ -30,11 +30,33 @@ function extent(values: number[], fallback: [number, number]): [number, number] 
   if (!finite.length) return fallback;
   const lo = Math.min(...finite);
   const hi = Math.max(...finite);
-  return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
+  if (lo === hi) return niceRange(lo - Math.max(Math.abs(lo) * 0.1, 1e-3), hi + Math.max(Math.abs(hi) * 0.1, 1e-3));
+  return niceRange(lo, hi);
 }
 
-function ticks([lo, hi]: [number, number], count = 5): number[] {
-  return Array.from({ length: count + 1 }, (_, i) => lo + ((hi - lo) * i) / count);
+/** The data range widened to the nearest round ticks, so that the axis starts and ends on a label. */
+export function niceRange(lo: number, hi: number): [number, number] {
+  const step = niceStep(lo, hi);
+  return [Math.floor(lo / step + 1e-9) * step, Math.ceil(hi / step - 1e-9) * step].map((v) => Number(v.toPrecision(12))) as [number, number];
+}
+
+function niceStep(lo: number, hi: number, count = 5): number {
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw * (1 - 1e-9))!;
+}
+
+/** About 5 round tick values (1, 2, 2.5 or 5 times a power of ten) inside [lo, hi]. */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi - lo > 0) || !Number.isFinite(hi - lo)) return [lo];
+  const step = niceStep(lo, hi, count);
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  return out;
+}
+
+function ticks([lo, hi]: [number, number]): number[] {
+  return niceTicks(lo, hi);
 }
 
 /** A self-contained SVG line chart (no external fonts, scripts or styles). */
@@ -107,8 +129,12 @@ function svgDocument(width: number, height: number, parts: string[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="#fff"/>\n${parts.join('\n')}\n</svg>\n`;
 }
 
-function formatTick(v: number): string {
-  return Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(3)));
+/** A tick label: round numbers stay short (0.2, 1, 250), tiny and huge ones in exponent form (1e-4). */
+export function formatTick(v: number): string {
+  if (v === 0) return '0';
+  const abs = Math.abs(v);
+  if (abs < 1e-3 || abs >= 1e6) return Number(v.toPrecision(3)).toExponential().replace('e+', 'e');
+  return String(Number(v.toPrecision(6)));
 }
 
 function truncate(text: string, max: number): string {
