@@ -1,5 +1,8 @@
 import type { PromoteConfig } from '../tracking/config.ts';
 import { Tags, type TrackedRun, type TrackReader } from '../tracking/model.ts';
+import type { ModelRegistry } from '../tracking/registry/model.ts';
+import { registerRunModels } from '../tracking/registry/register-run.ts';
+import type { Store } from '../store/store.ts';
 
 /**
  * A run's value of the promotion metric: the exact key (`evaluate/auc_macro`), else the one metric
@@ -14,7 +17,7 @@ export function resolveMetric(metrics: Record<string, number>, name: string): { 
   return { error: `the run has no metric "${name}" (metrics: ${known})` };
 }
 
-export function beats(value: number, champion: number, promote: PromoteConfig): boolean {
+export function beats(value: number, champion: number, promote: Pick<PromoteConfig, 'mode' | 'min_delta'>): boolean {
   return promote.mode === 'max' ? value > champion + promote.min_delta : value < champion - promote.min_delta;
 }
 
@@ -25,6 +28,10 @@ export interface PromotionResult {
   metric?: { key: string; value: number };
   previous?: { runId: string; value?: number };
   reason: string;
+  /** The registry version the new champion became (tracking.promote.register). */
+  registered?: { model: string; version: string; alias: string; registry: 'local' | 'mlflow' };
+  /** Why registering failed (the run is champion all the same). */
+  registerError?: string;
 }
 
 /** Finds the parent tracked run of pipeline run `runId`. */
@@ -39,7 +46,7 @@ export async function findTrackedRun(reader: TrackReader, runId: string, experim
  * Marks the run champion (tag `pipeline.champion=true`, `false` on the previous champion) only if its
  * metric beats the current champion's by more than `min_delta`.
  */
-export async function promoteIfBetter(opts: { reader: TrackReader; experiment: string; runId: string; promote: PromoteConfig }): Promise<PromotionResult> {
+export async function promoteIfBetter(opts: { reader: TrackReader; experiment: string; runId: string; promote: Pick<PromoteConfig, 'metric' | 'mode' | 'min_delta'> }): Promise<PromotionResult> {
   const { reader, promote } = opts;
   const run = await findTrackedRun(reader, opts.runId, opts.experiment);
   if (!run) return { promoted: false, reason: `run ${opts.runId} is not in the ${reader.kind} tracker (is tracking enabled?)` };
@@ -57,4 +64,19 @@ export async function promoteIfBetter(opts: { reader: TrackReader; experiment: s
   for (const old of champions) await reader.setTag(old.id, Tags.champion, 'false');
   const why = current ? (currentValue === undefined ? `the champion had no ${metric.key}` : `${metric.key} ${metric.value} beats ${currentValue}`) : 'first champion';
   return { promoted: true, trackedRunId: run.id, metric, previous, reason: why };
+}
+
+/**
+ * After a promotion: registers the champion's models as a new version of `model` and moves the alias
+ * to it. A registry failure is reported in the result, never thrown: the run stays champion.
+ */
+export async function registerChampion(result: PromotionResult, opts: { registry: ModelRegistry; store: Store; runId: string; model: string; alias: string }): Promise<PromotionResult> {
+  if (!result.promoted || !result.trackedRunId) return result;
+  try {
+    const tags: Record<string, string> = result.metric ? { [`metric.${result.metric.key}`]: String(result.metric.value) } : {};
+    const { version } = await registerRunModels({ registry: opts.registry, store: opts.store, runId: opts.runId, trackedRunId: result.trackedRunId, name: opts.model, alias: opts.alias, tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k.replace(/[^\w.\-/ ]/g, '_'), v])) });
+    return { ...result, registered: { model: opts.model, version: version.version, alias: opts.alias, registry: opts.registry.kind } };
+  } catch (err) {
+    return { ...result, registerError: err instanceof Error ? err.message : String(err) };
+  }
 }

@@ -4,7 +4,8 @@ import type { RunOptions, RunResult } from '../engine/runner-api.ts';
 import type { Store } from '../store/store.ts';
 import type { PromoteConfig } from '../tracking/config.ts';
 import type { TrackReader } from '../tracking/model.ts';
-import { promoteIfBetter, type PromotionResult } from './promote.ts';
+import { promoteIfBetter, registerChampion, type PromotionResult } from './promote.ts';
+import type { ModelRegistry } from '../tracking/registry/model.ts';
 
 /** Store collection with one document per triggered run. */
 export const SCHEDULE_RUNS = 'schedule-runs';
@@ -31,7 +32,7 @@ export interface SchedulerOptions {
   run(options: RunOptions): Promise<RunResult>;
   runOptions?: Omit<RunOptions, 'file' | 'signal'>;
   /** Champion promotion: needs the tracker to read metrics from and to tag. */
-  promote?: { config: PromoteConfig; reader: TrackReader; experiment: string };
+  promote?: { config: PromoteConfig; reader: TrackReader; experiment: string; registry?: ModelRegistry };
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Stop after this many triggers (tests, `--max-runs`). */
   maxRuns?: number;
@@ -110,8 +111,12 @@ export class Scheduler {
       record.runId = result.runId;
       record.status = result.status === 'running' ? 'error' : result.status;
       if (result.status === 'succeeded' && this.opts.promote) {
-        record.promotion = await promoteIfBetter({ ...this.opts.promote, promote: this.opts.promote.config, runId: result.runId }).catch((err) => ({ promoted: false, reason: `promotion failed: ${err instanceof Error ? err.message : err}` }));
+        const { config, registry } = this.opts.promote;
+        record.promotion = await promoteIfBetter({ ...this.opts.promote, promote: config, runId: result.runId }).catch((err): PromotionResult => ({ promoted: false, reason: `promotion failed: ${err instanceof Error ? err.message : err}` }));
+        if (registry && config.register) record.promotion = await registerChampion(record.promotion, { registry, store: this.opts.store, runId: result.runId, model: config.model ?? this.opts.promote.experiment, alias: config.alias });
         this.opts.log(record.promotion.promoted ? 'info' : 'warn', `schedule: run ${result.runId} ${record.promotion.promoted ? 'is the new champion' : 'not promoted'}: ${record.promotion.reason}`);
+        if (record.promotion.registered) this.opts.log('info', `schedule: registered ${record.promotion.registered.model} version ${record.promotion.registered.version} (${record.promotion.registered.registry} registry), alias ${record.promotion.registered.alias}`);
+        if (record.promotion.registerError) this.opts.log('warn', `schedule: the champion's models were not registered: ${record.promotion.registerError}`);
       }
       this.opts.log(result.status === 'succeeded' ? 'info' : 'warn', `schedule: run ${result.runId} ${result.status}`);
     } catch (err) {

@@ -8,6 +8,14 @@ export const promoteSchema = z
       .describe('Metric that decides the champion: a final metric name (auc_macro) or instance/metric (evaluate/auc_macro) when several stages report it.'),
     mode: z.enum(['max', 'min']).default('max').describe('max: higher is better (AUC); min: lower is better (loss).'),
     min_delta: z.number().min(0).default(0).describe('A run must beat the champion by more than this to replace it.'),
+    register: z.boolean().default(true).describe("Register the new champion's models as a new version in the model registry (MLflow's, or the local one) and move the alias to it."),
+    model: z.string().min(1).max(256).optional().describe('Registered model name (default: the tracking experiment name).'),
+    alias: z
+      .string()
+      .regex(/^[\w-]+$/, 'letters, digits, _ and - only')
+      .refine((a) => a.toLowerCase() !== 'latest' && !/^v\d+$/i.test(a), 'MLflow reserves "latest" and v<number>')
+      .default('champion')
+      .describe('Alias moved to the champion version (MLflow 2.x registered model alias).'),
   })
   .strict();
 

@@ -3,6 +3,9 @@ import { LocalTrackReader } from './local/local-tracker.ts';
 import type { TrackReader } from './model.ts';
 import { MlflowClient } from './mlflow/client.ts';
 import { MlflowReader } from './mlflow/reader.ts';
+import { LocalModelRegistry } from './registry/local-registry.ts';
+import type { ModelRegistry } from './registry/model.ts';
+import { MlflowModelRegistry } from './registry/mlflow-registry.ts';
 
 /** The MLflow server to use: the config's `uri`, else `MLFLOW_TRACKING_URI`; undefined means local. */
 export function mlflowUri(configUri?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -25,4 +28,10 @@ export function mlflowClient(uri: string, opts: { timeoutMs?: number; retries?: 
 export function openReader(opts: { store: Store; uri?: string; env?: NodeJS.ProcessEnv }): TrackReader {
   const uri = mlflowUri(opts.uri, opts.env);
   return uri ? new MlflowReader(mlflowClient(uri, {}, opts.env)) : new LocalTrackReader(opts.store);
+}
+
+/** The model registry of the same tracker: MLflow's Model Registry when configured, else the store's. */
+export function openRegistry(opts: { store: Store; uri?: string; env?: NodeJS.ProcessEnv }): ModelRegistry {
+  const uri = mlflowUri(opts.uri, opts.env);
+  return uri ? new MlflowModelRegistry(mlflowClient(uri, {}, opts.env), opts.store) : new LocalModelRegistry(opts.store);
 }

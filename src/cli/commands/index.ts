@@ -11,9 +11,10 @@ import { schemaCommand } from './schema.ts';
 import { uiCommand } from './ui.ts';
 import { scheduleCommand } from './schedule.ts';
 import { demoDataCommand } from './demo-data.ts';
+import { modelsCommand } from './models.ts';
 
 runsSubcommands.set('compare', runsCompareCommand);
 runsSubcommands.set('sync', runsSyncCommand);
 
 /** Every top-level command, in the order `pipeline --help` lists them. */
-export const commands: Command[] = [runCommand, planCommand, dagCommand, runsCommand, exportCommand, uiCommand, scheduleCommand, demoDataCommand, gcCommand, schemaCommand];
+export const commands: Command[] = [runCommand, planCommand, dagCommand, runsCommand, modelsCommand, exportCommand, uiCommand, scheduleCommand, demoDataCommand, gcCommand, schemaCommand];

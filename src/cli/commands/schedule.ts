@@ -7,7 +7,7 @@ import { runPipeline } from '../../engine/runner.ts';
 import { PlainReporter } from '../reporters/plain.ts';
 import { Scheduler } from '../../schedule/scheduler.ts';
 import { trackingConfigSchema } from '../../tracking/config.ts';
-import { openReader } from '../../tracking/connection.ts';
+import { openReader, openRegistry } from '../../tracking/connection.ts';
 
 const usage = 'pipeline schedule FILE --cron "0 3 * * 0" [--timezone Europe/Paris] [--max-runs N] [--store DIR]\n       pipeline schedule FILE --once';
 
@@ -21,7 +21,8 @@ with seconds first; e.g. "0 3 * * 0" = Sundays 03:00). A trigger that fires whil
 still going is skipped, never run in parallel. Every trigger is recorded in the store (collection
 schedule-runs). With \`tracking: { promote: { metric: auc_macro, mode: max } }\` in FILE, a successful run
 becomes champion (tag pipeline.champion=true, in MLflow or the local tracker) only if it beats the
-current champion. Unchanged stages are cached, so a run with no new data is quick.
+current champion; its models are then registered as a new version of the registered model (MLflow
+Model Registry, or the local one) and the alias "champion" moves to it (see pipeline models). Unchanged stages are cached, so a run with no new data is quick.
 For unattended use see infra/systemd and infra/kubernetes (there the platform triggers \`pipeline run\`).
 
   --cron EXPR           cron expression (required unless --once)
@@ -49,7 +50,7 @@ ${STORE_HELP}`,
         store,
         run: runPipeline,
         runOptions: { store: values.store, concurrency: positiveInt(values.concurrency, '--concurrency'), sinks: [new PlainReporter()] },
-        promote: tracking.promote && tracking.enabled ? { config: tracking.promote, reader: openReader({ store, uri: tracking.uri }), experiment: tracking.experiment ?? experiment.name } : undefined,
+        promote: tracking.promote && tracking.enabled ? { config: tracking.promote, reader: openReader({ store, uri: tracking.uri }), registry: openRegistry({ store, uri: tracking.uri }), experiment: tracking.experiment ?? experiment.name } : undefined,
         log,
         maxRuns: positiveInt(values['max-runs'], '--max-runs'),
       });
