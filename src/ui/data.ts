@@ -71,7 +71,7 @@ export async function runsTable(reader: TrackReader, query: RunsQuery): Promise<
   const all = await reader.listRuns({ parentsOnly: !wantChildren, ...(query.experiment ? { experiment: query.experiment } : {}) });
   const experiments = [...new Set(all.map((r) => r.experiment))].sort();
   const groups = new Map<string, number>();
-  for (const r of wantChildren ? all : await variantsOf(reader, all)) if (isVariant(r)) groups.set(r.parentId!, (groups.get(r.parentId!) ?? 0) + 1);
+  for (const r of wantChildren ? all : await variantsOf(reader, all, query.experiment)) if (isVariant(r)) groups.set(r.parentId!, (groups.get(r.parentId!) ?? 0) + 1);
   let listed = query.group ? all.filter((r) => r.parentId === query.group && isVariant(r)) : query.all ? all : all.filter((r) => !r.parentId);
   let filterError: string | undefined;
   try {
@@ -93,12 +93,11 @@ export async function runsTable(reader: TrackReader, query: RunsQuery): Promise<
   return { runs, paramColumns, metricColumns, experiments, metricKeys, paramKeys, metric, groups, group, filterError };
 }
 
-/** Variant runs of the listed top-level runs (only looked up when some run could be a sweep parent). */
-async function variantsOf(reader: TrackReader, parents: readonly TrackedRun[]): Promise<TrackedRun[]> {
-  const sweeps = parents.filter((r) => r.tags[Tags.sweep] !== undefined);
-  const out: TrackedRun[] = [];
-  for (const s of sweeps) out.push(...(await reader.children(s.id)).filter(isVariant));
-  return out;
+/** Variant runs of the listed sweep parents (looked up only when a listed run is tagged pipeline.sweep). */
+async function variantsOf(reader: TrackReader, parents: readonly TrackedRun[], experiment?: string): Promise<TrackedRun[]> {
+  const sweeps = new Set(parents.filter((r) => r.tags[Tags.sweep] !== undefined).map((r) => r.id));
+  if (!sweeps.size) return [];
+  return (await reader.listRuns({ ...(experiment ? { experiment } : {}) })).filter((r) => isVariant(r) && sweeps.has(r.parentId!));
 }
 
 /** The sweep views' points: each run's param values, the chosen metric and its CI. */
