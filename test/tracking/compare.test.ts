@@ -24,7 +24,7 @@ test('compareRuns: only differing params, metrics with deltas against the first 
   assert.deepEqual(auc.ci, [[0.75, 0.85], [0.8, 0.9]]);
   assert.deepEqual(c.metrics[1].deltas, [undefined, undefined]);
   const table = formatComparison(c, 'table');
-  assert.match(table, /auc\s+0\.8 \[0\.75, 0\.85\]\s+0\.85 \[0\.8, 0\.9\] \(\+0\.05\)/);
+  assert.match(table, /auc\s+0\.80 \[0\.75, 0\.85\]\s+0\.85 \[0\.80, 0\.90\] \(\+0\.05\)/, 'a CI has the decimals of its value');
   assert.match(table, /loss\s+0\.4\s+0\.35 \(-0\.05\)/);
   assert.match(table, /\(1 params are the same in every run\)/);
   const md = formatComparison(c, 'md');
@@ -64,7 +64,7 @@ for (const backend of ['local', 'mlflow'] as const) {
     const { code, out } = await capture(() => runsCompareCommand.run(['20261122-a1', 'b2', ...args, '--metric', 'evaluate/']));
     assert.equal(code, 0);
     assert.match(out, /train\.lr\s+0\.001\s+0\.01/);
-    assert.match(out, /evaluate\/auc_macro\s+0\.81? \[0\.75, 0\.84\]\s+0\.86 \[0\.81, 0\.9\] \(\+0\.06\)/);
+    assert.match(out, /evaluate\/auc_macro\s+0\.8[01]? \[0\.75, 0\.84\]\s+0\.86 \[0\.81, 0\.90\] \(\+0\.06\)/);
     assert.doesNotMatch(out, /val_auc/);
     const json = JSON.parse((await capture(() => runsCompareCommand.run(['20261122-a1', '20261122-b2', ...args, '--format', 'json']))).out);
     assert.equal(json.runs.length, 2);
