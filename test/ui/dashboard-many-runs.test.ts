@@ -10,6 +10,9 @@ import type { TrackedRun } from '../../src/tracking/model.ts';
 import { startDashboard, type Dashboard } from '../../src/ui/server.ts';
 import { tempStore } from '../../src/testing/harness.ts';
 import { emitFakeRun } from '../support/tracking-fixture.ts';
+import { CHROMIUM, needs } from '../support/reference-tools.ts';
+
+const noChromium = needs('chromium');
 
 // Issue 14 item 7: the dashboard with 40 runs of a sweep over lr x model (+ a hostile param value),
 // in Chromium at 1280 px. Screenshots go to $UI_SHOTS_DIR (default: a temp folder, printed).
@@ -28,6 +31,7 @@ function aucOf(i: number, lr: number, model: string): number {
 }
 
 before(async () => {
+  if (noChromium) return;
   shots = process.env.UI_SHOTS_DIR ?? (await mkdtemp(join(tmpdir(), 'pipeline-ui-many-')));
   await mkdir(shots, { recursive: true });
   const store = await tempStore();
@@ -51,7 +55,7 @@ before(async () => {
   const reader = new LocalTrackReader(store);
   runs = await reader.listRuns({ parentsOnly: true });
   dashboard = await startDashboard({ reader, port: 0 });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
   console.log(`# dashboard screenshots: ${shots}`);
 });
 
@@ -78,7 +82,7 @@ const column = async (page: Page, header: string) => {
   return page.locator(`#runs tbody tr td:nth-child(${index + 1})`).allTextContents();
 };
 
-test('40 runs: the swept params are columns; sort and filter by any param or metric', async () => {
+test('40 runs: the swept params are columns; sort and filter by any param or metric', { skip: noChromium }, async () => {
   const { page, external } = await open('/');
   assert.equal((await names(page)).length, 40);
   const paramHeads = await page.locator('#runs thead th.param').allTextContents();
@@ -110,7 +114,7 @@ test('40 runs: the swept params are columns; sort and filter by any param or met
   await page.close();
 });
 
-test('40 runs: parallel coordinates of params against the chosen metric, and metric-vs-param scatter', async () => {
+test('40 runs: parallel coordinates of params against the chosen metric, and metric-vs-param scatter', { skip: noChromium }, async () => {
   const { page, external } = await open('/?metric=evaluate/auc_macro');
   const lines = page.locator('#parallel svg path[data-run]');
   assert.equal(await lines.count(), 40, 'one line per run');
@@ -144,7 +148,7 @@ test('40 runs: parallel coordinates of params against the chosen metric, and met
   await page.close();
 });
 
-test('compare many runs against a chosen baseline: deltas with intervals, learning curves with lr on its own axes, readable legends', async () => {
+test('compare many runs against a chosen baseline: deltas with intervals, learning curves with lr on its own axes, readable legends', { skip: noChromium }, async () => {
   const picked = runs.slice(0, 12);
   const ids = picked.map((r) => `id=${encodeURIComponent(r.id)}`).join('&');
   const { page, external } = await open(`/compare?${ids}&baseline=3`);
