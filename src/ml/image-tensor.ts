@@ -14,13 +14,18 @@ export interface ImageTensorOptions {
  * 16-bit images keep their precision.
  */
 export async function decodeImagePixels(bytes: Uint8Array, { size, channels }: ImageTensorOptions): Promise<Float32Array> {
+  return decodeResizedPixels(bytes, size, size, channels);
+}
+
+/** As decodeImagePixels, resized to `width` x `height` (aspect not kept). */
+export async function decodeResizedPixels(bytes: Uint8Array, width: number, height: number, channels: 1 | 3): Promise<Float32Array> {
   const meta = await sharp(bytes).metadata();
   const sixteen = meta.depth === 'ushort';
-  let pipeline = sharp(bytes).removeAlpha().resize(size, size, { fit: 'fill' });
+  let pipeline = sharp(bytes).removeAlpha().resize(width, height, { fit: 'fill' });
   pipeline = channels === 1 ? pipeline.toColourspace(sixteen ? 'grey16' : 'b-w') : pipeline.toColourspace(sixteen ? 'rgb16' : 'srgb');
   const { data, info } = await pipeline.raw(sixteen ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
   if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`);
-  const n = size * size * channels;
+  const n = width * height * channels;
   const out = new Float32Array(n);
   if (sixteen) {
     const src = new Uint16Array(data.buffer, data.byteOffset, n);

@@ -3,6 +3,7 @@ import { architectures } from '../ml/models/architectures.ts';
 import { backendParam } from '../ml/backend-param.ts';
 import { inferenceParam } from '../ml/inference/inference-param.ts';
 import { trainEngineParam } from '../ml/training/train-engine-param.ts';
+import { DetectionParams } from './train-detection-params.ts';
 
 const focalParams = z
   .object({
@@ -80,11 +81,11 @@ const foldParam = z
 export const TrainParams = z
   .object({
     model: z.enum(architectures).default('small-cnn').describe(`Architecture: ${architectures.join(', ')}`),
-    width: z.number().positive().max(4).default(1).describe('Channel width multiplier (small-cnn, resnet18/34)'),
+    width: z.number().positive().max(4).default(1).describe('Channel width multiplier (small-cnn, resnet18/34, csp-nano)'),
     dropout: z.number().min(0).max(0.9).default(0).describe('Dropout before the classifier'),
     size: z.number().int().min(8).max(2048).default(64).describe('Input size in pixels (images are resized to size x size)'),
     channels: z.union([z.literal(1), z.literal(3)]).default(1).describe('Input channels: 1 (grey) or 3 (grey replicated / RGB)'),
-    task: z.enum(['auto', 'binary', 'multiclass', 'multilabel']).default('auto').describe('auto: 1 class -> binary, one label per row -> multiclass, else multilabel'),
+    task: z.enum(['auto', 'binary', 'multiclass', 'multilabel', 'detection']).default('auto').describe('auto: 1 class -> binary, one label per row -> multiclass, else multilabel; detection: a box detector (model = its backbone, see `detection`)'),
     fold: foldParam,
     epochs: z.number().int().min(1).default(10).describe('Epochs (a rerun with more epochs resumes from the last checkpoint)'),
     batch: z.number().int().min(2).default(32).describe('Batch size'),
@@ -106,13 +107,13 @@ export const TrainParams = z
       .transform((v) => (v === true ? AugmentParams.parse({}) : v === false ? null : v))
       .describe('Random augmentation per image: true for the defaults, or {rotation, width_shift, height_shift, shear, zoom, hflip, vflip, brightness}'),
     balanced_sampler: z.boolean().default(false).describe('Sample rows so each class is seen about equally often'),
-    monitor: z.enum(['val_auc', 'val_loss']).default('val_auc').describe('Validation metric that picks the best checkpoint'),
+    monitor: z.enum(['val_auc', 'val_loss', 'val_map']).default('val_auc').describe('Validation metric that picks the best checkpoint (detection: val_map unless val_loss)'),
     early_stopping: z
       .union([
         z.literal(false),
         z
           .object({
-            metric: z.enum(['val_auc', 'val_loss']).optional().describe('Defaults to monitor'),
+            metric: z.enum(['val_auc', 'val_loss', 'val_map']).optional().describe('Defaults to monitor'),
             patience: z.number().int().min(1).default(5).describe('Epochs without improvement before stopping'),
           })
           .strict(),
@@ -126,6 +127,7 @@ export const TrainParams = z
     engine: trainEngineParam,
     inference: inferenceParam,
     cache_mb: z.number().int().min(0).default(2048).describe('Memory for decoded images kept across epochs'),
+    detection: DetectionParams.optional().describe("Detector options (task: detection): neck, head, label assignment, loss, box augmentation, decoding; defaults when omitted"),
   })
   .strict();
 

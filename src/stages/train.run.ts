@@ -21,6 +21,8 @@ import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
 
 /** The implementation of the stage, imported on first run (it loads TensorFlow.js). */
 export async function run(ctx: StageContext, inputs: StageInput[], params: TrainParams): Promise<ArtifactDraft> {
+  if (params.task === 'detection') return (await import('./train-detection.run.ts')).runDetection(ctx, inputs, params);
+  if (params.detection) throw new StageInputError('train: `detection` options are for task: detection', 'set task: detection, or remove detection:');
   const { data, init } = pickInputs(inputs);
   const backend = await initBackend(params.backend, (m) => ctx.log.info(m));
   const rows = await ctx.readRows<DatasetRow>(data.artifact);
@@ -54,6 +56,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
   const checkpoints = new CheckpointStore(ctx.store, fingerprint({ stage: 'train', version: TRAIN_VERSION, params: identity, data: data.artifact.digest, init: init?.artifact.digest, fold }));
   if (ctx.forced) await checkpoints.clear();
   const monitor = (params.early_stopping && params.early_stopping.metric) || params.monitor;
+  if (monitor === 'val_map') throw new StageInputError('train: monitor val_map is for task: detection', 'use val_auc or val_loss for classification');
   // ONNX Runtime gets this worker's share of the cores, like the wasm backend
   const trainer = await createExternalTrainer(model, { engine: params.engine, loss: lossConfig, classWeights, optimizer: params.optimizer, workers: params.workers, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
   const parallel = params.workers > 1 ? await DataParallel.start(params.workers - 1, params.backend, spec, lossConfig, classWeights) : undefined;
@@ -127,7 +130,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
 
 
 /** The dataset input and the optional `init` model input (`from: { data: split, init: pretrain }`). */
-function pickInputs(inputs: readonly StageInput[]): { data: StageInput; init?: StageInput } {
+export function pickInputs(inputs: readonly StageInput[]): { data: StageInput; init?: StageInput } {
   const datasets = inputs.filter((i) => i.artifact.kind === 'dataset');
   const models = inputs.filter((i) => i.artifact.kind === 'model');
   if (datasets.length !== 1) {
@@ -139,7 +142,7 @@ function pickInputs(inputs: readonly StageInput[]): { data: StageInput; init?: S
   return { data: datasets[0], init: models[0] };
 }
 
-function foldOf(ctx: StageContext, param: number | undefined): number | undefined {
+export function foldOf(ctx: StageContext, param: number | undefined): number | undefined {
   if (param !== undefined) return param;
   const v = ctx.instance.vars.fold;
   if (v === undefined) return undefined;
@@ -148,7 +151,7 @@ function foldOf(ctx: StageContext, param: number | undefined): number | undefine
   return n;
 }
 
-function requireImages(rows: readonly DatasetRow[], upstream: string): void {
+export function requireImages(rows: readonly DatasetRow[], upstream: string): void {
   const missing = rows.find((r) => typeof r.image !== 'string');
   if (missing) throw new StageInputError(`train: row ${missing.id} from ${upstream} has no image`, 'run convert (DICOM) or ingest-images upstream so rows carry an image blob');
 }
@@ -160,7 +163,7 @@ function classWeightsFor(option: TrainParams['class_balanced'], meta: Record<str
   return effectiveNumberWeights(counts, option === true ? 0.9999 : option.beta);
 }
 
-async function startFrom(ctx: StageContext, model: tf.LayersModel, source: tf.LayersModel, what: string): Promise<void> {
+export async function startFrom(ctx: StageContext, model: tf.LayersModel, source: tf.LayersModel, what: string): Promise<void> {
   const { copied, skipped } = transferWeights(source, model);
   source.dispose();
   if (copied === 0) throw new StageInputError(`train: no layer of ${what} matches the ${model.name} model by name and shape`, 'use weights saved from the same architecture (layer names like stem_conv, s1b1_1_conv)');
@@ -168,7 +171,7 @@ async function startFrom(ctx: StageContext, model: tf.LayersModel, source: tf.La
 }
 
 /** A tfjs model.json and the weight files its manifest names (in the same folder). */
-async function modelFromFile(path: string): Promise<tf.LayersModel> {
+export async function modelFromFile(path: string): Promise<tf.LayersModel> {
   const json = await readFile(path, 'utf8');
   const manifest = JSON.parse(json) as { weightsManifest?: Array<{ paths: string[] }> };
   const parts = await Promise.all((manifest.weightsManifest ?? []).flatMap((g) => g.paths).map((p) => readFile(join(dirname(path), p))));

@@ -23,6 +23,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: TtaParams)
   const classes = sharedMeta(models);
   await initBackend(p.backend, (m) => ctx.log.info(m));
   const rows = await ctx.readRows<DatasetRow>(datasets[0].artifact);
+  if (models[0].artifact.meta.task === 'detection') return (await import('./tta-detection.run.ts')).predictDetections(ctx, models, (m) => rowsFor(rows, m, p.on), p);
   const out: PredictionRow[] = [];
   for (const model of models) out.push(...(await predictOne(ctx, model, rowsFor(rows, model, p.on), p)));
   if (out.length === 0) throw new StageInputError(`tta: no rows to predict with on: ${p.on}`, p.on === 'test' ? 'the dataset has no split: test rows; use on: val for out-of-fold predictions' : 'check the folds of the dataset against the models');

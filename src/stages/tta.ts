@@ -3,6 +3,7 @@ import { defineStage, lazyRun } from '../engine/stage.ts';
 import { ttaTransformSchema } from '../ml/tta-transform-schema.ts';
 import { backendParam } from '../ml/backend-param.ts';
 import { inferenceParam } from '../ml/inference/inference-param.ts';
+import { DecodeOverrides } from './train-detection-params.ts';
 
 const params = z
   .object({
@@ -12,6 +13,12 @@ const params = z
     batch: z.number().int().min(1).max(1024).default(32).describe('Images per forward pass'),
     backend: backendParam,
     inference: inferenceParam,
+    decode: DecodeOverrides.default({}).describe('Detection models: box decoding (score_thr, iou_thr, nms, sigma, pre_nms, max_det); defaults: the model\'s training values'),
+    box_merge: z
+      .object({ iou_thr: z.number().min(0).max(1).default(0.55).describe('WBF IoU threshold') })
+      .strict()
+      .default({ iou_thr: 0.55 })
+      .describe('Detection models: how the boxes of several transforms (and with average, of several models) are fused per image: Weighted Boxes Fusion'),
   })
   .strict();
 
@@ -20,7 +27,7 @@ export type TtaParams = z.output<typeof params>;
 export const tta = defineStage({
   name: 'tta',
   version: 1,
-  description: 'Predicts a dataset with trained models under test-time augmentation (flips, shifts, scales); out-of-fold or test predictions',
+  description: 'Predicts a dataset with trained models under test-time augmentation (flips, shifts, scales); out-of-fold or test predictions; boxes for detection models',
   params,
   inputs: { min: 2 },
   run: lazyRun(() => import('./tta.run.ts')),

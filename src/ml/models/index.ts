@@ -4,6 +4,7 @@ import { foldConvBatchNorms } from '../layers/fold-model.ts';
 import { densenetBody } from './densenet.ts';
 import { efficientnetB0Body, mobilenetV2Body } from './mobilenet.ts';
 import { resnetBody } from './resnet.ts';
+import { cspDarknetStages } from './csp-darknet.ts';
 import { smallCnnBody } from './small-cnn.ts';
 
 import type { Architecture } from './architectures.ts';
@@ -18,7 +19,7 @@ export interface ModelSpec {
   classes: number;
   task: Task;
   seed?: number;
-  /** Channel width multiplier for small-cnn and the ResNets (default 1). */
+  /** Channel width multiplier for small-cnn, the ResNets and csp-nano (default 1). */
   width?: number;
   /** Dropout before the classifier (default 0). */
   dropout?: number;
@@ -58,5 +59,7 @@ function bodyOf(spec: ModelSpec, b: LayerBuilder, x: tf.SymbolicTensor): tf.Symb
       return mobilenetV2Body(b, x);
     case 'efficientnet-b0':
       return efficientnetB0Body(b, x);
+    case 'csp-nano':
+      return cspDarknetStages(b, x, spec.width).at(-1)!;
   }
 }

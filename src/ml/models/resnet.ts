@@ -3,6 +3,12 @@ import { channelsOf, type LayerBuilder } from './builder.ts';
 
 /** ResNet with basic blocks (He et al. 2016): `[2,2,2,2]` is ResNet-18, `[3,4,6,3]` ResNet-34. */
 export function resnetBody(b: LayerBuilder, x: tf.SymbolicTensor, blocks: number[], width = 1): tf.SymbolicTensor {
+  return resnetStages(b, x, blocks, width).at(-1)!;
+}
+
+/** The output of every stage (strides 4, 8, 16, 32): detection necks take the last three. */
+export function resnetStages(b: LayerBuilder, x: tf.SymbolicTensor, blocks: number[], width = 1): tf.SymbolicTensor[] {
+  const stages: tf.SymbolicTensor[] = [];
   let y = b.convBnAct(x, 'stem', Math.round(64 * width), 7, 2);
   y = b.maxPool(y, 'stem_pool', 3, 2);
   for (const [stage, count] of blocks.entries()) {
@@ -16,6 +22,7 @@ export function resnetBody(b: LayerBuilder, x: tf.SymbolicTensor, blocks: number
       r = b.convBnAct(r, `${name}_2`, filters, 3, 1, null);
       y = b.act(b.add([r, shortcut], `${name}_add`), `${name}_out`);
     }
+    stages.push(y);
   }
-  return y;
+  return stages;
 }

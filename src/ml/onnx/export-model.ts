@@ -2,6 +2,7 @@ import * as tf from '../tf.ts';
 import { OnnxExportError, UnsupportedLayerError } from './errors.ts';
 import { OnnxGraphBuilder } from './graph-builder.ts';
 import { converters, onnxAxis, type Value } from './layer-converters.ts';
+import { shapeConverters } from './shape-converters.ts';
 import { DataType, encodeModel } from './onnx-model.ts';
 
 export { OnnxExportError, UnsupportedLayerError } from './errors.ts';
@@ -74,13 +75,13 @@ export async function exportToOnnx(model: tf.LayersModel): Promise<OnnxExport> {
     }
     if (node.outputTensors.length !== 1) throw new UnsupportedLayerError(layer.name, layer.getClassName(), `${node.outputTensors.length} outputs`);
     const [out] = node.outputTensors;
-    if (out.rank !== 4 && out.rank !== 2) throw new UnsupportedLayerError(layer.name, layer.getClassName(), `output of rank ${out.rank}`);
+    if (out.rank < 2 || out.rank > 4) throw new UnsupportedLayerError(layer.name, layer.getClassName(), `output of rank ${out.rank}`);
     const inputs = node.inputTensors.map((t) => values.get(t)!);
     if (folded.has(node)) {
       values.set(out, { name: inputs[0].name, shape: out.shape }); // computed by the conv before it
       continue;
     }
-    const convert = converters[layer.getClassName()];
+    const convert = converters[layer.getClassName()] ?? shapeConverters[layer.getClassName()];
     if (!convert) throw new UnsupportedLayerError(layer.name, layer.getClassName());
     const bn = foldableBatchNorm(node, consumers, output);
     if (bn) folded.add(bn);

@@ -10,6 +10,8 @@ export interface EpochRecord {
   train_loss: number;
   val_loss?: number;
   val_auc?: number;
+  /** Detection: VOC mAP of the validation boxes. */
+  val_map?: number;
   seconds: number;
 }
 

@@ -1,0 +1,121 @@
+import type { ArtifactDraft } from '../engine/artifact.ts';
+import type { DatasetRow } from '../data-model.ts';
+import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
+import { trainingRows, validationRows } from '../ops/splits/fold-parts.ts';
+import { fingerprint } from '../util/hash.ts';
+import { initBackend, wasmThreads } from '../ml/backend.ts';
+import { loadModel, saveModelFiles } from '../ml/model-io.ts';
+import { anchorPoints } from '../ml/detection/assign.ts';
+import { buildDetector, detectorBackbones, pyramidLevels, type DetectorBackbone, type DetectorSpec } from '../ml/detection/detector.ts';
+import { LetterboxLoader } from '../ml/detection/letterbox-image.ts';
+import { createDetectionTrainer } from '../ml/detection/detection-engine.ts';
+import { trainDetector } from '../ml/detection/train-detector.ts';
+import { CheckpointStore } from '../ml/training/checkpoint.ts';
+import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
+import { DetectionParams, decodeOptions } from './train-detection-params.ts';
+import { foldOf, modelFromFile, pickInputs, requireImages, startFrom } from './train.run.ts';
+
+/** Parameters of the classification path that mean nothing for a detector (an error when set). */
+const CLASSIFICATION_ONLY = ['loss', 'mixup', 'cutmix', 'augment', 'label_smoothing', 'class_balanced', 'balanced_sampler', 'dropout'] as const;
+
+/** `train` with `task: detection`: an anchor-free one-stage detector (docs/detection.md). */
+export async function runDetection(ctx: StageContext, inputs: StageInput[], params: TrainParams): Promise<ArtifactDraft> {
+  const options = params.detection ?? DetectionParams.parse({});
+  const misplaced = CLASSIFICATION_ONLY.filter((k) => isSet(params[k]));
+  if (misplaced.length) throw new StageInputError(`train: ${misplaced.join(', ')} ${misplaced.length > 1 ? 'are' : 'is'} for classification, not task: detection`, 'box augmentation and the detector loss are under detection: (augment, focal, box_weight)');
+  if (!(detectorBackbones as readonly string[]).includes(params.model)) throw new StageInputError(`train: model ${params.model} is not a detector backbone`, `use one of ${detectorBackbones.join(', ')}`);
+  if (params.size % 32 !== 0) throw new StageInputError(`train: size ${params.size} for a detector is not a multiple of 32`, `use ${Math.max(32, Math.round(params.size / 32) * 32)}`);
+  if (params.workers > 1) throw new StageInputError('train: workers > 1 is not implemented for task: detection', 'use workers: 1 (folds already train in parallel)');
+  const { data, init } = pickInputs(inputs);
+  const backend = await initBackend(params.backend, (m) => ctx.log.info(m));
+  const rows = await ctx.readRows<DatasetRow>(data.artifact);
+  const fold = foldOf(ctx, params.fold);
+  const train = trainingRows(rows, fold);
+  const val = validationRows(rows, fold);
+  requireImages([...train, ...val], data.stage);
+  const classes = options.classes ?? [...new Set(train.flatMap((r) => (r.boxes ?? []).map((b) => b.label)))].sort();
+  if (classes.length === 0) throw new StageInputError(`train: no boxes in the training rows from ${data.stage}`, 'a detector needs rows with `boxes` (ingest with a box label format)');
+  if (train.length < 2) throw new StageInputError(`train: ${train.length} training rows for ${fold === undefined ? 'split train' : `fold ${fold}`} in the dataset from ${data.stage}`, 'run kfold or holdout upstream, or set fold:');
+  const counts = classes.map((c) => train.reduce((n, r) => n + (r.boxes ?? []).filter((b) => b.label === c).length, 0));
+  ctx.log.info(`train detector ${params.model} ${params.size}px, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation images, boxes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}`);
+
+  const spec: DetectorSpec = { backbone: params.model as DetectorBackbone, inputSize: params.size, channels: params.channels, classes: classes.length, seed: params.seed, width: params.width, neck: options.neck, neckChannels: options.neck_channels, headConvs: options.head_convs };
+  const model = buildDetector(spec);
+  if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
+  if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
+
+  const { epochs: _e, early_stopping: _s, cache_mb: _c, inference: _i, engine: _g, ...identity } = params;
+  const checkpoints = new CheckpointStore(ctx.store, fingerprint({ stage: 'train', version: TRAIN_VERSION, params: identity, detection: options, classes, data: data.artifact.digest, init: init?.artifact.digest, fold }));
+  if (ctx.forced) await checkpoints.clear();
+  const chosen = (params.early_stopping && params.early_stopping.metric) || params.monitor;
+  const monitor = chosen === 'val_loss' ? 'val_loss' : 'val_map';
+  const points = anchorPoints(pyramidLevels(params.size));
+  const loss = { alpha: options.focal.alpha, gamma: options.focal.gamma, boxWeight: options.box_weight };
+  const trainer = await createDetectionTrainer(model, { engine: params.engine, optimizer: params.optimizer, loss, points, classes: classes.length, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
+  const result = await trainDetector({
+    model,
+    loader: new LetterboxLoader(ctx.store, params.size, params.channels, params.cache_mb * 2 ** 20),
+    points,
+    classes,
+    trainRows: train,
+    valRows: val,
+    config: {
+      epochs: params.epochs,
+      batch: params.batch,
+      seed: params.seed,
+      optimizer: params.optimizer,
+      lr: params.lr,
+      momentum: params.momentum,
+      schedule: params.schedule,
+      augment: options.augment,
+      loss,
+      assign: { radius: options.radius },
+      decode: decodeOptions(options.decode),
+      mapIou: options.map_iou,
+      monitor,
+      earlyStopping: params.early_stopping ? { patience: params.early_stopping.patience } : null,
+      inference: { engine: params.inference, threads: wasmThreads() },
+    },
+    checkpoints,
+    trainer,
+    signal: ctx.signal,
+    log: (m) => ctx.log.info(m),
+    onEpoch: (r) => {
+      for (const name of ['train_loss', 'val_loss', 'val_map', 'lr', 'seconds'] as const) if (r[name] !== undefined) ctx.metric(name === 'seconds' ? 'epoch_seconds' : name, r[name]!, r.epoch);
+      ctx.log.info(`epoch ${r.epoch}/${params.epochs}: train_loss ${r.train_loss.toFixed(4)}${r.val_loss !== undefined ? ` val_loss ${r.val_loss.toFixed(4)}` : ''}${r.val_map !== undefined ? ` val_map ${r.val_map.toFixed(4)}` : ''} (${r.seconds.toFixed(1)} s)`);
+    },
+    onProgress: (done, total) => ctx.progress({ done, total }),
+  }).finally(() => trainer?.dispose());
+
+  const best = result.history.find((h) => h.epoch === result.bestEpoch);
+  const metrics: Record<string, number> = { best_epoch: result.bestEpoch, epochs_run: result.history.length };
+  for (const name of ['val_map', 'val_loss', 'train_loss'] as const) if (best?.[name] !== undefined) metrics[name] = best[name]!;
+  const files = await saveModelFiles(model);
+  model.dispose();
+  return {
+    kind: 'model',
+    files,
+    meta: {
+      classes,
+      task: 'detection',
+      inputSize: params.size,
+      channels: params.channels,
+      arch: params.model,
+      detector: { neck: options.neck, neck_channels: options.neck_channels, head_convs: options.head_convs, strides: pyramidLevels(params.size).map((l) => l.stride), letterbox: true },
+      decode: options.decode,
+      map_iou: options.map_iou,
+      fold,
+      dataset: data.artifact.digest,
+      rows: { train: train.length, val: val.length },
+      backend,
+      history: result.history.map(({ seconds: _seconds, ...epoch }) => epoch),
+      best_epoch: result.bestEpoch,
+      stopped_early: result.stoppedEarly,
+      metrics,
+    },
+  };
+}
+
+function isSet(v: unknown): boolean {
+  return v !== undefined && v !== false && v !== 0 && v !== null;
+}
