@@ -6,7 +6,7 @@ import { OnnxExportError } from '../errors.ts';
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime, type OrtSession, type OrtTensor } from '../runtime.ts';
 import type { AdamConfig } from './adam-graph.ts';
 import type { TrainLoss } from './loss-graph.ts';
-import { buildTrainGraph, fromLayout, toLayout, type TrainGraph } from './train-graph.ts';
+import { buildTrainGraph, fromLayout, toLayout, type CustomTrainLoss, type TrainGraph } from './train-graph.ts';
 
 /** tfjs's optimizer state entry (tfjs-core's NamedTensor). */
 export type NamedTensor = { name: string; tensor: tf.Tensor };
@@ -34,7 +34,7 @@ export interface OrtOptimizerConfig {
 }
 
 export interface OrtTrainerOptions {
-  loss: TrainLoss;
+  loss: TrainLoss | CustomTrainLoss;
   optimizer: OrtOptimizerConfig;
   /** ONNX Runtime intra-op threads (default: os.availableParallelism()). */
   threads?: number;
@@ -88,12 +88,12 @@ export class OrtTrainer {
     return trainer;
   }
 
-  /** One step on a batch: x NHWC [n, H, W, C], y [n, classes]; returns the loss (before the update). */
+  /** One step on a batch: x NHWC [n, H, W, C], y [n, ...targetShape]; returns the loss (before the update). */
   async step(x: Float32Array, y: Float32Array, n: number, lr: number): Promise<number> {
     const { graph } = this;
     const feeds: Record<string, OrtTensor> = Object.fromEntries(this.state);
     feeds[graph.input] = this.tensor(x, [n, ...graph.inputShape]);
-    feeds[graph.target] = this.tensor(y, [n, graph.classes]);
+    feeds[graph.target] = this.tensor(y, [n, ...graph.targetShape]);
     feeds[graph.lr] = this.tensor(Float32Array.of(lr), []);
     const out = await this.session.run(feeds);
     for (const slot of graph.weights) {

@@ -7,6 +7,7 @@ import { AdamEmitter, type AdamConfig } from './adam-graph.ts';
 import { sumGrads } from './graph-ops.ts';
 import { layerEmitters, type Emitted, type LayerVariable, type Value, type WeightLayout } from './layer-emitters.ts';
 import { emitLoss, type TrainLoss } from './loss-graph.ts';
+import { shapeEmitters } from './shape-emitters.ts';
 
 /** ScatterElements with reduction 'add' (MaxPool's gradient) needs opset 16; 17 as the inference exporter. */
 const OPSET = 17;
@@ -35,12 +36,13 @@ export interface StateSlot {
 
 export interface TrainGraph {
   bytes: Uint8Array;
-  /** Input images NHWC [N, ...inputShape], targets [N, classes], learning rate []. */
+  /** Input images NHWC [N, ...inputShape], targets [N, ...targetShape] ([N, classes] for the classification losses), learning rate []. */
   input: string;
   target: string;
   lr: string;
   inputShape: number[];
   classes: number;
+  targetShape: number[];
   loss: string;
   /** In model.trainableWeights order (the order of tfjs's Adam moments). */
   weights: WeightSlot[];
@@ -49,8 +51,14 @@ export interface TrainGraph {
   accBeta2: { value: string; next: string };
 }
 
+/** A loss written by its caller (the detector's): targets of `targetShape` per example, the loss value and the gradient of the model output. */
+export interface CustomTrainLoss {
+  targetShape: number[];
+  emit(g: OnnxGraphBuilder, output: string, target: string): { loss: string; dp: string };
+}
+
 export interface TrainGraphOptions {
-  loss: TrainLoss;
+  loss: TrainLoss | CustomTrainLoss;
   adam: AdamConfig;
   /** Also output every weight's gradient (tests compare them with tfjs's). */
   exposeGradients?: boolean;
@@ -101,9 +109,11 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
   if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new OnnxExportError(`model ${model.name}: ${model.inputs.length} inputs and ${model.outputs.length} outputs (training graphs take one of each)`);
   const [input] = model.inputs;
   const [output] = model.outputs;
-  if (input.rank !== 4 || output.rank !== 2) throw new OnnxExportError(`model ${model.name}: input rank ${input.rank}, output rank ${output.rank} (training graphs take images to [N, K])`);
+  const custom = 'emit' in options.loss ? options.loss : undefined;
+  if (input.rank !== 4 || (output.rank !== 2 && !custom)) throw new OnnxExportError(`model ${model.name}: input rank ${input.rank}, output rank ${output.rank} (training graphs take images to [N, K])`);
   const inputShape = input.shape.slice(1) as number[];
-  const classes = output.shape[1] as number;
+  const classes = output.shape[output.rank - 1] as number;
+  const targetShape = custom ? custom.targetShape : [classes];
   if (inputShape.some((d) => d === null) || classes === null) throw new OnnxExportError(`model ${model.name}: unknown input or output dimensions`);
 
   const g = new OnnxGraphBuilder();
@@ -114,7 +124,7 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
     return name;
   };
   const x = graphInput('x', ['N', ...inputShape]);
-  const y = graphInput('y', ['N', classes]);
+  const y = graphInput('y', ['N', ...targetShape]);
   const lr = graphInput('lr', []);
   const accBeta1 = graphInput('adam_acc_beta1', []);
   const accBeta2 = graphInput('adam_acc_beta2', []);
@@ -134,7 +144,7 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
   const requiresGrad = new Set<tf.SymbolicTensor>();
   for (const node of nodes) {
     const layer = node.outboundLayer;
-    const emit = layerEmitters[layer.getClassName()];
+    const emit = layerEmitters[layer.getClassName()] ?? shapeEmitters[layer.getClassName()];
     if (!emit) throw new UnsupportedLayerError(layer.name, layer.getClassName());
     if (node.outputTensors.length !== 1) throw new UnsupportedLayerError(layer.name, layer.getClassName(), `${node.outputTensors.length} outputs`);
     const [out] = node.outputTensors;
@@ -169,7 +179,7 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
     for (const name of [slot.value, slot.m, slot.v]) inputs.push({ name, elemType: DataType.FLOAT, shape: slot.dims });
   }
 
-  const { loss, dp } = emitLoss(g, options.loss, values.get(output)!.name, y);
+  const { loss, dp } = custom ? custom.emit(g, values.get(output)!.name, y) : emitLoss(g, options.loss as TrainLoss, values.get(output)!.name, y);
   const grads = new Map<tf.SymbolicTensor, string[]>([[output, [dp]]]);
   const weightGrads = new Map<LayerVariable, string>();
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -215,6 +225,7 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
     lr,
     inputShape,
     classes,
+    targetShape,
     loss,
     weights: [...weights.values()],
     states: [...states.values()],
