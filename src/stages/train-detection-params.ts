@@ -34,6 +34,7 @@ export const DetectionParams = z
     neck_channels: z.number().int().min(4).max(512).default(64).describe('Channels of the neck and heads'),
     head_convs: z.number().int().min(0).max(4).default(2).describe('3x3 conv-BN-ReLU layers per level head'),
     radius: z.number().positive().default(1.5).describe('Centre sampling radius of the label assignment, in strides (FCOS)'),
+    level_range: z.number().positive().default(4).describe('A level of stride s is assigned boxes whose largest point-to-side distance is in (level_range * s / 2, level_range * s] (FCOS at 800 px: 8)'),
     focal: z
       .object({ alpha: z.number().min(0).max(1).default(0.25), gamma: z.number().min(0).default(2) })
       .strict()

@@ -49,7 +49,7 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
   if (ctx.forced) await checkpoints.clear();
   const chosen = (params.early_stopping && params.early_stopping.metric) || params.monitor;
   const monitor = chosen === 'val_loss' ? 'val_loss' : 'val_map';
-  const points = anchorPoints(pyramidLevels(params.size));
+  const points = anchorPoints(pyramidLevels(params.size), options.level_range);
   const loss = { alpha: options.focal.alpha, gamma: options.focal.gamma, boxWeight: options.box_weight };
   const trainer = await createDetectionTrainer(model, { engine: params.engine, optimizer: params.optimizer, loss, points, classes: classes.length, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
   const result = await trainDetector({
@@ -101,7 +101,7 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
       inputSize: params.size,
       channels: params.channels,
       arch: params.model,
-      detector: { neck: options.neck, neck_channels: options.neck_channels, head_convs: options.head_convs, strides: pyramidLevels(params.size).map((l) => l.stride), letterbox: true },
+      detector: { neck: options.neck, neck_channels: options.neck_channels, head_convs: options.head_convs, strides: pyramidLevels(params.size).map((l) => l.stride), level_range: options.level_range, letterbox: true },
       decode: options.decode,
       map_iou: options.map_iou,
       fold,

@@ -42,7 +42,7 @@ async function predictOne(ctx: StageContext, input: StageInput, rows: readonly D
   const size = Number(input.artifact.meta.inputSize);
   const channels = Number(input.artifact.meta.channels) as 1 | 3;
   const decode = decodeOptions(DecodeParams.parse({ ...(input.artifact.meta.decode as object | undefined), ...p.decode }));
-  const points = anchorPoints(pyramidLevels(size));
+  const points = anchorPoints(pyramidLevels(size), Number((input.artifact.meta.detector as { level_range?: number } | undefined)?.level_range ?? 4));
   const per = points.count * (CLASS_OFFSET + classes.length);
   let model: tf.LayersModel | undefined;
   let predictor: Predictor | undefined;

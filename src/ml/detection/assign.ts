@@ -27,16 +27,18 @@ export const targetChannels = (classes: number) => TARGET_CLASS_OFFSET + classes
 
 /**
  * Anchor points at the centres of each level's grid cells ((j + .5) * stride, (i + .5) * stride), with
- * FCOS's size ranges scaled to the strides: level of stride s takes boxes whose largest distance from
- * the point is in (4s, 8s]; the finest starts at 0, the coarsest has no upper bound.
+ * size ranges in strides: level of stride s takes boxes whose largest distance from the point is in
+ * (range * s / 2, range * s]; the finest starts at 0, the coarsest has no upper bound. FCOS's ranges
+ * (64, 128, ...) are range 8 for 800-pixel inputs; the default 4 gives boxes up to ~64 px to stride 8,
+ * ~128 px to stride 16 (YOLOv5's anchor sizes per level are in the same proportion).
  */
-export function anchorPoints(levels: readonly PyramidLevel[]): AnchorPoints {
+export function anchorPoints(levels: readonly PyramidLevel[], range = 4): AnchorPoints {
   const count = levels.reduce((s, l) => s + l.height * l.width, 0);
   const p: AnchorPoints = { count, cx: new Float32Array(count), cy: new Float32Array(count), stride: new Float32Array(count), lo: new Float32Array(count), hi: new Float32Array(count), level: new Uint8Array(count) };
   let a = 0;
   levels.forEach((l, k) => {
-    const lo = k === 0 ? 0 : 4 * l.stride;
-    const hi = k === levels.length - 1 ? Infinity : 8 * l.stride;
+    const lo = k === 0 ? 0 : (range / 2) * l.stride;
+    const hi = k === levels.length - 1 ? Infinity : range * l.stride;
     for (let i = 0; i < l.height; i++) {
       for (let j = 0; j < l.width; j++, a++) {
         p.cx[a] = (j + 0.5) * l.stride;

@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { trainStage } from '../../src/stages/train.ts';
+import { tta } from '../../src/stages/tta.ts';
+import { runStage, tempStore } from '../../src/testing/harness.ts';
+import { meanAveragePrecision } from '../../src/ops/boxes/map.ts';
+import { loadModel } from '../../src/ml/model-io.ts';
+import { CHECKPOINT_COLLECTION } from '../../src/ml/training/checkpoint.ts';
+import type { Box, DatasetRow } from '../../src/data-model.ts';
+import type { Store } from '../../src/store/store.ts';
+import { maxRelDiff } from '../ml/max-rel-diff.ts';
+import { syntheticDetectionDataset } from './detection-fixtures.ts';
+
+const tiny = { task: 'detection', model: 'csp-nano', width: 0.25, size: 64, batch: 4, seed: 1, backend: 'wasm', detection: { neck_channels: 16, head_convs: 1 } } as const;
+const dataset = (rows: DatasetRow[]) => ({ kind: 'dataset' as const, rows, meta: {} });
+
+test('a tiny detector overfits 8 synthetic images: train -> tta -> mAP@0.5 > 0.9, boxes in original image pixels', async () => {
+  const store = await tempStore();
+  const base = await syntheticDetectionDataset(store, 8, 80, 60, 2);
+  // the same images validate (split val): overfitting proves the loop, not generalisation
+  const rows = [...base.map((r) => ({ ...r, fold: undefined })), ...base.map((r) => ({ ...r, id: `val-${r.id}`, split: 'val' as const, fold: undefined }))];
+  const trained = await runStage(trainStage, { store, params: { ...tiny, epochs: 45, lr: 0.01, detection: { ...tiny.detection, augment: false } }, inputs: [{ name: 'data', artifact: dataset(rows) }] });
+  const meta = trained.artifact.meta as Record<string, any>;
+  assert.equal(meta.task, 'detection');
+  assert.deepEqual(meta.classes, ['bright', 'dark']);
+  assert.ok(trained.logs.some((l) => /training engine: (onnxruntime|tfjs)/.test(l)));
+  assert.deepEqual(trained.metrics.filter((m) => m.name === 'val_map').map((m) => m.step), Array.from({ length: 45 }, (_, i) => i + 1));
+  const model = await loadModel(store, trained.artifact);
+  assert.deepEqual(model.outputs[0].shape, [null, 64 + 16 + 4, 7]);
+  model.dispose();
+
+  const predicted = await runStage(tta, { store, params: { on: 'val', transforms: ['identity'], backend: 'wasm' }, inputs: [{ name: 'models', artifact: trained.artifact }, { name: 'data', artifact: dataset(rows) }] });
+  assert.equal(predicted.artifact.meta.task, 'detection');
+  const out = await predicted.rows<{ id: string; boxes: Box[]; truth_boxes: Box[] }>();
+  assert.equal(out.length, 8);
+  const map = meanAveragePrecision(out.map((r) => ({ truth: r.truth_boxes, predicted: r.boxes })), meta.classes, 0.5).map;
+  console.log(`val mAP@0.5 per epoch ${meta.history.map((h: any) => h.val_map.toFixed(2)).join(' ')}; tta mAP@0.5 ${map.toFixed(3)}`);
+  assert.ok(map > 0.9, `mAP@0.5 ${map}`);
+  // boxes are in the 80 x 60 image's pixels (the letterbox to 64 is undone)
+  for (const r of out) for (const b of r.boxes) assert.ok(b.x_min >= 0 && b.x_max <= 80 && b.y_min >= 0 && b.y_max <= 60 && b.score! > 0, JSON.stringify(b));
+});
+
+/** A store that aborts the run once `after` checkpoints were written (a kill after that epoch). */
+function abortingStore(store: Store, after: number, controller: AbortController): Store {
+  let saved = 0;
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'putDoc') {
+        return async (collection: string, id: string, doc: unknown) => {
+          await target.putDoc(collection, id, doc);
+          if (collection === CHECKPOINT_COLLECTION && ++saved === after) controller.abort(new Error('killed'));
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+test('a detector run killed after epoch 2 resumes to the weights of an uninterrupted run (mosaic and flips on)', async () => {
+  const store = await tempStore();
+  const rows = await syntheticDetectionDataset(store, 12, 64, 64, 3, 4);
+  const params = { ...tiny, epochs: 3, fold: 0, lr: 0.005 };
+  const controller = new AbortController();
+  await assert.rejects(runStage(trainStage, { store: abortingStore(store, 2, controller), signal: controller.signal, params, inputs: [{ artifact: dataset(rows) }] }), /killed/);
+  const resumed = await runStage(trainStage, { store, params, inputs: [{ artifact: dataset(rows) }] });
+  assert.ok(resumed.logs.some((l) => l.includes('resuming from the checkpoint of epoch 2')), resumed.logs.join('\n'));
+  const fresh = await runStage(trainStage, { store: await copyBlobs(store, rows), params, inputs: [{ artifact: dataset(rows) }] });
+  const [a, b] = [resumed, fresh].map((r) => r.artifact.meta as Record<string, any>);
+  assert.deepEqual(a.history.map((h: any) => h.epoch), [1, 2, 3]);
+  const [ma, mb] = await Promise.all([loadModel(store, resumed.artifact), loadModel(store, fresh.artifact)]);
+  let worst = 0;
+  for (const [i, w] of ma.weights.entries()) worst = Math.max(worst, maxRelDiff(w.read(), mb.weights[i].read()));
+  console.log(`train losses resumed ${a.history.map((h: any) => h.train_loss.toFixed(6)).join(' ')} / uninterrupted ${b.history.map((h: any) => h.train_loss.toFixed(6)).join(' ')}; worst weight difference ${worst.toExponential(2)}`);
+  assert.equal(a.best_epoch, b.best_epoch);
+  for (const [i, h] of b.history.entries()) assert.ok(Math.abs(h.train_loss - a.history[i].train_loss) < 1e-5 * h.train_loss, `epoch ${i + 1}: ${h.train_loss} vs ${a.history[i].train_loss}`);
+  assert.ok(worst < 1e-5, `weights differ by ${worst} (relative)`);
+  ma.dispose();
+  mb.dispose();
+});
+
+/** A new store with the image blobs of `rows` (no checkpoints). */
+async function copyBlobs(from: Store, rows: DatasetRow[]): Promise<Store> {
+  const to = await tempStore();
+  for (const r of rows) await to.putBlob(await from.getBlob(r.image!));
+  return to;
+}
+
+test('detection params are checked: classification-only options, sizes, backbones, boxes', async () => {
+  const store = await tempStore();
+  const rows = await syntheticDetectionDataset(store, 4, 32, 32, 2);
+  const run = (params: object, r = rows) => runStage(trainStage, { store, params: { ...tiny, epochs: 1, fold: 0, ...params }, inputs: [{ artifact: dataset(r) }] });
+  await assert.rejects(run({ mixup: 0.2 }), /mixup is for classification/);
+  await assert.rejects(run({ size: 72 }), /size 72 for a detector is not a multiple of 32/);
+  await assert.rejects(run({ model: 'densenet121' }), /not a detector backbone/);
+  await assert.rejects(run({}, rows.map((r) => ({ ...r, boxes: [] }))), /no boxes in the training rows/);
+  await assert.rejects(runStage(trainStage, { store, params: { monitor: 'val_map', epochs: 1, fold: 0 }, inputs: [{ artifact: dataset(rows) }] }), /val_map is for task: detection/);
+});
