@@ -13,7 +13,7 @@ import { trainDetector } from '../ml/detection/train-detector.ts';
 import { CheckpointStore } from '../ml/training/checkpoint.ts';
 import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
 import { DetectionParams, decodeOptions } from './train-detection-params.ts';
-import { foldOf, modelFromFile, pickInputs, requireImages, startFrom } from './train.run.ts';
+import { bestEpochMetrics, epochReporter, foldOf, optimizationConfig, modelFromFile, pickInputs, requireImages, startFrom } from './train.run.ts';
 
 /** Parameters of the classification path that mean nothing for a detector (an error when set). */
 const CLASSIFICATION_ONLY = ['loss', 'mixup', 'cutmix', 'augment', 'label_smoothing', 'class_balanced', 'balanced_sampler', 'dropout'] as const;
@@ -60,13 +60,7 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
     trainRows: train,
     valRows: val,
     config: {
-      epochs: params.epochs,
-      batch: params.batch,
-      seed: params.seed,
-      optimizer: params.optimizer,
-      lr: params.lr,
-      momentum: params.momentum,
-      schedule: params.schedule,
+      ...optimizationConfig(params),
       augment: options.augment,
       loss,
       assign: { radius: options.radius },
@@ -80,16 +74,11 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
     trainer,
     signal: ctx.signal,
     log: (m) => ctx.log.info(m),
-    onEpoch: (r) => {
-      for (const name of ['train_loss', 'val_loss', 'val_map', 'lr', 'seconds'] as const) if (r[name] !== undefined) ctx.metric(name === 'seconds' ? 'epoch_seconds' : name, r[name]!, r.epoch);
-      ctx.log.info(`epoch ${r.epoch}/${params.epochs}: train_loss ${r.train_loss.toFixed(4)}${r.val_loss !== undefined ? ` val_loss ${r.val_loss.toFixed(4)}` : ''}${r.val_map !== undefined ? ` val_map ${r.val_map.toFixed(4)}` : ''} (${r.seconds.toFixed(1)} s)`);
-    },
+    onEpoch: epochReporter(ctx, params.epochs, 'val_map'),
     onProgress: (done, total) => ctx.progress({ done, total }),
   }).finally(() => trainer?.dispose());
 
-  const best = result.history.find((h) => h.epoch === result.bestEpoch);
-  const metrics: Record<string, number> = { best_epoch: result.bestEpoch, epochs_run: result.history.length };
-  for (const name of ['val_map', 'val_loss', 'train_loss'] as const) if (best?.[name] !== undefined) metrics[name] = best[name]!;
+  const metrics = bestEpochMetrics(result, 'val_map');
   const files = await saveModelFiles(model);
   model.dispose();
   return {

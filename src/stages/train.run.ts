@@ -11,9 +11,9 @@ import { loadModel, modelFromBytes, saveModelFiles } from '../ml/model-io.ts';
 import { buildModel, type ModelSpec, type Task } from '../ml/models/index.ts';
 import { DataParallel } from '../ml/parallel/data-parallel.ts';
 import type * as tf from '../ml/tf.ts';
-import { CheckpointStore } from '../ml/training/checkpoint.ts';
+import { CheckpointStore, type EpochRecord } from '../ml/training/checkpoint.ts';
 import { ImageLoader } from '../ml/training/image-loader.ts';
-import { trainModel } from '../ml/training/loop.ts';
+import { trainModel, type OptimizationConfig } from '../ml/training/loop.ts';
 import { createExternalTrainer } from '../ml/training/train-engine.ts';
 import { classCounts, classesOf, inferTask } from '../ml/training/targets.ts';
 import { transferWeights } from '../ml/training/weights-io.ts';
@@ -68,13 +68,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
     valRows: val,
     loss: makeLoss(lossConfig, task, classWeights),
     config: {
-      epochs: params.epochs,
-      batch: params.batch,
-      seed: params.seed,
-      optimizer: params.optimizer,
-      lr: params.lr,
-      momentum: params.momentum,
-      schedule: params.schedule,
+      ...optimizationConfig(params),
       labelSmoothing: params.label_smoothing,
       mixup: params.mixup,
       cutmix: params.cutmix,
@@ -91,16 +85,11 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
     trainer,
     signal: ctx.signal,
     log: (m) => ctx.log.info(m),
-    onEpoch: (r) => {
-      for (const name of ['train_loss', 'val_loss', 'val_auc', 'lr', 'seconds'] as const) if (r[name] !== undefined) ctx.metric(name === 'seconds' ? 'epoch_seconds' : name, r[name]!, r.epoch);
-      ctx.log.info(`epoch ${r.epoch}/${params.epochs}: train_loss ${r.train_loss.toFixed(4)}${r.val_loss !== undefined ? ` val_loss ${r.val_loss.toFixed(4)}` : ''}${r.val_auc !== undefined ? ` val_auc ${r.val_auc.toFixed(4)}` : ''} (${r.seconds.toFixed(1)} s)`);
-    },
+    onEpoch: epochReporter(ctx, params.epochs, 'val_auc'),
     onProgress: (done, total) => ctx.progress({ done, total }),
   }).finally(() => Promise.all([parallel?.stop(), trainer?.dispose()]));
 
-  const best = result.history.find((h) => h.epoch === result.bestEpoch);
-  const metrics: Record<string, number> = { best_epoch: result.bestEpoch, epochs_run: result.history.length };
-  for (const name of ['val_auc', 'val_loss', 'train_loss'] as const) if (best?.[name] !== undefined) metrics[name] = best[name]!;
+  const metrics = bestEpochMetrics(result, 'val_auc');
   const files = await saveModelFiles(model);
   model.dispose();
   return {
@@ -128,6 +117,29 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
   };
 }
 
+
+/** The optimisation params as the training loops take them. */
+export function optimizationConfig(params: TrainParams): OptimizationConfig {
+  const { epochs, batch, seed, optimizer, lr, momentum, schedule } = params;
+  return { epochs, batch, seed, optimizer, lr, momentum, schedule };
+}
+
+/** Per epoch: metrics to the tracker (step = epoch) and one log line. */
+export function epochReporter(ctx: StageContext, epochs: number, score: 'val_auc' | 'val_map'): (r: EpochRecord) => void {
+  return (r) => {
+    for (const name of ['train_loss', 'val_loss', score, 'lr', 'seconds'] as const) if (r[name] !== undefined) ctx.metric(name === 'seconds' ? 'epoch_seconds' : name, r[name]!, r.epoch);
+    const value = r[score];
+    ctx.log.info(`epoch ${r.epoch}/${epochs}: train_loss ${r.train_loss.toFixed(4)}${r.val_loss !== undefined ? ` val_loss ${r.val_loss.toFixed(4)}` : ''}${value !== undefined ? ` ${score} ${value.toFixed(4)}` : ''} (${r.seconds.toFixed(1)} s)`);
+  };
+}
+
+/** The best epoch's scores for trackers: best_epoch, epochs_run, the validation score, val_loss, train_loss. */
+export function bestEpochMetrics(result: { history: EpochRecord[]; bestEpoch: number }, score: 'val_auc' | 'val_map'): Record<string, number> {
+  const best = result.history.find((h) => h.epoch === result.bestEpoch);
+  const metrics: Record<string, number> = { best_epoch: result.bestEpoch, epochs_run: result.history.length };
+  for (const name of [score, 'val_loss', 'train_loss'] as const) if (best?.[name] !== undefined) metrics[name] = best[name]!;
+  return metrics;
+}
 
 /** The dataset input and the optional `init` model input (`from: { data: split, init: pretrain }`). */
 export function pickInputs(inputs: readonly StageInput[]): { data: StageInput; init?: StageInput } {

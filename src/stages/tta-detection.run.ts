@@ -17,6 +17,7 @@ import { fromLetterbox } from '../ops/boxes/letterbox.ts';
 import { weightedBoxesFusion } from '../ops/boxes/wbf.ts';
 import { DecodeParams, decodeOptions } from './train-detection-params.ts';
 import type { TtaParams } from './tta.ts';
+import { byImage, predictionRowBase } from './tta.run.ts';
 
 /**
  * `tta` for detectors: each image letterboxed as in training, predicted under every transform, decoded
@@ -75,22 +76,9 @@ async function predictOne(ctx: StageContext, input: StageInput, rows: readonly D
     });
   const failed = outcomes.find((o) => !o.ok);
   if (failed && !failed.ok) throw new Error(`tta: image ${failed.id}: ${failed.error}`);
-  const fold = input.artifact.meta.fold ?? input.vars.fold;
   return rows.map((r, i) => {
     const o = outcomes[i];
-    return {
-      id: r.id,
-      ...(r.patient !== undefined ? { patient: r.patient } : {}),
-      ...(r.study !== undefined ? { study: r.study } : {}),
-      ...(r.split !== undefined ? { split: r.split } : {}),
-      ...(r.fold !== undefined ? { fold: r.fold } : {}),
-      ...(r.width !== undefined ? { width: r.width, height: r.height } : {}),
-      labels: r.labels ?? [],
-      boxes: o.ok ? o.value : [],
-      truth_boxes: r.boxes ?? [],
-      model: input.instance,
-      ...(fold !== undefined && fold !== null ? { model_fold: Number(fold) } : {}),
-    };
+    return { ...predictionRowBase(r, input), ...(r.width !== undefined ? { width: r.width, height: r.height } : {}), boxes: o.ok ? o.value : [], truth_boxes: r.boxes ?? [] };
   });
 }
 
@@ -102,9 +90,7 @@ function fuse(lists: readonly Box[][], p: TtaParams, maxDet: number): Box[] {
 }
 
 function fuseModels(rows: readonly PredictionRow[], p: TtaParams): PredictionRow[] {
-  const byId = new Map<string, PredictionRow[]>();
-  for (const r of rows) (byId.get(r.id) ?? byId.set(r.id, []).get(r.id)!).push(r);
-  return [...byId.values()].map((group) => {
+  return byImage(rows).map((group) => {
     const { model: _m, model_fold: _f, ...rest } = group[0];
     return { ...rest, boxes: group.length === 1 ? group[0].boxes : fuse(group.map((g) => g.boxes ?? []), p, Infinity), models: group.length };
   });

@@ -91,28 +91,37 @@ async function predictOne(ctx: StageContext, input: StageInput, rows: readonly D
     });
   const failed = outcomes.find((o) => !o.ok);
   if (failed && !failed.ok) throw new Error(`tta: image ${failed.id}: ${failed.error}`);
-  const fold = foldOf(input);
   return rows.map((r, i) => {
     const o = outcomes[i];
-    return {
-      id: r.id,
-      ...(r.patient !== undefined ? { patient: r.patient } : {}),
-      ...(r.study !== undefined ? { study: r.study } : {}),
-      ...(r.split !== undefined ? { split: r.split } : {}),
-      ...(r.fold !== undefined ? { fold: r.fold } : {}),
-      labels: r.labels ?? [],
-      scores: o.ok ? o.value : [],
-      model: input.instance,
-      ...(fold !== undefined ? { model_fold: fold } : {}),
-    };
+    return { ...predictionRowBase(r, input), scores: o.ok ? o.value : [] };
   });
+}
+
+/** The columns every prediction row copies from its dataset row, and the predicting model. */
+export function predictionRowBase(r: DatasetRow, input: StageInput): PredictionRow {
+  const fold = foldOf(input);
+  return {
+    id: r.id,
+    ...(r.patient !== undefined ? { patient: r.patient } : {}),
+    ...(r.study !== undefined ? { study: r.study } : {}),
+    ...(r.split !== undefined ? { split: r.split } : {}),
+    ...(r.fold !== undefined ? { fold: r.fold } : {}),
+    labels: r.labels ?? [],
+    model: input.instance,
+    ...(fold !== undefined ? { model_fold: fold } : {}),
+  };
+}
+
+/** Prediction rows grouped by image id (one group per image, in first-seen order). */
+export function byImage(rows: readonly PredictionRow[]): PredictionRow[][] {
+  const byId = new Map<string, PredictionRow[]>();
+  for (const r of rows) (byId.get(r.id) ?? byId.set(r.id, []).get(r.id)!).push(r);
+  return [...byId.values()];
 }
 
 /** One row per image: scores averaged over the models that predicted it. */
 function averageOverModels(rows: readonly PredictionRow[]): PredictionRow[] {
-  const byId = new Map<string, PredictionRow[]>();
-  for (const r of rows) (byId.get(r.id) ?? byId.set(r.id, []).get(r.id)!).push(r);
-  return [...byId.values()].map((group) => {
+  return byImage(rows).map((group) => {
     const { model: _m, model_fold: _f, ...rest } = group[0];
     return { ...rest, scores: weightedMean(group.map((g) => g.scores!)), models: group.length };
   });

@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { trainStage } from '../../src/stages/train.ts';
 import { tta } from '../../src/stages/tta.ts';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
+import { abortingStore, copyBlobs } from './train-helpers.ts';
 import { meanAveragePrecision } from '../../src/ops/boxes/map.ts';
 import { loadModel } from '../../src/ml/model-io.ts';
-import { CHECKPOINT_COLLECTION } from '../../src/ml/training/checkpoint.ts';
 import type { Box, DatasetRow } from '../../src/data-model.ts';
-import type { Store } from '../../src/store/store.ts';
 import { maxRelDiff } from '../ml/max-rel-diff.ts';
 import { syntheticDetectionDataset } from './detection-fixtures.ts';
 
@@ -40,22 +39,6 @@ test('a tiny detector overfits 8 synthetic images: train -> tta -> mAP@0.5 > 0.9
   for (const r of out) for (const b of r.boxes) assert.ok(b.x_min >= 0 && b.x_max <= 80 && b.y_min >= 0 && b.y_max <= 60 && b.score! > 0, JSON.stringify(b));
 });
 
-/** A store that aborts the run once `after` checkpoints were written (a kill after that epoch). */
-function abortingStore(store: Store, after: number, controller: AbortController): Store {
-  let saved = 0;
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'putDoc') {
-        return async (collection: string, id: string, doc: unknown) => {
-          await target.putDoc(collection, id, doc);
-          if (collection === CHECKPOINT_COLLECTION && ++saved === after) controller.abort(new Error('killed'));
-        };
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 test('a detector run killed after epoch 2 resumes to the weights of an uninterrupted run (mosaic and flips on)', async () => {
   const store = await tempStore();
@@ -79,12 +62,6 @@ test('a detector run killed after epoch 2 resumes to the weights of an uninterru
   mb.dispose();
 });
 
-/** A new store with the image blobs of `rows` (no checkpoints). */
-async function copyBlobs(from: Store, rows: DatasetRow[]): Promise<Store> {
-  const to = await tempStore();
-  for (const r of rows) await to.putBlob(await from.getBlob(r.image!));
-  return to;
-}
 
 test('detection params are checked: classification-only options, sizes, backbones, boxes', async () => {
   const store = await tempStore();

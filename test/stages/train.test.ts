@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainStage } from '../../src/stages/train.ts';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
+import { abortingStore, copyBlobs } from './train-helpers.ts';
+import type { Store } from '../../src/store/store.ts';
 import { loadModel } from '../../src/ml/model-io.ts';
 import * as tf from '../../src/ml/tf.ts';
-import type { Store } from '../../src/store/store.ts';
-import { CHECKPOINT_COLLECTION } from '../../src/ml/training/checkpoint.ts';
 import { syntheticDataset } from './train-fixtures.ts';
 
 const base = { model: 'small-cnn', width: 0.5, size: 32, batch: 16, lr: 3e-3, seed: 3, backend: 'wasm' } as const;
@@ -41,22 +41,6 @@ test('trains a multi-label small CNN on one fold: learns the findings, emits per
   model.dispose();
 });
 
-/** A store that aborts the run once `after` checkpoints were written (a kill after that epoch). */
-function abortingStore(store: Store, after: number, controller: AbortController): Store {
-  let saved = 0;
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'putDoc') {
-        return async (collection: string, id: string, doc: unknown) => {
-          await target.putDoc(collection, id, doc);
-          if (collection === CHECKPOINT_COLLECTION && ++saved === after) controller.abort(new Error('killed'));
-        };
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 test('a run aborted after epoch 2 resumes from that checkpoint when rerun with 3 epochs', async () => {
   const store = await tempStore();
@@ -88,12 +72,6 @@ test('training is reproducible: the same inputs, params and seed give a byte-ide
   assert.equal(a.digest, b.digest, 'no timings or other run-dependent values in the artifact');
 });
 
-/** A new store with the image blobs of `rows` (no checkpoints). */
-async function copyBlobs(from: Store, rows: Array<{ image?: string }>): Promise<Store> {
-  const to = await tempStore();
-  for (const r of rows) await to.putBlob(await from.getBlob(r.image!));
-  return to;
-}
 
 test('validation on onnxruntime gives the tfjs metrics, and a checkpoint made under one engine resumes under the other', async () => {
   const store = await tempStore();

@@ -1,12 +1,9 @@
-import { availableParallelism } from 'node:os';
 import type * as tf from '../tf.ts';
-import { nativeTensorflowReason } from '../native-tensorflow.ts';
-import { loadOnnxRuntime, onnxRuntimeLoadError } from '../onnx/runtime.ts';
 import { emitDetectionLoss } from '../onnx/training/detection-loss-graph.ts';
 import { OrtTrainer, type OrtTrainerOptions } from '../onnx/training/ort-trainer.ts';
 import type { CustomTrainLoss } from '../onnx/training/train-graph.ts';
 import type { OptimizerName } from '../training/optimizer.ts';
-import type { ExternalTrainer, TrainEngine } from '../training/train-engine.ts';
+import { onnxRuntimeTrainer, type ExternalTrainer, type TrainEngine } from '../training/train-engine.ts';
 import { targetChannels, type AnchorPoints } from './assign.ts';
 import type { DetectionLossOptions } from './loss.ts';
 
@@ -34,19 +31,7 @@ export function detectionTrainLoss(loss: DetectionLossOptions, points: AnchorPoi
  * or undefined for tfjs. `onnxruntime` fails when it cannot be used; `auto` then trains on tfjs and logs why.
  */
 export async function createDetectionTrainer(model: tf.LayersModel, options: DetectionTrainerOptions, extra: Partial<OrtTrainerOptions> = {}): Promise<ExternalTrainer | undefined> {
-  if (options.engine === 'tfjs') return undefined;
-  try {
-    const native = options.engine === 'auto' ? nativeTensorflowReason() : undefined;
-    if (native) throw new Error(native);
-    const runtime = await loadOnnxRuntime();
-    if (!runtime) throw new Error(`onnxruntime-node is not available (${onnxRuntimeLoadError() ?? 'not installed'})`);
-    const threads = options.threads ?? availableParallelism();
-    const trainer = await OrtTrainer.create(model, { loss: detectionTrainLoss(options.loss, options.points, options.classes), optimizer: { name: options.optimizer }, threads, runtime, ...extra });
-    options.log(`training engine: onnxruntime (${threads} thread${threads === 1 ? '' : 's'})`);
-    return trainer;
-  } catch (e) {
-    if (options.engine === 'onnxruntime') throw e;
-    options.log(`training engine: tfjs (${e instanceof Error ? e.message : String(e)})`);
-    return undefined;
-  }
+  return onnxRuntimeTrainer(options, (runtime, threads) =>
+    OrtTrainer.create(model, { loss: detectionTrainLoss(options.loss, options.points, options.classes), optimizer: { name: options.optimizer }, threads, runtime, ...extra }),
+  );
 }

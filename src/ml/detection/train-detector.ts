@@ -5,11 +5,12 @@ import { fromLetterbox } from '../../ops/boxes/letterbox.ts';
 import { meanAveragePrecision } from '../../ops/boxes/map.ts';
 import { seededRandom, shuffled } from '../../util/random.ts';
 import { createPredictor, type InferenceEngine } from '../inference/predictor.ts';
-import type { Checkpoint, CheckpointStore, EpochRecord } from '../training/checkpoint.ts';
-import { makeOptimizer, setLearningRate, type OptimizerName } from '../training/optimizer.ts';
-import { initialScheduleState, learningRate, observeEpoch, type ScheduleConfig, type ScheduleState } from '../training/schedule.ts';
+import type { CheckpointStore, EpochRecord } from '../training/checkpoint.ts';
+import { checkpointEpoch, restoreBest, resumeTraining } from '../training/epoch-state.ts';
+import { scoreOf, type OptimizationConfig } from '../training/loop.ts';
+import { makeOptimizer, setLearningRate } from '../training/optimizer.ts';
+import { learningRate, observeEpoch } from '../training/schedule.ts';
 import type { ExternalTrainer } from '../training/train-engine.ts';
-import { decodeTensorList, encodeModelWeights, encodeTensorList, restoreModelWeights } from '../training/weights-io.ts';
 import { targetChannels, type AnchorPoints, type AssignOptions } from './assign.ts';
 import { buildBatch, letterboxedBoxes, type DetectionSample } from './batch.ts';
 import { decodeDetections, type DecodeOptions } from './decode.ts';
@@ -17,14 +18,7 @@ import { CLASS_OFFSET } from './detector.ts';
 import type { LetterboxLoader } from './letterbox-image.ts';
 import { detectionLoss, type AnchorTensors, type DetectionLossOptions } from './loss.ts';
 
-export interface DetectorTrainConfig {
-  epochs: number;
-  batch: number;
-  seed: number;
-  optimizer: OptimizerName;
-  lr: number;
-  momentum: number;
-  schedule: ScheduleConfig;
+export interface DetectorTrainConfig extends OptimizationConfig {
   augment: BoxAugmentRanges | null;
   loss: DetectionLossOptions;
   assign: AssignOptions;
@@ -66,32 +60,14 @@ export interface DetectorTrainResult {
  * early stopping and a checkpoint per epoch in the store, so a killed run resumes to the same weights.
  */
 export async function trainDetector(job: DetectorTrainJob): Promise<DetectorTrainResult> {
-  const { model, loader, config, checkpoints, classes, points } = job;
+  const { model, loader, config, classes, points } = job;
   const optimizer = makeOptimizer(config.optimizer, config.lr, config.momentum);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const anchors: AnchorTensors = { cx: tf.tensor1d(points.cx), cy: tf.tensor1d(points.cy), stride: tf.tensor1d(points.stride) };
   const k = targetChannels(classes.length);
   const outChannels = CLASS_OFFSET + classes.length;
 
-  let history: EpochRecord[] = [];
-  let schedule: ScheduleState = initialScheduleState(config.lr);
-  let best: Checkpoint['best'] | undefined;
-  let startEpoch = 1;
-  let stopped = false;
-  const previous = await checkpoints.load();
-  if (previous) {
-    history = previous.history.filter((h) => h.epoch <= previous.epoch);
-    ({ schedule, best, stopped } = previous);
-    startEpoch = previous.epoch + 1;
-    restoreModelWeights(model, await checkpoints.getWeights(previous.weights), previous.weights.specs);
-    const slots = decodeTensorList(await checkpoints.getWeights(previous.optimizer), previous.optimizer.specs);
-    if (job.trainer) {
-      job.trainer.readFromModel();
-      job.trainer.setOptimizerWeights(slots);
-      tf.dispose(slots.map((s) => s.tensor));
-    } else if (slots.length > 0) await optimizer.setWeights(slots);
-    job.log(`resuming from the checkpoint of epoch ${previous.epoch}`);
-  }
+  let { history, schedule, best, stopped, startEpoch } = await resumeTraining(job, optimizer, config.lr);
 
   const sample = async (row: DatasetRow): Promise<DetectionSample> => {
     const image = await loader.image(row.image as string);
@@ -152,30 +128,14 @@ export async function trainDetector(job: DetectorTrainJob): Promise<DetectorTrai
       schedule = observeEpoch(config.schedule, schedule, record.val_loss ?? record.train_loss);
       job.onEpoch(record);
 
-      const encoded = await encodeModelWeights(model);
-      const weights = await checkpoints.putWeights(encoded.data, encoded.specs);
-      const score = scoreOf(record, config.monitor);
-      if (!best || score > best.score) best = { epoch, score, weights };
-      stopped = config.earlyStopping !== null && epoch - best.epoch >= config.earlyStopping.patience && epoch < config.epochs;
-      if (stopped) job.log(`early stopping at epoch ${epoch}: no ${config.monitor} improvement since epoch ${best.epoch}`);
-      const slots = job.trainer ? job.trainer.getOptimizerWeights() : await optimizer.getWeights();
-      const state = await encodeTensorList(slots);
-      tf.dispose(slots.filter((s) => !(s.tensor instanceof tf.Variable)).map((s) => s.tensor));
-      await checkpoints.save({ epoch, weights, optimizer: await checkpoints.putWeights(state.data, state.specs), schedule, history, best, stopped });
+      ({ best, stopped } = await checkpointEpoch(job, optimizer, best, { epoch, epochs: config.epochs, score: scoreOf(record, config.monitor), monitor: config.monitor, earlyStopping: config.earlyStopping, schedule, history }));
     }
   } finally {
     optimizer.dispose();
     tf.dispose([anchors.cx, anchors.cy, anchors.stride]);
   }
-  if (best) restoreModelWeights(model, await checkpoints.getWeights(best.weights), best.weights.specs);
+  await restoreBest(job, best);
   return { history, bestEpoch: best?.epoch ?? 0, stoppedEarly: stopped };
-}
-
-/** Higher is better: val mAP, else minus val loss, else minus train loss. */
-function scoreOf(record: EpochRecord, monitor: 'val_map' | 'val_loss'): number {
-  if (monitor === 'val_map' && record.val_map !== undefined) return record.val_map;
-  if (record.val_loss !== undefined) return -record.val_loss;
-  return -record.train_loss;
 }
 
 /** Validation loss (no augmentation) and mAP of the decoded boxes against the rows' boxes, in original pixels. */

@@ -6,18 +6,19 @@ import { smoothLabels, type LossFn } from '../losses/index.ts';
 import { createPredictor, type InferenceEngine } from '../inference/predictor.ts';
 import type { Task } from '../models/index.ts';
 import { augmentBatch, cutmixBatch, mixupBatch } from './batch-transforms.ts';
-import type { Checkpoint, CheckpointStore, EpochRecord, StoredWeights } from './checkpoint.ts';
+import type { CheckpointStore, EpochRecord } from './checkpoint.ts';
+import { checkpointEpoch, restoreBest, resumeTraining } from './epoch-state.ts';
 import type { DataParallel } from '../parallel/data-parallel.ts';
 import type { ImageLoader } from './image-loader.ts';
 import { makeOptimizer, setLearningRate, type OptimizerName } from './optimizer.ts';
 import type { ExternalTrainer } from './train-engine.ts';
 import { epochOrder } from './sampler.ts';
-import { initialScheduleState, learningRate, observeEpoch, type ScheduleConfig, type ScheduleState } from './schedule.ts';
+import { learningRate, observeEpoch, type ScheduleConfig } from './schedule.ts';
 import { targetOf } from './targets.ts';
 import { validate } from './validation.ts';
-import { decodeTensorList, encodeModelWeights, encodeTensorList, restoreModelWeights } from './weights-io.ts';
 
-export interface TrainConfig {
+/** The optimisation settings every training loop shares. */
+export interface OptimizationConfig {
   epochs: number;
   batch: number;
   seed: number;
@@ -25,6 +26,9 @@ export interface TrainConfig {
   lr: number;
   momentum: number;
   schedule: ScheduleConfig;
+}
+
+export interface TrainConfig extends OptimizationConfig {
   labelSmoothing: number;
   /** Mixup alpha and CutMix beta (0: off). With both on, each batch uses one of them at random. */
   mixup: number;
@@ -82,27 +86,7 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
   const valTargets = job.valRows.map((r) => targetOf(r, classes));
   const softmax = config.task === 'multiclass';
 
-  let history: EpochRecord[] = [];
-  let schedule: ScheduleState = initialScheduleState(config.lr);
-  let best: Checkpoint['best'] | undefined;
-  let startEpoch = 1;
-  let stopped = false;
-  const previous = await checkpoints.load();
-  if (previous) {
-    history = previous.history.filter((h) => h.epoch <= previous.epoch);
-    schedule = previous.schedule;
-    best = previous.best;
-    stopped = previous.stopped;
-    startEpoch = previous.epoch + 1;
-    restoreModelWeights(model, await checkpoints.getWeights(previous.weights), previous.weights.specs);
-    const slots = decodeTensorList(await checkpoints.getWeights(previous.optimizer), previous.optimizer.specs);
-    if (job.trainer) {
-      job.trainer.readFromModel();
-      job.trainer.setOptimizerWeights(slots);
-      tf.dispose(slots.map((s) => s.tensor));
-    } else if (slots.length > 0) await optimizer.setWeights(slots);
-    job.log(`resuming from the checkpoint of epoch ${previous.epoch}`);
-  }
+  let { history, schedule, best, stopped, startEpoch } = await resumeTraining(job, optimizer, config.lr);
 
   const batchesPerEpoch = Math.ceil(job.trainRows.length / config.batch);
   const totalBatches = batchesPerEpoch * config.epochs;
@@ -169,30 +153,17 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
     schedule = observeEpoch(config.schedule, schedule, record.val_loss ?? record.train_loss);
     job.onEpoch(record);
 
-    const weights = await storeWeights(checkpoints, await encodeModelWeights(model));
-    const score = scoreOf(record, config.monitor);
-    if (!best || score > best.score) best = { epoch, score, weights };
-    stopped = config.earlyStopping !== null && epoch - best.epoch >= config.earlyStopping.patience && epoch < config.epochs;
-    if (stopped) job.log(`early stopping at epoch ${epoch}: no ${config.monitor} improvement since epoch ${best.epoch}`);
-    const slots = job.trainer ? job.trainer.getOptimizerWeights() : await optimizer.getWeights();
-    const optimizerState = await storeWeights(checkpoints, await encodeTensorList(slots));
-    // getWeights returns the optimizer's variables plus a fresh iteration-count scalar: free that one.
-    tf.dispose(slots.filter((s) => !(s.tensor instanceof tf.Variable)).map((s) => s.tensor));
-    await checkpoints.save({ epoch, weights, optimizer: optimizerState, schedule, history, best, stopped });
+    ({ best, stopped } = await checkpointEpoch(job, optimizer, best, { epoch, epochs: config.epochs, score: scoreOf(record, config.monitor), monitor: config.monitor, earlyStopping: config.earlyStopping, schedule, history }));
     epochsRun++;
   }
   optimizer.dispose();
-  if (best) restoreModelWeights(model, await checkpoints.getWeights(best.weights), best.weights.specs);
+  await restoreBest(job, best);
   return { history, bestEpoch: best?.epoch ?? 0, epochsRun, resumedFrom: startEpoch - 1, stoppedEarly: stopped };
 }
 
-async function storeWeights(checkpoints: CheckpointStore, encoded: { data: Uint8Array; specs: tf.io.WeightsManifestEntry[] }): Promise<StoredWeights> {
-  return checkpoints.putWeights(encoded.data, encoded.specs);
-}
-
-/** Higher is better: val AUC, else minus val loss, else minus train loss. */
-export function scoreOf(record: EpochRecord, monitor: 'val_auc' | 'val_loss'): number {
-  if (monitor === 'val_auc' && record.val_auc !== undefined) return record.val_auc;
+/** Higher is better: the monitored validation score (val AUC, val mAP), else minus val loss, else minus train loss. */
+export function scoreOf(record: EpochRecord, monitor: 'val_auc' | 'val_loss' | 'val_map'): number {
+  if (monitor !== 'val_loss' && record[monitor] !== undefined) return record[monitor]!;
   if (record.val_loss !== undefined) return -record.val_loss;
   return -record.train_loss;
 }

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type * as tf from '../tf.ts';
 import type { LossConfig } from '../losses/index.ts';
 import { nativeTensorflowReason } from '../native-tensorflow.ts';
-import { loadOnnxRuntime, onnxRuntimeLoadError } from '../onnx/runtime.ts';
+import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime } from '../onnx/runtime.ts';
 import { OrtTrainer, trainLossOf, type NamedTensor } from '../onnx/training/ort-trainer.ts';
 import type { OptimizerName } from './optimizer.ts';
 import type { TrainEngine } from './train-engine-param.ts';
@@ -40,15 +40,29 @@ export interface TrainEngineOptions {
  * `auto` then trains on tfjs and logs why.
  */
 export async function createExternalTrainer(model: tf.LayersModel, options: TrainEngineOptions): Promise<ExternalTrainer | undefined> {
+  return onnxRuntimeTrainer(options, (runtime, threads) => {
+    if (options.workers > 1) throw new Error(`workers: ${options.workers} (data-parallel steps run on tfjs)`);
+    return OrtTrainer.create(model, { loss: trainLossOf(options.loss, options.classWeights), optimizer: { name: options.optimizer }, threads, runtime });
+  });
+}
+
+/**
+ * The engine choice shared by every ONNX Runtime trainer: `tfjs` gives undefined; `onnxruntime` creates
+ * the trainer or fails; `auto` creates it unless tfjs runs on native TensorFlow, onnxruntime-node is
+ * missing or `create` throws (an unsupported layer, loss or optimizer), then logs why and gives undefined.
+ */
+export async function onnxRuntimeTrainer(
+  options: { engine: TrainEngine; threads?: number; log(message: string): void },
+  create: (runtime: OnnxRuntime, threads: number) => Promise<ExternalTrainer>,
+): Promise<ExternalTrainer | undefined> {
   if (options.engine === 'tfjs') return undefined;
   try {
     const native = options.engine === 'auto' ? nativeTensorflowReason() : undefined;
     if (native) throw new Error(native);
-    if (options.workers > 1) throw new Error(`workers: ${options.workers} (data-parallel steps run on tfjs)`);
     const runtime = await loadOnnxRuntime();
     if (!runtime) throw new Error(`onnxruntime-node is not available (${onnxRuntimeLoadError() ?? 'not installed'})`);
     const threads = options.threads ?? availableParallelism();
-    const trainer = await OrtTrainer.create(model, { loss: trainLossOf(options.loss, options.classWeights), optimizer: { name: options.optimizer }, threads, runtime });
+    const trainer = await create(runtime, threads);
     options.log(`training engine: onnxruntime (${threads} thread${threads === 1 ? '' : 's'})`);
     return trainer;
   } catch (e) {
