@@ -12,6 +12,7 @@ import { holdout } from './holdout.ts';
 import { undersample } from './undersample.ts';
 import { oversample } from './oversample.ts';
 import { classWeightsStage } from './class-weights.ts';
+import { fuseReaders } from './fuse-readers.ts';
 // -- learning stages --
 import { tta } from './tta.ts';
 import { ensemble } from './ensemble.ts';
@@ -38,6 +39,7 @@ const builtins: StageType[] = [
   undersample,
   oversample,
   classWeightsStage,
+  fuseReaders,
   // -- learning --
   tta,
   ensemble,
