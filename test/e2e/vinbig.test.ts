@@ -19,6 +19,7 @@ test('experiments/vinbig.yaml plans and runs on a small synthetic VinBig-shaped 
   await writeFile(
     join(dir, 'vinbig-small.yaml'),
     [
+      'name: vinbig-small',
       `extends: ${JSON.stringify(join(REPO, 'experiments/vinbig.yaml'))}`,
       'params:',
       `  images: ${JSON.stringify(join(dir, 'train'))}`,
@@ -35,11 +36,12 @@ test('experiments/vinbig.yaml plans and runs on a small synthetic VinBig-shaped 
     ].join('\n'),
   );
   const file = join(dir, 'vinbig-small.yaml');
-  const plan = await runCli(['plan', file, '--store', join(dir, 'store')], dir);
+  const env = { PIPELINE_SALT: 'test-salt' };
+  const plan = await runCli(['plan', file, '--store', join(dir, 'store')], dir, { env });
   assert.equal(plan.code, 0, plan.stderr.slice(-3000));
   for (const id of ['ingest', 'convert', 'readers', 'split', 'train[fold=0]', 'train[fold=1]', 'tta']) assert.match(plan.stdout, new RegExp(`${id.replace(/[[\]]/g, '\\$&')}.*will run`), plan.stdout);
 
-  const run = await runCli(['run', file, '--store', join(dir, 'store')], dir);
+  const run = await runCli(['run', file, '--store', join(dir, 'store')], dir, { env });
   assert.equal(run.code, 0, run.stderr.slice(-3000) + run.stdout.slice(-3000));
   const store = await FsStore.open(join(dir, 'store'));
   const latest = async (instance: string) => (await loadArtifact(store, (await store.getDoc<LatestEntry>(Collections.latest, `vinbig-small/${instance}`))!.artifact))!;
