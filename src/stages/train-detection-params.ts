@@ -10,15 +10,15 @@ export const BoxAugmentParams = z
   })
   .strict();
 
-export const DECODE_DEFAULTS = { score_thr: 0.05, iou_thr: 0.6, nms: 'nms' as 'nms' | 'soft-nms', sigma: 0.5, pre_nms: 1000, max_det: 100 };
+export const DECODE_DEFAULTS = { score_thr: 0.05, iou_thr: 0.6, nms: 'hard' as 'hard' | 'linear' | 'gaussian', sigma: 0.5, pre_nms: 1000, max_det: 100 };
 
 /** Decoding options as written (each optional): `tta` overrides the model's training values with them. */
 export const DecodeOverrides = z
   .object({
     score_thr: z.number().min(0).max(1).optional().describe('Boxes scoring below this are dropped before NMS (default .05)'),
-    iou_thr: z.number().min(0).max(1).optional().describe('Class-wise NMS IoU threshold (default .6)'),
-    nms: z.enum(['nms', 'soft-nms']).optional().describe('Hard NMS (default) or Gaussian soft-NMS'),
-    sigma: z.number().positive().optional().describe('Gaussian sigma of soft-NMS (default .5)'),
+    iou_thr: z.number().min(0).max(1).optional().describe('Class-wise NMS IoU threshold (default .6; linear soft-NMS: where decay starts)'),
+    nms: z.enum(['hard', 'linear', 'gaussian']).optional().describe('hard NMS (default), or soft-NMS with linear or Gaussian decay'),
+    sigma: z.number().positive().optional().describe('Gaussian soft-NMS sigma (default .5)'),
     pre_nms: z.number().int().min(1).optional().describe('Most candidates per image entering NMS (default 1000)'),
     max_det: z.number().int().min(1).optional().describe('Most boxes kept per image (default 100)'),
   })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '../../../src/ml/tf.ts';
 import { initBackend } from '../../../src/ml/backend.ts';
 import { anchorPoints, assignTargets, targetChannels, TARGET_CENTERNESS, TARGET_POSITIVE } from '../../../src/ml/detection/assign.ts';
-import { classwiseNms, decodeDetections, defaultDecode } from '../../../src/ml/detection/decode.ts';
+import { decodeDetections, defaultDecode } from '../../../src/ml/detection/decode.ts';
 import { pyramidLevels } from '../../../src/ml/detection/detector.ts';
 import { detectionLoss } from '../../../src/ml/detection/loss.ts';
 
@@ -51,7 +51,7 @@ test('label assignment: inside the box, centre sampling, level ranges, smallest 
   assert.deepEqual(positives(tiny), [0]);
 });
 
-test('decode: scores, boxes from distances, class-wise NMS and soft-NMS, max_det', () => {
+test('decode: scores, boxes from distances, NMS and soft-NMS (src/ops/boxes/nms.ts), max_det', () => {
   const points = anchorPoints([{ stride: 8, height: 1, width: 2 }]);
   const classes = ['a', 'b'];
   // point 0 (4, 4): distances e^1 * 8 = 21.75; class a logit 3, centerness logit 3 -> score sigmoid(3) = .9526
@@ -64,14 +64,10 @@ test('decode: scores, boxes from distances, class-wise NMS and soft-NMS, max_det
   assert.ok(Math.abs(boxes[0].score! - 1 / (1 + Math.exp(-3))) < 1e-6);
   assert.equal(decodeDetections(raw, points, classes, { ...defaultDecode, iouThr: 0.75 }).length, 2);
   assert.equal(decodeDetections(raw, points, classes, { ...defaultDecode, iouThr: 0.75, maxDet: 1 }).length, 1);
-  // NMS is per class; soft-NMS decays overlapping scores by exp(-iou^2 / sigma) instead of removing them
-  const overlapping = [
-    { label: 'a', x_min: 0, y_min: 0, x_max: 10, y_max: 10, score: 0.9 },
-    { label: 'a', x_min: 0, y_min: 0, x_max: 10, y_max: 5, score: 0.8 }, // IoU .5 with the first
-    { label: 'b', x_min: 0, y_min: 0, x_max: 10, y_max: 10, score: 0.7 },
-  ];
-  assert.deepEqual(classwiseNms(overlapping, { ...defaultDecode, iouThr: 0.4 }).map((b) => b.score), [0.9, 0.7]);
-  const soft = classwiseNms(overlapping, { ...defaultDecode, nms: 'soft-nms', sigma: 0.5 });
-  assert.deepEqual(soft.map((b) => b.label), ['a', 'b', 'a']);
-  assert.ok(Math.abs(soft[2].score! - 0.8 * Math.exp(-0.25 / 0.5)) < 1e-12);
+  // soft-NMS keeps the overlapping box with a decayed score
+  const soft = decodeDetections(raw, points, classes, { ...defaultDecode, nms: 'gaussian', sigma: 0.5 });
+  assert.equal(soft.length, 2);
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  const overlap = (2 * d - 8) / (2 * d + 8);
+  assert.ok(Math.abs(soft[1].score! - Math.sqrt(sig(1) * sig(3)) * Math.exp(-(overlap ** 2) / 0.5)) < 1e-5, `decayed score ${soft[1].score}`);
 });
