@@ -8,6 +8,7 @@ import { fingerprint } from '../util/hash.ts';
 import { readArtifactFile, readRows } from './artifact.ts';
 import type { ItemCounts, LogLevel, PipelineEvent } from './events.ts';
 import type { ItemOptions, ItemOutcome, StageContext } from './stage.ts';
+import type { ChunkSpec } from './task.ts';
 
 export interface ContextOptions {
   store: Store;
@@ -19,7 +20,25 @@ export interface ContextOptions {
   signal: AbortSignal;
   concurrency: number;
   forced?: boolean;
+  /**
+   * Chunk mode (a queue splits a per-item stage among workers): the first `eachItem` call processes
+   * only this slice of its items, commits them to the item cache and ends the stage with ChunkDone.
+   */
+  chunk?: ChunkSpec;
   emit(event: PipelineEvent): void;
+}
+
+/** Ends a stage run in chunk mode once its slice of items is in the item cache. */
+export class ChunkDone extends Error {
+  constructor(readonly items: ItemCounts) {
+    super('chunk done');
+    this.name = 'ChunkDone';
+  }
+}
+
+/** The indexes of the `index`-th of `count` equal slices of `n` items. */
+export function chunkRange(n: number, chunk: ChunkSpec): [from: number, to: number] {
+  return [Math.floor((n * chunk.index) / chunk.count), Math.floor((n * (chunk.index + 1)) / chunk.count)];
 }
 
 export interface ManagedContext extends StageContext {
@@ -88,7 +107,8 @@ export function createStageContext(opts: ContextOptions): ManagedContext {
   };
 
   async function runItems<I, O>(list: readonly I[], options: ItemOptions<I>, fn: (item: I, index: number) => Promise<O>): Promise<ItemOutcome<O>[]> {
-    const counts: ItemCounts = { done: 0, total: list.length, cached: 0, failed: 0 };
+    const [from, to] = opts.chunk ? chunkRange(list.length, opts.chunk) : [0, list.length];
+    const counts: ItemCounts = { done: 0, total: to - from, cached: 0, failed: 0 };
     const itemParams = options.params === undefined ? opts.params : options.params;
     const base = { uses: instance.uses, version: opts.stageVersion, params: itemParams };
     const queue = new PQueue({ concurrency: Math.max(1, options.concurrency ?? opts.concurrency) });
@@ -124,11 +144,12 @@ export function createStageContext(opts: ContextOptions): ManagedContext {
       reportProgress(counts);
     };
 
-    list.forEach((item, index) => void queue.add(() => one(item, index)));
+    for (let index = from; index < to; index++) void queue.add(() => one(list[index], index));
     await queue.onIdle();
     reportProgress(counts, true);
     if (signal.aborted) throw signal.reason ?? new Error('cancelled');
     if (firstError) throw firstError;
+    if (opts.chunk) throw new ChunkDone({ ...counts });
     return outcomes;
   }
 

@@ -13,7 +13,7 @@ export interface ItemCounts {
 
 export type PipelineEvent =
   | { type: 'run-start'; runId: string; experiment: string; file: string; instances: string[]; params: Record<string, unknown>; time: number }
-  | { type: 'instance-start'; runId: string; instance: string; stage: string; uses: string; params: unknown; cacheKey: string; time: number }
+  | { type: 'instance-start'; runId: string; instance: string; stage: string; uses: string; params: unknown; cacheKey: string; worker?: string; time: number }
   | { type: 'progress'; runId: string; instance: string; items: ItemCounts; time: number }
   | { type: 'log'; runId: string; instance?: string; level: LogLevel; message: string; time: number }
   | { type: 'metric'; runId: string; instance: string; name: string; value: number; step?: number; time: number }
@@ -30,6 +30,8 @@ export type PipelineEvent =
       durationMs: number;
       items?: ItemCounts;
       error?: string;
+      /** The `pipeline worker`s that ran it (queue executor). */
+      workers?: string[];
       time: number;
     }
   | { type: 'run-end'; runId: string; status: RunStatus; durationMs: number; time: number };

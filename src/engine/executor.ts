@@ -1,15 +1,15 @@
-import PQueue from 'p-queue';
 import type { Store } from '../store/store.ts';
 import { Collections } from '../store/store.ts';
 import type { Experiment, StageInstance } from '../experiment/load.ts';
-import { commitArtifact, loadArtifact, type Artifact, type ArtifactDraft } from './artifact.ts';
-import { runStageInWorker } from './run-in-worker.ts';
-import { cacheKey, explainChange, latestId, type CacheEntry, type KeyParts, type LatestEntry } from './cache-key.ts';
-import { createStageContext } from './context.ts';
+import { loadArtifact, type Artifact } from './artifact.ts';
+import { cacheKey, explainChange, latestId, type KeyParts, type LatestEntry } from './cache-key.ts';
 import { CpuShare } from './cpu-share.ts';
 import type { InstanceStatus, ItemCounts, PipelineEvent } from './events.ts';
 import { ExternalHasher } from './file-hash.ts';
-import { StageInputError, type StageInput } from './stage.ts';
+import { LocalExecutor } from './local-executor.ts';
+import { findCached } from './run-task.ts';
+import { StageInputError } from './stage.ts';
+import { NotAdmitted, type StageExecutor, type StageTask } from './task.ts';
 
 export interface ExecuteOptions {
   experiment: Experiment;
@@ -25,6 +25,8 @@ export interface ExecuteOptions {
   emit(event: PipelineEvent): void;
   /** Plan only: compute keys and reasons, run nothing, write nothing. */
   dryRun?: boolean;
+  /** Where tasks run (default: a LocalExecutor in this process, up to `concurrency` at once). */
+  executor?: StageExecutor;
 }
 
 export interface InstanceResult {
@@ -40,16 +42,18 @@ export interface InstanceResult {
   error?: string;
   /** Why it ran (or, in a dry run, will run). */
   reasons: string[];
+  /** `pipeline worker`s that ran it (queue executor). */
+  workers?: string[];
 }
 
 /**
- * Runs a graph of instances: each starts once its inputs are done, up to `concurrency` at once; an
+ * Runs a graph of instances: each starts once its inputs are done, on the executor (by default in
+ * this process, up to `concurrency` at once); an
  * instance whose cache key (type, version, params, input artifact digests, external content) has a
  * committed artifact is reused. A failure skips what depends on it and, without keepGoing, stops new work.
  */
 export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
   const { experiment, store, runId, emit, signal } = opts;
-  const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency) });
   const hasher = new ExternalHasher(store);
   const results = new Map<string, Promise<InstanceResult>>();
   let stopped = false;
@@ -57,11 +61,12 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
   const artifacts = new Map<string, Artifact>();
   const isolated = (inst: StageInstance) => inst.type.isolate === 'worker' && (!opts.selected || opts.selected.has(inst.id));
   const cpuShare = new CpuShare(experiment.instances.filter(isolated).length, opts.concurrency);
+  const executor = opts.executor ?? new LocalExecutor({ store, registry: experiment.registry, concurrency: opts.concurrency, cpuShare, types: new Map(experiment.instances.map((i) => [i.uses, i.type])) });
 
   const settle = (inst: StageInstance, status: InstanceStatus, extra: Partial<InstanceResult> = {}): InstanceResult => {
     const result: InstanceResult = { id: inst.id, stage: inst.stage, uses: inst.uses, status, durationMs: 0, reasons: [], ...extra };
     if (!opts.dryRun || status !== 'ran') {
-      emit({ type: 'instance-end', runId, instance: inst.id, stage: inst.stage, uses: inst.uses, params: inst.params, status, cacheKey: result.key, artifact: result.artifact, durationMs: result.durationMs, items: result.items, error: result.error, time: Date.now() });
+      emit({ type: 'instance-end', runId, instance: inst.id, stage: inst.stage, uses: inst.uses, params: inst.params, status, cacheKey: result.key, artifact: result.artifact, durationMs: result.durationMs, items: result.items, error: result.error, ...(result.workers?.length ? { workers: result.workers } : {}), time: Date.now() });
     }
     return result;
   };
@@ -101,61 +106,52 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
     const reasons = forced ? ['forced'] : explainChange(parts, previous?.parts, inst.inputs.map((i) => i.instance));
     if (opts.dryRun) return settle(inst, 'ran', { key, reasons });
 
-    emit({ type: 'instance-start', runId, instance: inst.id, stage: inst.stage, uses: inst.uses, params: inst.params, cacheKey: key, time: Date.now() });
-    const ctx = createStageContext({
-      store,
+    const task: StageTask = {
+      key,
       runId,
       instance: { id: inst.id, stage: inst.stage, uses: inst.uses, vars: inst.vars },
+      uses: inst.uses,
       stageVersion: inst.type.version,
+      ...(inst.codeHash ? { codeHash: inst.codeHash } : {}),
       params: inst.params,
+      inputs: inst.inputs.map((input, n) => ({ name: input.name, stage: input.stage, instance: input.instance, vars: byId.get(input.instance)!.vars, artifact: upstream[n].artifact! })),
+      external,
       baseDir: experiment.dir,
-      signal,
-      concurrency: opts.concurrency,
       forced,
-      emit,
-    });
-    const inputs: StageInput[] = inst.inputs.map((input, n) => ({
-      name: input.name,
-      stage: input.stage,
-      instance: input.instance,
-      vars: byId.get(input.instance)!.vars,
-      artifact: artifacts.get(upstream[n].id)!,
-    }));
-    // Item counts of a stage in a worker thread arrive as its progress events.
-    let workerItems: ItemCounts | undefined;
-    const itemCounts = () => ctx.items ?? workerItems;
+      itemsHint: itemsHint(inst, upstream.map((u) => artifacts.get(u.id)), hasher),
+      ...(inst.resource ? { resource: inst.resource } : {}),
+    };
+    let begun = false;
+    let items: ItemCounts | undefined;
+    const forward = (e: PipelineEvent) => {
+      if (e.type === 'progress' && e.instance === inst.id) items = e.items;
+      emit(e);
+    };
     try {
-      let draft: ArtifactDraft;
-      let itemKeys: readonly string[] = ctx.itemKeys;
-      if (inst.type.isolate === 'worker' && store.reopenLocation && process.env.PIPELINE_STAGE_WORKERS !== '0') {
-        const data = { store: store.reopenLocation, uses: inst.uses, stageVersion: inst.type.version, params: inst.params, inputs, instance: ctx.instance, baseDir: experiment.dir, runId, concurrency: opts.concurrency, forced };
-        const forward = (e: PipelineEvent) => {
-          if (e.type === 'progress') workerItems = e.items;
-          emit(e);
-        };
-        const threads = process.env.PIPELINE_WASM_THREADS || String(cpuShare.threadsForNext());
-        const result = await runStageInWorker(data, forward, signal, { PIPELINE_WASM_THREADS: threads });
-        [draft, itemKeys, workerItems] = [result.draft, result.itemKeys, result.items ?? workerItems];
-      } else {
-        draft = await inst.type.run(ctx, inputs, inst.params);
-      }
-      if (signal.aborted) throw signal.reason ?? new Error('cancelled');
-      const artifact = await commitArtifact(store, draft);
-      // The cache entry is written last: until it exists, nothing counts as done.
-      const items = itemKeys.length ? await store.putBlob(itemKeys.join('\n')) : undefined;
-      await store.putDoc(Collections.cache, key, { artifact: artifact.digest, uses: inst.uses, version: inst.type.version, items, time: Date.now() } satisfies CacheEntry);
+      const outcome = await executor.run(task, {
+        emit: forward,
+        signal,
+        admit: () => !stopped && !signal.aborted,
+        started: (where) => {
+          if (begun) return;
+          begun = true;
+          emit({ type: 'instance-start', runId, instance: inst.id, stage: inst.stage, uses: inst.uses, params: inst.params, cacheKey: key, ...(where.worker ? { worker: where.worker } : {}), time: Date.now() });
+        },
+      });
+      const artifact = outcome.artifact ? await loadArtifact(store, outcome.artifact) : undefined;
+      if (!artifact) throw new Error(`the executor reported artifact ${outcome.artifact?.slice(0, 12) ?? '(none)'}, which is not in the store at ${store.location}`);
       await store.putDoc(Collections.latest, latestKey, { key, parts, artifact: artifact.digest, time: Date.now() } satisfies LatestEntry);
       artifacts.set(inst.id, artifact);
-      return settle(inst, 'ran', { key, artifact: artifact.digest, durationMs: Date.now() - started, items: itemCounts(), reasons });
+      const status = outcome.cached ? 'cached' : 'ran';
+      return settle(inst, status, { key, artifact: artifact.digest, durationMs: Date.now() - started, items: outcome.items ?? items, reasons, workers: outcome.workers });
     } catch (err) {
-      if (signal.aborted) return settle(inst, 'cancelled', { key, durationMs: Date.now() - started, items: itemCounts(), reasons });
+      if (err instanceof NotAdmitted) return settle(inst, 'skipped', { reasons: ['an earlier stage failed'] });
+      if (signal.aborted) return settle(inst, 'cancelled', { key, durationMs: Date.now() - started, items, reasons });
       const message = err instanceof Error ? err.message : String(err);
       if (!(err instanceof StageInputError) && err instanceof Error && err.stack) emit({ type: 'log', runId, instance: inst.id, level: 'debug', message: err.stack, time: Date.now() });
       if (!opts.keepGoing) stopped = true;
       const hint = err instanceof StageInputError && err.hint ? ` (hint: ${err.hint})` : '';
-      return settle(inst, 'failed', { key, durationMs: Date.now() - started, items: itemCounts(), error: `stage ${inst.id} (${inst.uses}): ${message}${hint}`, reasons });
-    } finally {
-      await ctx.dispose();
+      return settle(inst, 'failed', { key, durationMs: Date.now() - started, items, error: `stage ${inst.id} (${inst.uses}): ${message}${hint}`, reasons });
     }
   };
 
@@ -167,27 +163,27 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
         const upstream = await Promise.all(inst.inputs.map((i) => results.get(i.instance) ?? Promise.resolve(notSelected(i.instance))));
         const blocked = upstream.find((u) => !['ran', 'cached'].includes(u.status));
         if (blocked) return settle(inst, signal.aborted ? 'cancelled' : 'skipped', { reasons: [`input ${blocked.id} ${blocked.status}`] });
-        return (await queue.add(() => runInstance(inst, upstream))) as InstanceResult;
+        return runInstance(inst, upstream);
       })().finally(() => {
         if (isolated(inst)) cpuShare.settled();
       }),
     );
   }
-  return Promise.all(results.values());
+  try {
+    return await Promise.all(results.values());
+  } finally {
+    if (!opts.executor) await executor.close();
+  }
+}
+
+/** About how many items a per-item stage will see: its inputs' rows or files, else the files of its source folders. */
+function itemsHint(inst: StageInstance, inputs: Array<Artifact | undefined>, hasher: ExternalHasher): number | undefined {
+  const counts = inputs.map((a) => (a ? (a.rowCount ?? Object.keys(a.files).length) : 0));
+  for (const e of inst.external) counts.push(hasher.fileCount(e.path, e.glob) ?? 0);
+  const n = Math.max(0, ...counts);
+  return n || undefined;
 }
 
 function notSelected(id: string): InstanceResult {
   return { id, stage: id, uses: '', status: 'skipped', durationMs: 0, reasons: ['not selected'] };
-}
-
-/** A cache hit counts only if its artifact and the blobs it names are all present. */
-async function findCached(store: Store, key: string): Promise<Artifact | undefined> {
-  const entry = await store.getDoc<CacheEntry>(Collections.cache, key);
-  if (!entry) return undefined;
-  const artifact = await loadArtifact(store, entry.artifact);
-  if (!artifact) return undefined;
-  for (const digest of [artifact.rows, ...Object.values(artifact.files)]) {
-    if (digest && !(await store.hasBlob(digest))) return undefined;
-  }
-  return artifact;
 }

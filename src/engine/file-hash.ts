@@ -16,7 +16,13 @@ type Entry = [size: number, mtimeMs: number, hash: string];
  */
 export class ExternalHasher {
   private readonly pending = new Map<string, Promise<string>>();
+  private readonly counts = new Map<string, number>();
   constructor(private readonly store: Store) {}
+
+  /** How many files a hashed path held (1 for a file), once `hash` has finished for it. */
+  fileCount(path: string, glob?: string): number | undefined {
+    return this.counts.get(`${path}\0${glob ?? ''}`);
+  }
 
   /** The content digest of a file, or of a folder's files (names + contents), or `missing`. */
   hash(path: string, glob?: string): Promise<string> {
@@ -38,6 +44,7 @@ export class ExternalHasher {
     const entries: Record<string, Entry> = {};
     let changed = false;
     const files = info.isDirectory() ? await listFiles(path, glob) : [''];
+    this.counts.set(`${path}\0${glob ?? ''}`, files.length);
     // Sync stats are several times faster than async ones for many small calls; only changed files are read.
     const stale: string[] = [];
     for (const rel of files) {

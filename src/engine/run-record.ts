@@ -12,6 +12,8 @@ export interface InstanceRecord {
   durationMs?: number;
   items?: ItemCounts;
   error?: string;
+  /** The `pipeline worker`s that ran it (queue executor). */
+  workers?: string[];
 }
 
 export interface RunRecord {
@@ -36,9 +38,9 @@ export class RunRecorder implements EventSink {
   handle(event: PipelineEvent): void {
     const r = this.record;
     if (event.type === 'instance-start') {
-      upsert(r, { id: event.instance, stage: event.stage, uses: event.uses, status: 'running', cacheKey: event.cacheKey });
+      upsert(r, { id: event.instance, stage: event.stage, uses: event.uses, status: 'running', cacheKey: event.cacheKey, workers: event.worker ? [event.worker] : undefined });
     } else if (event.type === 'instance-end') {
-      upsert(r, { id: event.instance, stage: event.stage, uses: event.uses, status: event.status, cacheKey: event.cacheKey, artifact: event.artifact, durationMs: event.durationMs, items: event.items, error: event.error });
+      upsert(r, { id: event.instance, stage: event.stage, uses: event.uses, status: event.status, cacheKey: event.cacheKey, artifact: event.artifact, durationMs: event.durationMs, items: event.items, error: event.error, workers: event.workers });
     } else if (event.type === 'run-end') {
       r.status = event.status;
       r.endedAt = event.time;

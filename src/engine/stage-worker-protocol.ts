@@ -5,7 +5,10 @@ import type { StageInput } from './stage.ts';
 /** What a worker thread needs to run one stage instance (all structured-cloneable). */
 export interface StageWorkerData {
   store: string;
+  /** URL of the module whose `stageRegistry` export resolves `uses` (the engine imports no stages itself). */
+  registry: string;
   uses: string;
+  codeHash?: string;
   stageVersion: number | string;
   params: unknown;
   inputs: StageInput[];

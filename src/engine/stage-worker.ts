@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/open.ts';
-import { builtinStages } from '../stages/index.ts';
-import { loadStageModule } from '../experiment/resolve-stage.ts';
+import type { StageRegistry } from './stage-registry.ts';
 import { createStageContext } from './context.ts';
 import type { FromWorker, StageWorkerData, ToWorker } from './stage-worker-protocol.ts';
 
@@ -28,7 +27,8 @@ const ctx = createStageContext({
   emit: (event) => send({ type: 'event', event }),
 });
 try {
-  const type = builtinStages.get(data.uses) ?? (await loadStageModule(data.uses, data.baseDir)).type;
+  const registry = (await import(data.registry)).stageRegistry as StageRegistry;
+  const { type } = await registry.resolve(data.uses, data.baseDir, data.codeHash);
   const draft = await type.run(ctx, data.inputs, data.params);
   send({ type: 'done', draft, itemKeys: [...ctx.itemKeys], items: ctx.items });
 } catch (err) {

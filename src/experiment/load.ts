@@ -6,7 +6,8 @@ import type { StageType } from '../engine/stage.ts';
 import { sha256 } from '../util/hash.ts';
 import { expandForeachValues, interpolate, type InterpolationProblem } from './interpolate.ts';
 import { layeredLocator, mergeExperiment } from './merge.ts';
-import { builtinStage, builtinStageNames, isModulePath, loadStageModule } from './resolve-stage.ts';
+import { isModulePath, stageRegistry } from './resolve-stage.ts';
+import type { StageRegistry } from '../engine/stage-registry.ts';
 import { experimentFileSchema, overrideFileSchema, type StageSpec } from './schema.ts';
 import { loadYamlFile, type PathKey, type YamlSource } from './yaml-source.ts';
 import { zodDiagnostics } from './zod-diagnostics.ts';
@@ -36,6 +37,8 @@ export interface StageInstance {
   vars: Record<string, unknown>;
   inputs: InstanceInput[];
   external: ExternalInput[];
+  /** The resource class (worker queue) the stage requires with a queue executor (`resources:`/`queue:`). */
+  resource?: string;
 }
 
 export interface Experiment {
@@ -47,6 +50,8 @@ export interface Experiment {
   params: Record<string, unknown>;
   tracking?: Record<string, unknown>;
   stageIds: string[];
+  /** Where the stage types came from; the engine resolves them through it (worker threads, workers). */
+  registry: StageRegistry;
   /** Instances in a topological order. */
   instances: StageInstance[];
   locate(path: readonly PathKey[], at?: 'key' | 'value'): SourceLocation;
@@ -56,6 +61,8 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** Skip existence checks of external input files (for `dag`). */
   skipExternalChecks?: boolean;
+  /** Stage types (default: this checkout's built-in stages and users' modules). */
+  registry?: StageRegistry;
 }
 
 /** Loads, merges, interpolates, validates and expands an experiment file. Throws DiagnosticError. */
@@ -78,22 +85,21 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
   if (stages.length === 0) diags.push({ message: 'the experiment has no stages', location: at(['stages']), hint: 'add a stages: block, or extends: a template from pipelines/' });
 
   // Resolve stage types.
+  const registry = options.registry ?? stageRegistry;
   const types = new Map<string, { type: StageType; codeHash?: string }>();
   for (const [id, stage] of stages) {
+    const known = isModulePath(stage.uses) || registry.names().includes(stage.uses);
+    if (!known) {
+      const guess = didYouMean(stage.uses, registry.names());
+      diags.push({
+        message: `unknown stage type "${stage.uses}" in stage ${id}`,
+        location: at(['stages', id, 'uses']),
+        hint: guess ? `did you mean "${guess}"?` : `built-in types: ${registry.names().join(', ')}; or a module path like ./stages/my-stage.ts`,
+      });
+      continue;
+    }
     try {
-      if (isModulePath(stage.uses)) types.set(id, await loadStageModule(stage.uses, dir));
-      else {
-        const type = builtinStage(stage.uses);
-        if (type) types.set(id, { type });
-        else {
-          const guess = didYouMean(stage.uses, builtinStageNames());
-          diags.push({
-            message: `unknown stage type "${stage.uses}" in stage ${id}`,
-            location: at(['stages', id, 'uses']),
-            hint: guess ? `did you mean "${guess}"?` : `built-in types: ${builtinStageNames().join(', ')}; or a module path like ./stages/my-stage.ts`,
-          });
-        }
-      }
+      types.set(id, await registry.resolve(stage.uses, dir));
     } catch (err: any) {
       diags.push({ message: err.message, location: at(['stages', id, 'uses']), hint: 'a stage module exports a StageType: { name, version, description, params (zod), run }' });
     }
@@ -123,6 +129,7 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
   for (const [id, stage] of stages) {
     const resolved = types.get(id)!;
     const list: StageInstance[] = [];
+    if (stage.resources && stage.queue) diags.push({ message: `stage ${id}: give resources or queue, not both`, location: at(['stages', id, 'queue'], 'key'), hint: 'resources: { gpu: 1 } and queue: gpu mean the same' });
     for (const vars of expandForeach(id, stage, params, env, problems, diags, at)) {
       const known = problems.length;
       const withValue = interpolate(stage.with ?? {}, { params, env, each: stage.foreach ? vars : undefined }, problems, ['stages', id, 'with']);
@@ -133,7 +140,8 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
         diags.push(...zodDiagnostics(parsed.error, { prefix: ['stages', id, 'with'], schema: resolved.type.params, input: withValue, at, what: `stage ${id} (${stage.uses})`, skip: unresolved }));
         continue;
       }
-      list.push({ id: instanceId(id, vars), stage: id, uses: stage.uses, type: resolved.type, codeHash: resolved.codeHash, params: parsed.data, vars, inputs: [], external: [] });
+      const resource = stage.queue ?? Object.keys(stage.resources ?? {})[0];
+      list.push({ id: instanceId(id, vars), stage: id, uses: stage.uses, type: resolved.type, codeHash: resolved.codeHash, params: parsed.data, vars, inputs: [], external: [], ...(resource ? { resource } : {}) });
     }
     instancesByStage.set(id, list);
   }
@@ -191,6 +199,7 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
     params,
     tracking: spec.tracking as Record<string, unknown> | undefined,
     stageIds,
+    registry,
     instances: order.flatMap((id) => instancesByStage.get(id)!),
     locate,
   };

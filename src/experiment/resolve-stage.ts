@@ -3,13 +3,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinStages } from '../stages/index.ts';
 import type { StageType } from '../engine/stage.ts';
+import { StageCodeMismatch, type ResolvedStage, type StageRegistry } from '../engine/stage-registry.ts';
 import { sha256 } from '../util/hash.ts';
 
-export interface ResolvedStageType {
-  type: StageType;
-  /** sha256 of a user module's source; it joins the cache key so editing the module reruns it. */
-  codeHash?: string;
-}
+export type ResolvedStageType = ResolvedStage;
 
 export function isModulePath(uses: string): boolean {
   return uses.startsWith('./') || uses.startsWith('../') || isAbsolute(uses) || /\.(m?[jt]s)$/.test(uses);
@@ -45,3 +42,21 @@ export function builtinStageNames(): string[] {
 export function builtinStage(uses: string): StageType | undefined {
   return builtinStages.get(uses);
 }
+
+/** The registry of this checkout: the built-in stages plus users' modules loaded from disk. */
+export const stageRegistry: StageRegistry = {
+  moduleUrl: import.meta.url,
+  names: builtinStageNames,
+  async resolve(uses, baseDir, codeHash) {
+    if (!isModulePath(uses)) {
+      const type = builtinStage(uses);
+      if (!type) throw new StageCodeMismatch(`this checkout has no stage type "${uses}"`);
+      return { type };
+    }
+    const resolved = await loadStageModule(uses, baseDir);
+    if (codeHash && resolved.codeHash !== codeHash) {
+      throw new StageCodeMismatch(`stage module ${uses} here (${resolve(baseDir, uses)}) has sha256 ${resolved.codeHash!.slice(0, 12)}, the run was planned with ${codeHash.slice(0, 12)}`);
+    }
+    return resolved;
+  },
+};

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { trackingConfigSchema } from '../tracking/config.ts';
 
 export const STAGE_ID_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
+export const RESOURCE_RE = /^[a-z][a-z0-9-]{0,31}$/;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -21,6 +22,12 @@ export const stageSpecSchema = z
     with: z.record(z.string(), z.unknown()).optional().describe("The stage type's parameters."),
     foreach: foreachSchema.optional(),
     description: z.string().optional(),
+    resources: z
+      .record(z.string().regex(RESOURCE_RE, 'resource classes are lower-case letters, digits and -'), z.literal(1))
+      .refine((r) => Object.keys(r).length === 1, 'name one resource class, e.g. { gpu: 1 }')
+      .optional()
+      .describe('With a queue (pipeline run --queue): the resource class the stage needs, e.g. { gpu: 1 }; its jobs go only to workers that offer it. Ignored when running locally.'),
+    queue: z.string().regex(RESOURCE_RE, 'queue names are lower-case letters, digits and -').optional().describe('With a queue: the worker queue (resource class) for this stage, e.g. highmem; same as resources: { highmem: 1 }.'),
   })
   .strict();
 
