@@ -120,6 +120,8 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
       forced,
       itemsHint: itemsHint(inst, upstream.map((u) => artifacts.get(u.id)), hasher),
       ...(inst.resource ? { resource: inst.resource } : {}),
+      ...(inst.type.prefers ? { prefers: inst.type.prefers } : {}),
+      ...(inst.type.perItem ? { perItem: true } : {}),
     };
     let begun = false;
     let items: ItemCounts | undefined;

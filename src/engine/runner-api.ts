@@ -1,4 +1,5 @@
 import type { EventSink, InstanceStatus, RunStatus } from './events.ts';
+import type { StageExecutor } from './task.ts';
 
 /** Programmatic entry point options (the CLI's `pipeline run` and the scheduler both use it). */
 export interface RunOptions {
@@ -14,10 +15,12 @@ export interface RunOptions {
   /** Extra sinks (reporters); the run recorder and the tracker are added by the runner. */
   sinks?: EventSink[];
   signal?: AbortSignal;
+  /** Where stage tasks run (default: this process). A QueueExecutor sends them to `pipeline worker`s; one executor may serve several runs. */
+  executor?: StageExecutor;
 }
 
 export interface RunResult {
   runId: string;
   status: RunStatus;
-  instances: Array<{ id: string; stage: string; status: InstanceStatus; artifact?: string; durationMs: number; error?: string }>;
+  instances: Array<{ id: string; stage: string; status: InstanceStatus; artifact?: string; durationMs: number; error?: string; workers?: string[] }>;
 }

@@ -94,7 +94,7 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
   emit({ type: 'run-start', runId, experiment: experiment.name, file: experiment.file, instances: instanceIds, params: experiment.params, time: started });
   let results: InstanceResult[];
   try {
-    results = await execute({ experiment, store, runId, concurrency: options.concurrency ?? defaultConcurrency(), selected, force, keepGoing: options.keepGoing, signal, emit });
+    results = await execute({ experiment, store, runId, concurrency: options.concurrency ?? defaultConcurrency(), selected, force, keepGoing: options.keepGoing, signal, emit, executor: options.executor });
   } catch (err) {
     emit({ type: 'run-end', runId, status: 'failed', durationMs: Date.now() - started, time: Date.now() });
     await Promise.allSettled(sinks.map((s) => s.close?.()));
@@ -106,7 +106,7 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
   return {
     runId,
     status,
-    instances: results.map((r) => ({ id: r.id, stage: r.stage, status: r.status, artifact: r.artifact, durationMs: r.durationMs, error: r.error })),
+    instances: results.map((r) => ({ id: r.id, stage: r.stage, status: r.status, artifact: r.artifact, durationMs: r.durationMs, error: r.error, ...(r.workers ? { workers: r.workers } : {}) })),
   };
 }
 

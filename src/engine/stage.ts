@@ -30,6 +30,14 @@ export interface StageType<P = any> {
    * Set PIPELINE_STAGE_WORKERS=0 to run everything in the main thread (e.g. to debug).
    */
   isolate?: 'main' | 'worker';
+  /**
+   * The stage does its work in one `ctx.eachItem` call over its items (ingest, convert, preprocess):
+   * with a queue, its items are split into chunks that several workers run at once (each fills the
+   * per-item cache), then one more run assembles the output from the cache.
+   */
+  perItem?: boolean;
+  /** Resource class the stage runs best on with a queue (train: `gpu`): used when a connected worker offers it. */
+  prefers?: string;
   run(ctx: StageContext, inputs: StageInput[], params: P): Promise<ArtifactDraft>;
 }
 

@@ -41,6 +41,10 @@ export interface StageTask {
   itemsHint?: number;
   /** Resource class the stage requires (`resources:`/`queue:`). */
   resource?: string;
+  /** Resource class the stage type runs best on (train: gpu), used when a worker offers it. */
+  prefers?: string;
+  /** The stage does its work in one `eachItem` call: its items may be split into chunks. */
+  perItem?: boolean;
 }
 
 export interface TaskOutcome {

@@ -71,6 +71,7 @@ export const convertStage = defineStage({
   version: 1,
   description: 'DICOM pixel data -> 8/16-bit grey PNG: all common transfer syntaxes, Modality LUT/rescale, VOI LUT/window, MONOCHROME1 inversion, optional resize',
   params: convertParams,
+  perItem: true,
   inputs: { min: 1, max: 1 },
   async run(ctx, inputs, params) {
     const input = inputs[0].artifact;

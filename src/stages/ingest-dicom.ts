@@ -36,6 +36,7 @@ export const ingestDicom = defineStage({
   version: 1,
   description: 'DICOM folder -> dataset: header metadata, originals in the store, pseudonymised patients, labels joined',
   params: ingestDicomParams,
+  perItem: true,
   inputs: { min: 0, max: 1 },
   externalPaths: (params) => externalSourcePaths(params),
   async run(ctx, inputs, params) {

@@ -37,6 +37,7 @@ export const ingestImages = defineStage({
   version: 1,
   description: 'PNG/JPEG folder -> dataset of grey PNGs with labels (CSV or folder per class)',
   params: ingestImagesParams,
+  perItem: true,
   inputs: { min: 0, max: 1 },
   externalPaths: (params) => externalSourcePaths(params),
   async run(ctx, inputs, params) {

@@ -38,6 +38,7 @@ export const preprocess = defineStage({
   version: 2,
   description: 'Image-wise crop / auto-crop / mask / CLAHE / invert / resize / median in list order; boxes follow every geometric op',
   params: PreprocessParams,
+  perItem: true,
   inputs: { min: 1, max: 1 },
   async run(ctx, inputs, params) {
     const source = singleDataset(inputs, 'preprocess');

@@ -8,6 +8,7 @@ export const trainStage = defineStage({
   description: 'Trains a classification model (tfjs zoo) on one fold of a dataset; outputs the best checkpoint',
   params: TrainParams,
   inputs: { min: 1, max: 2 },
+  prefers: 'gpu',
   externalPaths: (params) => (params.weights ? [{ param: 'weights', path: params.weights }, { param: 'weights', path: dirname(params.weights) }] : []),
   // Folds train at the same time: each in its own thread, so they use separate cores.
   isolate: 'worker',

@@ -29,6 +29,7 @@ export const tta = defineStage({
   version: 1,
   description: 'Predicts a dataset with trained models under test-time augmentation (flips, shifts, scales); out-of-fold or test predictions; boxes for detection models',
   params,
+  perItem: true,
   inputs: { min: 2 },
   run: lazyRun(() => import('./tta.run.ts')),
 });

@@ -12,9 +12,10 @@ import { uiCommand } from './ui.ts';
 import { scheduleCommand } from './schedule.ts';
 import { demoDataCommand } from './demo-data.ts';
 import { modelsCommand } from './models.ts';
+import { workerCommand } from './worker.ts';
 
 runsSubcommands.set('compare', runsCompareCommand);
 runsSubcommands.set('sync', runsSyncCommand);
 
 /** Every top-level command, in the order `pipeline --help` lists them. */
-export const commands: Command[] = [runCommand, planCommand, dagCommand, runsCommand, modelsCommand, exportCommand, uiCommand, scheduleCommand, demoDataCommand, gcCommand, schemaCommand];
+export const commands: Command[] = [runCommand, planCommand, dagCommand, runsCommand, modelsCommand, exportCommand, uiCommand, scheduleCommand, workerCommand, demoDataCommand, gcCommand, schemaCommand];

@@ -8,8 +8,9 @@ import { PlainReporter } from '../reporters/plain.ts';
 import { TtyReporter } from '../reporters/tty.ts';
 import { summaryTable } from '../reporters/summary.ts';
 import { headlineMetrics } from '../reporters/headline-metrics.ts';
+import { QUEUE_HELP, queueExecutor, queueOption } from '../queue-option.ts';
 
-const usage = 'pipeline run FILE [--only S] [--from S] [--force S] [--concurrency N] [--keep-going] [--store DIR]';
+const usage = 'pipeline run FILE [--only S] [--from S] [--force S] [--concurrency N] [--keep-going] [--store DIR] [--queue redis://HOST:PORT[/DB]]';
 
 export const runCommand: Command = {
   name: 'run',
@@ -26,12 +27,14 @@ options:
   --concurrency N     stage instances (and items within a stage) at once (default: CPU count)
   --keep-going        after a failure, go on with what does not depend on it
 ${STORE_HELP}
+${QUEUE_HELP}
   --plain             one line per event even on a terminal
   --verbose           show debug messages
 exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
   async run(argv) {
     const { values, positionals, help } = parse(argv, {
       ...storeOption,
+      ...queueOption,
       only: { type: 'string', multiple: true },
       from: { type: 'string', multiple: true },
       force: { type: 'string', multiple: true },
@@ -54,6 +57,15 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
       process.stderr.write('\ninterrupted: stopping running stages (Ctrl-C again to quit at once)\n');
       controller.abort(new Error('interrupted'));
     };
+    const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void reporter.handle({ type: 'log', runId: '', level, message, time: Date.now() });
+    let executor;
+    try {
+      executor = await queueExecutor(values.queue, store, log);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    if (executor) log('info', `stages run on workers through ${executor.description}`);
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
     try {
@@ -65,6 +77,7 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
         keepGoing: values['keep-going'],
         sinks: [reporter],
         signal: controller.signal,
+        executor,
       });
       console.log(summaryTable(result, reporter.items));
       const metrics = await headlineMetrics(store, result);
@@ -73,6 +86,7 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
+      await executor?.close();
       await store.close();
     }
   },

@@ -38,7 +38,8 @@ export const runsCommand: Command = {
 
   list              every recorded run: id, experiment, status, start, duration, stage counts
   show ID           one run: its file, git commit, and each stage instance's status, time, cache key,
-                    artifact and error (ID may be a prefix, a suffix, or "last")
+                    artifact, error and (with a queue) the workers that ran it (ID may be a prefix,
+                    a suffix, or "last")
 ${extra}
 ${STORE_HELP}`;
   },
@@ -63,7 +64,8 @@ ${STORE_HELP}`;
         const r = await findRun(store, positionals[0]);
         if (values.json) return console.log(JSON.stringify(r, null, 2)), ExitCode.ok;
         console.log([`run        ${r.id}`, `experiment ${r.experiment} (${r.file}, sha256 ${r.fileHash.slice(0, 12)})`, `git        ${r.gitCommit ?? '(not a git checkout)'}`, `status     ${effectiveStatus(r)}`, `started    ${when(r.startedAt)}${r.endedAt ? `, took ${formatDuration(r.endedAt - r.startedAt)}` : ''}`, `command    pipeline ${r.argv.join(' ')}`, ''].join('\n'));
-        console.log(table(['stage', 'status', 'time', 'items', 'cache key', 'artifact'], r.instances.map((i) => [i.id, i.status, i.durationMs !== undefined ? formatDuration(i.durationMs) : '', formatItems(i.items), i.cacheKey?.slice(0, 12) ?? '', i.artifact?.slice(0, 12) ?? ''])));
+        const remote = r.instances.some((i) => i.workers?.length);
+        console.log(table(['stage', 'status', 'time', 'items', 'cache key', 'artifact', ...(remote ? ['worker'] : [])], r.instances.map((i) => [i.id, i.status, i.durationMs !== undefined ? formatDuration(i.durationMs) : '', formatItems(i.items), i.cacheKey?.slice(0, 12) ?? '', i.artifact?.slice(0, 12) ?? '', ...(remote ? [i.workers?.join(', ') ?? ''] : [])])));
         for (const i of r.instances.filter((i) => i.error)) console.log(`\n${i.id}: ${i.error}`);
         return ExitCode.ok;
       }

@@ -19,7 +19,7 @@ export class PlainReporter implements EventSink {
         break;
       case 'instance-start':
         this.started.set(e.instance, e.time);
-        this.out(`${time} ${e.instance}: running`);
+        this.out(`${time} ${e.instance}: running${e.worker ? ` on worker ${e.worker}` : ''}`);
         break;
       case 'progress': {
         this.items.set(e.instance, e.items);
@@ -38,7 +38,7 @@ export class PlainReporter implements EventSink {
         break;
       case 'instance-end':
         if (e.items) this.items.set(e.instance, e.items);
-        this.out(`${time} ${e.instance}: ${e.status}${e.durationMs ? ` in ${formatDuration(e.durationMs)}` : ''}${e.items?.total ? ` (${formatItems(e.items)})` : ''}${e.error ? ` - ${e.error}` : ''}`);
+        this.out(`${time} ${e.instance}: ${e.status}${e.durationMs ? ` in ${formatDuration(e.durationMs)}` : ''}${e.items?.total ? ` (${formatItems(e.items)})` : ''}${e.workers?.length ? ` on ${e.workers.join(', ')}` : ''}${e.error ? ` - ${e.error}` : ''}`);
         break;
       case 'run-end':
         break;

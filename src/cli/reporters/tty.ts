@@ -40,7 +40,7 @@ export class TtyReporter implements EventSink {
         this.running.delete(e.instance);
         if (e.items) this.items.set(e.instance, e.items);
         const status = colour(e.status === 'failed' ? 31 : e.status === 'cached' ? 36 : e.status === 'ran' ? 32 : 33, e.status.padEnd(9));
-        this.print(`${status} ${e.instance}${e.durationMs ? ` ${formatDuration(e.durationMs)}` : ''}${e.items?.total ? ` ${formatItems(e.items)}` : ''}${e.error ? `\n  ${e.error}` : ''}`);
+        this.print(`${status} ${e.instance}${e.durationMs ? ` ${formatDuration(e.durationMs)}` : ''}${e.items?.total ? ` ${formatItems(e.items)}` : ''}${e.workers?.length ? ` on ${e.workers.join(', ')}` : ''}${e.error ? `\n  ${e.error}` : ''}`);
         break;
       }
       case 'run-end':

@@ -1,0 +1,77 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+/** Why Redis tests cannot run here (no redis-server), or undefined. `.ci/run` installs it. */
+export const redisMissing: string | undefined = spawnSync('redis-server', ['--version']).error ? 'redis-server is not installed (apt-get install redis-server; .ci/run does)' : undefined;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** A real redis-server on a free loopback port, without persistence (a restart loses every job). */
+export class RedisServer {
+  private child?: ChildProcess;
+  private dir?: string;
+  port = 0;
+
+  constructor(private readonly extra: string[] = []) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(port?: number): Promise<this> {
+    this.port = port ?? this.port ?? 0;
+    if (!this.port) this.port = await freePort();
+    this.dir ??= await mkdtemp(join(tmpdir(), 'pipeline-redis-'));
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extra], { stdio: 'ignore' });
+    await this.waitReady();
+    return this;
+  }
+
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    const password = this.extra[this.extra.indexOf('--requirepass') + 1];
+    while (Date.now() < deadline) {
+      const c = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(this.extra.includes('--requirepass') ? { password } : {}) });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        await c.ping();
+        c.disconnect();
+        return;
+      } catch {
+        c.disconnect();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  /** Kills the server (SIGKILL) and starts an empty one on the same port. */
+  async restart(downMs = 0): Promise<void> {
+    await this.stop();
+    if (downMs) await new Promise((r) => setTimeout(r, downMs));
+    await this.start(this.port);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+}
