@@ -10,6 +10,7 @@ import { newRunId, RunRecorder } from './run-record.ts';
 import type { RunOptions, RunResult } from './runner-api.ts';
 import { selectInstances } from './selection.ts';
 import { createTracker } from '../tracking/index.ts';
+import { redactUrlPasswords } from '../util/redact.ts';
 
 export type { RunOptions, RunResult } from './runner-api.ts';
 
@@ -62,7 +63,7 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
     file: experiment.file,
     fileHash: experiment.fileHash,
     gitCommit: commit,
-    argv: process.argv.slice(2),
+    argv: process.argv.slice(2).map(redactUrlPasswords),
     pid: process.pid,
     status: 'running',
     startedAt: Date.now(),

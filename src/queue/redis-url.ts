@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import type { RedisOptions } from 'ioredis';
+import { redactUrlPasswords } from '../util/redact.ts';
 
 export interface RedisTarget {
   /** ioredis options (may hold the password: never log them). */
@@ -22,21 +24,20 @@ export function parseRedisUrl(url: string, env: Record<string, string | undefine
   const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new Error(`bad database number in ${redactRedisUrl(url)}: use redis://host:port/0`);
   const password = u.password ? decodeURIComponent(u.password) : env.REDIS_PASSWORD || undefined;
+  const host = u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
   const options: RedisOptions = {
-    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    host,
     port: u.port ? Number(u.port) : 6379,
     db,
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(password ? { password } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
+    // TLS verifies the server's certificate against Node's CAs (add yours with NODE_EXTRA_CA_CERTS).
+    ...(u.protocol === 'rediss:' ? { tls: isIP(host) ? {} : { servername: host } } : {}),
   };
   return { options, display: redactRedisUrl(url) };
 }
 
 /** The URL with any password replaced by `***`. */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^@/]*)@/i, (_m, scheme: string, auth: string) => {
-    const colon = auth.indexOf(':');
-    return colon < 0 ? `${scheme}${auth}@` : `${scheme}${auth.slice(0, colon)}:***@`;
-  });
+  return redactUrlPasswords(url);
 }

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsStore } from '../../src/store/fs-store.ts';
@@ -29,7 +30,7 @@ async function file(name: string, yaml: string): Promise<string> {
   return path;
 }
 
-function coordinator(path: string, opts: { poll?: Parameters<typeof runCli>[2]['poll']; env?: Record<string, string> } = {}) {
+function coordinator(path: string, opts: { poll?: (child: ChildProcess) => Promise<void>; env?: Record<string, string> } = {}) {
   return runCli(['run', path, '--queue', redis.url, '--store', ws.storeDir, '--plain'], ws.dir, { poll: opts.poll, env: { ...FAST_STALL, PIPELINE_CHUNK_ITEMS: '15', ...opts.env } });
 }
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -19,32 +19,44 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface RedisServerOptions {
+  /** requirepass */
+  password?: string;
+  /** TLS only (rediss://), with this certificate and key (PEM files); clients trust `cert`. */
+  tls?: { cert: string; key: string };
+}
+
 /** A real redis-server on a free loopback port, without persistence (a restart loses every job). */
 export class RedisServer {
   private child?: ChildProcess;
   private dir?: string;
   port = 0;
 
-  constructor(private readonly extra: string[] = []) {}
+  constructor(private readonly options: RedisServerOptions = {}) {}
 
+  /** The URL clients use (with the password, if any). */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const auth = this.options.password ? `:${encodeURIComponent(this.options.password)}@` : '';
+    return `${this.options.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${this.port}`;
   }
 
   async start(port?: number): Promise<this> {
     this.port = port ?? this.port ?? 0;
     if (!this.port) this.port = await freePort();
     this.dir ??= await mkdtemp(join(tmpdir(), 'pipeline-redis-'));
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extra], { stdio: 'ignore' });
+    const { tls, password } = this.options;
+    const listen = tls ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.cert, '--tls-auth-clients', 'no'] : ['--port', String(this.port)];
+    this.child = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...(password ? ['--requirepass', password] : [])], { stdio: 'ignore' });
     await this.waitReady();
     return this;
   }
 
   private async waitReady(): Promise<void> {
     const deadline = Date.now() + 10_000;
-    const password = this.extra[this.extra.indexOf('--requirepass') + 1];
+    const { tls, password } = this.options;
+    const ca = tls ? await readFile(tls.cert) : undefined;
     while (Date.now() < deadline) {
-      const c = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(this.extra.includes('--requirepass') ? { password } : {}) });
+      const c = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(password ? { password } : {}), ...(ca ? { tls: { ca } } : {}) });
       c.on('error', () => undefined);
       try {
         await c.connect();
