@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dicomParser from 'dicom-parser';
 import { runCli, REPO } from '../support/workspace.ts';
 import { MlflowDouble } from '../support/mlflow-double.ts';
 import { assertNoPhi } from '../support/no-phi.ts';
+import { demoPhi } from '../support/demo-phi.ts';
 import { FsStore } from '../../src/store/fs-store.ts';
 import { Collections } from '../../src/store/store.ts';
 import { loadArtifact, readArtifactFile, type Artifact } from '../../src/engine/artifact.ts';
@@ -19,23 +19,6 @@ async function latest(store: FsStore, instance: string): Promise<Artifact> {
   const entry = await store.getDoc<LatestEntry>(Collections.latest, `demo/${instance}`);
   assert.ok(entry, `no output for ${instance}`);
   return (await loadArtifact(store, entry.artifact))!;
-}
-
-/** Patient names, ids and birth dates as written in the synthetic DICOMs (read back with dicom-parser). */
-async function phiOf(store: FsStore): Promise<string[]> {
-  const synth = await latest(store, 'synth');
-  const phi = new Set<string>();
-  for (const [name, digest] of Object.entries(synth.files)) {
-    if (!name.startsWith('dicom/')) continue;
-    const ds = dicomParser.parseDicom(await store.getBlob(digest), { untilTag: "x7fe00010" });
-    for (const tag of ['x00100010', 'x00100020', 'x00100030']) {
-      const value = ds.string(tag)?.trim();
-      if (value) phi.add(value);
-    }
-    const name10 = ds.string('x00100010');
-    if (name10) for (const part of name10.split('^')) if (part.length >= 4) phi.add(part);
-  }
-  return [...phi];
 }
 
 test('the demo runs end to end at tiny size, is fully cached the second time, and leaks no PHI', { timeout: 600_000 }, async () => {
@@ -58,7 +41,7 @@ test('the demo runs end to end at tiny size, is fully cached the second time, an
     const metrics = evaluate.meta.metrics as Record<string, number>;
     assert.ok(metrics.auc_macro >= 0 && metrics.auc_macro <= 1);
 
-    const phi = await phiOf(store);
+    const phi = await demoPhi(store);
     assert.ok(phi.length >= 24 * 2, `expected names, ids and birth dates of 24 patients, got ${phi.length} values`);
     await assertNoPhi(phi, { double: mlflow, store, collections: ['tracking-runs', 'tracking-buffer', Collections.runs] });
     const lower = (first.stdout + first.stderr + second.stdout + second.stderr).toLowerCase();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redisMissing, RedisServer } from '../support/redis-server.ts';
+import { dumpRedis, redisMissing, RedisServer } from '../support/redis-server.ts';
 import { WorkerProcess } from '../support/pipeline-worker.ts';
 import { REPO, runCli, workspace, FIXTURES } from '../support/workspace.ts';
 import { parseRedisUrl } from '../../src/queue/redis-url.ts';
@@ -72,14 +72,7 @@ stages:
   // Every value in Redis: ids, params and digests only; none of the rows' item ids.
   const client = new Redis({ ...parseRedisUrl(redis.url).options, tls: { ca: await (await import('node:fs/promises')).readFile(env.NODE_EXTRA_CA_CERTS) } });
   try {
-    let dump = '';
-    for (const key of await client.keys('*')) {
-      const type = await client.type(key);
-      if (type === 'hash') dump += JSON.stringify(await client.hgetall(key));
-      else if (type === 'string') dump += await client.get(key);
-      else if (type === 'list') dump += (await client.lrange(key, 0, -1)).join();
-      else if (type === 'stream') dump += JSON.stringify(await client.xrange(key, '-', '+'));
-    }
+    const dump = await dumpRedis(client);
     assert.ok(dump.includes('fixtures/count.ts') && dump.includes('"data"'), 'the job data is there');
     for (let i = 0; i < 12; i++) assert.ok(!dump.includes(`"row-${i}"`), `item row-${i} appears in Redis`);
     assert.ok(!/export default|defineStage/.test(dump), 'no stage code in Redis');

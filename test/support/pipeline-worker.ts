@@ -23,7 +23,7 @@ export class WorkerProcess {
   }
 
   /** Resolves once the worker listens (its start line), or rejects if it exits first. */
-  async ready(timeoutMs = 60_000): Promise<this> {
+  async ready(timeoutMs = 240_000): Promise<this> {
     const deadline = Date.now() + timeoutMs;
     while (!/ takes .* jobs from /.test(this.log)) {
       if (this.child.exitCode !== null) throw new Error(`worker ${this.name} exited ${this.child.exitCode}: ${this.log}`);

@@ -87,3 +87,19 @@ export class RedisServer {
     });
   }
 }
+
+/** Every value stored in the connected Redis database as text (hashes, strings, lists, streams, sets). */
+export async function dumpRedis(client: Redis): Promise<string> {
+  let dump = '';
+  for (const key of await client.keys('*')) {
+    const type = await client.type(key);
+    if (type === 'hash') dump += JSON.stringify(await client.hgetall(key));
+    else if (type === 'string') dump += await client.get(key);
+    else if (type === 'list') dump += (await client.lrange(key, 0, -1)).join('\n');
+    else if (type === 'stream') dump += JSON.stringify(await client.xrange(key, '-', '+'));
+    else if (type === 'set') dump += (await client.smembers(key)).join('\n');
+    else if (type === 'zset') dump += (await client.zrange(key, 0, -1)).join('\n');
+    dump += '\n' + key + '\n';
+  }
+  return dump;
+}
