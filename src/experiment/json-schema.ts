@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builtinStages } from '../stages/index.ts';
-import { experimentFileSchema, foreachSchema, fromSchema } from './schema.ts';
+import { experimentFileSchema, foreachSchema, fromSchema, stageSpecSchema } from './schema.ts';
 
 type JsonSchema = Record<string, any>;
 
@@ -36,7 +36,8 @@ function toJson(schema: z.ZodType): JsonSchema {
  */
 export function experimentJsonSchema(): JsonSchema {
   const base = toJson(experimentFileSchema);
-  const common = { from: toJson(fromSchema), foreach: toJson(foreachSchema), description: { type: 'string' } };
+  const spec = toJson(stageSpecSchema).properties;
+  const common = { from: toJson(fromSchema), foreach: toJson(foreachSchema), description: { type: 'string' }, resources: spec.resources, queue: spec.queue };
   const variants = [...builtinStages.values()].map((stage) => ({
     type: 'object',
     description: stage.description,
