@@ -43,7 +43,7 @@ export async function runTask(task: StageTask, env: TaskEnv, io: Pick<TaskIO, 'e
     baseDir: task.baseDir,
     signal: io.signal,
     concurrency: env.concurrency,
-    forced: task.forced,
+    forced: task.forced && !task.itemsDone,
     chunk: task.chunk,
     emit: io.emit,
   });

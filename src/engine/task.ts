@@ -45,6 +45,8 @@ export interface StageTask {
   prefers?: string;
   /** The stage does its work in one `eachItem` call: its items may be split into chunks. */
   perItem?: boolean;
+  /** The chunks of this run computed the items already: a forced task reads them from the item cache. */
+  itemsDone?: boolean;
 }
 
 export interface TaskOutcome {

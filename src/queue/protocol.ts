@@ -40,6 +40,7 @@ const taskSchema = z.object({
   resource: z.string().optional(),
   prefers: z.string().optional(),
   perItem: z.boolean().optional(),
+  itemsDone: z.boolean().optional(),
 });
 
 /**

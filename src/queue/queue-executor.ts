@@ -134,7 +134,7 @@ export class QueueExecutor implements StageExecutor {
       chunked = sum();
       workers.push(...results.map((r) => r.worker));
     }
-    const result = await this.submitVerified(resource, task, io.signal, (m) => {
+    const result = await this.submitVerified(resource, chunked ? { ...task, itemsDone: true } : task, io.signal, (m) => {
       onStart(m);
       if ('events' in m) for (const e of m.events) if (!(chunked && e.type === 'progress')) forward(e);
     });

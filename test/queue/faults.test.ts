@@ -71,18 +71,21 @@ test('a worker SIGKILLed during a chunk: another takes the job over after stall 
   const yaml = experiment('killed', 60, 60);
   const path = await file('killed', yaml);
   let killed: string | undefined;
+  let checking = false;
   const run = await coordinator(path, {
     poll: async () => {
-      if (killed) return;
-      // Kill a worker while it is inside a chunk of `slow` and has processed some of its items.
-      for (const w of workers.slice(0, 2)) {
-        const lines = w.log.split('\n').filter((l) => / (running|finished) slow chunk/.test(l));
-        if (lines.at(-1)?.includes('running') && (await ws.lines('killed.log')).length >= 5) {
+      // Polls overlap (every 25 ms, each awaits a file read): one at a time, one kill only.
+      if (killed || checking) return;
+      checking = true;
+      // Kill a worker while it is inside a chunk of `slow` and some items are done.
+      if ((await ws.lines('killed.log')).length >= 5) {
+        const w = workers.slice(0, 2).find((x) => x.log.split('\n').filter((l) => / (running|finished) slow chunk/.test(l)).at(-1)?.includes('running'));
+        if (w) {
           killed = w.name;
           await w.kill('SIGKILL');
-          return;
         }
       }
+      checking = false;
     },
   });
   assert.equal(run.code, 0, run.stderr.slice(-3000));
@@ -153,12 +156,16 @@ test('Redis restarted mid-run (no persistence): the coordinator enqueues the los
   const yaml = experiment('bounce', 60, 60);
   const path = await file('bounce', yaml);
   let restarted = false;
+  let checking = false;
   const run = await coordinator(path, {
     poll: async () => {
-      if (!restarted && (await ws.lines('bounce.log')).length >= 10) {
+      if (restarted || checking) return;
+      checking = true;
+      if ((await ws.lines('bounce.log')).length >= 10) {
         restarted = true;
         await redis.restart(500);
       }
+      checking = false;
     },
   });
   assert.ok(restarted);
@@ -166,4 +173,31 @@ test('Redis restarted mid-run (no persistence): the coordinator enqueues the los
   assert.match(run.stderr, /no longer in Redis .*enqueued again/);
   assert.equal(new Set(await ws.lines('bounce.log')).size, 60);
   assert.equal(await latestArtifact(ws.storeDir, 'bounce', 'slow'), await localDigest(yaml, 'bounce', 'slow'), 'same artifact digest as a local run');
+});
+
+test('SIGTERM: a worker past its grace period hands its job back and exits 0; another worker finishes it', { skip, timeout: 300_000 }, async () => {
+  const yaml = experiment('graceful', 30, 80);
+  const path = await file('graceful', yaml);
+  let stopped: WorkerProcess | undefined;
+  let exitCode: Promise<number | null> | undefined;
+  let checking = false;
+  const run = await coordinator(path, {
+    env: { PIPELINE_CHUNK_ITEMS: '1000' },
+    poll: async () => {
+      // Polls overlap (every 25 ms, each awaits a file read): one at a time, one SIGTERM only.
+      if (stopped || checking) return;
+      checking = true;
+      if ((await ws.lines('graceful.log')).length >= 5) {
+        stopped = workers.find((w) => /running slow \(/.test(w.log.split('\n').filter((l) => / (running|finished) slow /.test(l)).at(-1) ?? ''));
+        if (stopped) exitCode = stopped.kill('SIGTERM');
+      }
+      checking = false;
+    },
+  });
+  assert.equal(run.code, 0, run.stderr.slice(-3000));
+  assert.ok(stopped, 'a worker was stopped while running slow');
+  assert.equal(await exitCode, 0);
+  assert.match(stopped.log, /SIGTERM: finishing running jobs[\s\S]*handing back slow: the worker is stopping[\s\S]*stopped/);
+  assert.equal(new Set(await ws.lines('graceful.log')).size, 30);
+  assert.equal(await latestArtifact(ws.storeDir, 'graceful', 'slow'), await localDigest(yaml, 'graceful', 'slow'));
 });

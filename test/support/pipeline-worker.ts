@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO } from './workspace.ts';
 
-/** Short stall detection so a killed worker's job is taken over within seconds in tests. */
-export const FAST_STALL = { PIPELINE_WORKER_LOCK_MS: '4000', PIPELINE_WORKER_STALLED_MS: '1000', PIPELINE_QUEUE_BACKOFF_MS: '200', PIPELINE_WORKER_REFUSE_DELAY_MS: '500' };
+/** Short stall detection (a killed worker's job is taken over within seconds) and grace (SIGTERM hands jobs back at once) in tests. */
+export const FAST_STALL = { PIPELINE_WORKER_LOCK_MS: '4000', PIPELINE_WORKER_STALLED_MS: '1000', PIPELINE_QUEUE_BACKOFF_MS: '200', PIPELINE_WORKER_REFUSE_DELAY_MS: '500', PIPELINE_WORKER_GRACE_MS: '300' };
 
 /** A `pipeline worker` child process; its stderr (log lines) is kept. */
 export class WorkerProcess {
