@@ -146,7 +146,9 @@ export class QueueExecutor implements StageExecutor {
       items = { ...items, cached: Math.max(0, items.cached - computed) };
       forward({ type: 'progress', runId: task.runId, instance: task.instance.id, items, time: Date.now() });
     }
-    return { artifact: result.artifact, items, cached: result.cached && !chunked, workers: [...new Set(workers)] };
+    // The coordinator found no cached output before enqueueing: whatever job committed it since (this
+    // run's, an earlier attempt that lost its lock, another coordinator's), the instance ran for this run.
+    return { artifact: result.artifact, items, workers: [...new Set(workers)] };
   }
 
   private chunkCount(task: StageTask): number {

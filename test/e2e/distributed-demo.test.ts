@@ -14,8 +14,12 @@ import type { LatestEntry } from '../../src/engine/cache-key.ts';
 
 const DEMO = join(REPO, 'experiments/demo.yaml');
 // Tiny: 12 patients (about 24 images), 1 epoch; chunks of 6 items so that ingest, convert, preprocess
-// and tta each split among the workers.
-const env = { DEMO_PATIENTS: '12', DEMO_EPOCHS: '1', PIPELINE_CHUNK_ITEMS: '6' };
+// and tta each split among the workers. Training threads are pinned to 1 on both sides: ONNX Runtime's
+// float sums depend on the thread count (a local run gives each of 3 folds 1 of the 2 cores, a worker
+// running one job all of them), and byte-identical results need equal threads, not equal machines.
+const env = { DEMO_PATIENTS: '12', DEMO_EPOCHS: '1', PIPELINE_CHUNK_ITEMS: '6', PIPELINE_WASM_THREADS: '1' };
+// A killed worker's job is taken over after 15 s; a shorter lock risks false stalls on a busy machine.
+const stall = { ...FAST_STALL, PIPELINE_WORKER_LOCK_MS: '15000', PIPELINE_WORKER_STALLED_MS: '2000' };
 
 async function evaluateDigest(storeDir: string): Promise<string> {
   const store = await FsStore.open(storeDir, { durable: false });
@@ -29,14 +33,14 @@ test('the demo on two pipeline workers through Redis, one SIGKILLed during a chu
   const redis = await new RedisServer().start();
   const shared = join(dir, 'shared-store');
   // Coordinator and workers run from the checkout root: the experiment folder travels as `experiments`.
-  const workers = [new WorkerProcess(redis.url, shared, 'w1', { cwd: REPO, env }), new WorkerProcess(redis.url, shared, 'w2', { cwd: REPO, env })];
+  const workers = [new WorkerProcess(redis.url, shared, 'w1', { cwd: REPO, env: { ...env, ...stall } }), new WorkerProcess(redis.url, shared, 'w2', { cwd: REPO, env: { ...env, ...stall } })];
   try {
     const local = runCli(['run', DEMO, '--store', join(dir, 'local-store'), '--plain'], dir, { env });
     await Promise.all(workers.map((w) => w.ready()));
     let killed: WorkerProcess | undefined;
     let killedIn = '';
     const run = await runCli(['run', DEMO, '--queue', redis.url, '--store', shared, '--plain'], REPO, {
-      env: { ...env, ...FAST_STALL },
+      env,
       poll: async () => {
         if (killed) return;
         for (const w of workers) {
