@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Store } from '../store/store.ts';
@@ -99,6 +100,8 @@ export class QueueExecutor implements StageExecutor {
 
   async run(task: StageTask, io: TaskIO): Promise<TaskOutcome> {
     if (io.signal.aborted) throw io.signal.reason ?? new Error('cancelled');
+    // One abort listener per job waited for: a run may wait for hundreds.
+    setMaxListeners(0, io.signal);
     if (!io.admit()) throw new NotAdmitted();
     const resource = await this.route(task, io);
     const forward = (e: PipelineEvent) => io.emit({ ...e, runId: task.runId, ...('instance' in e ? { instance: task.instance.id } : {}) } as PipelineEvent);
@@ -206,13 +209,10 @@ export class QueueExecutor implements StageExecutor {
   /** Adds the job unless it exists: a finished one answers at once, a failed one is retried. */
   private async enqueue(w: Waiter): Promise<void> {
     const queue = this.queue(w.resource);
-    const existing = await queue.getJob(w.jobId);
-    if (existing) {
-      const state = await existing.getState();
-      if (state === 'completed') return this.settle(w.jobId, existing, state);
-      if (state !== 'failed') return;
-      await existing.remove().catch(() => undefined);
-    }
+    const state = await queue.getJobState(w.jobId);
+    if (state === 'completed' && (await this.settleIfFinished(w.resource, w.jobId)) === 'finished') return;
+    if (state === 'failed') await (await queue.getJob(w.jobId))?.remove().catch(() => undefined);
+    else if (state !== 'unknown' && state !== 'completed') return;
     await queue.add('stage', w.data, {
       jobId: w.jobId,
       attempts: this.attempts,
@@ -272,10 +272,21 @@ export class QueueExecutor implements StageExecutor {
 
   private async check(id: string): Promise<void> {
     const w = [...(this.waiting.get(id) ?? [])][0];
-    if (!w) return;
-    const job = await this.queue(w.resource).getJob(id);
-    const state = job ? await job.getState() : 'missing';
-    if (job && (state === 'completed' || state === 'failed')) this.settle(id, job, state);
+    if (w) await this.settleIfFinished(w.resource, id);
+  }
+
+  /**
+   * Settles the waiters of a finished job. The state is read before the job: a job read while active
+   * and found completed a moment later has no return value yet.
+   */
+  private async settleIfFinished(resource: string, id: string): Promise<'finished' | 'missing' | 'pending'> {
+    const queue = this.queue(resource);
+    const state = await queue.getJobState(id);
+    if (state !== 'completed' && state !== 'failed') return state === 'unknown' ? 'missing' : 'pending';
+    const job = await queue.getJob(id);
+    if (!job) return 'missing';
+    this.settle(id, job, state);
+    return 'finished';
   }
 
   private refused(w: Waiter, worker: string, reason: string): void {
@@ -339,17 +350,15 @@ export class QueueExecutor implements StageExecutor {
       for (const [id, set] of [...this.waiting]) {
         const w = [...set][0];
         if (!w) continue;
-        const job = await this.queue(w.resource).getJob(id);
-        if (!job) {
+        const found = await this.settleIfFinished(w.resource, id);
+        if (found === 'missing') {
           this.opts.log('warn', `job for ${w.label} is no longer in Redis (restarted without persistence?): enqueued again`);
           await this.enqueue(w);
           continue;
         }
-        const state = await job.getState();
-        if (state === 'completed' || state === 'failed') {
-          this.settle(id, job, state);
-          continue;
-        }
+        if (found === 'finished') continue;
+        const job = await this.queue(w.resource).getJob(id);
+        if (!job) continue;
         const able = live.filter((l) => l.resources.includes(w.resource));
         if (w.refusals.size && able.length && able.every((l) => w.refusals.has(l.name))) {
           const reasons = [...w.refusals].map(([name, reason]) => `${name}: ${reason}`).join('; ');

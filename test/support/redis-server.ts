@@ -4,9 +4,18 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { INSTALL_COMMAND } from './reference-tools.ts';
 
-/** Why Redis tests cannot run here (no redis-server), or undefined. `.ci/run` installs it. */
-export const redisMissing: string | undefined = spawnSync('redis-server', ['--version']).error ? 'redis-server is not installed (apt-get install redis-server; .ci/run does)' : undefined;
+/**
+ * Why Redis tests cannot run here (no redis-server), or undefined. `.ci/run` installs it and sets
+ * PIPELINE_REQUIRE_REFERENCE_TOOLS=1, which turns the skip into a failure.
+ */
+export const redisMissing: string | undefined = (() => {
+  if (!spawnSync('redis-server', ['--version']).error) return undefined;
+  const reason = `needs Debian's redis-server; install the reference tools with: ${INSTALL_COMMAND}`;
+  if (process.env.PIPELINE_REQUIRE_REFERENCE_TOOLS === '1') throw new Error(`PIPELINE_REQUIRE_REFERENCE_TOOLS=1 and this test ${reason}`);
+  return reason;
+})();
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -24,8 +24,11 @@ const PYTHON_MODULES = {
 
 export type ReferenceTool = keyof typeof PYTHON_MODULES | 'chromium';
 
-/** Every package the tests' reference tools come from (README.md and .ci/run install exactly these). */
-export const REFERENCE_PACKAGES = [...Object.values(PYTHON_MODULES).map(([, pkg]) => pkg), 'chromium'];
+/** Servers and tools the queue tests start themselves (test/support/redis-server.ts): Redis and openssl for a TLS certificate. */
+export const SERVICE_PACKAGES = ['redis-server', 'openssl'];
+
+/** Every package the tests' reference tools and services come from (README.md and .ci/run install exactly these). */
+export const REFERENCE_PACKAGES = [...Object.values(PYTHON_MODULES).map(([, pkg]) => pkg), 'chromium', ...SERVICE_PACKAGES];
 export const INSTALL_COMMAND = `sudo apt-get install -y ${REFERENCE_PACKAGES.join(' ')}`;
 
 let found: Record<string, boolean> | undefined;
