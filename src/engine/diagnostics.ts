@@ -4,6 +4,8 @@ export interface SourceLocation {
   file: string;
   line: number;
   col: number;
+  /** The command-line flag the value came from (`--set params.lr=abc`): shown instead of file:line:col. */
+  flag?: string;
 }
 
 export interface Diagnostic {
@@ -35,7 +37,7 @@ export function sortByLocation(diagnostics: readonly Diagnostic[]): Diagnostic[]
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.location ? `${d.location.file}:${d.location.line}:${d.location.col}: ` : '';
+  const where = !d.location ? '' : d.location.flag ? `command line, ${d.location.flag}: ` : `${d.location.file}:${d.location.line}:${d.location.col}: `;
   return `${where}error: ${d.message}${d.hint ? `\n  hint: ${d.hint}` : ''}`;
 }
 

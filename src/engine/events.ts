@@ -12,7 +12,7 @@ export interface ItemCounts {
 }
 
 export type PipelineEvent =
-  | { type: 'run-start'; runId: string; experiment: string; file: string; instances: string[]; params: Record<string, unknown>; time: number }
+  | { type: 'run-start'; runId: string; experiment: string; file: string; instances: string[]; params: Record<string, unknown>; overrides?: string[]; time: number }
   | { type: 'instance-start'; runId: string; instance: string; stage: string; uses: string; params: unknown; cacheKey: string; worker?: string; time: number }
   | { type: 'progress'; runId: string; instance: string; items: ItemCounts; time: number }
   | { type: 'log'; runId: string; instance?: string; level: LogLevel; message: string; time: number }

@@ -27,6 +27,10 @@ export interface ExecuteOptions {
   dryRun?: boolean;
   /** Where tasks run (default: a LocalExecutor in this process, up to `concurrency` at once). */
   executor?: StageExecutor;
+  /** Cores shared among isolated (training) stages; default: this run's own share. */
+  cpuShare?: CpuShare;
+  /** Hashes of external files, shared by several runs (a sweep); default: this run's own. */
+  hasher?: ExternalHasher;
 }
 
 export interface InstanceResult {
@@ -42,6 +46,8 @@ export interface InstanceResult {
   error?: string;
   /** Why it ran (or, in a dry run, will run). */
   reasons: string[];
+  /** What its cache key was computed from (absent when it did not get that far). */
+  parts?: KeyParts;
   /** `pipeline worker`s that ran it (queue executor). */
   workers?: string[];
 }
@@ -54,13 +60,13 @@ export interface InstanceResult {
  */
 export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
   const { experiment, store, runId, emit, signal } = opts;
-  const hasher = new ExternalHasher(store);
+  const hasher = opts.hasher ?? new ExternalHasher(store);
   const results = new Map<string, Promise<InstanceResult>>();
   let stopped = false;
   const byId = new Map(experiment.instances.map((i) => [i.id, i]));
   const artifacts = new Map<string, Artifact>();
   const isolated = (inst: StageInstance) => inst.type.isolate === 'worker' && (!opts.selected || opts.selected.has(inst.id));
-  const cpuShare = new CpuShare(experiment.instances.filter(isolated).length, opts.concurrency);
+  const cpuShare = opts.cpuShare ?? new CpuShare(experiment.instances.filter(isolated).length, opts.concurrency);
   const executor = opts.executor ?? new LocalExecutor({ store, registry: experiment.registry, concurrency: opts.concurrency, cpuShare, types: new Map(experiment.instances.map((i) => [i.uses, i.type])) });
 
   const settle = (inst: StageInstance, status: InstanceStatus, extra: Partial<InstanceResult> = {}): InstanceResult => {
@@ -92,15 +98,16 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
       ...(inst.codeHash ? { code: inst.codeHash } : {}),
     };
     const key = cacheKey(parts);
-    const latestKey = latestId(experiment.name, inst.id);
-    const previous = await store.getDoc<LatestEntry>(Collections.latest, latestKey);
+    const latestKey = latestId(experiment.latestScope, inst.id);
+    // A sweep variant run for the first time explains itself against the experiment's own last run.
+    const previous = (await store.getDoc<LatestEntry>(Collections.latest, latestKey)) ?? (experiment.latestScope !== experiment.name ? await store.getDoc<LatestEntry>(Collections.latest, latestId(experiment.name, inst.id)) : undefined);
     const forced = opts.force?.has(inst.id) ?? false;
     if (!forced) {
       const cached = await findCached(store, key);
       if (cached) {
         artifacts.set(inst.id, cached);
         if (!opts.dryRun) await store.putDoc(Collections.latest, latestKey, { key, parts, artifact: cached.digest, time: Date.now() } satisfies LatestEntry);
-        return settle(inst, 'cached', { key, artifact: cached.digest, durationMs: Date.now() - started });
+        return settle(inst, 'cached', { key, parts, artifact: cached.digest, durationMs: Date.now() - started });
       }
     }
     const reasons = forced ? ['forced'] : explainChange(parts, previous?.parts, inst.inputs.map((i) => i.instance));
@@ -145,7 +152,7 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
       await store.putDoc(Collections.latest, latestKey, { key, parts, artifact: artifact.digest, time: Date.now() } satisfies LatestEntry);
       artifacts.set(inst.id, artifact);
       const status = outcome.cached ? 'cached' : 'ran';
-      return settle(inst, status, { key, artifact: artifact.digest, durationMs: Date.now() - started, items: outcome.items ?? items, reasons, workers: outcome.workers });
+      return settle(inst, status, { key, parts, artifact: artifact.digest, durationMs: Date.now() - started, items: outcome.items ?? items, reasons, workers: outcome.workers });
     } catch (err) {
       if (err instanceof NotAdmitted) return settle(inst, 'skipped', { reasons: ['an earlier stage failed'] });
       if (signal.aborted) return settle(inst, 'cancelled', { key, durationMs: Date.now() - started, items, reasons });

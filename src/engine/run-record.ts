@@ -23,6 +23,10 @@ export interface RunRecord {
   fileHash: string;
   gitCommit?: string;
   argv: string[];
+  /** Command-line overrides (`--set`, or a sweep variant's values): `params.lr=0.0003`. */
+  overrides?: string[];
+  /** The sweep this run is a variant of. */
+  sweep?: { id: string; variant: string };
   pid: number;
   status: RunStatus;
   startedAt: number;

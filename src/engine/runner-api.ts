@@ -1,5 +1,8 @@
 import type { EventSink, InstanceStatus, RunStatus } from './events.ts';
 import type { StageExecutor } from './task.ts';
+import type { KeyParts } from './cache-key.ts';
+import type { CpuShare } from './cpu-share.ts';
+import type { ExternalHasher } from './file-hash.ts';
 
 /** Programmatic entry point options (the CLI's `pipeline run` and the scheduler both use it). */
 export interface RunOptions {
@@ -17,10 +20,16 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Where stage tasks run (default: this process). A QueueExecutor sends them to `pipeline worker`s; one executor may serve several runs. */
   executor?: StageExecutor;
+  /** What several runs on one executor share (a sweep's variants): the cores of training stages, hashes of external files. */
+  shared?: { cpuShare: CpuShare; hasher: ExternalHasher };
+  /** The tracker to send events to (a sweep's variants share one session); default: one from the experiment's tracking config. */
+  tracker?: EventSink;
+  /** The sweep this run is a variant of (recorded in the run record). */
+  sweep?: { id: string; variant: string };
 }
 
 export interface RunResult {
   runId: string;
   status: RunStatus;
-  instances: Array<{ id: string; stage: string; status: InstanceStatus; artifact?: string; durationMs: number; error?: string; workers?: string[] }>;
+  instances: Array<{ id: string; stage: string; status: InstanceStatus; artifact?: string; durationMs: number; error?: string; workers?: string[]; key?: string; parts?: KeyParts }>;
 }

@@ -18,7 +18,7 @@ export function defaultConcurrency(): number {
   return Math.max(1, cpus().length);
 }
 
-async function gitCommit(dir: string): Promise<string | undefined> {
+export async function gitCommit(dir: string): Promise<string | undefined> {
   try {
     const { stdout } = await promisify(execFile)('git', ['rev-parse', 'HEAD'], { cwd: dir, timeout: 5000 });
     return stdout.trim() || undefined;
@@ -64,6 +64,8 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
     fileHash: experiment.fileHash,
     gitCommit: commit,
     argv: process.argv.slice(2).map(redactUrlPasswords),
+    ...(experiment.overrides.length ? { overrides: experiment.overrides.map(redactUrlPasswords) } : {}),
+    ...(options.sweep ? { sweep: options.sweep } : {}),
     pid: process.pid,
     status: 'running',
     startedAt: Date.now(),
@@ -72,7 +74,7 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
   await recorder.save();
   const userSinks = options.sinks ?? [];
   const warnSinks = (message: string) => userSinks.forEach((s) => void s.handle({ type: 'log', runId, level: 'warn', message, time: Date.now() }));
-  const tracker = await createTracker({
+  const tracker = options.tracker ?? await createTracker({
     config: experiment.tracking as any,
     store,
     experimentName: experiment.name,
@@ -92,10 +94,10 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
   });
   const started = Date.now();
   const instanceIds = experiment.instances.filter((i) => !selected || selected.has(i.id)).map((i) => i.id);
-  emit({ type: 'run-start', runId, experiment: experiment.name, file: experiment.file, instances: instanceIds, params: experiment.params, time: started });
+  emit({ type: 'run-start', runId, experiment: experiment.name, file: experiment.file, instances: instanceIds, params: experiment.params, ...(experiment.overrides.length ? { overrides: experiment.overrides.map(redactUrlPasswords) } : {}), time: started });
   let results: InstanceResult[];
   try {
-    results = await execute({ experiment, store, runId, concurrency: options.concurrency ?? defaultConcurrency(), selected, force, keepGoing: options.keepGoing, signal, emit, executor: options.executor });
+    results = await execute({ experiment, store, runId, concurrency: options.concurrency ?? defaultConcurrency(), selected, force, keepGoing: options.keepGoing, signal, emit, executor: options.executor, cpuShare: options.shared?.cpuShare, hasher: options.shared?.hasher });
   } catch (err) {
     emit({ type: 'run-end', runId, status: 'failed', durationMs: Date.now() - started, time: Date.now() });
     await Promise.allSettled(sinks.map((s) => s.close?.()));
@@ -107,7 +109,7 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
   return {
     runId,
     status,
-    instances: results.map((r) => ({ id: r.id, stage: r.stage, status: r.status, artifact: r.artifact, durationMs: r.durationMs, error: r.error, ...(r.workers ? { workers: r.workers } : {}) })),
+    instances: results.map((r) => ({ id: r.id, stage: r.stage, status: r.status, artifact: r.artifact, durationMs: r.durationMs, error: r.error, ...(r.workers ? { workers: r.workers } : {}), ...(r.key ? { key: r.key } : {}), ...(r.parts ? { parts: r.parts } : {}) })),
   };
 }
 

@@ -10,6 +10,7 @@ import { isModulePath, stageRegistry } from './resolve-stage.ts';
 import type { StageRegistry } from '../engine/stage-registry.ts';
 import { experimentFileSchema, overrideFileSchema, type StageSpec } from './schema.ts';
 import { loadYamlFile, type PathKey, type YamlSource } from './yaml-source.ts';
+import { applyOverrides, overriddenParamHint, overrideSource, overrideText, type Override } from './overrides.ts';
 import { zodDiagnostics } from './zod-diagnostics.ts';
 
 export interface InstanceInput {
@@ -55,6 +56,13 @@ export interface Experiment {
   /** Instances in a topological order. */
   instances: StageInstance[];
   locate(path: readonly PathKey[], at?: 'key' | 'value'): SourceLocation;
+  /** Command-line overrides applied (`params.lr=0.0003`), in order; empty for the file as written. */
+  overrides: string[];
+  /**
+   * Namespace of the instances' latest outputs (what plan explains against, export reads and gc keeps):
+   * the experiment name, or a sweep variant's own (`name~params.lr=0.001`).
+   */
+  latestScope: string;
 }
 
 export interface LoadOptions {
@@ -63,14 +71,20 @@ export interface LoadOptions {
   skipExternalChecks?: boolean;
   /** Stage types (default: this checkout's built-in stages and users' modules). */
   registry?: StageRegistry;
+  /** `--set` changes, applied after `extends` (they win over every file). */
+  overrides?: readonly Override[];
+  /** See Experiment.latestScope (default: the experiment name). */
+  latestScope?: string;
 }
 
 /** Loads, merges, interpolates, validates and expands an experiment file. Throws DiagnosticError. */
 export async function loadExperiment(fileArg: string, options: LoadOptions = {}): Promise<Experiment> {
   const file = resolve(fileArg);
   const dir = dirname(file);
-  const { value: merged, sources } = await loadChain(file, []);
-  const locate = layeredLocator(sources);
+  const chain = await loadChain(file, []);
+  const overrides = options.overrides ?? [];
+  const merged = overrides.length ? applyOverrides(chain.value, overrides) : chain.value;
+  const locate = layeredLocator(overrides.length ? [overrideSource(overrides), ...chain.sources] : chain.sources);
   const diags: Diagnostic[] = [];
   const at = (path: PathKey[], which?: 'key' | 'value') => locate(path, which);
 
@@ -137,7 +151,8 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
       if (!parsed.success) {
         // A value whose interpolation failed is reported once, as that, not also as the wrong type.
         const unresolved = problems.slice(known).map((p) => p.path);
-        diags.push(...zodDiagnostics(parsed.error, { prefix: ['stages', id, 'with'], schema: resolved.type.params, input: withValue, at, what: `stage ${id} (${stage.uses})`, skip: unresolved }));
+        const hintAt = (path: PathKey[]) => overriddenParamHint(stage.with, path.slice(3), overrides);
+        diags.push(...zodDiagnostics(parsed.error, { prefix: ['stages', id, 'with'], schema: resolved.type.params, input: withValue, at, what: `stage ${id} (${stage.uses})`, skip: unresolved, hintAt }));
         continue;
       }
       const resource = stage.queue ?? Object.keys(stage.resources ?? {})[0];
@@ -191,8 +206,9 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
   if (diags.length) throw new DiagnosticError(dedupe(diags));
 
   const order = topoOrder(stageIds, (id) => deps.get(id)!.flatMap((g) => g.stages.map(stageOf)));
+  const name = spec.name ?? basename(file, extname(file));
   return {
-    name: spec.name ?? basename(file, extname(file)),
+    name,
     file,
     dir,
     fileHash: sha256(await readFile(file)),
@@ -202,6 +218,8 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
     registry,
     instances: order.flatMap((id) => instancesByStage.get(id)!),
     locate,
+    overrides: overrides.map(overrideText),
+    latestScope: options.latestScope ?? name,
   };
 }
 

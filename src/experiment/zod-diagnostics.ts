@@ -14,6 +14,8 @@ export interface ZodDiagnosticsOptions {
   what: string;
   /** Paths (with the prefix) already reported otherwise: issues at or under them are dropped. */
   skip?: readonly PathKey[][];
+  /** A hint for a value at `path` when the issue has none (e.g. where an interpolated value came from). */
+  hintAt?: (path: PathKey[]) => string | undefined;
 }
 
 /** zod issues as located diagnostics: unknown keys with did-you-mean, wrong values with what is allowed. */
@@ -32,13 +34,13 @@ export function zodDiagnostics(error: z.ZodError, o: ZodDiagnosticsOptions): Dia
       });
     }
     const allowed = allowedValues(issue);
-    if (!allowed) return [{ message: `${what}: ${label}: ${issue.message}`, location: o.at(path) }];
+    if (!allowed) return [{ message: `${what}: ${label}: ${issue.message}`, location: o.at(path), hint: o.hintAt?.(path) }];
     const given = valueAt(o.input, issue.path);
     const words = allowed.map((a) => (a.kind === 'value' ? JSON.stringify(a.value) : a.type));
     const guess = typeof given === 'string' ? didYouMean(given, allowed.flatMap((a) => (a.kind === 'value' && typeof a.value === 'string' ? [a.value] : []))) : undefined;
     const expected = words.length > 1 ? `one of ${words.join(', ')}` : words[0];
     const message = given === undefined ? `${label} is missing (expected ${expected})` : `${label}: got ${show(given)}, expected ${expected}`;
-    return [{ message: `${what}: ${message}`, location: o.at(path), hint: guess ? `did you mean "${guess}"?` : undefined }];
+    return [{ message: `${what}: ${message}`, location: o.at(path), hint: guess ? `did you mean "${guess}"?` : o.hintAt?.(path) }];
   });
 }
 

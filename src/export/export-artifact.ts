@@ -52,3 +52,8 @@ function safePath(p: string): string {
 }
 
 export { safeName };
+
+/** Where one instance of a stage is exported: DIR itself, or DIR/<key=value,...>/ for a fan-out (foreach) instance. */
+export function instanceDir(dir: string, vars: Record<string, unknown>): string {
+  return Object.keys(vars).length ? join(dir, safeName(Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(','))) : dir;
+}

@@ -44,7 +44,8 @@ export interface Comparison {
 export async function resolveRun(reader: TrackReader, ref: string): Promise<TrackedRun> {
   const exact = await reader.getRun(ref);
   if (exact) return exact;
-  const tagged = await reader.listRuns({ tag: { key: Tags.pipelineRunId, value: ref }, parentsOnly: true });
+  // A pipeline run (also a sweep's variant, nested under the sweep run), not one of its stage runs.
+  const tagged = (await reader.listRuns({ tag: { key: Tags.pipelineRunId, value: ref } })).filter((r) => r.tags[Tags.instance] === undefined);
   if (tagged.length === 1) return tagged[0];
   const parents = await reader.listRuns({ parentsOnly: true, limit: 1000 });
   if (ref === 'last' || ref === 'latest') {

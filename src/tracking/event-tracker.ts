@@ -21,6 +21,10 @@ export interface EventTrackerOptions {
   gitCommit?: string;
   logArtifacts: boolean;
   log: TrackerLog;
+  /** The run the pipeline run is nested under (a sweep's parent run). */
+  parentRef?: string;
+  /** More tags of the pipeline run (a sweep variant's name). */
+  runTags?: KeyValue[];
 }
 
 interface InstanceState {
@@ -95,7 +99,9 @@ export class EventTracker implements EventSink {
       ...contextTags(),
     ];
     if (this.opts.gitCommit) tags.push({ key: Tags.gitCommit, value: this.opts.gitCommit });
-    this.opts.sink.push({ op: 'create-run', ref: e.runId, name: e.runId, startTime: e.time, tags: this.fitTags(tags) });
+    if (e.overrides?.length) tags.push({ key: Tags.overrides, value: e.overrides.join('; ') });
+    tags.push(...(this.opts.runTags ?? []));
+    this.opts.sink.push({ op: 'create-run', ref: e.runId, ...(this.opts.parentRef ? { parentRef: this.opts.parentRef } : {}), name: e.runId, startTime: e.time, tags: this.fitTags(tags) });
     this.logBatch(e.runId, [], flattenParams(e.params ?? {}, 'params'), []);
     for (const instance of e.instances ?? []) {
       const stage = stageOf(instance);
@@ -299,7 +305,7 @@ function stageOf(instance: string): string {
 let cachedUser: string | undefined | null = null;
 
 /** What MLflow's client sets on every run it creates: the user (`getpass.getuser()`) and the source type. */
-function contextTags(): KeyValue[] {
+export function contextTags(): KeyValue[] {
   if (cachedUser === null) {
     try {
       cachedUser = process.env.USER || process.env.LOGNAME || userInfo().username || undefined;

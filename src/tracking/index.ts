@@ -8,6 +8,7 @@ import { replayBuffers, storeJournal } from './mlflow/buffer.ts';
 import { isTransient } from './mlflow/http.ts';
 import { MlflowWriter } from './mlflow/writer.ts';
 import { OpQueue } from './op-queue.ts';
+import type { KeyValue, TrackOp } from './model.ts';
 
 export interface CreateTrackerOptions {
   config?: TrackingConfig | TrackingConfigInput;
@@ -29,27 +30,74 @@ export interface CreateTrackerOptions {
  * `flush_timeout_ms` and buffers the rest on disk for a later replay.
  */
 export async function createTracker(opts: CreateTrackerOptions): Promise<EventSink> {
+  const session = await openTrackingSession(opts);
+  const tracker = session.runTracker();
+  return {
+    handle: (event) => tracker.handle(event),
+    async close() {
+      await tracker.close?.();
+      await session.close();
+    },
+  };
+}
+
+/**
+ * Several pipeline runs tracked through one connection, one operation queue and one buffer journal
+ * (a sweep: its parent run and every variant), so that operations keep their order and the runs can
+ * refer to each other (a variant's parent), also on replay after an outage.
+ */
+export interface TrackingSession {
+  /** `local`, `mlflow`, or `none` (tracking disabled or failed to start). */
+  readonly kind: 'local' | 'mlflow' | 'none';
+  /** A tracker for one pipeline run; closing it flushes that run, not the session. */
+  runTracker(options?: { parentRef?: string; tags?: KeyValue[] }): EventSink;
+  /** A raw operation (e.g. creating a sweep's parent run). */
+  push(op: TrackOp): void;
+  /** Flushes (bounded by flush_timeout_ms) and buffers what could not be sent. */
+  close(): Promise<void>;
+}
+
+const NO_TRACKING: TrackingSession = { kind: 'none', runTracker: () => ({ handle() {} }), push() {}, async close() {} };
+
+export async function openTrackingSession(opts: CreateTrackerOptions): Promise<TrackingSession> {
   const log = safeLog(opts.log);
   try {
     const config = trackingConfigSchema.parse(opts.config ?? {});
-    if (!config.enabled) return { handle() {} };
+    if (!config.enabled) return NO_TRACKING;
     const experiment = config.experiment ?? opts.experimentName;
     const uri = mlflowUri(config.uri, opts.env);
     const base = { store: opts.store, experimentFile: opts.experimentFile, gitCommit: opts.gitCommit, logArtifacts: config.log_artifacts, log };
+    let queue: OpQueue;
+    let beforeClose: (() => Promise<void>) | undefined;
     if (!uri) {
-      const sink = new OpQueue({ writer: new LocalTrackWriter(opts.store, experiment), log, flushTimeoutMs: config.flush_timeout_ms });
-      return guard(new EventTracker({ ...base, sink, trackerKind: 'local' }), log);
+      queue = new OpQueue({ writer: new LocalTrackWriter(opts.store, experiment), log, flushTimeoutMs: config.flush_timeout_ms });
+    } else {
+      const client = mlflowClient(uri, { timeoutMs: config.timeout_ms, retries: config.retries, backoffMs: opts.backoffMs }, opts.env);
+      const writer = new MlflowWriter({ client, store: opts.store, experiment, log });
+      queue = new OpQueue({ writer, log, journal: storeJournal(opts.store, { uri, experiment }, writer), isTransient, flushTimeoutMs: config.flush_timeout_ms });
+      const replay = startReplay(opts.store, client, log);
+      beforeClose = () => replay.finish(config.flush_timeout_ms);
+      log('info', `tracking to MLflow at ${uri}, experiment "${experiment}"`);
     }
-    const client = mlflowClient(uri, { timeoutMs: config.timeout_ms, retries: config.retries, backoffMs: opts.backoffMs }, opts.env);
-    const writer = new MlflowWriter({ client, store: opts.store, experiment, log });
-    const sink = new OpQueue({ writer, log, journal: storeJournal(opts.store, { uri, experiment }, writer), isTransient, flushTimeoutMs: config.flush_timeout_ms });
-    const replay = startReplay(opts.store, client, log);
-    const tracker = new EventTracker({ ...base, sink, trackerKind: 'mlflow' });
-    log('info', `tracking to MLflow at ${uri}, experiment "${experiment}"`);
-    return guard(tracker, log, () => replay.finish(config.flush_timeout_ms));
+    const trackerKind = uri ? 'mlflow' : 'local';
+    // Each run's tracker flushes its own state into the shared queue; only the session closes the queue.
+    const shared = { push: (op: TrackOp) => queue.push(op), close: async () => {} };
+    return {
+      kind: trackerKind,
+      runTracker: (o = {}) => guard(new EventTracker({ ...base, sink: shared, trackerKind, ...(o.parentRef ? { parentRef: o.parentRef } : {}), ...(o.tags ? { runTags: o.tags } : {}) }), log),
+      push: (op) => queue.push(op),
+      async close() {
+        try {
+          // Both are bounded by flush_timeout_ms and run side by side, so the run waits at most that long.
+          await Promise.all([beforeClose?.(), queue.close()]);
+        } catch (err) {
+          log('warn', `tracking: ${describe(err)}`);
+        }
+      },
+    };
   } catch (err) {
     log('warn', `tracking disabled for this run: ${describe(err)}`);
-    return { handle() {} };
+    return NO_TRACKING;
   }
 }
 
@@ -72,7 +120,7 @@ function startReplay(store: Store, client: ReturnType<typeof mlflowClient>, log:
 }
 
 /** Wraps a sink so that nothing it does can throw into the engine. */
-function guard(sink: EventTracker, log: TrackerLog, beforeClose?: () => Promise<void>): EventSink {
+function guard(sink: EventTracker, log: TrackerLog): EventSink {
   return {
     handle(event: PipelineEvent) {
       try {
@@ -83,8 +131,7 @@ function guard(sink: EventTracker, log: TrackerLog, beforeClose?: () => Promise<
     },
     async close() {
       try {
-        // Both are bounded by flush_timeout_ms and run side by side, so the run waits at most that long.
-        await Promise.all([beforeClose?.(), sink.close()]);
+        await sink.close();
       } catch (err) {
         log('warn', `tracking: ${describe(err)}`);
       }

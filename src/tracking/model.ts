@@ -106,4 +106,10 @@ export const Tags = {
   filesRun: 'pipeline.files_run',
   /** On the parent run of a sweep (its variants are pipeline runs with this run as mlflow.parentRunId). */
   sweep: 'pipeline.sweep',
+  /** On a sweep's variant (a pipeline run nested under the sweep run): its name, `v3`. */
+  sweepVariant: 'pipeline.sweep.variant',
+  /** On a sweep run: the pipeline run id of the best variant. */
+  sweepBest: 'pipeline.sweep.best_run',
+  /** Command-line overrides of a pipeline run (`--set`, or a sweep variant's values), `; `-separated. */
+  overrides: 'pipeline.overrides',
 } as const;

@@ -1,5 +1,6 @@
 import { compareRuns, type Comparison } from '../tracking/compare.ts';
 import { Tags, type TrackedRun, type TrackReader } from '../tracking/model.ts';
+import { isVariant } from '../tracking/sweep-table.ts';
 import { extractReportData, type ConfusionMatrix, type RocCurve } from './report-data.ts';
 import type { Series } from './svg.ts';
 import { matches, parseFilter, sortRuns } from './run-filter.ts';
@@ -52,10 +53,7 @@ function columnRank(key: string): number {
 
 const isCi = (k: string) => /_ci_(low|high)$/.test(k);
 
-/** A variant of a sweep: a pipeline run (not a stage instance) with a parent run. */
-export function isVariant(r: TrackedRun): boolean {
-  return !!r.parentId && r.tags[Tags.instance] === undefined;
-}
+export { isVariant } from '../tracking/sweep-table.ts';
 
 /** Params that take more than one value among `runs` (missing counts as a value), experiment params first. */
 export function differingParams(runs: readonly TrackedRun[]): string[] {

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Command } from '../command.ts';
 import { ExitCode } from '../command.ts';
 import { parse, STORE_HELP, storeOption, UsageError } from '../args.ts';
@@ -7,7 +6,7 @@ import { loadExperiment } from '../../experiment/load.ts';
 import { Collections } from '../../store/store.ts';
 import { latestId, type LatestEntry } from '../../engine/cache-key.ts';
 import { loadArtifact } from '../../engine/artifact.ts';
-import { exportArtifact, safeName } from '../../export/export-artifact.ts';
+import { exportArtifact, instanceDir } from '../../export/export-artifact.ts';
 import { didYouMean } from '../../engine/diagnostics.ts';
 
 const usage = 'pipeline export FILE STAGE DIR [--store DIR]';
@@ -34,10 +33,10 @@ ${STORE_HELP}`,
     const store = await openStore(values.store);
     try {
       for (const inst of instances) {
-        const latest = await store.getDoc<LatestEntry>(Collections.latest, latestId(experiment.name, inst.id));
+        const latest = await store.getDoc<LatestEntry>(Collections.latest, latestId(experiment.latestScope, inst.id));
         const artifact = latest && (await loadArtifact(store, latest.artifact));
         if (!artifact) throw new UsageError(`${inst.id} has no output in ${store.location} yet: run pipeline run ${file} --only ${inst.stage}`);
-        const sub = Object.keys(inst.vars).length ? join(dir, safeName(Object.entries(inst.vars).map(([k, v]) => `${k}=${v}`).join(','))) : dir;
+        const sub = instanceDir(dir, inst.vars);
         const { files } = await exportArtifact(store, artifact, sub);
         console.log(`${inst.id}: ${files} files -> ${sub}`);
       }

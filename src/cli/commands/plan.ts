@@ -5,8 +5,9 @@ import { loadExperiment } from '../../experiment/load.ts';
 import { openStore } from '../../store/open.ts';
 import { planLoaded } from '../../engine/runner.ts';
 import { table } from '../reporters/format.ts';
+import { OVERRIDE_HELP, overrideOptions, parseOverrides } from '../override-options.ts';
 
-const usage = 'pipeline plan FILE [--only S] [--from S] [--force S] [--store DIR] [--json]';
+const usage = 'pipeline plan FILE [-S PATH=VALUE] [--only S] [--from S] [--force S] [--store DIR] [--json]';
 
 export const planCommand: Command = {
   name: 'plan',
@@ -17,18 +18,20 @@ For each stage instance: "cached", or "will run" with the reasons (first run, a 
 how, an input changed, the stage version changed, forced). Does no work and writes nothing.
 
 options:
+${OVERRIDE_HELP}
   --only S, --from S, --force S   as for pipeline run
 ${STORE_HELP}
   --json              machine-readable output`,
   async run(argv) {
-    const { values, positionals, help } = parse(argv, { ...storeOption, only: { type: 'string', multiple: true }, from: { type: 'string', multiple: true }, force: { type: 'string', multiple: true }, json: { type: 'boolean' } }, { min: 1, max: 1, usage });
+    const { values, positionals, help } = parse(argv, { ...storeOption, ...overrideOptions, only: { type: 'string', multiple: true }, from: { type: 'string', multiple: true }, force: { type: 'string', multiple: true }, json: { type: 'boolean' } }, { min: 1, max: 1, usage });
     if (help) return console.log(this.help), ExitCode.ok;
-    const experiment = await loadExperiment(positionals[0]);
+    const experiment = await loadExperiment(positionals[0], { overrides: parseOverrides(values.set) });
     const store = await openStore(values.store);
     try {
       const plan = await planLoaded(experiment, store, { only: list(values.only), from: list(values.from), force: list(values.force) });
       if (values.json) console.log(JSON.stringify(plan.map((p) => ({ instance: p.id, action: p.status === 'cached' ? 'cached' : 'run', reasons: p.reasons, key: p.key })), null, 2));
       else {
+        if (experiment.overrides.length) console.log(`overrides (command line): ${experiment.overrides.join(', ')}\n`);
         console.log(table(['stage', 'action', 'why'], plan.map((p) => [p.id, p.status === 'cached' ? 'cached' : 'will run', p.reasons.join('; ')])));
         const runs = plan.filter((p) => p.status !== 'cached').length;
         console.log(`\n${runs} of ${plan.length} stage instances will run`);

@@ -63,7 +63,7 @@ ${STORE_HELP}`;
         if (!positionals[0]) throw new UsageError('usage: pipeline runs show ID');
         const r = await findRun(store, positionals[0]);
         if (values.json) return console.log(JSON.stringify(r, null, 2)), ExitCode.ok;
-        console.log([`run        ${r.id}`, `experiment ${r.experiment} (${r.file}, sha256 ${r.fileHash.slice(0, 12)})`, `git        ${r.gitCommit ?? '(not a git checkout)'}`, `status     ${effectiveStatus(r)}`, `started    ${when(r.startedAt)}${r.endedAt ? `, took ${formatDuration(r.endedAt - r.startedAt)}` : ''}`, `command    pipeline ${r.argv.join(' ')}`, ''].join('\n'));
+        console.log([`run        ${r.id}`, `experiment ${r.experiment} (${r.file}, sha256 ${r.fileHash.slice(0, 12)})`, `git        ${r.gitCommit ?? '(not a git checkout)'}`, `status     ${effectiveStatus(r)}`, `started    ${when(r.startedAt)}${r.endedAt ? `, took ${formatDuration(r.endedAt - r.startedAt)}` : ''}`, `command    pipeline ${r.argv.join(' ')}`, ...(r.overrides?.length ? [`overrides  ${r.overrides.join(', ')}`] : []), ...(r.sweep ? [`sweep      ${r.sweep.id} (variant ${r.sweep.variant})`] : []), ''].join('\n'));
         const remote = r.instances.some((i) => i.workers?.length);
         console.log(table(['stage', 'status', 'time', 'items', 'cache key', 'artifact', ...(remote ? ['worker'] : [])], r.instances.map((i) => [i.id, i.status, i.durationMs !== undefined ? formatDuration(i.durationMs) : '', formatItems(i.items), i.cacheKey?.slice(0, 12) ?? '', i.artifact?.slice(0, 12) ?? '', ...(remote ? [i.workers?.join(', ') ?? ''] : [])])));
         for (const i of r.instances.filter((i) => i.error)) console.log(`\n${i.id}: ${i.error}`);
