@@ -55,6 +55,13 @@ export async function commitArtifact(store: Store, draft: ArtifactDraft): Promis
   return artifact;
 }
 
+/** The blobs an artifact's manifest names (rows, files) that the store does not have. */
+export async function missingBlobs(store: Store, artifact: Artifact): Promise<string[]> {
+  const missing: string[] = [];
+  for (const digest of [artifact.rows, ...Object.values(artifact.files)]) if (digest && !(await store.hasBlob(digest))) missing.push(digest);
+  return missing;
+}
+
 export async function loadArtifact(store: Store, digest: string): Promise<Artifact | undefined> {
   return store.getDoc<Artifact>(Collections.artifacts, digest);
 }

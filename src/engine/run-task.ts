@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.ts';
 import { Collections } from '../store/store.ts';
-import { commitArtifact, loadArtifact, type Artifact, type ArtifactDraft } from './artifact.ts';
+import { commitArtifact, loadArtifact, missingBlobs, type Artifact, type ArtifactDraft } from './artifact.ts';
 import type { CacheEntry } from './cache-key.ts';
 import { ChunkDone, createStageContext } from './context.ts';
 import type { ItemCounts } from './events.ts';
@@ -106,9 +106,5 @@ export async function findCached(store: Store, key: string): Promise<Artifact | 
   const entry = await store.getDoc<CacheEntry>(Collections.cache, key);
   if (!entry) return undefined;
   const artifact = await loadArtifact(store, entry.artifact);
-  if (!artifact) return undefined;
-  for (const digest of [artifact.rows, ...Object.values(artifact.files)]) {
-    if (digest && !(await store.hasBlob(digest))) return undefined;
-  }
-  return artifact;
+  return artifact && (await missingBlobs(store, artifact)).length === 0 ? artifact : undefined;
 }

@@ -26,12 +26,12 @@ test('the demo runs end to end at tiny size, is fully cached the second time, an
   const mlflow = await new MlflowDouble().start();
   const env = { DEMO_PATIENTS: '24', DEMO_EPOCHS: '2', MLFLOW_TRACKING_URI: mlflow.url };
   try {
-    const first = await runCli(['run', DEMO, '--store', join(dir, 'store')], dir, { env });
+    const first = await runCli(['run', DEMO, '--no-lock', '--store', join(dir, 'store')], dir, { env });
     assert.equal(first.code, 0, first.stderr.slice(-3000));
     for (const id of INSTANCES) assert.match(first.stdout, new RegExp(`${id.replace(/[[\]]/g, '\\$&')}\\s+ran`), `${id} ran`);
     assert.match(first.stdout, /metrics:\n\s+evaluate: auc_macro \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]/);
 
-    const second = await runCli(['run', DEMO, '--store', join(dir, 'store')], dir, { env });
+    const second = await runCli(['run', DEMO, '--no-lock', '--store', join(dir, 'store')], dir, { env });
     assert.equal(second.code, 0, second.stderr.slice(-3000));
     assert.match(second.stdout, /succeeded \(13 cached\)/);
 

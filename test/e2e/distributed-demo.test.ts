@@ -35,11 +35,11 @@ test('the demo on two pipeline workers through Redis, one SIGKILLed during a chu
   // Coordinator and workers run from the checkout root: the experiment folder travels as `experiments`.
   const workers = [new WorkerProcess(redis.url, shared, 'w1', { cwd: REPO, env: { ...env, ...stall } }), new WorkerProcess(redis.url, shared, 'w2', { cwd: REPO, env: { ...env, ...stall } })];
   try {
-    const local = runCli(['run', DEMO, '--store', join(dir, 'local-store'), '--plain'], dir, { env });
+    const local = runCli(['run', DEMO, '--no-lock', '--store', join(dir, 'local-store'), '--plain'], dir, { env });
     await Promise.all(workers.map((w) => w.ready()));
     let killed: WorkerProcess | undefined;
     let killedIn = '';
-    const run = await runCli(['run', DEMO, '--queue', redis.url, '--store', shared, '--plain'], REPO, {
+    const run = await runCli(['run', DEMO, '--no-lock', '--queue', redis.url, '--store', shared, '--plain'], REPO, {
       env,
       poll: async () => {
         if (killed) return;

@@ -13,9 +13,11 @@ import { scheduleCommand } from './schedule.ts';
 import { demoDataCommand } from './demo-data.ts';
 import { modelsCommand } from './models.ts';
 import { workerCommand } from './worker.ts';
+import { statusCommand } from './status.ts';
+import { checkoutCommand } from './checkout.ts';
 
 runsSubcommands.set('compare', runsCompareCommand);
 runsSubcommands.set('sync', runsSyncCommand);
 
 /** Every top-level command, in the order `pipeline --help` lists them. */
-export const commands: Command[] = [runCommand, planCommand, dagCommand, runsCommand, modelsCommand, exportCommand, uiCommand, scheduleCommand, workerCommand, demoDataCommand, gcCommand, schemaCommand];
+export const commands: Command[] = [runCommand, planCommand, statusCommand, checkoutCommand, dagCommand, runsCommand, modelsCommand, exportCommand, uiCommand, scheduleCommand, workerCommand, demoDataCommand, gcCommand, schemaCommand];

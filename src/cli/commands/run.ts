@@ -4,13 +4,19 @@ import { list, parse, positiveInt, STORE_HELP, storeOption } from '../args.ts';
 import { loadExperiment } from '../../experiment/load.ts';
 import { openStore } from '../../store/open.ts';
 import { runLoaded } from '../../engine/runner.ts';
+import { loadVariants, runSweep } from '../../engine/sweep-runner.ts';
+import type { RunStatus } from '../../engine/events.ts';
 import { PlainReporter } from '../reporters/plain.ts';
 import { TtyReporter } from '../reporters/tty.ts';
 import { summaryTable } from '../reporters/summary.ts';
 import { headlineMetrics } from '../reporters/headline-metrics.ts';
 import { QUEUE_HELP, queueExecutor, queueOption } from '../queue-option.ts';
+import { OVERRIDE_HELP, overrideOptions, parseOverrides } from '../override-options.ts';
+import { lockRun } from '../../lock/lock-run.ts';
+import { relative } from 'node:path';
+import { describeSweep, SWEEP_HELP, sweepOptions, sweepPlan, sweepSummary } from '../sweep-run.ts';
 
-const usage = 'pipeline run FILE [--only S] [--from S] [--force S] [--concurrency N] [--keep-going] [--store DIR] [--queue redis://HOST:PORT[/DB]]';
+const usage = 'pipeline run FILE [-S PATH=VALUE] [--sweep PATH=V1,V2 [--sweep-random N]] [--only S] [--from S] [--force S] [--concurrency N] [--keep-going] [--store DIR] [--queue redis://HOST:PORT[/DB]]';
 
 export const runCommand: Command = {
   name: 'run',
@@ -21,20 +27,28 @@ Runs the stages of an experiment file in dependency order, independent ones in p
 instance whose type, version, params, inputs and input files are unchanged is reused from the cache.
 
 options:
+${OVERRIDE_HELP}
+${SWEEP_HELP}
   --only S            run only stage S (and what it needs upstream); repeat or comma-separate
   --from S            rerun S and everything downstream of it
   --force S           rerun S even if cached (downstream reruns only if S's output changes)
-  --concurrency N     stage instances (and items within a stage) at once (default: CPU count)
+  --concurrency N     stage instances (and items within a stage) at once (default: CPU count); a sweep's
+                      variants share it
   --keep-going        after a failure, go on with what does not depend on it
 ${STORE_HELP}
 ${QUEUE_HELP}
-  --plain             one line per event even on a terminal
+  --no-lock           do not update pipeline.lock (by default a successful run records there what
+                      produced each output; a sweep never writes it)
+  --plain             one line per event even on a terminal (always for sweeps: one line per event,
+                      prefixed with the variant)
   --verbose           show debug messages
 exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
   async run(argv) {
     const { values, positionals, help } = parse(argv, {
       ...storeOption,
       ...queueOption,
+      ...overrideOptions,
+      ...sweepOptions,
       only: { type: 'string', multiple: true },
       from: { type: 'string', multiple: true },
       force: { type: 'string', multiple: true },
@@ -42,13 +56,17 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
       'keep-going': { type: 'boolean', short: 'k' },
       plain: { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
+      'no-lock': { type: 'boolean' },
     }, { min: 1, max: 1, usage });
     if (help) return console.log(this.help), ExitCode.ok;
-    const experiment = await loadExperiment(positionals[0]);
+    const overrides = parseOverrides(values.set);
+    const sweep = sweepPlan(values);
+    const variants = sweep && (await loadVariants(positionals[0], overrides, sweep.variants));
+    const experiment = variants ? variants[0].experiment : await loadExperiment(positionals[0], { overrides });
     const concurrency = positiveInt(values.concurrency, '--concurrency');
     const store = await openStore(values.store);
     const level = values.verbose ? 'debug' : 'info';
-    const reporter = process.stderr.isTTY && !values.plain && !process.env.CI ? new TtyReporter(process.stderr, level) : new PlainReporter(undefined, level);
+    const reporter = process.stderr.isTTY && !values.plain && !process.env.CI && !sweep ? new TtyReporter(process.stderr, level) : new PlainReporter(undefined, level);
     const controller = new AbortController();
     let interrupts = 0;
     const onSigint = () => {
@@ -68,21 +86,31 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
     if (executor) log('info', `stages run on workers through ${executor.description}`);
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
+    const common = { only: list(values.only), from: list(values.from), force: list(values.force), concurrency, keepGoing: values['keep-going'], signal: controller.signal, executor };
+    const exitCode = (status: RunStatus) => (status === 'succeeded' ? ExitCode.ok : status === 'cancelled' ? ExitCode.interrupted : ExitCode.failed);
     try {
-      const result = await runLoaded(experiment, store, {
-        only: list(values.only),
-        from: list(values.from),
-        force: list(values.force),
-        concurrency,
-        keepGoing: values['keep-going'],
-        sinks: [reporter],
-        signal: controller.signal,
-        executor,
-      });
+      if (sweep && variants) {
+        process.stderr.write(describeSweep(sweep) + '\n');
+        const result = await runSweep(store, {
+          ...common,
+          variants,
+          axes: sweep.axes,
+          mode: sweep.mode,
+          seed: sweep.seed,
+          metric: values['sweep-metric'],
+          log,
+          sinksFor: (variant) => [new PlainReporter((line) => process.stderr.write(`[${variant.name}] ${line}\n`), level)],
+        });
+        console.log(sweepSummary(result, sweep, experiment.file));
+        return exitCode(result.status);
+      }
+      const result = await runLoaded(experiment, store, { ...common, sinks: [reporter] });
+      const locked = values['no-lock'] ? undefined : await lockRun(experiment, result, store);
       console.log(summaryTable(result, reporter.items));
+      if (locked) console.log(`${relative(process.cwd(), locked.path) || locked.path}: ${locked.changed ? 'updated' : 'unchanged'} (${locked.instances} stage instances)`);
       const metrics = await headlineMetrics(store, result);
       if (metrics.length) console.log(['', 'metrics:', ...metrics.map((m) => `  ${m}`)].join('\n'));
-      return result.status === 'succeeded' ? ExitCode.ok : result.status === 'cancelled' ? ExitCode.interrupted : ExitCode.failed;
+      return exitCode(result.status);
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
