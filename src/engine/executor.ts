@@ -31,7 +31,12 @@ export interface ExecuteOptions {
   cpuShare?: CpuShare;
   /** Hashes of external files, shared by several runs (a sweep); default: this run's own. */
   hasher?: ExternalHasher;
+  /** Fetches a stage output missing from the store from elsewhere (a remote), before running it. */
+  readThrough?: ReadThrough;
 }
+
+/** Puts the output of cache key `key` into the store if another store has it; says what it fetched. */
+export type ReadThrough = (key: string) => Promise<{ from: string; blobs: number; bytes: number } | undefined>;
 
 export interface InstanceResult {
   id: string;
@@ -103,11 +108,20 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
     const previous = (await store.getDoc<LatestEntry>(Collections.latest, latestKey)) ?? (experiment.latestScope !== experiment.name ? await store.getDoc<LatestEntry>(Collections.latest, latestId(experiment.name, inst.id)) : undefined);
     const forced = opts.force?.has(inst.id) ?? false;
     if (!forced) {
-      const cached = await findCached(store, key);
+      let cached = await findCached(store, key);
+      let pulled: string[] = [];
+      if (!cached && opts.readThrough) {
+        const got = await opts.readThrough(key);
+        if (got) {
+          cached = await findCached(store, key);
+          pulled = [`pulled from ${got.from}`];
+          emit({ type: 'log', runId, instance: inst.id, level: 'info', message: `pulled from ${got.from} (${got.blobs} blobs, ${formatBytes(got.bytes)}) instead of running`, time: Date.now() });
+        }
+      }
       if (cached) {
         artifacts.set(inst.id, cached);
         if (!opts.dryRun) await store.putDoc(Collections.latest, latestKey, { key, parts, artifact: cached.digest, time: Date.now() } satisfies LatestEntry);
-        return settle(inst, 'cached', { key, parts, artifact: cached.digest, durationMs: Date.now() - started });
+        return settle(inst, 'cached', { key, parts, artifact: cached.digest, durationMs: Date.now() - started, reasons: pulled });
       }
     }
     const reasons = forced ? ['forced'] : explainChange(parts, previous?.parts, inst.inputs.map((i) => i.instance));
@@ -195,4 +209,8 @@ function itemsHint(inst: StageInstance, inputs: Array<Artifact | undefined>, has
 
 function notSelected(id: string): InstanceResult {
   return { id, stage: id, uses: '', status: 'skipped', durationMs: 0, reasons: ['not selected'] };
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -1,6 +1,7 @@
 import type { EventSink, InstanceStatus, RunStatus } from './events.ts';
 import type { StageExecutor } from './task.ts';
 import type { KeyParts } from './cache-key.ts';
+import type { ReadThrough } from './executor.ts';
 import type { CpuShare } from './cpu-share.ts';
 import type { ExternalHasher } from './file-hash.ts';
 
@@ -24,6 +25,8 @@ export interface RunOptions {
   shared?: { cpuShare: CpuShare; hasher: ExternalHasher };
   /** The tracker to send events to (a sweep's variants share one session); default: one from the experiment's tracking config. */
   tracker?: EventSink;
+  /** Fetches stage outputs missing from the store from a remote before running them (`run --remote`). */
+  readThrough?: ReadThrough;
   /** The sweep this run is a variant of (recorded in the run record). */
   sweep?: { id: string; variant: string };
 }

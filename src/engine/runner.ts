@@ -97,7 +97,7 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
   emit({ type: 'run-start', runId, experiment: experiment.name, file: experiment.file, instances: instanceIds, params: experiment.params, ...(experiment.overrides.length ? { overrides: experiment.overrides.map(redactUrlPasswords) } : {}), time: started });
   let results: InstanceResult[];
   try {
-    results = await execute({ experiment, store, runId, concurrency: options.concurrency ?? defaultConcurrency(), selected, force, keepGoing: options.keepGoing, signal, emit, executor: options.executor, cpuShare: options.shared?.cpuShare, hasher: options.shared?.hasher });
+    results = await execute({ experiment, store, runId, concurrency: options.concurrency ?? defaultConcurrency(), selected, force, keepGoing: options.keepGoing, signal, emit, executor: options.executor, cpuShare: options.shared?.cpuShare, hasher: options.shared?.hasher, readThrough: options.readThrough });
   } catch (err) {
     emit({ type: 'run-end', runId, status: 'failed', durationMs: Date.now() - started, time: Date.now() });
     await Promise.allSettled(sinks.map((s) => s.close?.()));
@@ -113,8 +113,8 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
   };
 }
 
-/** What `pipeline plan` prints: per instance, whether it will run and why. Runs and writes nothing. */
-export async function planLoaded(experiment: Experiment, store: Store, options: Pick<RunOptions, 'only' | 'from' | 'force'>): Promise<InstanceResult[]> {
+/** What `pipeline plan` prints: per instance, whether it will run and why. Runs nothing; writes only what a read-through fetches (`pipeline pull`). */
+export async function planLoaded(experiment: Experiment, store: Store, options: Pick<RunOptions, 'only' | 'from' | 'force' | 'readThrough'>): Promise<InstanceResult[]> {
   const { selected, force } = selectInstances(experiment, options);
-  return execute({ experiment, store, runId: 'plan', concurrency: defaultConcurrency(), selected, force, signal: new AbortController().signal, emit: () => {}, dryRun: true });
+  return execute({ experiment, store, runId: 'plan', concurrency: defaultConcurrency(), selected, force, signal: new AbortController().signal, emit: () => {}, dryRun: true, readThrough: options.readThrough });
 }

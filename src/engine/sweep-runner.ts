@@ -43,7 +43,7 @@ export async function loadVariants(file: string, base: readonly Override[], vari
   return loaded;
 }
 
-export interface SweepOptions extends Pick<RunOptions, 'concurrency' | 'only' | 'from' | 'force' | 'keepGoing' | 'signal' | 'executor'> {
+export interface SweepOptions extends Pick<RunOptions, 'concurrency' | 'only' | 'from' | 'force' | 'keepGoing' | 'signal' | 'executor' | 'readThrough'> {
   variants: LoadedVariant[];
   axes: SweepAxis[];
   mode: 'grid' | 'random';
@@ -111,6 +111,7 @@ export async function runSweep(store: Store, opts: SweepOptions): Promise<SweepR
             keepGoing: opts.keepGoing,
             signal,
             executor,
+            readThrough: opts.readThrough,
             shared: { cpuShare, hasher },
             tracker: session.runTracker({ parentRef: id, tags: [{ key: Tags.sweepVariant, value: variant.name }] }),
             sweep: { id, variant: variant.name },

@@ -15,9 +15,10 @@ import { modelsCommand } from './models.ts';
 import { workerCommand } from './worker.ts';
 import { statusCommand } from './status.ts';
 import { checkoutCommand } from './checkout.ts';
+import { pullCommand, pushCommand } from './push-pull.ts';
 
 runsSubcommands.set('compare', runsCompareCommand);
 runsSubcommands.set('sync', runsSyncCommand);
 
 /** Every top-level command, in the order `pipeline --help` lists them. */
-export const commands: Command[] = [runCommand, planCommand, statusCommand, checkoutCommand, dagCommand, runsCommand, modelsCommand, exportCommand, uiCommand, scheduleCommand, workerCommand, demoDataCommand, gcCommand, schemaCommand];
+export const commands: Command[] = [runCommand, planCommand, statusCommand, checkoutCommand, pushCommand, pullCommand, dagCommand, runsCommand, modelsCommand, exportCommand, uiCommand, scheduleCommand, workerCommand, demoDataCommand, gcCommand, schemaCommand];

@@ -13,10 +13,12 @@ import { headlineMetrics } from '../reporters/headline-metrics.ts';
 import { QUEUE_HELP, queueExecutor, queueOption } from '../queue-option.ts';
 import { OVERRIDE_HELP, overrideOptions, parseOverrides } from '../override-options.ts';
 import { lockRun } from '../../lock/lock-run.ts';
+import { openRemote, remoteOption } from '../remote-option.ts';
+import { readThroughFrom } from '../../remote/read-through.ts';
 import { relative } from 'node:path';
 import { describeSweep, SWEEP_HELP, sweepOptions, sweepPlan, sweepSummary } from '../sweep-run.ts';
 
-const usage = 'pipeline run FILE [-S PATH=VALUE] [--sweep PATH=V1,V2 [--sweep-random N]] [--only S] [--from S] [--force S] [--concurrency N] [--keep-going] [--store DIR] [--queue redis://HOST:PORT[/DB]]';
+const usage = 'pipeline run FILE [-S PATH=VALUE] [--sweep PATH=V1,V2 [--sweep-random N]] [--only S] [--from S] [--force S] [--concurrency N] [--keep-going] [--store DIR] [--queue redis://HOST:PORT[/DB]] [--remote R]';
 
 export const runCommand: Command = {
   name: 'run',
@@ -37,6 +39,9 @@ ${SWEEP_HELP}
   --keep-going        after a failure, go on with what does not depend on it
 ${STORE_HELP}
 ${QUEUE_HELP}
+  -r, --remote R      read through to a remote store (a name in pipeline.config.yaml, a folder or
+                      mongodb://...): a stage output missing here but on the remote is fetched instead
+                      of recomputed (a colleague's pipeline push)
   --no-lock           do not update pipeline.lock (by default a successful run records there what
                       produced each output; a sweep never writes it)
   --plain             one line per event even on a terminal (always for sweeps: one line per event,
@@ -49,6 +54,7 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
       ...queueOption,
       ...overrideOptions,
       ...sweepOptions,
+      ...remoteOption,
       only: { type: 'string', multiple: true },
       from: { type: 'string', multiple: true },
       force: { type: 'string', multiple: true },
@@ -84,9 +90,19 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
       throw err;
     }
     if (executor) log('info', `stages run on workers through ${executor.description}`);
+    let remote;
+    try {
+      remote = values.remote ? await openRemote(values.remote, store) : undefined;
+    } catch (err) {
+      await executor?.close();
+      await store.close();
+      throw err;
+    }
+    if (remote) log('info', `reading through to the remote ${remote.choice.display}`);
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
-    const common = { only: list(values.only), from: list(values.from), force: list(values.force), concurrency, keepGoing: values['keep-going'], signal: controller.signal, executor };
+    const readThrough = remote && readThroughFrom(remote.store, store, remote.choice.display);
+    const common = { only: list(values.only), from: list(values.from), force: list(values.force), concurrency, keepGoing: values['keep-going'], signal: controller.signal, executor, readThrough };
     const exitCode = (status: RunStatus) => (status === 'succeeded' ? ExitCode.ok : status === 'cancelled' ? ExitCode.interrupted : ExitCode.failed);
     try {
       if (sweep && variants) {
@@ -115,6 +131,7 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
       await executor?.close();
+      await remote?.store.close();
       await store.close();
     }
   },
