@@ -16,6 +16,26 @@ export interface Box {
 }
 
 /**
+ * One geometric step applied to an image, as boxes see it: a crop keeps the rectangle `x, y, width, height`
+ * and moves its corner to the origin; a scale maps x to x * sx + dx (and y likewise) into a `width` x
+ * `height` image (`dx`, `dy` are the padding on the left and top).
+ */
+export type GeometryStep =
+  | { op: 'crop'; x: number; y: number; width: number; height: number }
+  | { op: 'scale'; sx: number; sy: number; dx: number; dy: number; width: number; height: number };
+
+/**
+ * How a row's image was made from the original image (the DICOM's pixel grid, or the ingested file): the
+ * original's size and the geometric steps of convert and preprocess, in order. Boxes map from the original
+ * to the row's image through the steps, and back exactly through their inverses (src/ops/boxes/transform.ts).
+ */
+export interface ImageGeometry {
+  width: number;
+  height: number;
+  steps: GeometryStep[];
+}
+
+/**
  * One row of a dataset table: one image. Stages add columns; these are the shared ones.
  * Blob references (`image`, `dicom`) are sha256 digests of blobs in the store.
  */
@@ -31,5 +51,7 @@ export interface DatasetRow {
   height?: number;
   fold?: number;
   split?: 'train' | 'val' | 'test';
+  /** Absent: the row's image is the original (no geometric step applied). */
+  geometry?: ImageGeometry;
   [column: string]: unknown;
 }

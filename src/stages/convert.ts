@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { Box, DatasetRow } from '../data-model.ts';
+import type { Box, DatasetRow, GeometryStep, ImageGeometry } from '../data-model.ts';
 import { defineStage, StageInputError } from '../engine/stage.ts';
 import { ConvertPool } from '../ops/dicom/convert-pool.ts';
 import type { ConvertOptions } from '../ops/dicom/convert.ts';
@@ -68,7 +68,7 @@ export function scaleBoxes(boxes: Box[] | undefined, from: { width: number; heig
 
 export const convertStage = defineStage({
   name: 'convert',
-  version: 1,
+  version: 2,
   description: 'DICOM pixel data -> 8/16-bit grey PNG: all common transfer syntaxes, Modality LUT/rescale, VOI LUT/window, MONOCHROME1 inversion, optional resize',
   params: convertParams,
   perItem: true,
@@ -144,6 +144,13 @@ function workerCount(rows: number, poolSize: number): number {
   return rows >= MIN_ROWS_FOR_WORKERS ? poolSize : 0;
 }
 
+/** The DICOM's pixel grid is the original frame; a resize is one scale step (the factors scaleBoxes applies). */
+export function convertGeometry(source: { sourceWidth: number; sourceHeight: number }, image: { width: number; height: number }): ImageGeometry {
+  const resized = image.width !== source.sourceWidth || image.height !== source.sourceHeight;
+  const steps: GeometryStep[] = resized ? [{ op: 'scale', sx: image.width / source.sourceWidth, sy: image.height / source.sourceHeight, dx: 0, dy: 0, width: image.width, height: image.height }] : [];
+  return { width: source.sourceWidth, height: source.sourceHeight, steps };
+}
+
 function outputRows(row: DatasetRow, result: ItemResult): DatasetRow[] {
   const multi = result.images.length > 1;
   return result.images.map((image, frame) => {
@@ -156,6 +163,7 @@ function outputRows(row: DatasetRow, result: ItemResult): DatasetRow[] {
       height: image.height,
       source_width: result.sourceWidth,
       source_height: result.sourceHeight,
+      geometry: convertGeometry(result, image),
       ...(boxes ? { boxes } : {}),
     };
   });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { DatasetRow } from '../data-model.ts';
 import { defineStage, StageInputError } from '../engine/stage.ts';
-import { transformBoxes, type GeometryStep } from '../ops/boxes/transform.ts';
+import { appendGeometry, transformBoxes, type GeometryStep } from '../ops/boxes/transform.ts';
 import type { OpSpec } from '../ops/image/apply.ts';
 import { processPng, type ProcessedPng } from '../ops/image/process-png.ts';
 import type { ProcessPngRequest } from '../ops/image/process-png-worker.ts';
@@ -18,6 +18,9 @@ interface ItemResult {
   height: number;
   steps: GeometryStep[];
   masked: number;
+  /** Size of the input image (the original's when the row has no geometry yet). */
+  inputWidth: number;
+  inputHeight: number;
 }
 
 /** Schema output -> op specs with every default resolved (resize height, auto-mask options). */
@@ -35,7 +38,7 @@ export function resolveOps(ops: readonly OpParams[]): OpSpec[] {
 
 export const preprocess = defineStage({
   name: 'preprocess',
-  version: 2,
+  version: 3,
   description: 'Image-wise crop / auto-crop / mask / CLAHE / invert / resize / median in list order; boxes follow every geometric op',
   params: PreprocessParams,
   perItem: true,
@@ -64,7 +67,7 @@ export const preprocess = defineStage({
         async (row): Promise<ItemResult> => {
           const result = await processImage(await ctx.store.getBlob(row.image!));
           const image = await ctx.store.putBlob(result.png);
-          return { image, width: result.width, height: result.height, steps: result.steps, masked: result.masked };
+          return { image, width: result.width, height: result.height, steps: result.steps, masked: result.masked, inputWidth: result.inputWidth, inputHeight: result.inputHeight };
         },
       );
     } finally {
@@ -76,6 +79,7 @@ export const preprocess = defineStage({
       if (!o.ok) throw new Error(`item ${o.id}: ${o.error}`);
       masked += o.value.masked;
       const next: DatasetRow = { ...row, image: o.value.image, width: o.value.width, height: o.value.height };
+      if (row.geometry || o.value.steps.length) next.geometry = appendGeometry(row.geometry, { width: o.value.inputWidth, height: o.value.inputHeight }, o.value.steps);
       if (row.boxes) {
         next.boxes = transformBoxes(row.boxes, o.value.steps);
         boxesDropped += row.boxes.length - next.boxes.length;

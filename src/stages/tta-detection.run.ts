@@ -14,6 +14,7 @@ import { loadModel } from '../ml/model-io.ts';
 import type * as tf from '../ml/tf.ts';
 import { transformName } from '../ml/tta-transforms.ts';
 import { fromLetterbox } from '../ops/boxes/letterbox.ts';
+import { boxesToOriginal } from '../ops/boxes/transform.ts';
 import { weightedBoxesFusion } from '../ops/boxes/wbf.ts';
 import { DecodeParams, decodeOptions } from './train-detection-params.ts';
 import type { TtaParams } from './tta.ts';
@@ -21,8 +22,9 @@ import { byImage, predictionRowBase } from './tta.run.ts';
 
 /**
  * `tta` for detectors: each image letterboxed as in training, predicted under every transform, decoded
- * (score threshold, class-wise NMS or soft-NMS, max_det), mapped back through the transform's exact inverse
- * and the letterbox into the row's image pixels; several transforms are fused per image with WBF.
+ * (score threshold, class-wise NMS or soft-NMS, max_det), mapped back through the transform's exact inverse,
+ * the letterbox and the row's geometry (convert / preprocess steps) into the ORIGINAL image's pixels, the
+ * frame of `truth_boxes` too; several transforms are fused per image with WBF.
  */
 export async function predictDetections(ctx: StageContext, models: readonly StageInput[], rowsOf: (model: StageInput) => DatasetRow[], p: TtaParams): Promise<ArtifactDraft> {
   const classes = models[0].artifact.meta.classes as string[];
@@ -33,7 +35,7 @@ export async function predictDetections(ctx: StageContext, models: readonly Stag
   return {
     kind: 'predictions',
     rows: p.average ? fuseModels(out, p) : out,
-    meta: { classes, task: 'detection', coordinates: 'image pixels', transforms: p.transforms.map(transformName), models: models.map((m) => m.instance), ...(Object.keys(histories).length ? { histories } : {}) },
+    meta: { classes, task: 'detection', coordinates: 'original image pixels', transforms: p.transforms.map(transformName), models: models.map((m) => m.instance), ...(Object.keys(histories).length ? { histories } : {}) },
   };
 }
 
@@ -67,7 +69,7 @@ async function predictOne(ctx: StageContext, input: StageInput, rows: readonly D
           p.transforms.map(async (t) => invertTtaBoxes(decodeDetections(await batcher.submit(transformRaster(raster, t).data), points, classes, decode), t, size)),
         );
         const merged = perTransform.length === 1 ? perTransform[0] : fuse(perTransform, p, decode.maxDet);
-        return merged.map((b) => roundBox(fromLetterbox(b, geometry)));
+        return boxesToOriginal(merged.map((b) => fromLetterbox(b, geometry)), r.geometry).map(roundBox);
       },
     )
     .finally(async () => {
@@ -78,7 +80,8 @@ async function predictOne(ctx: StageContext, input: StageInput, rows: readonly D
   if (failed && !failed.ok) throw new Error(`tta: image ${failed.id}: ${failed.error}`);
   return rows.map((r, i) => {
     const o = outcomes[i];
-    return { ...predictionRowBase(r, input), ...(r.width !== undefined ? { width: r.width, height: r.height } : {}), boxes: o.ok ? o.value : [], truth_boxes: r.boxes ?? [] };
+    const size = r.geometry ? { width: r.geometry.width, height: r.geometry.height } : r.width !== undefined ? { width: r.width, height: r.height } : {};
+    return { ...predictionRowBase(r, input), ...size, boxes: o.ok ? o.value : [], truth_boxes: boxesToOriginal(r.boxes ?? [], r.geometry) };
   });
 }
 

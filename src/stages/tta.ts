@@ -26,7 +26,7 @@ export type TtaParams = z.output<typeof params>;
 
 export const tta = defineStage({
   name: 'tta',
-  version: 1,
+  version: 2,
   description: 'Predicts a dataset with trained models under test-time augmentation (flips, shifts, scales); out-of-fold or test predictions; boxes for detection models',
   params,
   perItem: true,

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trainStage } from '../../src/stages/train.ts';
 import { tta } from '../../src/stages/tta.ts';
+import { preprocess } from '../../src/stages/preprocess.ts';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
 import { abortingStore, copyBlobs } from './train-helpers.ts';
 import { meanAveragePrecision } from '../../src/ops/boxes/map.ts';
@@ -13,11 +14,15 @@ import { syntheticDetectionDataset } from './detection-fixtures.ts';
 const tiny = { task: 'detection', model: 'csp-nano', width: 0.25, size: 64, batch: 4, seed: 1, backend: 'wasm', detection: { neck_channels: 16, head_convs: 1 } } as const;
 const dataset = (rows: DatasetRow[]) => ({ kind: 'dataset' as const, rows, meta: {} });
 
-test('a tiny detector overfits 8 synthetic images: train -> tta -> mAP@0.5 > 0.9, boxes in original image pixels', async () => {
+test('a tiny detector overfits 8 synthetic images: preprocess -> train -> tta -> mAP@0.5 > 0.9, boxes in original image pixels', async () => {
   const store = await tempStore();
   const base = await syntheticDetectionDataset(store, 8, 80, 60, 2);
+  // preprocess moves the pixels (crop 4 px off the left and 3 off the bottom, pad-resize to 100 x 100): tta maps back to the 80 x 60 originals
+  const cropped = await runStage(preprocess, { store, params: { ops: [{ crop: { left: 0.05, bottom: 0.05 } }, { resize: { width: 100, fit: 'pad', interpolation: 'bilinear' } }] }, inputs: [{ name: 'data', artifact: dataset(base) }] });
+  const prepared = await cropped.rows<DatasetRow>();
+  assert.deepEqual(prepared[0].geometry!.steps.map((s) => s.op), ['crop', 'scale']);
   // the same images validate (split val): overfitting proves the loop, not generalisation
-  const rows = [...base.map((r) => ({ ...r, fold: undefined })), ...base.map((r) => ({ ...r, id: `val-${r.id}`, split: 'val' as const, fold: undefined }))];
+  const rows = [...prepared.map((r) => ({ ...r, fold: undefined })), ...prepared.map((r) => ({ ...r, id: `val-${r.id}`, split: 'val' as const, fold: undefined }))];
   const trained = await runStage(trainStage, { store, params: { ...tiny, epochs: 45, lr: 0.01, detection: { ...tiny.detection, augment: false } }, inputs: [{ name: 'data', artifact: dataset(rows) }] });
   const meta = trained.artifact.meta as Record<string, any>;
   assert.equal(meta.task, 'detection');
@@ -32,11 +37,20 @@ test('a tiny detector overfits 8 synthetic images: train -> tta -> mAP@0.5 > 0.9
   assert.equal(predicted.artifact.meta.task, 'detection');
   const out = await predicted.rows<{ id: string; boxes: Box[]; truth_boxes: Box[] }>();
   assert.equal(out.length, 8);
+  // truth in the original frame: the ingested boxes, clipped by the crop only (x >= 4, y <= 57)
+  const clippedOriginal = (b: Box) => ({ ...b, x_min: Math.max(4, b.x_min), y_max: Math.min(57, b.y_max) });
+  for (const r of out) {
+    const original = base.find((b) => `val-${b.id}` === r.id)!;
+    const expected = original.boxes!.filter((b) => b.x_max > 4 && b.y_min < 57).map(clippedOriginal);
+    assert.equal(r.truth_boxes.length, expected.length, r.id);
+    r.truth_boxes.forEach((t, i) => (['x_min', 'y_min', 'x_max', 'y_max'] as const).forEach((k) => assert.ok(Math.abs(t[k] - expected[i][k]) < 1e-9, `${r.id} ${k} ${t[k]} vs ${expected[i][k]}`)));
+    assert.deepEqual([(r as Record<string, unknown>).width, (r as Record<string, unknown>).height], [80, 60]);
+  }
   const map = meanAveragePrecision(out.map((r) => ({ truth: r.truth_boxes, predicted: r.boxes })), meta.classes, 0.5).map;
   console.log(`val mAP@0.5 per epoch ${meta.history.map((h: any) => h.val_map.toFixed(2)).join(' ')}; tta mAP@0.5 ${map.toFixed(3)}`);
   assert.ok(map > 0.9, `mAP@0.5 ${map}`);
-  // boxes are in the 80 x 60 image's pixels (the letterbox to 64 is undone)
-  for (const r of out) for (const b of r.boxes) assert.ok(b.x_min >= 0 && b.x_max <= 80 && b.y_min >= 0 && b.y_max <= 60 && b.score! > 0, JSON.stringify(b));
+  // predicted boxes are in the 80 x 60 original's pixels (letterbox, resize and crop undone)
+  for (const r of out) for (const b of r.boxes) assert.ok(b.x_min >= 4 && b.x_max <= 80 && b.y_min >= 0 && b.y_max <= 57 && b.score! > 0, JSON.stringify(b));
 });
 
 

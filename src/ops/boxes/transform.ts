@@ -1,13 +1,7 @@
-import type { Box } from '../../data-model.ts';
+import type { Box, GeometryStep, ImageGeometry } from '../../data-model.ts';
+import type { Rect } from './iou.ts';
 
-/**
- * One geometric step applied to an image, as boxes see it: a crop keeps `rect` and moves its corner to
- * the origin; a scale maps x to x * sx + dx (and y likewise) into a `width` x `height` image (`dx`,
- * `dy` are the padding on the left and top).
- */
-export type GeometryStep =
-  | { op: 'crop'; x: number; y: number; width: number; height: number }
-  | { op: 'scale'; sx: number; sy: number; dx: number; dy: number; width: number; height: number };
+export type { GeometryStep, ImageGeometry } from '../../data-model.ts';
 
 /** Clips a box to [x0, x1) x [y0, y1); undefined when nothing of it is left. */
 export function clipBox(box: Box, x0: number, y0: number, x1: number, y1: number): Box | undefined {
@@ -45,4 +39,56 @@ export function transformBoxes(boxes: readonly Box[], steps: readonly GeometrySt
     if (box) out.push(box);
   }
   return out;
+}
+
+/** A row's geometry after `steps` more: the original's size is kept; a row without one starts at `size` (its image is the original). */
+export function appendGeometry(geometry: ImageGeometry | undefined, size: { width: number; height: number }, steps: readonly GeometryStep[]): ImageGeometry {
+  const base = geometry ?? { width: size.width, height: size.height, steps: [] };
+  return { width: base.width, height: base.height, steps: [...base.steps, ...steps] };
+}
+
+/** The image size after the steps (the original's without any). */
+export function geometrySize(geometry: ImageGeometry): { width: number; height: number } {
+  const last = geometry.steps[geometry.steps.length - 1];
+  return last ? { width: last.width, height: last.height } : { width: geometry.width, height: geometry.height };
+}
+
+/**
+ * A box in the pixels of the row's image back in the original image's pixels: the steps' inverses in
+ * reverse order (a scale: (x - dx) / sx, clipped to the image it was applied to, so padding maps to
+ * nothing; a crop: + its corner). Exact up to float rounding. Undefined when nothing of the box lies
+ * on the original image (a box on padding only).
+ */
+export function toOriginal<T extends Rect>(box: T, geometry: ImageGeometry): T | undefined {
+  let { x_min, y_min, x_max, y_max } = box;
+  for (let i = geometry.steps.length - 1; i >= 0; i--) {
+    const step = geometry.steps[i];
+    if (step.op === 'crop') {
+      x_min += step.x;
+      x_max += step.x;
+      y_min += step.y;
+      y_max += step.y;
+      continue;
+    }
+    const before = i > 0 ? geometry.steps[i - 1] : geometry;
+    const x = (v: number) => Math.min(before.width, Math.max(0, (v - step.dx) / step.sx));
+    const y = (v: number) => Math.min(before.height, Math.max(0, (v - step.dy) / step.sy));
+    [x_min, x_max, y_min, y_max] = [x(x_min), x(x_max), y(y_min), y(y_max)];
+  }
+  if (!(x_max > x_min && y_max > y_min)) return undefined;
+  return { ...box, x_min, y_min, x_max, y_max };
+}
+
+/** Boxes of the row's image in original pixels (identity without a geometry); boxes on padding only are dropped. */
+export function boxesToOriginal<T extends Rect>(boxes: readonly T[], geometry: ImageGeometry | undefined): T[] {
+  if (!geometry || geometry.steps.length === 0) return [...boxes];
+  return boxes.flatMap((b) => {
+    const o = toOriginal(b, geometry);
+    return o ? [o] : [];
+  });
+}
+
+/** Boxes of the original image in the row's image pixels (what convert and preprocess did to the truth). */
+export function boxesFromOriginal(boxes: readonly Box[], geometry: ImageGeometry | undefined): Box[] {
+  return geometry ? transformBoxes(boxes, geometry.steps) : [...boxes];
 }

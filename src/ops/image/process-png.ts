@@ -8,11 +8,14 @@ export interface ProcessedPng {
   height: number;
   steps: GeometryStep[];
   masked: number;
+  inputWidth: number;
+  inputHeight: number;
 }
 
 /** PNG in, ops in order, PNG out (same bit depth): one image's preprocessing. */
 export async function processPng(bytes: Uint8Array, ops: readonly OpSpec[], compression: number): Promise<ProcessedPng> {
-  const result = await applyOps(await decodeGrey(bytes), ops);
+  const input = await decodeGrey(bytes);
+  const result = await applyOps(input, ops);
   const png = await encodeGreyPng(result.image, compression);
-  return { png, width: result.image.width, height: result.image.height, steps: result.steps, masked: result.masked.length };
+  return { png, width: result.image.width, height: result.image.height, steps: result.steps, masked: result.masked.length, inputWidth: input.width, inputHeight: input.height };
 }
