@@ -5,9 +5,11 @@ side is SIZE, as our letterbox), batch, epochs, optimizer (Adam, same lr) and th
 FPN and head sized like ours: 64 channels, 2 convs per head tower. Random horizontal flips (torchvision's
 detection references' default augmentation). Prints one JSON line: train img/s, inference img/s and the
 val predictions in original pixels (the TS side computes both mAPs with the same function).
-usage: detection.py BCCD_DIR SIZE EPOCHS BATCH LR THREADS OUT.json
+The learning rate follows the same per-epoch schedule as ours (SCHEDULE=cosine: the pipeline's cosine with one
+warmup epoch, src/ml/training/schedule.ts; constant otherwise).
+usage: detection.py BCCD_DIR SIZE EPOCHS BATCH LR THREADS OUT.json [SCHEDULE=cosine] [SEED=1]
 """
-import json, sys, time, random
+import json, math, sys, time, random
 import xml.etree.ElementTree as ET
 import numpy as np
 import torch, torchvision
@@ -19,9 +21,18 @@ from torchvision.models.detection.backbone_utils import BackboneWithFPN
 from torchvision.ops.feature_pyramid_network import LastLevelP6P7
 
 root, size, epochs, batch, lr, threads, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+schedule = sys.argv[8] if len(sys.argv) > 8 else 'cosine'
+
+def epoch_lr(epoch):
+    """The pipeline's learningRate() for epoch 1..epochs: cosine to 0 after one linear warmup epoch."""
+    if schedule != 'cosine': return lr
+    if epoch <= 1: return lr * epoch / 2
+    t = min(1, (epoch - 2) / max(1, epochs - 1))
+    return 0.5 * lr * (1 + math.cos(math.pi * t))
 torch.set_num_threads(threads)
-torch.manual_seed(1)
-random.seed(1)
+seed = int(sys.argv[9]) if len(sys.argv) > 9 else 1
+torch.manual_seed(seed)
+random.seed(seed)
 CLASSES = ['Platelets', 'RBC', 'WBC']
 
 def load(split):
@@ -48,6 +59,7 @@ optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 model.train()
 started = time.time()
 for epoch in range(epochs):
+    for group in optimizer.param_groups: group['lr'] = epoch_lr(epoch + 1)
     order = list(range(len(train)))
     random.shuffle(order)
     for i in range(0, len(order), batch):
@@ -64,7 +76,7 @@ for epoch in range(epochs):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    print(f'epoch {epoch + 1}: loss {loss.item():.4f}', file=sys.stderr)
+    print(f'torchvision epoch {epoch + 1}: lr {epoch_lr(epoch + 1):.6f} loss {loss.item():.4f} ({time.time() - started:.0f} s)', file=sys.stderr, flush=True)
 train_seconds = time.time() - started
 
 model.eval()

@@ -3,9 +3,17 @@
  * dataset's train.txt images, then inference of the val.txt images on the trained model (letterboxed
  * images in memory, ONNX Runtime forward + decode + NMS timed, as the torchvision side times model(images)
  * in eval mode), and mAP@0.5 of both sides' val predictions with the same function (VOC all-point).
- * usage: node --import tsx bench/detection.ts BCCD_DIR SIZE EPOCHS BATCH LR THREADS TORCH_OUT.json
+ * Both sides: Adam, the same per-epoch learning rates (SCHEDULE), random horizontal flips as the only
+ * augmentation (torchvision's detection references' default), RGB input. Training img/s counts the epochs'
+ * time (optimizer steps and batch building, as the torchvision side's timer around its epoch loop); model
+ * building, ONNX Runtime session creation and the per-epoch checkpoints in the store are printed apart.
+ * The torchvision side may run at the same time (bench/detection.sh): its output is awaited at the end.
+ * Input: INPUT=rect (default) letterboxes into SIZE x (SIZE * 3/4 rounded up to a multiple of 32), the tensor
+ * torchvision's transform batches BCCD's 4:3 images into; INPUT=square into SIZE x SIZE (a third more pixels).
+ * usage: node --import tsx bench/detection.ts BCCD_DIR SIZE EPOCHS BATCH LR THREADS TORCH_OUT.json [SCHEDULE=cosine] [INPUT=rect] [SEED=1]
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Box, DatasetRow } from '../src/data-model.ts';
 import { trainStage } from '../src/stages/train.ts';
@@ -19,8 +27,9 @@ import { decodeDetections, defaultDecode } from '../src/ml/detection/decode.ts';
 import { CLASS_OFFSET, pyramidLevels } from '../src/ml/detection/detector.ts';
 import { decodeLetterboxed } from '../src/ml/detection/letterbox-image.ts';
 
-const [root, sizeArg, epochsArg, batchArg, lrArg, threadsArg, torchOut] = process.argv.slice(2);
+const [root, sizeArg, epochsArg, batchArg, lrArg, threadsArg, torchOut, scheduleArg = 'cosine', inputArg = 'rect', seedArg = '1'] = process.argv.slice(2);
 const [size, epochs, batch, lr, threads] = [sizeArg, epochsArg, batchArg, lrArg, threadsArg].map(Number);
+const height = inputArg === 'square' ? size : Math.ceil((size * 3) / 4 / 32) * 32;
 process.env.PIPELINE_WASM_THREADS = String(threads);
 
 /** The few VOC fields this bench needs (the pipeline's own reader is ingest's `voc` format). */
@@ -42,24 +51,27 @@ async function rows(split: 'train' | 'val'): Promise<DatasetRow[]> {
 }
 const [train, val] = [await rows('train'), await rows('val')];
 
-const params = { task: 'detection', model: 'resnet18', size, channels: 3, batch, epochs, lr, seed: 1, engine: 'onnxruntime', inference: 'onnxruntime', detection: { neck: 'fpn', neck_channels: 64, head_convs: 2 } };
+const schedule = scheduleArg === 'cosine' ? { type: 'cosine', warmup_epochs: 1 } : { type: 'constant' };
+const augment = { hflip: 0.5, vflip: 0, scale: 0, translate: 0, mosaic: 0 };
+const params = { task: 'detection', model: 'resnet18', size, channels: 3, batch, epochs, lr, schedule, seed: Number(seedArg), engine: 'onnxruntime', inference: 'onnxruntime', detection: { neck: 'fpn', neck_channels: 64, head_convs: 2, augment, height } };
 let started = Date.now();
 const trained = await runStage(trainStage, { store, params, inputs: [{ name: 'data', artifact: { kind: 'dataset', rows: train, meta: {} } }] });
-const trainSeconds = (Date.now() - started) / 1000;
-const meta = trained.artifact.meta as { classes: string[]; history: { train_loss: number }[] };
-console.error(`ours: train losses ${meta.history.map((h) => h.train_loss.toFixed(3)).join(' ')}`);
+const stageSeconds = (Date.now() - started) / 1000;
+const trainSeconds = trained.metrics.filter((m) => m.name === 'epoch_seconds').reduce((sum, m) => sum + m.value, 0);
+const meta = trained.artifact.meta as { classes: string[]; history: { train_loss: number; lr: number }[] };
+console.error(`ours: lr ${meta.history.map((h) => h.lr.toPrecision(3)).join(' ')}; train losses ${meta.history.map((h) => h.train_loss.toFixed(3)).join(' ')}; epochs ${trainSeconds.toFixed(0)} s of ${stageSeconds.toFixed(0)} s in the stage`);
 
 const model = await loadModel(store, trained.artifact);
 const predictor = await createPredictor(model, { engine: 'onnxruntime', threads });
-const points = anchorPoints(pyramidLevels(size));
+const points = anchorPoints(pyramidLevels(size, height));
 const per = points.count * (CLASS_OFFSET + meta.classes.length);
-const images = await Promise.all(val.map(async (r) => decodeLetterboxed(await store.getBlob(r.image!), size, 3)));
+const images = await Promise.all(val.map(async (r) => decodeLetterboxed(await store.getBlob(r.image!), size, 3, height)));
 const ours: Box[][] = [];
 started = Date.now();
 for (let i = 0; i < val.length; i += 8) {
   const chunk = images.slice(i, i + 8);
-  const x = new Float32Array(chunk.length * size * size * 3);
-  chunk.forEach((c, k) => x.set(c.raster.data, k * size * size * 3));
+  const x = new Float32Array(chunk.length * size * height * 3);
+  chunk.forEach((c, k) => x.set(c.raster.data, k * size * height * 3));
   const raw = await predictor.predict(x, chunk.length);
   chunk.forEach((c, k) => ours.push(decodeDetections(raw.subarray(k * per, (k + 1) * per), points, meta.classes, defaultDecode).map((b) => fromLetterbox(b, c.geometry))));
 }
@@ -67,13 +79,18 @@ const inferSeconds = (Date.now() - started) / 1000;
 const params_count = model.countParams();
 await predictor.dispose();
 
+const exists = (file: string) => stat(file).then(() => true, () => false);
+while (!(await exists(torchOut))) {
+  if (await exists(`${torchOut}.failed`)) throw new Error('the torchvision side failed (see its output above)');
+  await sleep(5000);
+}
 const torch = JSON.parse(await readFile(torchOut, 'utf8')) as { train_img_s: number; infer_img_s: number; params: number; predictions: Record<string, Box[]> };
 const classes = meta.classes;
 const mapOf = (predicted: Box[][]) => meanAveragePrecision(val.map((r, i) => ({ truth: r.boxes!, predicted: predicted[i] })), classes, 0.5).map;
 const oursMap = mapOf(ours);
 const torchMap = mapOf(val.map((r) => torch.predictions[r.id] ?? []));
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-console.log(`BCCD ${train.length} train / ${val.length} val images, ${size} px, ${epochs} epochs, batch ${batch}, Adam lr ${lr}, ${threads} thread(s); ours ResNet-18 + FPN(64) detector (${params_count} params) vs torchvision FCOS ResNet-18 + FPN(64) (${torch.params} params), both from scratch`);
+console.log(`BCCD ${train.length} train / ${val.length} val images, ${size} px (ours ${size}x${height} input), ${epochs} epochs, batch ${batch}, Adam lr ${lr} (${scheduleArg}), hflip only, seed ${seedArg}, ${threads} thread(s); ours ResNet-18 + FPN(64) detector (${params_count} params) vs torchvision FCOS ResNet-18 + FPN(64) (${torch.params} params), both from scratch`);
 console.log(`  val mAP@0.5: ours ${oursMap.toFixed(3)} vs torchvision ${torchMap.toFixed(3)} = ${ratio(oursMap, torchMap)}`);
-console.log(`  training: ours ${(train.length * epochs / trainSeconds).toFixed(2)} vs ${torch.train_img_s.toFixed(2)} img/s = ${ratio(train.length * epochs / trainSeconds, torch.train_img_s)}`);
+console.log(`  training: ours ${(train.length * epochs / trainSeconds).toFixed(2)} vs ${torch.train_img_s.toFixed(2)} img/s = ${ratio(train.length * epochs / trainSeconds, torch.train_img_s)} (ours ${(stageSeconds - trainSeconds).toFixed(0)} s more in the stage: model, session, checkpoints)`);
 console.log(`  inference: ours ${(val.length / inferSeconds).toFixed(2)} vs ${torch.infer_img_s.toFixed(2)} img/s = ${ratio(val.length / inferSeconds, torch.infer_img_s)}`);

@@ -30,6 +30,7 @@ export const DecodeParams = DecodeOverrides.transform((v) => ({ ...DECODE_DEFAUL
 export const DetectionParams = z
   .object({
     classes: z.array(z.string()).min(1).optional().describe('Box labels to detect, in output order (default: the sorted labels of the training rows\' boxes)'),
+    height: z.number().int().min(32).optional().describe('Input height, a multiple of 32 (default: size, a square input); for images of one aspect ratio a matching rectangle pads less and trains faster (4:3 at size 256: height 192)'),
     neck: z.enum(['fpn', 'pan']).default('pan').describe('fpn (top-down) or pan (top-down then bottom-up, as YOLOv5/v8)'),
     neck_channels: z.number().int().min(4).max(512).default(64).describe('Channels of the neck and heads'),
     head_convs: z.number().int().min(0).max(4).default(2).describe('3x3 conv-BN-ReLU layers per level head'),

@@ -25,6 +25,8 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
   if (misplaced.length) throw new StageInputError(`train: ${misplaced.join(', ')} ${misplaced.length > 1 ? 'are' : 'is'} for classification, not task: detection`, 'box augmentation and the detector loss are under detection: (augment, focal, box_weight)');
   if (!(detectorBackbones as readonly string[]).includes(params.model)) throw new StageInputError(`train: model ${params.model} is not a detector backbone`, `use one of ${detectorBackbones.join(', ')}`);
   if (params.size % 32 !== 0) throw new StageInputError(`train: size ${params.size} for a detector is not a multiple of 32`, `use ${Math.max(32, Math.round(params.size / 32) * 32)}`);
+  const height = options.height ?? params.size;
+  if (height % 32 !== 0) throw new StageInputError(`train: detection.height ${height} is not a multiple of 32`, `use ${Math.max(32, Math.round(height / 32) * 32)}`);
   if (params.workers > 1) throw new StageInputError('train: workers > 1 is not implemented for task: detection', 'use workers: 1 (folds already train in parallel)');
   const { data, init } = pickInputs(inputs);
   const backend = await initBackend(params.backend, (m) => ctx.log.info(m));
@@ -37,9 +39,9 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
   if (classes.length === 0) throw new StageInputError(`train: no boxes in the training rows from ${data.stage}`, 'a detector needs rows with `boxes` (ingest with a box label format)');
   if (train.length < 2) throw new StageInputError(`train: ${train.length} training rows for ${fold === undefined ? 'split train' : `fold ${fold}`} in the dataset from ${data.stage}`, 'run kfold or holdout upstream, or set fold:');
   const counts = classes.map((c) => train.reduce((n, r) => n + (r.boxes ?? []).filter((b) => b.label === c).length, 0));
-  ctx.log.info(`train detector ${params.model} ${params.size}px, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation images, boxes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}`);
+  ctx.log.info(`train detector ${params.model} ${params.size}${height === params.size ? '' : `x${height}`}px, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation images, boxes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}`);
 
-  const spec: DetectorSpec = { backbone: params.model as DetectorBackbone, inputSize: params.size, channels: params.channels, classes: classes.length, seed: params.seed, width: params.width, neck: options.neck, neckChannels: options.neck_channels, headConvs: options.head_convs };
+  const spec: DetectorSpec = { backbone: params.model as DetectorBackbone, inputSize: params.size, inputHeight: height, channels: params.channels, classes: classes.length, seed: params.seed, width: params.width, neck: options.neck, neckChannels: options.neck_channels, headConvs: options.head_convs };
   const model = buildDetector(spec);
   if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
   if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
@@ -49,12 +51,12 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
   if (ctx.forced) await checkpoints.clear();
   const chosen = (params.early_stopping && params.early_stopping.metric) || params.monitor;
   const monitor = chosen === 'val_loss' ? 'val_loss' : 'val_map';
-  const points = anchorPoints(pyramidLevels(params.size), options.level_range);
+  const points = anchorPoints(pyramidLevels(params.size, height), options.level_range);
   const loss = { alpha: options.focal.alpha, gamma: options.focal.gamma, boxWeight: options.box_weight };
   const trainer = await createDetectionTrainer(model, { engine: params.engine, optimizer: params.optimizer, loss, points, classes: classes.length, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
   const result = await trainDetector({
     model,
-    loader: new LetterboxLoader(ctx.store, params.size, params.channels, params.cache_mb * 2 ** 20),
+    loader: new LetterboxLoader(ctx.store, params.size, params.channels, params.cache_mb * 2 ** 20, height),
     points,
     classes,
     trainRows: train,
@@ -88,9 +90,10 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
       classes,
       task: 'detection',
       inputSize: params.size,
+      inputHeight: height,
       channels: params.channels,
       arch: params.model,
-      detector: { neck: options.neck, neck_channels: options.neck_channels, head_convs: options.head_convs, strides: pyramidLevels(params.size).map((l) => l.stride), level_range: options.level_range, letterbox: true },
+      detector: { neck: options.neck, neck_channels: options.neck_channels, head_convs: options.head_convs, strides: pyramidLevels(params.size, height).map((l) => l.stride), level_range: options.level_range, letterbox: true },
       decode: options.decode,
       map_iou: options.map_iou,
       fold,

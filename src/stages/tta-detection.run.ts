@@ -43,16 +43,17 @@ async function predictOne(ctx: StageContext, input: StageInput, rows: readonly D
   const missing = rows.find((r) => typeof r.image !== 'string');
   if (missing) throw new StageInputError(`tta: row ${missing.id} has no image`, 'predict on the dataset the models were trained on (rows with an image blob)');
   const size = Number(input.artifact.meta.inputSize);
+  const height = Number(input.artifact.meta.inputHeight ?? size);
   const channels = Number(input.artifact.meta.channels) as 1 | 3;
   const decode = decodeOptions(DecodeParams.parse({ ...(input.artifact.meta.decode as object | undefined), ...p.decode }));
-  const points = anchorPoints(pyramidLevels(size), Number((input.artifact.meta.detector as { level_range?: number } | undefined)?.level_range ?? 4));
+  const points = anchorPoints(pyramidLevels(size, height), Number((input.artifact.meta.detector as { level_range?: number } | undefined)?.level_range ?? 4));
   const per = points.count * (CLASS_OFFSET + classes.length);
   let model: tf.LayersModel | undefined;
   let predictor: Predictor | undefined;
   const batcher = new MicroBatcher<Float32Array, Float32Array>(p.batch, async (images) => {
     model ??= await loadModel(ctx.store, input.artifact);
     predictor ??= await createPredictor(model, { engine: p.inference, threads: wasmThreads(), log: (m) => ctx.log.info(`${input.instance}: ${m}`) });
-    const pixels = size * size * channels;
+    const pixels = size * height * channels;
     const all = new Float32Array(images.length * pixels);
     images.forEach((px, i) => all.set(px, i * pixels));
     const raw = await predictor.predict(all, images.length);
@@ -64,9 +65,9 @@ async function predictOne(ctx: StageContext, input: StageInput, rows: readonly D
       rows,
       { key: (r) => ({ model: input.artifact.digest, image: r.image }), params: { transforms: p.transforms, decode, merge: p.box_merge }, id: (r) => r.id, concurrency: p.batch },
       async (r) => {
-        const { raster, geometry } = await decodeLetterboxed(await ctx.store.getBlob(r.image!), size, channels);
+        const { raster, geometry } = await decodeLetterboxed(await ctx.store.getBlob(r.image!), size, channels, height);
         const perTransform = await Promise.all(
-          p.transforms.map(async (t) => invertTtaBoxes(decodeDetections(await batcher.submit(transformRaster(raster, t).data), points, classes, decode), t, size)),
+          p.transforms.map(async (t) => invertTtaBoxes(decodeDetections(await batcher.submit(transformRaster(raster, t).data), points, classes, decode), t, size, height)),
         );
         const merged = perTransform.length === 1 ? perTransform[0] : fuse(perTransform, p, decode.maxDet);
         return boxesToOriginal(merged.map((b) => fromLetterbox(b, geometry)), r.geometry).map(roundBox);

@@ -77,12 +77,35 @@ test('a detector run killed after epoch 2 resumes to the weights of an uninterru
 });
 
 
+test('a rectangular input (size 64, detection.height 32): 2:1 images letterboxed without padding, trained with mosaics, predicted under hflip / scale TTA in original pixels', async () => {
+  const store = await tempStore();
+  const rows = await syntheticDetectionDataset(store, 6, 96, 48, 2);
+  const trained = await runStage(trainStage, { store, params: { ...tiny, epochs: 2, fold: 0, lr: 0.005, detection: { ...tiny.detection, height: 32, augment: { mosaic: 1 } } }, inputs: [{ name: 'data', artifact: dataset(rows) }] });
+  const meta = trained.artifact.meta as Record<string, any>;
+  assert.deepEqual([meta.inputSize, meta.inputHeight], [64, 32]);
+  assert.ok(trained.logs.some((l) => /train detector csp-nano 64x32px/.test(l)), trained.logs.join('\n'));
+  const model = await loadModel(store, trained.artifact);
+  assert.deepEqual(model.inputs[0].shape, [null, 32, 64, 1]);
+  assert.deepEqual(model.outputs[0].shape, [null, 8 * 4 + 4 * 2 + 2 * 1, 7]);
+  model.dispose();
+  const predicted = await runStage(tta, { store, params: { on: 'val', transforms: ['identity', 'hflip', { scale: 1.2 }], decode: { score_thr: 0 } }, inputs: [{ name: 'models', artifact: trained.artifact }, { name: 'data', artifact: dataset(rows) }] });
+  const out = await predicted.rows<{ id: string; boxes: Box[]; truth_boxes: Box[]; width: number; height: number }>();
+  assert.equal(out.length, 3);
+  assert.ok(out.some((r) => r.boxes.length > 0));
+  for (const r of out) {
+    assert.deepEqual([r.width, r.height], [96, 48]);
+    assert.deepEqual(r.truth_boxes, rows.find((x) => x.id === r.id)!.boxes);
+    for (const b of r.boxes) assert.ok(b.x_min >= 0 && b.x_max <= 96 && b.y_min >= 0 && b.y_max <= 48 && b.x_max > b.x_min && b.y_max > b.y_min, JSON.stringify(b));
+  }
+});
+
 test('detection params are checked: classification-only options, sizes, backbones, boxes', async () => {
   const store = await tempStore();
   const rows = await syntheticDetectionDataset(store, 4, 32, 32, 2);
   const run = (params: object, r = rows) => runStage(trainStage, { store, params: { ...tiny, epochs: 1, fold: 0, ...params }, inputs: [{ artifact: dataset(r) }] });
   await assert.rejects(run({ mixup: 0.2 }), /mixup is for classification/);
   await assert.rejects(run({ size: 72 }), /size 72 for a detector is not a multiple of 32/);
+  await assert.rejects(run({ detection: { height: 48 } }), /detection.height 48 is not a multiple of 32/);
   await assert.rejects(run({ model: 'densenet121' }), /not a detector backbone/);
   await assert.rejects(run({}, rows.map((r) => ({ ...r, boxes: [] }))), /no boxes in the training rows/);
   await assert.rejects(runStage(trainStage, { store, params: { monitor: 'val_map', epochs: 1, fold: 0 }, inputs: [{ artifact: dataset(rows) }] }), /val_map is for task: detection/);

@@ -29,8 +29,8 @@ export interface BatchOptions {
  * flip/scale/translate of itself; boxes follow the pixels exactly (box-augment.ts).
  */
 export function buildBatch(samples: readonly DetectionSample[], pool: () => DetectionSample, options: BatchOptions, random: () => number): { x: Float32Array; y: Float32Array; boxes: Box[][] } {
-  const { size, channels } = { size: samples[0].image.raster.width, channels: samples[0].image.raster.channels };
-  const per = size * size * channels;
+  const { width, height, channels } = samples[0].image.raster;
+  const per = width * height * channels;
   const k = targetChannels(options.classes.length);
   const x = new Float32Array(samples.length * per);
   const y = new Float32Array(samples.length * options.points.count * k);
@@ -43,9 +43,9 @@ export function buildBatch(samples: readonly DetectionSample[], pool: () => Dete
       const r = options.augment;
       const placements: Placement[] =
         random() < r.mosaic
-          ? mosaicPlacements([s, pool(), pool(), pool()].map((m) => ({ image: m.image.raster, boxes: m.boxes })), size, random)
+          ? mosaicPlacements([s, pool(), pool(), pool()].map((m) => ({ image: m.image.raster, boxes: m.boxes })), width, random, height)
           : [randomPlacement(s.image.raster, s.boxes, r, random)];
-      const drawn = composite(size, size, channels, placements, { fill: LETTERBOX_FILL });
+      const drawn = composite(width, height, channels, placements, { fill: LETTERBOX_FILL });
       pixels = drawn.image.data;
       boxes = drawn.boxes;
     }

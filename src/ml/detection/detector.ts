@@ -12,8 +12,10 @@ type T = tf.SymbolicTensor;
 
 export interface DetectorSpec {
   backbone: DetectorBackbone;
-  /** Square input side in pixels; a multiple of 32 (the coarsest stride). */
+  /** Input width in pixels; a multiple of 32 (the coarsest stride). */
   inputSize: number;
+  /** Input height in pixels, a multiple of 32 (default: inputSize, square). */
+  inputHeight?: number;
   channels: 1 | 3;
   classes: number;
   seed?: number;
@@ -43,9 +45,9 @@ export interface PyramidLevel {
   width: number;
 }
 
-/** The grid of every output level for a square input (`same` padding: ceil(size / stride)). */
-export function pyramidLevels(inputSize: number): PyramidLevel[] {
-  return DETECTOR_STRIDES.map((stride) => ({ stride, height: Math.ceil(inputSize / stride), width: Math.ceil(inputSize / stride) }));
+/** The grid of every output level for a `inputSize` x `inputHeight` input (`same` padding: ceil(size / stride)). */
+export function pyramidLevels(inputSize: number, inputHeight = inputSize): PyramidLevel[] {
+  return DETECTOR_STRIDES.map((stride) => ({ stride, height: Math.ceil(inputHeight / stride), width: Math.ceil(inputSize / stride) }));
 }
 
 /**
@@ -56,9 +58,10 @@ export function pyramidLevels(inputSize: number): PyramidLevel[] {
  * levels, as in YOLOv5/v8: each level's head learns its own scale.
  */
 export function buildDetector(spec: DetectorSpec, options: { foldBatchNorms?: boolean } = {}): tf.LayersModel {
-  if (spec.inputSize % 32 !== 0) throw new Error(`detector input size ${spec.inputSize} is not a multiple of 32`);
+  const height = spec.inputHeight ?? spec.inputSize;
+  if (spec.inputSize % 32 !== 0 || height % 32 !== 0) throw new Error(`detector input ${spec.inputSize} x ${height} is not a multiple of 32`);
   const b = new LayerBuilder(spec.seed ?? 42);
-  const input = tf.input({ name: 'image', shape: [spec.inputSize, spec.inputSize, spec.channels] });
+  const input = tf.input({ name: 'image', shape: [height, spec.inputSize, spec.channels] });
   const features = backboneOf(spec, b, input);
   const f = spec.neckChannels;
   // FPN: lateral 1x1 convolutions, top-down nearest upsampling and sums, a 3x3 smoothing conv per level

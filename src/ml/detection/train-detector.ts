@@ -105,7 +105,7 @@ export async function trainDetector(job: DetectorTrainJob): Promise<DetectorTrai
         if (job.trainer) lossValue = await job.trainer.step(x, y, n, lr);
         else {
           lossValue = tf.tidy(() => {
-            const xt = tf.tensor4d(x, [n, loader.size, loader.size, loader.channels]);
+            const xt = tf.tensor4d(x, [n, loader.height, loader.size, loader.channels]);
             const yt = tf.tensor3d(y, [n, points.count, k]);
             return optimizer.minimize(() => detectionLoss(model.apply(xt, { training: true }) as tf.Tensor3D, yt, anchors, config.loss).total, true, vars)!.dataSync()[0];
           });

@@ -113,7 +113,7 @@ export interface BoxAugmentRanges {
   mosaic: number;
 }
 
-/** A random flip / scale / translate of one square image, about its centre. */
+/** A random flip / scale / translate of one image, about its centre. */
 export function randomPlacement(image: Raster, boxes: readonly Box[], r: BoxAugmentRanges, random: () => number): Placement {
   const s = 1 + (2 * random() - 1) * r.scale;
   const fx = random() < r.hflip ? -1 : 1;
@@ -126,13 +126,13 @@ export function randomPlacement(image: Raster, boxes: readonly Box[], r: BoxAugm
 }
 
 /**
- * Mosaic (YOLOv4/v5): four `size` x `size` images at half scale around a random centre in the middle
+ * Mosaic (YOLOv4/v5): four `size` x `height` images at half scale around a random centre in the middle
  * half of the canvas, one per quadrant, each cut at the quadrant's edges.
  */
-export function mosaicPlacements(images: readonly { image: Raster; boxes: readonly Box[] }[], size: number, random: () => number): Placement[] {
+export function mosaicPlacements(images: readonly { image: Raster; boxes: readonly Box[] }[], size: number, random: () => number, height = size): Placement[] {
   if (images.length !== 4) throw new Error(`mosaic needs 4 images, got ${images.length}`);
   const cx = Math.round(size * (0.25 + 0.5 * random()));
-  const cy = Math.round(size * (0.25 + 0.5 * random()));
+  const cy = Math.round(height * (0.25 + 0.5 * random()));
   const half = 0.5;
   return images.map(({ image, boxes }, k) => {
     const right = k % 2 === 1, bottom = k >= 2;
@@ -144,7 +144,7 @@ export function mosaicPlacements(images: readonly { image: Raster; boxes: readon
       sy: half,
       tx: right ? cx : cx - w,
       ty: bottom ? cy : cy - h,
-      clip: { x0: right ? cx : 0, y0: bottom ? cy : 0, x1: right ? size : cx, y1: bottom ? size : cy },
+      clip: { x0: right ? cx : 0, y0: bottom ? cy : 0, x1: right ? size : cx, y1: bottom ? height : cy },
     };
   });
 }

@@ -1,14 +1,16 @@
 import type { Rect } from './iou.ts';
 
 /**
- * Letterbox geometry: an image of `width` x `height` pixels resized, aspect kept, into a `size` x `size`
- * square and centred on padding. Pixel i of the source spans [i, i+1) (continuous edges); the resized
+ * Letterbox geometry: an image of `width` x `height` pixels resized, aspect kept, into a `size` x
+ * `sizeHeight` canvas (square by default) and centred on padding. Pixel i of the source spans [i, i+1) (continuous edges); the resized
  * image is `scaledWidth` x `scaledHeight` whole pixels, so each axis has its own exact factor
  * (scaledWidth / width) and every source pixel edge lands where the resampler puts it. A point maps as
  * x' = x * sx + dx, y' = y * sy + dy; `fromLetterbox` is the exact inverse.
  */
 export interface Letterbox {
+  /** Canvas width and height. */
   size: number;
+  sizeHeight: number;
   width: number;
   height: number;
   scaledWidth: number;
@@ -20,13 +22,14 @@ export interface Letterbox {
   dy: number;
 }
 
-export function letterbox(width: number, height: number, size: number): Letterbox {
-  if (!(width > 0 && height > 0 && size > 0)) throw new Error(`letterbox: bad sizes ${width}x${height} -> ${size}`);
-  const scale = Math.min(size / width, size / height);
+export function letterbox(width: number, height: number, size: number, sizeHeight = size): Letterbox {
+  if (!(width > 0 && height > 0 && size > 0 && sizeHeight > 0)) throw new Error(`letterbox: bad sizes ${width}x${height} -> ${size}x${sizeHeight}`);
+  const scale = Math.min(size / width, sizeHeight / height);
   const scaledWidth = Math.max(1, Math.min(size, Math.round(width * scale)));
-  const scaledHeight = Math.max(1, Math.min(size, Math.round(height * scale)));
+  const scaledHeight = Math.max(1, Math.min(sizeHeight, Math.round(height * scale)));
   return {
     size,
+    sizeHeight,
     width,
     height,
     scaledWidth,
@@ -34,7 +37,7 @@ export function letterbox(width: number, height: number, size: number): Letterbo
     sx: scaledWidth / width,
     sy: scaledHeight / height,
     dx: Math.floor((size - scaledWidth) / 2),
-    dy: Math.floor((size - scaledHeight) / 2),
+    dy: Math.floor((sizeHeight - scaledHeight) / 2),
   };
 }
 

@@ -39,18 +39,18 @@ test('geometry round trip: convert resize -> preprocess crop + pad-resize -> let
   // boxesFromOriginal is the same forward map (convert's factors multiply before dividing: equal to 1e-12)
   boxesFromOriginal(original, geometry).forEach((b, i) => close(b, boxes[i], 1e-9, 'forward'));
 
-  // the detector: letterbox 200 x 150 into 96, then each TTA transform's map, then the exact inverses
-  const lb = letterbox(ops.image.width, ops.image.height, 96);
-  for (const t of ['identity', 'hflip', { scale: 1.1 }, { scale: 0.8 }] as TtaTransform[]) {
-    const m = ttaMap(t, 96);
+  // the detector: letterbox 200 x 150 into 96 x 96 or a 96 x 64 rectangle, then each TTA transform's map, then the exact inverses
+  for (const [w, h] of [[96, 96], [96, 64]]) for (const t of ['identity', 'hflip', 'vflip', { scale: 1.1 }, { scale: 0.8 }, { shift: { x: 0.1, y: -0.05 } }] as TtaTransform[]) {
+    const lb = letterbox(ops.image.width, ops.image.height, w, h);
+    const m = ttaMap(t, w, h);
     const predicted = boxes.map((b) => {
       const r = mapRect(toLetterbox(b, lb), m);
       return { ...b, ...r };
     });
-    const back = boxesToOriginal(invertTtaBoxes(predicted, t, 96).map((b) => fromLetterbox(b, lb)), geometry);
+    const back = boxesToOriginal(invertTtaBoxes(predicted, t, w, h).map((b) => fromLetterbox(b, lb)), geometry);
     assert.equal(back.length, 3);
     back.forEach((b, i) => {
-      close(b, original[i], 1e-9, `${JSON.stringify(t)} box ${i}`);
+      close(b, original[i], 1e-9, `${w}x${h} ${JSON.stringify(t)} box ${i}`);
       assert.equal(b.label, original[i].label);
       assert.equal(b.reader, original[i].reader);
     });
