@@ -9,7 +9,7 @@ The learning rate follows the same per-epoch schedule as ours (SCHEDULE=cosine: 
 warmup epoch, src/ml/training/schedule.ts; constant otherwise).
 usage: detection.py BCCD_DIR SIZE EPOCHS BATCH LR THREADS OUT.json [SCHEDULE=cosine] [SEED=1]
 """
-import json, math, sys, time, random
+import json, math, os, sys, time, random
 import xml.etree.ElementTree as ET
 import numpy as np
 import torch, torchvision
@@ -78,6 +78,13 @@ for epoch in range(epochs):
         optimizer.step()
     print(f'torchvision epoch {epoch + 1}: lr {epoch_lr(epoch + 1):.6f} loss {loss.item():.4f} ({time.time() - started:.0f} s)', file=sys.stderr, flush=True)
 train_seconds = time.time() - started
+
+# Both sides train at the same time; inference starts when both have trained, so neither side's inference
+# shares the machine with the other's training (bench/detection.ts waits the same way).
+barrier = out[:-4] if out.endswith('.tmp') else out
+open(barrier + '.torch-trained', 'w').close()
+waited = time.time()
+while not os.path.exists(barrier + '.ours-trained') and time.time() - waited < 7200: time.sleep(2)
 
 model.eval()
 infer_seconds = float('inf')

@@ -12,7 +12,7 @@
  * torchvision's transform batches BCCD's 4:3 images into; INPUT=square into SIZE x SIZE (a third more pixels).
  * usage: node --import tsx bench/detection.ts BCCD_DIR SIZE EPOCHS BATCH LR THREADS TORCH_OUT.json [SCHEDULE=cosine] [INPUT=rect] [SEED=1]
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Box, DatasetRow } from '../src/data-model.ts';
@@ -61,6 +61,10 @@ const trainSeconds = trained.metrics.filter((m) => m.name === 'epoch_seconds').r
 const meta = trained.artifact.meta as { classes: string[]; history: { train_loss: number; lr: number }[] };
 console.error(`ours: lr ${meta.history.map((h) => h.lr.toPrecision(3)).join(' ')}; train losses ${meta.history.map((h) => h.train_loss.toFixed(3)).join(' ')}; epochs ${trainSeconds.toFixed(0)} s of ${stageSeconds.toFixed(0)} s in the stage`);
 
+// Both sides train at the same time; inference starts when both have trained (see detection.py).
+await writeFile(`${torchOut}.ours-trained`, '');
+const exists = (file: string) => stat(file).then(() => true, () => false);
+while (!(await exists(`${torchOut}.torch-trained`)) && !(await exists(`${torchOut}.failed`))) await sleep(2000);
 const model = await loadModel(store, trained.artifact);
 const predictor = await createPredictor(model, { engine: 'onnxruntime', threads });
 const points = anchorPoints(pyramidLevels(size, height));
@@ -84,7 +88,6 @@ for (let pass = 0; pass < 3; pass++) {
 const params_count = model.countParams();
 await predictor.dispose();
 
-const exists = (file: string) => stat(file).then(() => true, () => false);
 while (!(await exists(torchOut))) {
   if (await exists(`${torchOut}.failed`)) throw new Error('the torchvision side failed (see its output above)');
   await sleep(5000);

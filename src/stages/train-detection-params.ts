@@ -33,7 +33,8 @@ export const DetectionParams = z
     height: z.number().int().min(32).optional().describe('Input height, a multiple of 32 (default: size, a square input); for images of one aspect ratio a matching rectangle pads less and trains faster (4:3 at size 256: height 192)'),
     neck: z.enum(['fpn', 'pan']).default('pan').describe('fpn (top-down) or pan (top-down then bottom-up, as YOLOv5/v8)'),
     neck_channels: z.number().int().min(4).max(512).default(64).describe('Channels of the neck and heads'),
-    head_convs: z.number().int().min(0).max(4).default(2).describe('3x3 conv-BN-ReLU layers per level head'),
+    head_convs: z.number().int().min(0).max(4).default(2).describe('3x3 conv-BN-ReLU layers per level head tower'),
+    head: z.enum(['decoupled', 'shared']).default('decoupled').describe('decoupled: a class tower and a box (+ centerness) tower per level (FCOS, YOLOX); shared: one tower for both'),
     radius: z.number().positive().default(1.5).describe('Centre sampling radius of the label assignment, in strides (FCOS)'),
     level_range: z.number().positive().default(4).describe('A level of stride s is assigned boxes whose largest point-to-side distance is in (level_range * s / 2, level_range * s] (FCOS at 800 px: 8)'),
     focal: z

@@ -41,7 +41,7 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
   const counts = classes.map((c) => train.reduce((n, r) => n + (r.boxes ?? []).filter((b) => b.label === c).length, 0));
   ctx.log.info(`train detector ${params.model} ${params.size}${height === params.size ? '' : `x${height}`}px, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation images, boxes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}`);
 
-  const spec: DetectorSpec = { backbone: params.model as DetectorBackbone, inputSize: params.size, inputHeight: height, channels: params.channels, classes: classes.length, seed: params.seed, width: params.width, neck: options.neck, neckChannels: options.neck_channels, headConvs: options.head_convs };
+  const spec: DetectorSpec = { backbone: params.model as DetectorBackbone, inputSize: params.size, inputHeight: height, channels: params.channels, classes: classes.length, seed: params.seed, width: params.width, neck: options.neck, neckChannels: options.neck_channels, headConvs: options.head_convs, head: options.head };
   const model = buildDetector(spec);
   if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
   if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
@@ -93,7 +93,7 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
       inputHeight: height,
       channels: params.channels,
       arch: params.model,
-      detector: { neck: options.neck, neck_channels: options.neck_channels, head_convs: options.head_convs, strides: pyramidLevels(params.size, height).map((l) => l.stride), level_range: options.level_range, letterbox: true },
+      detector: { neck: options.neck, neck_channels: options.neck_channels, head_convs: options.head_convs, head: options.head, strides: pyramidLevels(params.size, height).map((l) => l.stride), level_range: options.level_range, letterbox: true },
       decode: options.decode,
       map_iou: options.map_iou,
       fold,

@@ -1,6 +1,6 @@
 import type * as tf from '../../src/ml/tf.ts';
 
-/** Largest absolute difference relative to the largest magnitude of `want` (tensors or plain arrays). */
+/** Largest absolute difference relative to the largest magnitude of `want` (tensors or plain arrays); the absolute difference when `want` is all zeros. */
 export function maxRelDiff(got: tf.Tensor | ArrayLike<number>, want: tf.Tensor | ArrayLike<number>): number {
   const x = 'dataSync' in got ? got.dataSync() : got;
   const y = 'dataSync' in want ? want.dataSync() : want;
@@ -9,5 +9,5 @@ export function maxRelDiff(got: tf.Tensor | ArrayLike<number>, want: tf.Tensor |
     diff = Math.max(diff, Math.abs(x[i] - y[i]));
     scale = Math.max(scale, Math.abs(y[i]));
   }
-  return diff / scale;
+  return scale === 0 ? diff : diff / scale;
 }

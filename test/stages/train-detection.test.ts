@@ -54,7 +54,13 @@ test('a tiny detector overfits 8 synthetic images: preprocess -> train -> tta ->
 });
 
 
-test('a detector run killed after epoch 2 resumes to the weights of an uninterrupted run (mosaic and flips on)', async () => {
+test('a detector run killed after epoch 2 resumes to the weights of an uninterrupted run (mosaic and flips on)', async (t) => {
+  // One ONNX Runtime thread: resumed and uninterrupted runs are then identical. With 2 threads two uninterrupted
+  // runs are identical too, but a resumed one (a new session) differed by 2.4e-5 relative in the weights
+  // (the decoupled head; float sums in another order), so exactness is asserted where it holds.
+  const threads = process.env.PIPELINE_WASM_THREADS;
+  process.env.PIPELINE_WASM_THREADS = '1';
+  t.after(() => (threads === undefined ? delete process.env.PIPELINE_WASM_THREADS : (process.env.PIPELINE_WASM_THREADS = threads)));
   const store = await tempStore();
   const rows = await syntheticDetectionDataset(store, 12, 64, 64, 3, 4);
   const params = { ...tiny, epochs: 3, fold: 0, lr: 0.005 };
@@ -62,10 +68,11 @@ test('a detector run killed after epoch 2 resumes to the weights of an uninterru
   await assert.rejects(runStage(trainStage, { store: abortingStore(store, 2, controller), signal: controller.signal, params, inputs: [{ artifact: dataset(rows) }] }), /killed/);
   const resumed = await runStage(trainStage, { store, params, inputs: [{ artifact: dataset(rows) }] });
   assert.ok(resumed.logs.some((l) => l.includes('resuming from the checkpoint of epoch 2')), resumed.logs.join('\n'));
-  const fresh = await runStage(trainStage, { store: await copyBlobs(store, rows), params, inputs: [{ artifact: dataset(rows) }] });
+  const freshStore = await copyBlobs(store, rows);
+  const fresh = await runStage(trainStage, { store: freshStore, params, inputs: [{ artifact: dataset(rows) }] });
   const [a, b] = [resumed, fresh].map((r) => r.artifact.meta as Record<string, any>);
   assert.deepEqual(a.history.map((h: any) => h.epoch), [1, 2, 3]);
-  const [ma, mb] = await Promise.all([loadModel(store, resumed.artifact), loadModel(store, fresh.artifact)]);
+  const [ma, mb] = await Promise.all([loadModel(store, resumed.artifact), loadModel(freshStore, fresh.artifact)]);
   let worst = 0;
   for (const [i, w] of ma.weights.entries()) worst = Math.max(worst, maxRelDiff(w.read(), mb.weights[i].read()));
   console.log(`train losses resumed ${a.history.map((h: any) => h.train_loss.toFixed(6)).join(' ')} / uninterrupted ${b.history.map((h: any) => h.train_loss.toFixed(6)).join(' ')}; worst weight difference ${worst.toExponential(2)}`);

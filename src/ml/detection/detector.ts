@@ -27,6 +27,12 @@ export interface DetectorSpec {
   neckChannels: number;
   /** 3x3 conv-BN-ReLU layers of each level's head before its output convolution. */
   headConvs: number;
+  /**
+   * `shared`: one tower of `headConvs` layers per level feeds one output convolution (box, centerness and
+   * classes); `decoupled` (default): a classification tower and a box tower per level (FCOS, RetinaNet,
+   * YOLOX), the box tower also giving centerness as FCOS does.
+   */
+  head?: 'shared' | 'decoupled';
 }
 
 /** Per output value of an anchor point: 4 box distances (l, t, r, b), centerness, then one logit per class. */
@@ -52,8 +58,8 @@ export function pyramidLevels(inputSize: number, inputHeight = inputSize): Pyram
 
 /**
  * An anchor-free one-stage detector (FCOS-style head on an FPN/PAN neck): backbone features at strides
- * 8, 16, 32; per level a head of `headConvs` conv-BN-ReLU layers and a 1x1 output convolution of
- * 5 + classes channels; the levels' outputs flattened row-major and concatenated into one output
+ * 8, 16, 32; per level a box tower and a class tower of `headConvs` conv-BN-ReLU layers each, with 1x1
+ * output convolutions of 5 (box, centerness) and `classes` channels concatenated (or one shared tower, `head: shared`); the levels' outputs flattened row-major and concatenated into one output
  * `detections` [N, A, 5 + classes] of raw values (A = sum of the grids' cells). Not shared across
  * levels, as in YOLOv5/v8: each level's head learns its own scale.
  */
@@ -81,20 +87,31 @@ export function buildDetector(spec: DetectorSpec, options: { foldBatchNorms?: bo
     levels = bottomUp;
   }
   const outChannels = CLASS_OFFSET + spec.classes;
-  const heads = levels.map((p, i) => {
+  const tower = (p: T, name: string) => {
     let h = p;
-    for (let k = 0; k < spec.headConvs; k++) h = b.convBnAct(h, `head${i + 3}_${k + 1}`, f, 3);
-    const out = conv2d({ name: `head${i + 3}_out`, filters: outChannels, kernelSize: 1, strides: 1, padding: 'same', useBias: true, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: (spec.seed ?? 42) + 1000 + i }) as ReturnType<typeof tf.initializers.heNormal> }).apply(h) as T;
+    for (let k = 0; k < spec.headConvs; k++) h = b.convBnAct(h, `${name}_${k + 1}`, f, 3);
+    return h;
+  };
+  const output = (h: T, name: string, filters: number, seed: number) =>
+    conv2d({ name, filters, kernelSize: 1, strides: 1, padding: 'same', useBias: true, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed }) as ReturnType<typeof tf.initializers.heNormal> }).apply(h) as T;
+  const seed = spec.seed ?? 42;
+  const decoupled = (spec.head ?? 'decoupled') === 'decoupled';
+  const heads = levels.map((p, i) => {
+    const name = `head${i + 3}`;
+    const out = decoupled
+      ? (tf.layers.concatenate({ name: `${name}_out`, axis: -1 }).apply([output(tower(p, `${name}_reg`), `${name}_reg_out`, CLASS_OFFSET, seed + 1000 + i), output(tower(p, `${name}_cls`), `${name}_cls_out`, spec.classes, seed + 2000 + i)]) as T)
+      : output(tower(p, name), `${name}_out`, outChannels, seed + 1000 + i);
     const [gh, gw] = out.shape.slice(1, 3) as number[];
-    return tf.layers.reshape({ name: `head${i + 3}_flat`, targetShape: [gh * gw, outChannels] }).apply(out) as T;
+    return tf.layers.reshape({ name: `${name}_flat`, targetShape: [gh * gw, outChannels] }).apply(out) as T;
   });
   const detections = tf.layers.concatenate({ name: 'detections', axis: 1 }).apply(heads) as T;
   const model = tf.model({ name: `detector_${spec.backbone.replace(/-/g, '_')}`, inputs: input, outputs: detections });
   for (let i = 0; i < levels.length; i++) {
-    const layer = model.getLayer(`head${i + 3}_out`);
+    // class logits start at the focal-loss prior; box and centerness biases at 0
+    const layer = model.getLayer(decoupled ? `head${i + 3}_cls_out` : `head${i + 3}_out`);
     const [kernel] = layer.getWeights();
-    const bias = new Float32Array(outChannels);
-    bias.fill(CLASS_PRIOR_BIAS, CLASS_OFFSET);
+    const bias = new Float32Array(decoupled ? spec.classes : outChannels);
+    bias.fill(CLASS_PRIOR_BIAS, decoupled ? 0 : CLASS_OFFSET);
     layer.setWeights([kernel, tf.tensor1d(bias)]);
   }
   if (options.foldBatchNorms ?? true) foldConvBatchNorms(model);
