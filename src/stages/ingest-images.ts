@@ -10,6 +10,7 @@ export const ingestImagesParams = z
   .object({
     source: z.string().optional().describe('Image folder, file or glob, relative to the experiment file; omit to take the files of a `from:` stage'),
     glob: z.string().default('**/*.{png,PNG,jpg,JPG,jpeg,JPEG}').describe('Which files under a source folder are images'),
+    colour: z.enum(['grey', 'rgb']).default('grey').describe('grey: colour inputs become grey PNGs (luminance); rgb: colour inputs are kept as 8-bit RGB PNGs (microscopy, photographs; train with channels: 3), grey inputs stay grey'),
     patient_pattern: z
       .string()
       .optional()
@@ -30,7 +31,8 @@ interface ImageFacts {
 
 /**
  * PNG/JPEG folder -> dataset. Grey PNGs are stored as they are; RGB(A) or JPEG inputs become grey PNGs
- * (8-bit, or 16-bit for 16-bit inputs) so every row's `image` is a grey PNG.
+ * (8-bit, or 16-bit for 16-bit inputs) so every row's `image` is a grey PNG, unless `colour: rgb` keeps
+ * colour inputs as 8-bit RGB PNGs.
  */
 export const ingestImages = defineStage({
   name: 'ingest-images',
@@ -51,8 +53,8 @@ export const ingestImages = defineStage({
     const { table, folders } = await loadLabels(ctx, params.labels, inputs[0]?.artifact);
     const outcomes = await ctx.eachItem<SourceFile, ImageFacts>(
       files,
-      { key: (f) => ({ content: f.key }), id: (f) => f.rel, onError: params.on_error, params: {} },
-      (file) => storeImage(ctx, file),
+      { key: (f) => ({ content: f.key }), id: (f) => f.rel, onError: params.on_error, params: params.colour === 'rgb' ? { colour: 'rgb' } : {} },
+      (file) => storeImage(ctx, file, params.colour),
     );
     const ids = rowIds(files.map((f) => f.rel));
     const rows: DatasetRow[] = [];
@@ -93,7 +95,7 @@ export const ingestImages = defineStage({
   },
 });
 
-async function storeImage(ctx: StageContext, file: SourceFile): Promise<ImageFacts> {
+async function storeImage(ctx: StageContext, file: SourceFile, colour: 'grey' | 'rgb'): Promise<ImageFacts> {
   const sharp = await loadSharp();
   const input = file.path ?? (await ctx.store.getBlob(file.blob!));
   let meta;
@@ -109,6 +111,9 @@ async function storeImage(ctx: StageContext, file: SourceFile): Promise<ImageFac
   let image: string;
   if (meta.format === 'png' && channels === 1) {
     image = file.blob ?? (await ctx.store.putBlobFromFile(file.path!));
+  } else if (colour === 'rgb' && channels >= 3) {
+    // Colour kept: 8-bit sRGB PNG, alpha dropped (a grey image with alpha has channels 2 and becomes grey below).
+    image = await ctx.store.putBlob(await sharp(input).removeAlpha().toColourspace('srgb').png().toBuffer());
   } else {
     // Luminance of colour inputs; alpha dropped. sharp keeps 16-bit with the grey16 colourspace.
     const grey = sharp(input).removeAlpha().toColourspace(bits === 16 ? 'grey16' : 'b-w');

@@ -73,3 +73,25 @@ test('ingest-images: 16-bit grey kept as-is, JPEG to grey, folder-per-class labe
   assert.equal((r.artifact.meta.failed as any[])[0].path, 'dog/broken.png');
   assert.ok(r.logs.some((l) => l.includes('3 images have no patient id') || l.includes('2 images have no patient id')));
 });
+
+test('ingest-images colour: rgb keeps colour inputs as 8-bit RGB PNGs (grey inputs stay grey); the default makes them grey', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ingest-images-rgb-'));
+  await writeFile(join(dir, 'smear.png'), await sharp({ create: { width: 6, height: 4, channels: 3, background: { r: 200, g: 40, b: 120 } } }).png().toBuffer());
+  const grey = await sharp(Buffer.alloc(25, 90), { raw: { width: 5, height: 5, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  await writeFile(join(dir, 'xray.png'), grey);
+  const pixels = async (params: object) => {
+    const r = await runStage(ingestImages, { params: { source: dir, ...params } });
+    const rows = await r.rows<DatasetRow>();
+    return Promise.all(rows.map(async (row) => {
+      const png = await r.store.getBlob(row.image!);
+      const { channels } = await sharp(png).metadata();
+      const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+      return { id: row.id, channels, first: [...data.subarray(0, channels === 1 ? 1 : info.channels)], image: row.image };
+    }));
+  };
+  const rgb = await pixels({ colour: 'rgb' });
+  assert.deepEqual(rgb.map((x) => [x.id, x.channels, x.first]), [['smear', 3, [200, 40, 120]], ['xray', 1, [90]]]);
+  assert.equal(rgb[1].image, sha256(grey), 'a grey PNG is stored byte for byte');
+  const greyRows = await pixels({});
+  assert.deepEqual(greyRows.map((x) => [x.id, x.channels]), [['smear', 1], ['xray', 1]]);
+});
