@@ -4,6 +4,7 @@ import { FROC_RATES, frocCurve, frocMatches, interpolate } from '../../../src/op
 import type { LabelledBox } from '../../../src/ops/boxes/map.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
 import { runPythonJson } from '../dicom/python.ts';
+import { needs } from '../../support/reference-tools.ts';
 
 const b = (x: number, score?: number, label = 'n', extra: Partial<LabelledBox> = {}): LabelledBox => ({ label, x_min: x, y_min: 0, x_max: x + 10, y_max: 10, ...(score === undefined ? {} : { score }), ...extra });
 const near = (a: number, e: number, msg = '') => assert.ok(Math.abs(a - e) < 1e-12, `${msg} ${a} vs ${e}`);
@@ -42,7 +43,7 @@ test('FROC: other labels never hit, difficult lesions are neither lesions nor FP
   assert.equal(FROC_RATES.length, 7);
 });
 
-test('interpolation equals numpy.interp, repeated x values included', () => {
+test('interpolation equals numpy.interp, repeated x values included', { skip: needs('numpy') }, () => {
   const rand = mulberry32(3);
   const cases = Array.from({ length: 20 }, () => {
     let x = 0;
