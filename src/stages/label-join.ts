@@ -5,7 +5,7 @@ import type { Artifact } from '../engine/artifact.ts';
 import { StageInputError, type ExternalPath, type StageContext } from '../engine/stage.ts';
 import { readCoco } from '../ops/labels/coco.ts';
 import { LabelError, LabelIssues, type BadBoxPolicy, type BoxIssue } from '../ops/labels/issues.ts';
-import { findLabels, folderLabel, imageKeys, loadLabelTable, tableFromEntries, type LabelTable } from '../ops/labels/load.ts';
+import { findLabels, folderLabel, loadLabelTable, tableFromEntries, type LabelTable } from '../ops/labels/load.ts';
 import type { ReadContext } from '../ops/labels/read-context.ts';
 import { resolveBoxes } from '../ops/labels/resolve.ts';
 import type { ImageLabels } from '../ops/labels/types.ts';
@@ -175,15 +175,15 @@ async function readSource(ctx: StageContext, source: LabelSourceParam, read: Rea
   const text = await readFile(full, 'utf8');
   if (format === 'coco') {
     const { byFileName, classes } = readCoco(text, source.path, read);
-    return tableFromEntries('coco', [...byFileName].map(([fileName, labels]) => ({ keys: imageKeys(fileName), labels })), classes);
+    return tableFromEntries('coco', [...byFileName].map(([path, labels]) => ({ path, labels })), classes);
   }
   if (format === 'folders') throw new Error('unreachable');
   const { path: _p, format: _f, names: _n, reader: _r, ...columns } = source;
   return loadLabelTable(text, format, columns, source.path, read);
 }
 
-function entryOf(file: AnnotationFile, labels: ImageLabels | undefined): Array<{ keys: string[]; labels: ImageLabels }> {
-  return labels ? [{ keys: imageKeys(file.rel), labels }] : [];
+function entryOf(file: AnnotationFile, labels: ImageLabels | undefined): Array<{ path: string; labels: ImageLabels }> {
+  return labels ? [{ path: file.rel, labels }] : [];
 }
 
 async function detectFormat(full: string, isDirectory: boolean): Promise<'voc' | 'yolo' | 'coco' | 'auto'> {

@@ -48,30 +48,33 @@ export function loadLabelTable(text: string, format: CsvLabelFormat, columns: Pa
 }
 
 /**
- * A table from per-file entries (VOC, YOLO, COCO), each reachable by several keys (path without
- * extension, file name, stem). A key shared by two entries (same stem in two folders) is dropped so it
- * can never join the wrong image; the longer keys still match.
+ * A table from per-file entries (VOC, YOLO, COCO) named by a path relative to their folder: each is
+ * reachable by its path and path without extension, and by its file name and stem unless another entry
+ * has that path or the same name/stem (same stem in two folders): such a key is dropped so that it can
+ * never join the wrong image; the paths still match.
  */
-export function tableFromEntries(format: LabelFormatName, entries: ReadonlyArray<{ keys: string[]; labels: ImageLabels }>, classes?: string[]): LabelTable {
+export function tableFromEntries(format: LabelFormatName, entries: ReadonlyArray<{ path: string; labels: ImageLabels }>, classes?: string[]): LabelTable {
   const byKey = new Map<string, ImageLabels>();
-  const ambiguous = new Set<string>();
-  for (const { keys, labels } of entries) {
-    for (const key of new Set(keys)) {
-      const seen = byKey.get(key);
-      if (seen && seen !== labels) ambiguous.add(key);
-      else byKey.set(key, labels);
-    }
+  const weak = new Map<string, ImageLabels | null>();
+  for (const { path, labels } of entries) {
+    const [rel, withoutExt, name, stem] = pathKeys(path);
+    byKey.set(rel, labels);
+    byKey.set(withoutExt, labels);
+    for (const key of new Set([name, stem])) weak.set(key, weak.has(key) && weak.get(key) !== labels ? null : labels);
   }
-  for (const key of ambiguous) byKey.delete(key);
+  for (const [key, labels] of weak) if (labels && !byKey.has(key)) byKey.set(key, labels);
   return { format, byKey, ...(classes ? { classes } : {}) };
+}
+
+function pathKeys(relPath: string): [string, string, string, string] {
+  const name = basename(relPath);
+  const ext = extname(name);
+  return [relPath, relPath.slice(0, relPath.length - ext.length), name, name.slice(0, name.length - ext.length)];
 }
 
 /** The keys an image may be listed under: relative path, path without extension, file name, file stem, and extra ids (e.g. SOPInstanceUID). */
 export function imageKeys(relPath: string, ...ids: Array<string | undefined>): string[] {
-  const name = basename(relPath);
-  const stem = name.slice(0, name.length - extname(name).length);
-  const withoutExt = relPath.slice(0, relPath.length - extname(name).length);
-  return [...new Set([relPath, withoutExt, name, stem, ...ids.filter((x): x is string => !!x)])];
+  return [...new Set([...pathKeys(relPath), ...ids.filter((x): x is string => !!x)])];
 }
 
 export function findLabels(table: LabelTable, keys: string[]): ImageLabels | undefined {

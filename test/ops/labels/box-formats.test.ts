@@ -122,20 +122,26 @@ test('COCO JSON: [x, y, w, h] -> corners; crowd regions are difficult; unknown i
   readCoco(json, 'coco.json', narrow);
   assert.equal(narrow.issues.counts.unknown_class, 5);
   // A table keyed by file name, path without extension and stem finds images in subfolders.
-  const table = tableFromEntries('coco', [...byFileName].map(([f, labels]) => ({ keys: imageKeys(f), labels })), classes);
+  const table = tableFromEntries('coco', [...byFileName].map(([path, labels]) => ({ path, labels })), classes);
   assert.equal(findLabels(table, imageKeys('a/one.jpg')), one);
   assert.equal(findLabels(table, imageKeys('one.png')), one);
   assert.throws(() => readCoco('{"images": []', 'c.json', ctx()), /c.json: not valid JSON/);
   assert.throws(() => readCoco('{"images": [], "annotations": []}', 'c.json', ctx()), /c.json: no "categories" list/);
 });
 
-test('a key shared by two annotation files (same stem in two folders) joins neither by stem, both by path', () => {
+test('a stem shared by two annotation files joins neither by stem, each by path; a path beats another file\'s stem', () => {
   const a: ImageLabels = { labels: ['a'] };
   const b: ImageLabels = { labels: ['b'] };
-  const table = tableFromEntries('voc', [{ keys: imageKeys('train/x.xml'), labels: a }, { keys: imageKeys('val/x.xml'), labels: b }]);
+  const table = tableFromEntries('voc', [{ path: 'train/x.xml', labels: a }, { path: 'val/x.xml', labels: b }]);
   assert.equal(findLabels(table, imageKeys('train/x.jpg')), a);
   assert.equal(findLabels(table, imageKeys('val/x.jpg')), b);
-  assert.equal(findLabels(table, imageKeys('x.jpg')), undefined);
+  assert.equal(findLabels(table, imageKeys('other/x.jpg')), undefined);
+  const root: ImageLabels = { labels: ['root'] };
+  const nested = tableFromEntries('voc', [{ path: 'x.xml', labels: root }, { path: 'sub/x.xml', labels: b }]);
+  assert.equal(findLabels(nested, imageKeys('x.jpg')), root);
+  assert.equal(findLabels(nested, imageKeys('sub/x.jpg')), b);
+  // A unique stem still joins images laid out differently from the annotations (JPEGImages/ vs Annotations/).
+  assert.equal(findLabels(tableFromEntries('voc', [{ path: 'y.xml', labels: a }]), imageKeys('deep/dir/y.png')), a);
 });
 
 test('YOLO txt: normalised centre/size, polygons to boxes, names from data.yaml / classes.txt, bad lines located', () => {
