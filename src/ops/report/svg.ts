@@ -59,8 +59,8 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-function ticks([lo, hi]: [number, number]): number[] {
-  return niceTicks(lo, hi);
+function ticks([lo, hi]: [number, number], count?: number): number[] {
+  return niceTicks(lo, hi, count);
 }
 
 /** A self-contained SVG line chart (no external fonts, scripts or styles). */
