@@ -13,6 +13,11 @@ export interface Box {
   /** Reader (radiologist) id when several readers boxed the same image. */
   reader?: string;
   score?: number;
+  /**
+   * Truth boxes only: an object the annotators marked hard (Pascal VOC `difficult`, COCO `iscrowd`).
+   * Evaluation ignores it: a detection matching it is neither a true nor a false positive.
+   */
+  difficult?: boolean;
 }
 
 /**

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { Box } from '../data-model.ts';
-import { defineStage, StageInputError } from '../engine/stage.ts';
-import type { PredictionRow } from '../evaluation/predictions.ts';
+import { defineStage, StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
+import { predictionsMeta, type PredictionRow } from '../evaluation/predictions.ts';
 import { readPredictionSources, type PredictionSource } from '../evaluation/sources.ts';
 import { weightedBoxesFusion } from '../ops/boxes/wbf.ts';
 import { rankColumns, weightedMean } from '../ops/ensemble/combine.ts';
+import { applyNoFinding, type NoFindingRule } from '../ops/ensemble/no-finding.ts';
 
 const params = z
   .object({
@@ -19,17 +20,34 @@ const params = z
       .strict()
       .default({ iou_thr: 0.55, skip_box_thr: 0, conf_type: 'avg' })
       .describe('Weighted Boxes Fusion of predicted boxes (when rows carry boxes)'),
+    no_finding: z
+      .object({
+        input: z.string().default('classifier').describe('Name of the input (from: { <name>: stage }) holding the image classifier\'s predictions; it is not fused'),
+        class: z.string().default('No finding').describe('The classifier class whose probability is used; also the label of the added box [0, 0, 1, 1]'),
+        score_means: z.enum(['no_finding', 'finding']).default('no_finding').describe('Whether the class score is P(no finding) or P(any finding) (a binary normal/abnormal classifier)'),
+        mode: z.enum(['gate', 'rescale', 'filter']).default('filter').describe('gate: p >= threshold removes the boxes; rescale: box scores x (1 - p); filter: the VinBigData 2-class filter (low, high); gate and rescale add a No finding box scored p'),
+        threshold: z.number().min(0).max(1).default(0.5).describe('gate: the P(no finding) from which the boxes are removed'),
+        low: z.number().min(0).max(1).default(0.08).describe('filter: P(finding) below this -> only a No finding box of score 1'),
+        high: z.number().min(0).max(1).default(0.95).describe('filter: P(finding) at or above this -> the boxes as they are; in between, a No finding box of score P(no finding) is added'),
+      })
+      .strict()
+      .optional()
+      .describe('Detection: an image classifier\'s "No finding" probability gates or rescales the fused boxes (VinBigData); needs an input of that name'),
   })
   .strict();
 
 export const ensemble = defineStage({
   name: 'ensemble',
-  version: 1,
-  description: 'Combines predictions of several models (folds, architectures): mean, weighted mean or rank average of scores; Weighted Boxes Fusion of boxes',
+  version: 2,
+  description: 'Combines predictions of several models (folds, architectures, TTA): mean, weighted mean or rank average of scores; Weighted Boxes Fusion of boxes; "No finding" gating by an image classifier',
   params,
   inputs: { min: 1 },
   async run(ctx, inputs, p) {
-    const { classes, task, sources, histories } = await readPredictionSources(ctx, inputs);
+    const gateInput = p.no_finding ? inputs.find((i) => i.name === p.no_finding!.input) : undefined;
+    if (p.no_finding && !gateInput) throw new StageInputError(`no_finding needs an input named "${p.no_finding.input}" (got ${inputs.map((i) => i.name).join(', ')})`, `from: { detections: tta, ${p.no_finding.input}: <classifier predictions stage> }`);
+    const fused = inputs.filter((i) => i !== gateInput);
+    const { classes: fusedClasses, task, sources, histories } = await readPredictionSources(ctx, fused);
+    let classes = fusedClasses;
     const weightOf = (s: PredictionSource) => p.weights?.[s.name] ?? 1;
     for (const name of Object.keys(p.weights ?? {})) {
       if (!sources.some((s) => s.name === name)) throw new StageInputError(`weights names unknown model "${name}"`, `models: ${sources.map((s) => s.name).join(', ')}`);
@@ -57,12 +75,41 @@ export const ensemble = defineStage({
       }
       return out;
     });
+    if (p.no_finding) {
+      const gate = await noFindingProbabilities(ctx, gateInput!, p.no_finding);
+      const rule: NoFindingRule = p.no_finding.mode === 'gate' ? { mode: 'gate', threshold: p.no_finding.threshold } : p.no_finding.mode === 'filter' ? { mode: 'filter', low: p.no_finding.low, high: p.no_finding.high } : { mode: 'rescale' };
+      let missing = 0;
+      for (const row of rows) {
+        const pNf = gate.get(row.id);
+        if (pNf === undefined) missing++;
+        else row.boxes = applyNoFinding(row.boxes ?? [], pNf, rule, p.no_finding.class);
+      }
+      if (missing) ctx.log.warn(`${missing} of ${rows.length} images have no classifier prediction in "${p.no_finding.input}": their boxes are not gated`);
+      if (!classes.includes(p.no_finding.class)) classes = [...classes, p.no_finding.class];
+      ctx.log.info(`"${p.no_finding.class}" ${p.no_finding.mode} from ${gateInput!.instance} on ${rows.length - missing} images`);
+    }
     const counts = rows.map((r) => r.models as number);
     ctx.log.info(`ensembled ${sources.length} models (${p.method}) over ${rows.length} images; models per image ${Math.min(...counts)}-${Math.max(...counts)}`);
     return {
       kind: 'predictions',
       rows,
-      meta: { classes, task, method: p.method, models: sources.map((s) => ({ name: s.name, rows: s.rows.length, weight: weightOf(s) })), scores: p.method === 'rank' ? 'rank' : 'probability', ...(Object.keys(histories).length ? { histories } : {}) },
+      meta: { classes, task, method: p.method, ...(p.no_finding ? { no_finding: { ...p.no_finding, from: gateInput!.instance } } : {}), models: sources.map((s) => ({ name: s.name, rows: s.rows.length, weight: weightOf(s) })), scores: p.method === 'rank' ? 'rank' : 'probability', ...(Object.keys(histories).length ? { histories } : {}) },
     };
   },
 });
+
+/** P(no finding) per image id from the classifier's predictions (the mean when several models predicted an image). */
+async function noFindingProbabilities(ctx: StageContext, input: StageInput, spec: { class: string; score_means: 'no_finding' | 'finding' }): Promise<Map<string, number>> {
+  if (input.artifact.kind !== 'predictions') throw new StageInputError(`input "${input.name}" must be image classifier predictions, got ${input.artifact.kind}`);
+  const { classes } = predictionsMeta(input.artifact, input.name);
+  const index = classes.indexOf(spec.class);
+  if (index < 0) throw new StageInputError(`input "${input.name}" has no class "${spec.class}" (classes: ${classes.join(', ')})`, 'set no_finding.class (and score_means: finding for an abnormal-vs-normal classifier)');
+  const sums = new Map<string, [number, number]>();
+  for (const row of await ctx.readRows<PredictionRow>(input.artifact)) {
+    const v = row.scores?.[index];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new StageInputError(`input "${input.name}", image ${row.id}: no score for "${spec.class}"`);
+    const acc = sums.get(row.id) ?? [0, 0];
+    sums.set(row.id, [acc[0] + v, acc[1] + 1]);
+  }
+  return new Map([...sums].map(([id, [sum, n]]) => [id, spec.score_means === 'no_finding' ? sum / n : 1 - sum / n]));
+}

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Box } from '../data-model.ts';
 import { defineStage, StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
 import { classificationReport, type ClassificationReport } from '../evaluation/classification-report.ts';
-import { detectionReport, type DetectionReport } from '../evaluation/detection-report.ts';
+import { detectionImage, detectionPlots, detectionReport, type DetectionReport } from '../evaluation/detection-report.ts';
+import { detectionGallery } from '../evaluation/detection-gallery.ts';
 import { learningCurvePlots } from '../evaluation/learning-curves.ts';
 import { predictionsMeta, requireUniqueIds, selectSplit, toClassificationData, type PredictionRow } from '../evaluation/predictions.ts';
 import { chooseThreshold, thresholdSchema, transferByRate, type ChosenThreshold } from '../evaluation/thresholds.ts';
@@ -31,8 +32,20 @@ const params = z
       .default({ n: 1000, seed: 0, level: 0.95, by: 'patient' })
       .describe('Percentile bootstrap confidence intervals'),
     calibration_bins: z.number().int().min(2).max(100).default(10).describe('Uniform probability bins of the reliability curve and ECE'),
-    iou_thr: z.number().gt(0).lt(1).default(0.4).describe('Detection: a predicted box matches a truth box when IoU exceeds this (VinBigData: 0.4)'),
-    no_finding: z.string().default('No finding').describe('Detection: the class of images without boxes, scored as a box [0, 0, 1, 1]'),
+    iou_thr: z.number().gt(0).lt(1).default(0.4).describe('Detection: IoU above which a prediction hits a truth box in the FROC and the gallery (map_40 / map_50 / coco_map have their own thresholds)'),
+    no_finding: z
+      .union([z.string(), z.literal(false)])
+      .default('No finding')
+      .describe('Detection (VinBigData convention): when this class is among the classes or truth labels, an image without boxes is one box [0, 0, 1, 1] of it; false: never'),
+    gallery: z
+      .object({
+        per_group: z.number().int().min(0).default(4).describe('Images per group (best, worst, missed); 0 = no gallery'),
+        score_thr: z.union([z.number().min(0), z.literal('f1')]).default('f1').describe('Predicted boxes drawn and counted from this score; f1: the threshold with the best pooled F1 on the evaluated images'),
+        display_size: z.number().int().min(64).max(2048).default(320).describe('Width of the drawn images in pixels (never upscaled)'),
+      })
+      .strict()
+      .default({ per_group: 4, score_thr: 'f1', display_size: 320 })
+      .describe('Detection: images with predicted and true boxes drawn in the report (needs a dataset input with the images)'),
   })
   .strict();
 
@@ -40,8 +53,8 @@ type Params = z.output<typeof params>;
 
 export const evaluate = defineStage({
   name: 'evaluate',
-  version: 1,
-  description: 'Scores predictions: ROC-AUC, PR-AUC, F1, sensitivity, specificity, accuracy, confusion, calibration with bootstrap CIs; detection mAP; report with plots',
+  version: 2,
+  description: 'Scores predictions: ROC-AUC, PR-AUC, F1, sensitivity, specificity, accuracy, confusion, calibration with bootstrap CIs; detection map_40/map_50/coco_map/FROC with CIs; report with plots and drawn boxes',
   params,
   inputs: { min: 1 },
   async run(ctx, inputs, p) {
@@ -76,16 +89,16 @@ export const evaluate = defineStage({
       Object.assign(json, { thresholds: cls.thresholds, metrics: cls.report.metrics, ci: cls.report.ci, bootstrap: cls.report.bootstrap, curves: cls.report.curves, confusion: cls.report.confusion });
     }
     let detection: DetectionReport | undefined;
-    if (rows.some((r) => Array.isArray(r.boxes))) {
-      const truth = await truthBoxLookup(ctx, inputs);
-      detection = detectionReport(rows, (row) => row.truth_boxes ?? truth.get(row.id), { iouThr: p.iou_thr, noFinding: p.no_finding, classes });
-      const key = `map@${p.iou_thr}`;
-      metrics[key] = detection.map;
-      for (const c of detection.perClass) metrics[`ap@${p.iou_thr}/${c.label}`] = c.ap;
-      json.detection = detection;
+    const sections: Array<{ title: string; html: string }> = [];
+    if (task === 'detection' || rows.some((r) => Array.isArray(r.boxes))) {
+      const d = await evaluateDetection(ctx, inputs, rows, classes, p, notes);
+      detection = d.report;
+      Object.assign(metrics, d.metrics);
+      Object.assign(files, d.files);
+      sections.push(...d.sections);
+      json.detection = d.json;
     }
     if (!hasScores && !detection) throw new StageInputError(`input "${input.name}" rows have neither scores nor boxes`);
-
     Object.assign(files, learningCurvePlots(histories(inputs)));
     json.notes = notes;
     for (const note of notes) ctx.log.warn(note);
@@ -97,8 +110,9 @@ export const evaluate = defineStage({
       metrics: Object.keys(metrics)
         .filter((k) => !k.endsWith('_ci_low') && !k.endsWith('_ci_high'))
         .map((k) => ({ name: k, value: metrics[k], low: metrics[`${k}_ci_low`], high: metrics[`${k}_ci_high`] })),
-      plots: Object.entries(files).filter(([name]) => name.endsWith('.svg')).map(([name, svg]) => ({ caption: name.replace(/^plots\//, ''), svg })),
+      plots: Object.entries(files).filter(([name]) => name.startsWith('plots/') && name.endsWith('.svg')).map(([name, svg]) => ({ caption: name.replace(/^plots\//, ''), svg })),
       notes,
+      sections,
     });
     return { kind: 'report', files, meta: { metrics: finiteOnly(metrics), task, classes, split: p.split, rows: rows.length } };
   },
@@ -149,13 +163,79 @@ function finiteOnly(metrics: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)));
 }
 
-/** Truth boxes by image id from dataset inputs (for detection predictions without a truth_boxes column). */
-async function truthBoxLookup(ctx: StageContext, inputs: readonly StageInput[]): Promise<Map<string, Box[]>> {
-  const lookup = new Map<string, Box[]>();
+interface DatasetTruth {
+  boxes: Box[];
+  labels?: string[];
+  patient?: string;
+  image?: string;
+  width?: number;
+  height?: number;
+}
+
+/** Truth boxes, labels and images by image id from dataset inputs (for predictions without a truth_boxes column). */
+async function datasetLookup(ctx: StageContext, inputs: readonly StageInput[]): Promise<Map<string, DatasetTruth>> {
+  const lookup = new Map<string, DatasetTruth>();
   for (const input of inputs.filter((i) => i.artifact.kind === 'dataset')) {
-    for (const row of await ctx.readRows(input.artifact)) lookup.set(row.id, row.boxes ?? []);
+    for (const row of await ctx.readRows(input.artifact)) lookup.set(row.id, { boxes: row.boxes ?? [], labels: row.labels, patient: row.patient, image: row.image, width: row.width, height: row.height });
   }
   return lookup;
+}
+
+/** Detection metrics with CIs, PR and FROC plots, and the gallery of drawn boxes. */
+async function evaluateDetection(ctx: StageContext, inputs: readonly StageInput[], rows: readonly PredictionRow[], classes: string[], p: Params, notes: string[]) {
+  const data = await datasetLookup(ctx, inputs);
+  const truthOf = (row: PredictionRow) => {
+    const d = data.get(row.id);
+    if (row.truth_boxes) return { boxes: row.truth_boxes, labels: row.labels ?? d?.labels };
+    return d ? { boxes: d.boxes, labels: row.labels ?? d.labels } : undefined;
+  };
+  let groups: string[] | undefined;
+  const patients = rows.map((r) => r.patient ?? data.get(r.id)?.patient);
+  if (p.bootstrap.n > 0 && p.bootstrap.by === 'patient') {
+    if (patients.every((x): x is string => typeof x === 'string')) groups = patients;
+    else notes.push('rows carry no patient column: the detection bootstrap resamples images');
+  }
+  ctx.log.info(`evaluating detections on ${rows.length} images`);
+  const report = detectionReport(rows, truthOf, {
+    iouThr: p.iou_thr,
+    noFinding: p.no_finding,
+    classes,
+    ...(p.bootstrap.n > 0 ? { bootstrap: { n: p.bootstrap.n, seed: p.bootstrap.seed, level: p.bootstrap.level, ...(groups ? { groups } : {}) } } : {}),
+  });
+  if (report.noFindingConvention) notes.push(`VinBigData convention: images without boxes are scored as one "${p.no_finding}" box [0, 0, 1, 1]`);
+  const metrics: Record<string, number> = { ...report.metrics };
+  for (const [k, ci] of Object.entries(report.ci)) {
+    metrics[`${k}_ci_low`] = ci.low;
+    metrics[`${k}_ci_high`] = ci.high;
+  }
+  const files = detectionPlots(report);
+  const sections: Array<{ title: string; html: string }> = [];
+  let gallery: { threshold: number; note: string } | undefined;
+  if (p.gallery.per_group > 0) {
+    const ignore = report.noFindingConvention && p.no_finding !== false ? p.no_finding : undefined;
+    const images = rows.map((row) => {
+      const d = data.get(row.id);
+      const truth = truthOf(row)!;
+      return { id: row.id, image: detectionImage(row, truth.boxes, false, classes), blob: d?.image, width: (row.width as number | undefined) ?? d?.width, height: (row.height as number | undefined) ?? d?.height };
+    });
+    if (images.some((g) => g.blob)) {
+      const g = await detectionGallery(images, (blob) => ctx.store.getBlob(blob), { perGroup: p.gallery.per_group, scoreThr: p.gallery.score_thr, displayWidth: p.gallery.display_size, iouThr: p.iou_thr, ...(ignore ? { ignore } : {}) });
+      Object.assign(files, g.files);
+      sections.push({ title: 'Gallery: predicted and true boxes', html: g.html });
+      gallery = { threshold: g.threshold, note: g.note };
+    } else notes.push('no dataset input with images: the report has no gallery of drawn boxes (from: { predictions: ..., data: <dataset stage> })');
+  }
+  const { curves, ...rest } = report;
+  return { report, metrics, files, sections, json: { ...rest, curves: thinCurves(curves), ...(gallery ? { gallery } : {}) } };
+}
+
+/** Curves for report.json with at most ~500 points each. */
+function thinCurves(curves: DetectionReport['curves']): DetectionReport['curves'] {
+  const thin = <T>(xs: T[]) => (xs.length <= 500 ? xs : xs.filter((_, i) => i % Math.ceil(xs.length / 500) === 0 || i === xs.length - 1));
+  return {
+    pr: Object.fromEntries(Object.entries(curves.pr).map(([k, c]) => [k, { recall: thin(c.recall), precision: thin(c.precision) }])),
+    froc: { fpPerImage: thin(curves.froc.fpPerImage), sensitivity: thin(curves.froc.sensitivity), thresholds: thin(curves.froc.thresholds) },
+  };
 }
 
 /** Training histories from model inputs (`meta.history`) and predictions (`meta.histories`). */

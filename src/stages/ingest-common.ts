@@ -1,17 +1,15 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
-import type { Artifact } from '../engine/artifact.ts';
 import { StageInputError, type ExternalPath, type StageContext, type StageInput } from '../engine/stage.ts';
 import { listFiles } from '../util/glob.ts';
 import { ExternalHasher } from '../engine/file-hash.ts';
 import { Collections } from '../store/store.ts';
 import { sha256 } from '../util/hash.ts';
-import { findLabels, folderLabel, imageKeys, loadLabelTable, type LabelTable } from '../ops/labels/load.ts';
-import type { ImageLabels } from '../ops/labels/types.ts';
 import { splitSourceGlob } from '../ops/labels/source.ts';
 import { pseudonymize } from '../ops/dicom/pseudonym.ts';
-import { labelsParam, labelsPath, type LabelsParam } from './labels-params.ts';
+import { badBoxesParam, labelsParam, splitListsParam } from './labels-params.ts';
+import { labelExternalPaths, type LabelJoiner, type LabelJoinParams } from './label-join.ts';
 
 export const pseudonymizeParam = z
   .object({
@@ -24,6 +22,13 @@ export const pseudonymizeParam = z
 
 export const commonIngestParams = {
   labels: labelsParam,
+  classes: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe('Known class names, in this order in meta.classes; labels and boxes of other classes are unknown_class issues (see bad_boxes)'),
+  bad_boxes: badBoxesParam,
+  split_lists: splitListsParam,
   pseudonymize: pseudonymizeParam,
   keep_original_patient_ids: z.boolean().default(false).describe('Opt out of pseudonymisation: rows carry the original patient ids (PHI!)'),
   on_error: z.enum(['skip', 'fail']).default('skip').describe('skip: report bad files (path and reason), count them and go on; fail: stop at the first'),
@@ -39,16 +44,14 @@ export interface SourceFile {
   key: string;
 }
 
-export function externalSourcePaths(params: { source?: string; glob?: string; labels?: LabelsParam }): ExternalPath[] {
+export function externalSourcePaths(params: { source?: string; glob?: string } & LabelJoinParams): ExternalPath[] {
   const out: ExternalPath[] = [];
   if (params.source) {
     const { base, glob } = splitSourceGlob(params.source);
     const g = glob ?? params.glob;
     out.push({ param: 'source', path: base, ...(g ? { glob: g } : {}) });
   }
-  const labels = labelsPath(params.labels);
-  if (labels) out.push({ param: typeof params.labels === 'string' ? 'labels' : 'labels.path', path: labels });
-  return out;
+  return [...out, ...labelExternalPaths(params)];
 }
 
 /**
@@ -90,42 +93,6 @@ async function listSourceFiles(ctx: StageContext, inputs: StageInput[], source: 
     .map(([rel, blob]) => ({ rel, blob }));
 }
 
-/** The labels table from `labels:` or, failing that, a `labels.csv` in the input artifact. */
-export async function loadLabels(ctx: StageContext, labels: LabelsParam, input: Artifact | undefined): Promise<{ table?: LabelTable; folders: boolean }> {
-  const spec = typeof labels === 'string' ? { path: labels, format: 'auto' as const, separator: '|' } : labels;
-  if (spec?.format === 'folders') return { folders: true };
-  let text: string | undefined;
-  let where = 'labels';
-  if (spec?.path) {
-    where = spec.path;
-    try {
-      text = await readFile(ctx.resolvePath(spec.path), 'utf8');
-    } catch {
-      throw new StageInputError(`labels file ${spec.path} cannot be read`, 'the path is relative to the experiment file');
-    }
-  } else if (input?.files['labels.csv']) {
-    where = 'labels.csv of the input';
-    text = (await ctx.readFile(input, 'labels.csv')).toString('utf8');
-  }
-  if (text === undefined) return { folders: false };
-  const format = spec?.format ?? (input?.meta.format as 'vinbig' | undefined) ?? 'auto';
-  try {
-    const { path: _p, format: _f, ...columns } = spec ?? {};
-    return { table: loadLabelTable(text, format, columns, where), folders: false };
-  } catch (err) {
-    throw new StageInputError(err instanceof Error ? err.message : String(err), 'check the labels format and column names (see docs/dicom-ingest.md)');
-  }
-}
-
-/** Joins labels onto a row by its keys; counts rows without labels. */
-export function labelsFor(rel: string, keys: string[], table: LabelTable | undefined, folders: boolean): ImageLabels | undefined {
-  if (folders) {
-    const label = folderLabel(rel);
-    return label ? { labels: [label] } : undefined;
-  }
-  return table ? findLabels(table, keys) : undefined;
-}
-
 export function patientPseudonym(id: string | undefined, params: { pseudonymize: { salt: string; salt_env?: string }; keep_original_patient_ids: boolean }): string | undefined {
   if (params.keep_original_patient_ids) return id?.trim() || undefined;
   return pseudonymize(id, saltOf(params.pseudonymize));
@@ -142,17 +109,34 @@ export function saltOf(p: { salt: string; salt_env?: string }): string {
 
 /** Unique row ids: file stems when they are unique, else paths without extension. */
 export function rowIds(rels: string[]): string[] {
-  const stems = rels.map((r) => imageKeys(r)[2]);
+  const stems = rels.map((r) => basename(r, extname(r)));
   if (new Set(stems).size === stems.length) return stems;
   return rels.map((r) => r.replace(/\.[^./]*$/, ''));
 }
 
-/** Ordered classes: every label seen, sorted, with "No finding" last. */
-export function classList(rows: Array<{ labels?: string[] }>): string[] {
+/** Ordered classes: the declared ones (`classes:`, COCO categories, YOLO names) in their order, then every other label seen, sorted, with "No finding" last. */
+export function classList(rows: Array<{ labels?: string[] }>, declared: readonly string[] = []): string[] {
   const set = new Set<string>();
   for (const r of rows) for (const l of r.labels ?? []) set.add(l);
-  const list = [...set].sort();
-  const nf = list.indexOf('No finding');
-  if (nf >= 0) list.push(list.splice(nf, 1)[0]);
-  return list;
+  const list = [...new Set(declared)];
+  const rest = [...set].filter((l) => !list.includes(l)).sort();
+  const nf = rest.indexOf('No finding');
+  if (nf >= 0) rest.push(rest.splice(nf, 1)[0]);
+  return [...list, ...rest];
+}
+
+/**
+ * The label part of an ingest's meta: formats, box counts (when the labels have boxes), located box
+ * issues; logs the issues and label entries that matched no image.
+ */
+export function labelMeta(ctx: StageContext, labels: LabelJoiner, rows: ReadonlyArray<{ boxes?: unknown[] }>): { label_format?: string; summary: Record<string, unknown>; box_issues?: unknown[] } {
+  labels.logIssues(ctx);
+  const report = labels.report();
+  if (report.unmatched) ctx.log.warn(`${report.unmatched} label entries match no ingested image (check file names / ids against the source)`);
+  const boxed = rows.some((r) => r.boxes?.length) || report.issues.length > 0;
+  return {
+    ...(labels.formats.length ? { label_format: labels.formats.join('+') } : {}),
+    summary: { ...(boxed ? { boxes: report.boxes } : {}), ...(report.unmatched ? { label_entries_without_image: report.unmatched } : {}) },
+    ...(boxed ? { box_issues: report.issues } : {}),
+  };
 }

@@ -6,7 +6,8 @@ import { defineStage, type StageContext } from '../engine/stage.ts';
 import { readDicomFileHeader, type DicomFileHeader } from '../ops/dicom/header.ts';
 import { imageKeys } from '../ops/labels/load.ts';
 import { sha256 } from '../util/hash.ts';
-import { classList, collectSourceFiles, saltOf, commonIngestParams, externalSourcePaths, labelsFor, loadLabels, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
+import { classList, collectSourceFiles, saltOf, commonIngestParams, externalSourcePaths, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
+import { LabelJoiner } from './label-join.ts';
 
 export const ingestDicomParams = z
   .object({
@@ -33,7 +34,7 @@ const IGNORED = /(^|\/)(\.[^/]*|[^/]*\.(csv|txt|json|md|html?|xml|zip|png|jpe?g)
  */
 export const ingestDicom = defineStage({
   name: 'ingest-dicom',
-  version: 1,
+  version: 2,
   description: 'DICOM folder -> dataset: header metadata, originals in the store, pseudonymised patients, labels joined',
   params: ingestDicomParams,
   perItem: true,
@@ -41,7 +42,7 @@ export const ingestDicom = defineStage({
   externalPaths: (params) => externalSourcePaths(params),
   async run(ctx, inputs, params) {
     const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => !IGNORED.test(rel));
-    const { table, folders } = await loadLabels(ctx, params.labels, inputs[0]?.artifact);
+    const labels = await LabelJoiner.open(ctx, params, inputs[0]?.artifact);
     // Keyed on a hash of the effective salt (which may come from the environment), never the salt itself.
     const itemParams = { pseudonymize: params.keep_original_patient_ids ? 'none' : sha256(`salt\0${saltOf(params.pseudonymize)}`) };
     const outcomes = await ctx.eachItem<SourceFile, ParsedFile>(
@@ -64,16 +65,17 @@ export const ingestDicom = defineStage({
         seen.add(h.sopInstanceUid);
       }
       const rel = files[i].rel;
-      const joined = labelsFor(rel, imageKeys(rel, h.sopInstanceUid), table, folders);
-      if ((table || folders) && !joined) unlabeled++;
+      const joined = labels.join(rel, imageKeys(rel, h.sopInstanceUid), { id: ids[i], width: h.columns, height: h.rows });
+      if (labels.active && !joined) unlabeled++;
       rows.push(clean({
         id: ids[i],
-        patient: patient ?? (h.studyUid ? `study:${h.studyUid}` : undefined),
+        // A patient column in the labels wins over the DICOM PatientID.
+        patient: joined?.patient ? patientPseudonym(joined.patient, params) : (patient ?? (h.studyUid ? `study:${h.studyUid}` : undefined)),
         study: h.studyUid,
         series: h.seriesUid,
         sop: h.sopInstanceUid,
         labels: joined?.labels ?? [],
-        boxes: joined?.boxes?.length ? joined.boxes : undefined,
+        boxes: joined?.boxes.length ? joined.boxes : undefined,
         split: joined?.split,
         dicom,
         width: h.columns,
@@ -94,34 +96,23 @@ export const ingestDicom = defineStage({
         transfer_syntax: h.transferSyntax,
       }));
     });
-    if (joinedPatientColumn(table)) {
-      for (const r of rows) {
-        const j = labelsFor(String(r.path), imageKeys(String(r.path), r.sop as string | undefined), table, folders);
-        if (j?.patient) r.patient = patientPseudonym(j.patient, params);
-      }
-    }
     const summary = { files: files.length, ingested: rows.length, duplicates, failed: failed.length, unlabeled };
     for (const f of failed) ctx.log.warn(`skipped ${f.path}: ${f.reason}`);
-    ctx.log.info(`ingested ${rows.length} of ${files.length} files (${duplicates} duplicate SOPInstanceUIDs, ${failed.length} failed${table || folders ? `, ${unlabeled} without labels` : ''})`);
+    ctx.log.info(`ingested ${rows.length} of ${files.length} files (${duplicates} duplicate SOPInstanceUIDs, ${failed.length} failed${labels.active ? `, ${unlabeled} without labels` : ''})`);
+    const { summary: labelSummary, ...meta } = labelMeta(ctx, labels, rows);
     return {
       kind: 'dataset',
       rows,
       meta: {
-        classes: classList(rows),
-        label_format: folders ? 'folders' : table?.format,
+        classes: classList(rows, labels.declaredClasses),
+        ...meta,
         pseudonymized: !params.keep_original_patient_ids,
-        summary,
+        summary: { ...summary, ...labelSummary },
         failed,
       },
     };
   },
 });
-
-function joinedPatientColumn(table: { byKey: Map<string, { patient?: string }> } | undefined): boolean {
-  if (!table) return false;
-  for (const v of table.byKey.values()) if (v.patient) return true;
-  return false;
-}
 
 async function parseFile(ctx: StageContext, file: SourceFile, params: Params): Promise<ParsedFile> {
   let path = file.path;

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { DatasetRow } from '../data-model.ts';
 import { defineStage, StageInputError, type StageContext } from '../engine/stage.ts';
 import { imageKeys } from '../ops/labels/load.ts';
-import { classList, collectSourceFiles, commonIngestParams, externalSourcePaths, labelsFor, loadLabels, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
+import { classList, collectSourceFiles, commonIngestParams, externalSourcePaths, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
+import { LabelJoiner } from './label-join.ts';
 
 export const ingestImagesParams = z
   .object({
@@ -36,7 +37,7 @@ interface ImageFacts {
  */
 export const ingestImages = defineStage({
   name: 'ingest-images',
-  version: 1,
+  version: 2,
   description: 'PNG/JPEG folder -> dataset of grey PNGs with labels (CSV or folder per class)',
   params: ingestImagesParams,
   perItem: true,
@@ -50,7 +51,7 @@ export const ingestImages = defineStage({
       throw new StageInputError(`patient_pattern is not a valid regex: ${(err as Error).message}`, 'e.g. "^(\\\\d{8})_"');
     }
     const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => /\.(png|jpe?g)$/i.test(rel));
-    const { table, folders } = await loadLabels(ctx, params.labels, inputs[0]?.artifact);
+    const labels = await LabelJoiner.open(ctx, params, inputs[0]?.artifact);
     const outcomes = await ctx.eachItem<SourceFile, ImageFacts>(
       files,
       { key: (f) => ({ content: f.key }), id: (f) => f.rel, onError: params.on_error, params: params.colour === 'rgb' ? { colour: 'rgb' } : {} },
@@ -63,8 +64,8 @@ export const ingestImages = defineStage({
     outcomes.forEach((o, i) => {
       if (!o.ok) return;
       const rel = files[i].rel;
-      const joined = labelsFor(rel, imageKeys(rel), table, folders);
-      if ((table || folders) && !joined) unlabeled++;
+      const joined = labels.join(rel, imageKeys(rel), { id: ids[i], width: o.value.width, height: o.value.height });
+      if (labels.active && !joined) unlabeled++;
       const rawPatient = joined?.patient ?? basename(rel).match(pattern ?? /$^/)?.[1];
       if (!rawPatient) noPatient++;
       const row: DatasetRow = {
@@ -74,21 +75,22 @@ export const ingestImages = defineStage({
         ...o.value,
         path: rel,
       };
-      if (joined?.boxes?.length) row.boxes = joined.boxes;
+      if (joined?.boxes.length) row.boxes = joined.boxes;
       if (joined?.split) row.split = joined.split;
       rows.push(row);
     });
     const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ path: o.id, reason: o.error }]));
     if (noPatient) ctx.log.warn(`${noPatient} images have no patient id (no patient column or patient_pattern match): each counts as its own patient, so patient-grouped splits cannot prevent leakage for them`);
-    ctx.log.info(`ingested ${rows.length} of ${files.length} images (${failed.length} failed${table || folders ? `, ${unlabeled} without labels` : ''})`);
+    ctx.log.info(`ingested ${rows.length} of ${files.length} images (${failed.length} failed${labels.active ? `, ${unlabeled} without labels` : ''})`);
+    const { summary, ...meta } = labelMeta(ctx, labels, rows);
     return {
       kind: 'dataset',
       rows,
       meta: {
-        classes: classList(rows),
-        label_format: folders ? 'folders' : table?.format,
+        classes: classList(rows, labels.declaredClasses),
+        ...meta,
         pseudonymized: !params.keep_original_patient_ids,
-        summary: { files: files.length, ingested: rows.length, failed: failed.length, unlabeled, without_patient: noPatient },
+        summary: { files: files.length, ingested: rows.length, failed: failed.length, unlabeled, without_patient: noPatient, ...summary },
         failed,
       },
     };

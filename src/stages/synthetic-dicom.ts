@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineStage } from '../engine/stage.ts';
 import { writeDemoSet } from '../ops/dicom/demo-set.ts';
 import { NO_FINDING, PHANTOM_FINDINGS } from '../ops/dicom/phantom.ts';
+import { LESION_KINDS, type LesionKind } from '../ops/dicom/phantom-lesions.ts';
 
 export const syntheticDicomParams = z
   .object({
@@ -11,6 +12,16 @@ export const syntheticDicomParams = z
     seed: z.number().int().default(0).describe('PRNG seed: the same seed gives byte-identical files'),
     size: z.number().int().min(32).max(4096).default(256).describe('Image width and height in pixels'),
     out: z.string().optional().describe('Also write the files (DICOMs + labels.csv) into this folder, relative to the experiment file'),
+    lesions: z
+      .object({
+        max: z.number().int().min(1).max(10).default(3).describe('Lesions per image: 0..max, uniformly (0 = No finding)'),
+        classes: z.array(z.enum(Object.keys(LESION_KINDS) as [LesionKind, ...LesionKind[]])).min(1).default(['Nodule/Mass']).describe('Lesion classes: Nodule/Mass (discs of radius 3.5-7 % of the image), Calcification (1.2-2.5 %, brighter)'),
+        readers: z.number().int().min(1).max(3).default(1).describe('Readers boxing each lesion (rows per lesion in labels.csv)'),
+        jitter: z.number().min(0).max(0.3).default(0).describe("Readers' box jitter as a fraction of the box size (0 = the exact box)"),
+      })
+      .strict()
+      .optional()
+      .describe('Detection demo: draw bright disc lesions in the lungs with exact bounding boxes (the tightest box around every pixel they reach) instead of the classification findings'),
   })
   .strict();
 
@@ -21,7 +32,7 @@ export const syntheticDicomParams = z
 export const syntheticDicom = defineStage({
   name: 'synthetic-dicom',
   version: 1,
-  description: 'Deterministic synthetic chest X-ray DICOMs (Cardiomegaly, Nodule/Mass, Pleural effusion, No finding) with a VinBigData labels CSV',
+  description: 'Deterministic synthetic chest X-ray DICOMs (Cardiomegaly, Nodule/Mass, Pleural effusion, No finding; or lesions with exact boxes for detection) with a VinBigData labels CSV',
   params: syntheticDicomParams,
   inputs: { min: 0, max: 0 },
   async run(ctx, _inputs, params) {
@@ -44,7 +55,7 @@ export const syntheticDicom = defineStage({
       files: { ...files, 'labels.csv': summary.labelsCsv },
       meta: {
         format: 'vinbig',
-        classes: [...Object.keys(PHANTOM_FINDINGS), NO_FINDING],
+        classes: [...(params.lesions ? [...new Set(params.lesions.classes)].sort() : Object.keys(PHANTOM_FINDINGS)), NO_FINDING],
         images: summary.images,
         patients: summary.patients,
         counts: summary.counts,

@@ -95,7 +95,7 @@ test('evaluate: binary with fixed threshold and image-level bootstrap; multi-cla
   assert.equal((r2.artifact.meta.metrics as Record<string, number>).accuracy, 5 / 6);
 });
 
-test('evaluate: detection mAP@0.4 with "No finding" boxes, truth joined from a dataset input', async () => {
+test('evaluate: detection map_40 with "No finding" boxes, truth joined from a dataset input', async () => {
   const data = { kind: 'dataset' as const, rows: [
     { id: 'a', boxes: [{ label: 'Nodule', x_min: 10, y_min: 10, x_max: 20, y_max: 20 }] },
     { id: 'b', boxes: [] },
@@ -107,9 +107,9 @@ test('evaluate: detection mAP@0.4 with "No finding" boxes, truth joined from a d
   const result = await runStage(evaluate, { inputs: [{ name: 'p', artifact: predictions }, { name: 'data', artifact: data }], params: { bootstrap: { n: 0 }, metrics: ['auc'] } });
   const m = result.artifact.meta.metrics as Record<string, number>;
   // Nodule: FP (0.95) then TP (0.9): AP 0.5; No finding: image b's 0.7 box matches, image a's 0.1 is a FP after it: AP 1
-  assert.equal(m['ap@0.4/Nodule'], 0.5);
-  assert.equal(m['ap@0.4/No finding'], 1);
-  assert.equal(m['map@0.4'], 0.75);
+  assert.equal(m['ap_40/Nodule'], 0.5);
+  assert.equal(m['ap_40/No finding'], 1);
+  assert.equal(m.map_40, 0.75);
 });
 
 test('evaluate: clear errors for a missing split and duplicate predictions', async () => {

@@ -121,8 +121,9 @@ test('folder ingest: incremental by content, duplicates by SOPInstanceUID, bad f
   assert.equal(progress.items.total, total);
   assert.equal(progress.items.cached, first.images + 1, 'old files (and the copy of one, same content) come from the item cache');
   assert.equal(progress.items.failed, 5);
-  const summary = b.artifact.meta.summary as any;
+  const { boxes, ...summary } = b.artifact.meta.summary as any;
   assert.deepEqual(summary, { files: total, ingested: first.images + 3, duplicates: 1, failed: 5, unlabeled: 3 });
+  assert.ok(boxes.kept > 0 && boxes.dropped === 0 && boxes.clipped === 0, JSON.stringify(boxes));
   const reasons = Object.fromEntries((b.artifact.meta.failed as any[]).map((f) => [f.path, f.reason]));
   assert.match(reasons['not-dicom.dcm'], /not a DICOM Part 10 file/);
   assert.match(reasons['no-preamble.dcm'], /not a DICOM Part 10 file/);

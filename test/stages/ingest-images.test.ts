@@ -38,7 +38,7 @@ test('ingest-images on real NIH X-rays: labels, splits, patients from the file n
   assert.equal(count((x) => x.split === 'train'), csv.filter((c) => c[2] === 'train').length);
   assert.equal(count((x) => x.split === 'test'), csv.filter((c) => c[2] === 'test').length);
   assert.deepEqual(r.artifact.meta.classes, ['abnormal', 'normal']);
-  assert.deepEqual((r.artifact.meta.summary as any), { files: 124, ingested: 124, failed: 0, unlabeled: 0, without_patient: 0 });
+  assert.deepEqual((r.artifact.meta.summary as any), { files: 124, ingested: 124, failed: 0, unlabeled: 0, without_patient: 0, label_entries_without_image: 876 }); // the labels list 1,000 images, the fixture holds 124
   // NIH ids 00000073_000 ... 00000073_004 are one patient; the fixture has four of its images.
   const same = rows.filter((x) => String(x.path).includes('_00000073_'));
   assert.equal(same.length, 4);

@@ -1,4 +1,4 @@
-import { NO_FINDING, NO_FINDING_CLASS_ID, PHANTOM_FINDINGS, phantomImages, type PhantomOptions } from './phantom.ts';
+import { findingClassId, NO_FINDING, NO_FINDING_CLASS_ID, phantomImages, type PhantomOptions } from './phantom.ts';
 import { writeDicom } from './write.ts';
 import { formatVinbigCsv, type VinbigReading } from '../labels/vinbig.ts';
 
@@ -26,7 +26,7 @@ export async function writeDemoSet(options: PhantomOptions, sink: (name: string,
       for (const reader of image.readers) readings.push({ imageId: image.imageId, className: NO_FINDING, classId: NO_FINDING_CLASS_ID, reader });
     }
     for (const f of image.findings) counts[f.label] = (counts[f.label] ?? 0) + 1;
-    for (const r of image.readings) readings.push({ imageId: image.imageId, className: r.label, classId: PHANTOM_FINDINGS[r.label], reader: r.reader, box: r.box });
+    for (const r of image.readings) readings.push({ imageId: image.imageId, className: r.label, classId: findingClassId(r.label), reader: r.reader, box: r.box });
   }
   return { images, patients: options.patients, counts, labelsCsv: formatVinbigCsv(readings) };
 }

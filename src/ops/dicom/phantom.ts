@@ -2,12 +2,18 @@ import { createHash } from 'node:crypto';
 import type { DicomImageSpec, TransferSyntaxName } from './write.ts';
 import { uidFrom } from './write.ts';
 import { mulberry32 } from '../../util/random.ts';
+import { LESION_KINDS, lesionAttenuation, lesionBox, placeLesions, type Lesion, type LesionKind, type LesionOptions } from './phantom-lesions.ts';
 
 /** The findings the phantom draws, with their VinBigData class ids. */
 export const PHANTOM_FINDINGS = { Cardiomegaly: 3, 'Nodule/Mass': 8, 'Pleural effusion': 10 } as const;
 export type PhantomFinding = keyof typeof PHANTOM_FINDINGS;
 export const NO_FINDING = 'No finding';
 export const NO_FINDING_CLASS_ID = 14;
+
+/** The VinBigData class id of a finding or lesion class the phantom draws. */
+export function findingClassId(label: PhantomFinding | LesionKind): number {
+  return label in LESION_KINDS ? LESION_KINDS[label as LesionKind].classId : PHANTOM_FINDINGS[label as PhantomFinding];
+}
 
 export interface PixelBox {
   x_min: number;
@@ -20,9 +26,9 @@ export interface PhantomImage {
   /** 32-hex id (VinBigData style), also the file stem. */
   imageId: string;
   patientIndex: number;
-  findings: Array<{ label: PhantomFinding; box: PixelBox }>;
+  findings: Array<{ label: PhantomFinding | LesionKind; box: PixelBox }>;
   /** Each finding boxed by 3 simulated radiologists with jitter; `reader` like `R9`. */
-  readings: Array<{ label: PhantomFinding; reader: string; box: PixelBox }>;
+  readings: Array<{ label: PhantomFinding | LesionKind; reader: string; box: PixelBox }>;
   /** The 3 readers of the image (for "No finding" rows too). */
   readers: string[];
   spec: DicomImageSpec;
@@ -33,6 +39,8 @@ export interface PhantomOptions {
   seed: number;
   /** Image width and height in pixels. */
   size: number;
+  /** Draw lesions with exact boxes (detection) instead of the classification findings. */
+  lesions?: LesionOptions;
 }
 
 /** The phantom's PRNG: mulberry32 on the raw seed (kept so that a seed gives the same images as before). */
@@ -59,6 +67,7 @@ interface Scene {
   heart: Ellipse;
   nodule?: { cx: number; cy: number; r: number; amplitude: number };
   effusion?: { side: 0 | 1; level: number };
+  lesions?: Lesion[];
   contrast: number;
   brightness: number;
 }
@@ -118,6 +127,7 @@ function attenuation(s: Scene, x: number, y: number): number {
     const d2 = ((x - s.nodule.cx) ** 2 + (y - s.nodule.cy) ** 2) / s.nodule.r ** 2;
     if (d2 < 4) a += s.nodule.amplitude * Math.exp(-d2 * 1.2);
   }
+  if (s.lesions) a += lesionAttenuation(s.lesions, x, y);
   return a;
 }
 
@@ -185,6 +195,9 @@ export function encodingFor(index: number, rand: () => number): Encoding {
   };
 }
 
+/** Where each pixel is sampled (2 x 2 sub-samples, averaged for smoother edges), in pixels from its corner. */
+export const PIXEL_SUBSAMPLES: ReadonlyArray<readonly [number, number]> = [[0.25, 0.25], [0.75, 0.25], [0.25, 0.75], [0.75, 0.75]];
+
 /** Renders one image's stored pixel values and the VOI/rescale header for its encoding. */
 function render(scene: Scene, size: number, enc: Encoding, rand: () => number): Pick<DicomImageSpec, 'pixels' | 'rescale' | 'window' | 'voiLut' | 'voiLutFunction'> {
   const storedMin = enc.pixelRepresentation ? -(2 ** (enc.bitsStored - 1)) : 0;
@@ -197,9 +210,8 @@ function render(scene: Scene, size: number, enc: Encoding, rand: () => number): 
   const noise = 0.025;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      // Average 2x2 sub-samples for smoother edges.
       let a = 0;
-      for (const [dx, dy] of [[0.25, 0.25], [0.75, 0.25], [0.25, 0.75], [0.75, 0.75]]) a += attenuation(scene, (x + dx) / size, (y + dy) / size);
+      for (const [dx, dy] of PIXEL_SUBSAMPLES) a += attenuation(scene, (x + dx) / size, (y + dy) / size);
       a = (a / 4 - 0.5) * scene.contrast + 0.5 + scene.brightness + noise * gaussian(rand);
       a = Math.min(1, Math.max(0, a));
       const shown = enc.photometric === 'MONOCHROME1' ? 1 - a : a;
@@ -237,6 +249,30 @@ function jitterBox(b: PixelBox, size: number, rand: () => number): PixelBox {
   return clampBox({ x_min: b.x_min + gaussian(rand) * s, y_min: b.y_min + gaussian(rand) * s, x_max: b.x_max + gaussian(rand) * s, y_max: b.y_max + gaussian(rand) * s }, size);
 }
 
+/** Lesions (own PRNG per image, so the anatomy and encodings follow the main sequence) with exact boxes and their readings. */
+function drawLesions(scene: Scene, imageId: string, readers: readonly string[], size: number, options: LesionOptions): { boxed: PhantomImage['findings']; readings: PhantomImage['readings'] } {
+  const rand = seededRandom(parseInt(imageId.slice(8, 16), 16));
+  const placed = placeLesions(rand, scene.lungs, size, options);
+  const boxed: PhantomImage['findings'] = [];
+  scene.lesions = [];
+  for (const lesion of placed) {
+    const box = lesionBox(lesion, size, PIXEL_SUBSAMPLES);
+    if (!box) continue;
+    scene.lesions.push(lesion);
+    boxed.push({ label: lesion.label, box });
+  }
+  const readings = boxed.flatMap((f) => readers.slice(0, options.readers).map((reader) => ({ label: f.label, reader, box: options.jitter > 0 ? jitterExact(f.box, size, options.jitter, rand) : f.box })));
+  return { boxed, readings };
+}
+
+/** A reader's box: each edge moved by N(0, jitter x mean side) pixels, rounded, kept inside the image and non-empty. */
+function jitterExact(b: PixelBox, size: number, jitter: number, rand: () => number): PixelBox {
+  const s = (jitter * (b.x_max - b.x_min + b.y_max - b.y_min)) / 2;
+  const c = (v: number) => Math.round(Math.min(size, Math.max(0, v)));
+  const x_min = Math.min(size - 1, c(b.x_min + gaussian(rand) * s)), y_min = Math.min(size - 1, c(b.y_min + gaussian(rand) * s));
+  return { x_min, y_min, x_max: Math.max(x_min + 1, c(b.x_max + gaussian(rand) * s)), y_max: Math.max(y_min + 1, c(b.y_max + gaussian(rand) * s)) };
+}
+
 function hex32(...parts: Array<string | number>): string {
   return createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 32);
 }
@@ -263,12 +299,13 @@ export function* phantomImages(options: PhantomOptions): Generator<PhantomImage>
     for (let k = 0; k < images; k++, index++) {
       const imageId = hex32('phantom', options.seed, p, k);
       const findings = new Set<PhantomFinding>();
-      for (const f of Object.keys(PHANTOM_FINDINGS) as PhantomFinding[]) if (rand() < 0.3) findings.add(f);
+      if (!options.lesions) for (const f of Object.keys(PHANTOM_FINDINGS) as PhantomFinding[]) if (rand() < 0.3) findings.add(f);
       const scene = makeScene(rand, findings);
       const enc = encodingFor(index, rand);
       const readers = [...READERS].sort(() => rand() - 0.5).slice(0, 3);
-      const boxed = [...findings].map((label) => ({ label, box: findingBox(scene, label, options.size) }));
-      const readings = boxed.flatMap((f) => readers.map((reader) => ({ label: f.label, reader, box: jitterBox(f.box, options.size, rand) })));
+      let boxed: PhantomImage['findings'] = [...findings].map((label) => ({ label, box: findingBox(scene, label, options.size) }));
+      let readings: PhantomImage['readings'] = boxed.flatMap((f) => readers.map((reader) => ({ label: f.label, reader, box: jitterBox(f.box, options.size, rand) })));
+      if (options.lesions) ({ boxed, readings } = drawLesions(scene, imageId, readers, options.size, options.lesions));
       const studyUid = uidFrom('phantom-study', String(options.seed), String(p), String(k));
       const spacing = +(0.1 + rand() * 0.1).toFixed(3) * (2048 / options.size);
       const pixelRand = seededRandom(parseInt(imageId.slice(0, 8), 16));

@@ -9,6 +9,8 @@ export interface HtmlReport {
   /** Inline SVG documents, shown in order with their captions. */
   plots: ReadonlyArray<{ caption: string; svg: string }>;
   notes?: readonly string[];
+  /** Extra sections after the plots; `html` must already be safe (built with escapeXml). */
+  sections?: ReadonlyArray<{ title: string; html: string }>;
 }
 
 /** A one-page, self-contained report: no scripts, no external resources; every text escaped. */
@@ -38,6 +40,7 @@ ${rows}
 </tbody></table>
 <h2>Plots</h2>
 ${plots}
+${(report.sections ?? []).map((sec) => `<h2>${escapeXml(sec.title)}</h2>\n${sec.html}`).join('\n')}
 </body></html>
 `;
 }

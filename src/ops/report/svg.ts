@@ -18,6 +18,10 @@ export interface LineChartOptions {
   diagonal?: boolean;
   /** Draw markers at the points (reliability diagrams). */
   markers?: boolean;
+  /** Tick labels of the x axis (e.g. 2^v for a log2 axis); default: the value. */
+  xTickFormat?: (value: number) => string;
+  /** Intervals between x ticks (default 5). */
+  xTickCount?: number;
 }
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -55,8 +59,8 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-function ticks([lo, hi]: [number, number]): number[] {
-  return niceTicks(lo, hi);
+function ticks([lo, hi]: [number, number], count?: number): number[] {
+  return niceTicks(lo, hi, count);
 }
 
 /** A self-contained SVG line chart (no external fonts, scripts or styles). */
@@ -69,7 +73,7 @@ export function lineChart(opts: LineChartOptions): string {
   const py = (y: number) => M.top + ph - ((y - yr[0]) / (yr[1] - yr[0])) * ph;
   const parts: string[] = [];
   parts.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
-  for (const t of ticks(xr)) parts.push(`<text x="${px(t).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle">${formatTick(t)}</text>`);
+  for (const t of ticks(xr, opts.xTickCount)) parts.push(`<text x="${px(t).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle">${escapeXml((opts.xTickFormat ?? formatTick)(t))}</text>`);
   for (const t of ticks(yr)) parts.push(`<text x="${M.left - 6}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end">${formatTick(t)}</text>`);
   if (opts.diagonal) parts.push(`<line x1="${px(xr[0])}" y1="${py(yr[0])}" x2="${px(xr[1])}" y2="${py(yr[1])}" stroke="#bbb" stroke-dasharray="4 4"/>`);
   opts.series.forEach((s, i) => {

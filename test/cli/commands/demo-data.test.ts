@@ -33,6 +33,18 @@ test('pipeline demo-data DIR writes DICOMs and a VinBigData labels.csv, determin
   }
   // Each image is read by exactly 3 radiologists.
   for (const id of new Set(rows.map((r) => r.image_id))) assert.equal(new Set(rows.filter((r) => r.image_id === id).map((r) => r.rad_id)).size, 3);
+  // --lesions: disc lesions with exact boxes, one reader, for detection demos.
+  const c = await mkdtemp(join(tmpdir(), 'demo-data-'));
+  console.log = () => {};
+  try {
+    assert.equal(await demoDataCommand.run([c, '--patients', '4', '--seed', '9', '--size', '64', '--lesions', '3']), 0);
+  } finally {
+    console.log = log;
+  }
+  const lesionRows = parseCsv(await readFile(join(c, 'labels.csv'), 'utf8')).rows;
+  assert.deepEqual(new Set(lesionRows.map((r) => r.class_name)), new Set(['Nodule/Mass', 'No finding']));
+  assert.ok(lesionRows.filter((r) => r.class_name === 'Nodule/Mass').every((r) => Number(r.x_max) > Number(r.x_min) && Number(r.x_max) <= 64));
+  await assert.rejects(demoDataCommand.run([c, '--lesions', '11']), /--lesions must be at most 10/);
   await assert.rejects(demoDataCommand.run([a, '--size', '8']), UsageError);
   await assert.rejects(demoDataCommand.run([a, '--seed', 'x']), /--seed must be an integer/);
 });

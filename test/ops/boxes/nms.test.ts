@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { nonMaximumSuppression } from '../../../src/ops/boxes/nms.ts';
 import type { ScoredBox } from '../../../src/ops/boxes/wbf.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
-import { DEBIAN_PYTHON } from '../dicom/python.ts';
+import { DEBIAN_PYTHON } from '../../support/reference-tools.ts';
 
 const box = (label: string, x_min: number, y_min: number, x_max: number, y_max: number, score: number): ScoredBox => ({ label, x_min, y_min, x_max, y_max, score });
 const near = (a: number, b: number, msg?: string) => assert.ok(Math.abs(a - b) < 1e-12, `${msg ?? ''} ${a} vs ${b}`);
