@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { Box } from '../data-model.ts';
+import type { Box, ImageGeometry } from '../data-model.ts';
+import type { DetectionImage } from '../ops/boxes/map.ts';
+import { boxesFromOriginal, boxesToOriginal } from '../ops/boxes/transform.ts';
 import { defineStage, StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
 import { classificationReport, type ClassificationReport } from '../evaluation/classification-report.ts';
 import { detectionImage, detectionPlots, detectionReport, type DetectionReport } from '../evaluation/detection-report.ts';
@@ -164,7 +166,9 @@ function finiteOnly(metrics: Record<string, number>): Record<string, number> {
 }
 
 interface DatasetTruth {
+  /** In original-image pixels (the row's boxes mapped back through its geometry), the frame of predictions. */
   boxes: Box[];
+  geometry?: ImageGeometry;
   labels?: string[];
   patient?: string;
   image?: string;
@@ -172,13 +176,25 @@ interface DatasetTruth {
   height?: number;
 }
 
-/** Truth boxes, labels and images by image id from dataset inputs (for predictions without a truth_boxes column). */
+/**
+ * Truth boxes, labels and images by image id from dataset inputs (for predictions without a truth_boxes column).
+ * Truth is compared in original-image pixels, the frame of predictions (docs/detection.md#coordinates).
+ */
 async function datasetLookup(ctx: StageContext, inputs: readonly StageInput[]): Promise<Map<string, DatasetTruth>> {
   const lookup = new Map<string, DatasetTruth>();
   for (const input of inputs.filter((i) => i.artifact.kind === 'dataset')) {
-    for (const row of await ctx.readRows(input.artifact)) lookup.set(row.id, { boxes: row.boxes ?? [], labels: row.labels, patient: row.patient, image: row.image, width: row.width, height: row.height });
+    for (const row of await ctx.readRows(input.artifact)) {
+      lookup.set(row.id, { boxes: boxesToOriginal(row.boxes ?? [], row.geometry), geometry: row.geometry, labels: row.labels, patient: row.patient, image: row.image, width: row.width, height: row.height });
+    }
   }
   return lookup;
+}
+
+/** A gallery image: the boxes (original pixels) drawn on the dataset row's stored image, so moved into its frame. */
+function galleryImage(row: PredictionRow, image: DetectionImage, d: DatasetTruth | undefined) {
+  if (!d?.geometry) return { id: row.id, image, blob: d?.image, width: (row.width as number | undefined) ?? d?.width, height: (row.height as number | undefined) ?? d?.height };
+  const moved = { truth: boxesFromOriginal(image.truth, d.geometry), predicted: boxesFromOriginal(image.predicted, d.geometry) };
+  return { id: row.id, image: moved, blob: d.image, width: d.width, height: d.height };
 }
 
 /** Detection metrics with CIs, PR and FROC plots, and the gallery of drawn boxes. */
@@ -216,7 +232,7 @@ async function evaluateDetection(ctx: StageContext, inputs: readonly StageInput[
     const images = rows.map((row) => {
       const d = data.get(row.id);
       const truth = truthOf(row)!;
-      return { id: row.id, image: detectionImage(row, truth.boxes, false, classes), blob: d?.image, width: (row.width as number | undefined) ?? d?.width, height: (row.height as number | undefined) ?? d?.height };
+      return galleryImage(row, detectionImage(row, truth.boxes, false, classes), d);
     });
     if (images.some((g) => g.blob)) {
       const g = await detectionGallery(images, (blob) => ctx.store.getBlob(blob), { perGroup: p.gallery.per_group, scoreThr: p.gallery.score_thr, displayWidth: p.gallery.display_size, iouThr: p.iou_thr, ...(ignore ? { ignore } : {}) });

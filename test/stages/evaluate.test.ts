@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { evaluate } from '../../src/stages/evaluate.ts';
-import { runStage } from '../../src/testing/harness.ts';
+import sharp from 'sharp';
+import { runStage, tempStore } from '../../src/testing/harness.ts';
 import { rocAuc } from '../../src/ops/metrics/roc.ts';
 import { youdenThreshold } from '../../src/ops/metrics/threshold.ts';
 import { seededRandom } from '../../src/util/random.ts';
@@ -110,6 +111,26 @@ test('evaluate: detection map_40 with "No finding" boxes, truth joined from a da
   assert.equal(m['ap_40/Nodule'], 0.5);
   assert.equal(m['ap_40/No finding'], 1);
   assert.equal(m.map_40, 0.75);
+});
+
+test('evaluate: truth of a cropped and pad-resized dataset is compared in original pixels; the gallery draws in the stored image\'s frame', async () => {
+  const store = await tempStore();
+  // original 200 x 100; preprocess: crop x 20..180 (160 x 100), pad-resize to 80 x 80 (scale .5, content 80 x 50 at top 15)
+  const geometry = { width: 200, height: 100, steps: [{ op: 'crop' as const, x: 20, y: 0, width: 160, height: 100 }, { op: 'scale' as const, sx: 0.5, sy: 0.5, dx: 0, dy: 15, width: 80, height: 80 }] };
+  const image = await store.putBlob(await sharp(Buffer.alloc(80 * 80, 60), { raw: { width: 80, height: 80, channels: 1 } }).toColourspace('b-w').png().toBuffer());
+  // the truth (40, 20)-(80, 60) of the original is (10, 25)-(30, 45) in the stored 80 x 80 image
+  const data = { kind: 'dataset' as const, rows: [{ id: 'a', split: 'test', image, width: 80, height: 80, geometry, boxes: [{ label: 'Cell', x_min: 10, y_min: 25, x_max: 30, y_max: 45 }] }] };
+  const predictions = { kind: 'predictions' as const, meta: { classes: ['Cell'], task: 'detection' }, rows: [
+    { id: 'a', split: 'test', width: 200, height: 100, boxes: [{ label: 'Cell', x_min: 40, y_min: 20, x_max: 80, y_max: 60, score: 0.9 }, { label: 'Cell', x_min: 10, y_min: 25, x_max: 30, y_max: 45, score: 0.5 }] },
+  ] };
+  const result = await runStage(evaluate, { store, inputs: [{ name: 'p', artifact: predictions }, { name: 'data', artifact: data }], params: { bootstrap: { n: 0 }, no_finding: false, gallery: { per_group: 1, score_thr: 0 } } });
+  const m = result.artifact.meta.metrics as Record<string, number>;
+  // the 0.9 box hits the mapped-back truth; the 0.5 box, in the stored image's frame, is a false positive after it
+  assert.equal(m.map_50, 1);
+  const svg = (await result.file('gallery/best/a.svg')).toString('utf8');
+  assert.match(svg, /width="80" height="98"/, 'drawn at the stored image size (80 x 80, 18 px title)');
+  assert.match(svg, /<rect class="box" x="10.0" y="43.0" width="20.0" height="20.0" fill="none" stroke="#2ca02c"/, 'the truth (found) on its pixels of the stored image');
+  assert.match(svg, /<rect class="box" x="10.0" y="43.0" width="20.0" height="20.0" fill="none" stroke="#1f77b4"/, 'the matched prediction on the same pixels');
 });
 
 test('evaluate: clear errors for a missing split and duplicate predictions', async () => {
