@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
+import { errorText } from '../../util/error-text.ts';
 
 const PIXEL_DATA = 'x7fe00010';
 const DEFLATED = '1.2.840.10008.1.2.1.99';
@@ -64,7 +65,7 @@ export async function readDicomFileHeader(path: string): Promise<DicomFileHeader
           length = Math.min(size, length * 4);
           continue;
         }
-        throw new DicomFileError(`truncated or corrupt header: ${describe(err)}`);
+        throw new DicomFileError(`truncated or corrupt header: ${errorText(err)}`);
       }
       const header = extract(dataSet);
       const pixel = dataSet.elements[PIXEL_DATA];
@@ -109,10 +110,6 @@ function inflate(bytes: Uint8Array, position: number): Uint8Array {
   out.set(bytes.subarray(0, position));
   out.set(inflated, position);
   return out;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function extract(ds: dicomParser.DataSet): DicomFileHeader {

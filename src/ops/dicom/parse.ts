@@ -1,4 +1,5 @@
 import dicomParser from 'dicom-parser';
+import { errorText } from '../../util/error-text.ts';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, transferSyntax, type TransferSyntax } from './transfer-syntax.ts';
 
 /** A lookup table from a Modality LUT Sequence or VOI LUT Sequence item (PS3.3 C.11.1 / C.11.2). */
@@ -87,8 +88,7 @@ function readDataSet(bytes: Buffer): { dataSet: DataSet; inferred: boolean } {
   try {
     return { dataSet: dicomParser.parseDicom(input, options), inferred };
   } catch (err) {
-    const reason = err instanceof Error ? err.message : typeof err === 'string' ? err : ((err as { exception?: string })?.exception ?? String(err));
-    throw new DicomParseError(`cannot parse DICOM (truncated or corrupt?): ${reason.replace(/^dicomParser\.\w+: /, '')}`);
+    throw new DicomParseError(`cannot parse DICOM (truncated or corrupt?): ${errorText(err).replace(/^dicomParser\.\w+: /, '')}`);
   }
 }
 
@@ -198,7 +198,7 @@ function readEncodedPixels(ds: DataSet, header: DicomHeader): EncodedPixels {
       for (let f = 0; f < header.frames; f++) frames.push(dicomParser.readEncapsulatedImageFrame(ds, element, f, table));
     }
   } catch (err) {
-    throw new DicomParseError(`cannot split encapsulated pixel data into ${header.frames} frame(s): ${err instanceof Error ? err.message : String(err)}`);
+    throw new DicomParseError(`cannot split encapsulated pixel data into ${header.frames} frame(s): ${errorText(err)}`);
   }
   return { encapsulated: true, frames };
 }
