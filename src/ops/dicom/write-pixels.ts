@@ -1,7 +1,7 @@
 import { encodeRleFrame } from './rle.ts';
 
 /** Pixel values as the writer takes them: one value per sample, samples interleaved, frames one after the other. */
-export type PixelValues = Uint8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+export type PixelValues = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 /** How the writer lays pixel values out in Pixel Data (PS3.3 C.7.6.3, PS3.5 8). */
 export interface PixelLayout {

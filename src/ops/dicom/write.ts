@@ -31,8 +31,8 @@ export interface DicomImageSpec {
   rows: number;
   columns: number;
   /**
-   * Stored values, row-major, samples interleaved, frames one after another; Int16Array for Pixel
-   * Representation 1 at 16 bits, Int32Array/Uint32Array at 32, Float32Array/Float64Array for Float /
+   * Stored values, row-major, samples interleaved, frames one after another; Int8Array/Int16Array for Pixel
+   * Representation 1 at 8/16 bits, Int32Array/Uint32Array at 32, Float32Array/Float64Array for Float /
    * Double Float Pixel Data.
    */
   pixels: PixelValues;
@@ -94,7 +94,7 @@ export function writeDicom(spec: DicomImageSpec): Uint8Array {
   const bitsAllocated = spec.bitsAllocated ?? defaultBitsAllocated(spec.pixels);
   const bitsStored = spec.bitsStored ?? bitsAllocated;
   const highBit = spec.highBit ?? bitsStored - 1;
-  const pixelRepresentation = spec.pixelRepresentation ?? (spec.pixels instanceof Int16Array || spec.pixels instanceof Int32Array ? 1 : 0);
+  const pixelRepresentation = spec.pixelRepresentation ?? (spec.pixels instanceof Int8Array || spec.pixels instanceof Int16Array || spec.pixels instanceof Int32Array ? 1 : 0);
   const samples = spec.samplesPerPixel ?? 1;
   const frames = spec.frames ?? 1;
   const photometric = spec.photometric ?? (samples === 3 ? 'RGB' : 'MONOCHROME2');
@@ -189,7 +189,7 @@ export function writeDicom(spec: DicomImageSpec): Uint8Array {
 }
 
 function defaultBitsAllocated(pixels: PixelValues): 8 | 16 | 32 | 64 {
-  if (pixels instanceof Uint8Array) return 8;
+  if (pixels instanceof Uint8Array || pixels instanceof Int8Array) return 8;
   if (pixels instanceof Uint16Array || pixels instanceof Int16Array) return 16;
   return pixels instanceof Float64Array ? 64 : 32;
 }
@@ -219,7 +219,7 @@ function validate(spec: DicomImageSpec, l: PixelLayout): void {
   if (l.bitsStored > l.bitsAllocated || l.bitsStored < 1 || l.highBit >= l.bitsAllocated || l.highBit < l.bitsStored - 1) {
     throw new Error(`writeDicom: BitsStored ${l.bitsStored} / HighBit ${l.highBit} with BitsAllocated ${l.bitsAllocated}`);
   }
-  if (l.bitsAllocated === 8 && !(spec.pixels instanceof Uint8Array)) throw new Error('writeDicom: BitsAllocated 8 needs a Uint8Array');
+  if (l.bitsAllocated === 8 && !(spec.pixels instanceof Uint8Array || spec.pixels instanceof Int8Array)) throw new Error('writeDicom: BitsAllocated 8 needs a Uint8Array or Int8Array');
   if (l.subsampled422 && l.columns % 2) throw new Error('writeDicom: YBR_FULL_422 needs an even number of columns');
   const lo = l.pixelRepresentation ? -(2 ** (l.bitsStored - 1)) : 0;
   const hi = l.pixelRepresentation ? 2 ** (l.bitsStored - 1) - 1 : 2 ** l.bitsStored - 1;

@@ -111,7 +111,8 @@ def render_frame(ds, frame, notes):
 
 
 def gdcm_frame0(path, ds, frame):
-    """GDCM's own decode of the file, frame 0, as stored values; None when GDCM cannot read it."""
+    """GDCM's own decode of frame 0, as candidate arrays (its raw buffer is in the file's byte order for some
+    syntaxes and may be planar): a list to compare, or None when GDCM cannot read the file."""
     if gdcm is None:
         return None
     reader = gdcm.ImageReader()
@@ -125,20 +126,19 @@ def gdcm_frame0(path, ds, frame):
     data = buf.encode('utf-8', 'surrogateescape')
     pf = image.GetPixelFormat()
     bits = pf.GetBitsAllocated()
-    signed = pf.GetPixelRepresentation() == 1
-    dtype = {8: 'u1', 16: '<u2', 32: '<u4'}.get(bits)
-    if dtype is None:
+    kind = 'i' if pf.GetPixelRepresentation() == 1 else 'u'
+    if bits not in (8, 16, 32):
         return None
-    arr = np.frombuffer(data, dtype=dtype)
-    if signed:
-        arr = arr.view(dtype.replace('u', 'i'))
-    n = frame.size
-    if arr.size < n:
-        return None
-    arr = arr[:n]
-    if image.GetPlanarConfiguration() == 1 and frame.ndim == 3:
-        arr = arr.reshape(frame.shape[2], frame.shape[0], frame.shape[1]).transpose(1, 2, 0)
-    return arr.reshape(frame.shape)
+    candidates = []
+    for order in ('<', '>'):
+        arr = np.frombuffer(data, dtype=f'{order}{kind}{bits // 8}')
+        if arr.size < frame.size:
+            return None
+        arr = arr[:frame.size]
+        candidates.append(arr.reshape(frame.shape))
+        if frame.ndim == 3:  # colour: GDCM may keep planar configuration 1
+            candidates.append(arr.reshape(frame.shape[2], frame.shape[0], frame.shape[1]).transpose(1, 2, 0))
+    return candidates
 
 
 def gdcm_agrees(path, ds, frame, notes):
@@ -149,9 +149,11 @@ def gdcm_agrees(path, ds, frame, notes):
     if pid == 0:
         code = 2
         try:
-            theirs = gdcm_frame0(path, ds, frame)
-            if theirs is not None:
-                code = 0 if np.array_equal(corrected(theirs, ds), corrected(frame, ds)) else 1
+            candidates = gdcm_frame0(path, ds, frame)
+            if candidates is not None:
+                ours = corrected(frame, ds)
+                # GDCM may already have shifted and masked the values (High Bit above Bits Stored - 1)
+                code = 0 if any(np.array_equal(corrected(c, ds), ours) or np.array_equal(c.astype(np.int64), ours) for c in candidates) else 1
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)

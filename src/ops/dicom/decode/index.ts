@@ -94,8 +94,11 @@ async function decodeEncapsulated(codec: string, encoded: Uint8Array, h: DicomHe
       if (sof.precision > 8 || h.samplesPerPixel > 1) return dctSamples(decodeJpegDct(encoded), h);
       return checked(await decodeWithWasm('JPEGDecoder', encoded), h, 'JPEG');
     }
-    case 'jpeg-ls':
-      return checked(await decodeWithWasm('JpegLSDecoder', encoded), h, 'JPEG-LS');
+    case 'jpeg-ls': {
+      const bytes = checked(await decodeWithWasm('JpegLSDecoder', encoded), h, 'JPEG-LS');
+      // CharLS returns the planes one after another for a non-interleaved stream (ILV 0, or a scan per component).
+      return h.samplesPerPixel > 1 && jpegLsInterleaveMode(encoded) === 0 ? interleaveBytes(bytes, h.samplesPerPixel, bytesPerSample(h.bitsAllocated)) : bytes;
+    }
     case 'jpeg-2000':
       return checked(await decodeWithWasm('J2KDecoder', encoded), h, 'JPEG 2000');
     default:
@@ -132,6 +135,28 @@ function checked(d: WasmDecoded, h: DicomHeader, name: string): Uint8Array {
     return out;
   }
   throw new Error(`${name} stream has ${d.bitsPerSample}-bit samples, the header says Bits Allocated ${h.bitsAllocated}`);
+}
+
+/** The ILV parameter of a JPEG-LS stream's first scan header (0 none, 1 line, 2 sample), or undefined. */
+function jpegLsInterleaveMode(stream: Uint8Array): number | undefined {
+  for (let i = 2; i + 4 < stream.length; ) {
+    if (stream[i] !== 0xff) return undefined;
+    const marker = stream[i + 1];
+    const length = (stream[i + 2] << 8) | stream[i + 3];
+    if (marker === 0xda) return stream[i + 4 + 1 + 2 * stream[i + 4] + 1];
+    i += 2 + length;
+  }
+  return undefined;
+}
+
+/** Planar samples (all of plane 0, then plane 1...) -> interleaved, `width` bytes per sample. */
+function interleaveBytes(planar: Uint8Array, samples: number, width: number): Uint8Array {
+  const pixels = planar.length / (samples * width);
+  const out = new Uint8Array(planar.length);
+  for (let s = 0; s < samples; s++) {
+    for (let p = 0; p < pixels; p++) for (let b = 0; b < width; b++) out[(p * samples + s) * width + b] = planar[(s * pixels + p) * width + b];
+  }
+  return out;
 }
 
 function isAllZero(bytes: Uint8Array): boolean {
