@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { convertDicom } from '../../../src/ops/dicom/convert.ts';
 import { compareImages, pydicomRender, type PydicomRender } from './pydicom-render.ts';
+import { needs } from '../../support/reference-tools.ts';
 
 /**
  * Conformance: every file of the corpus (test/fixtures/dicom-conformance, see its README) and of pydicom's
@@ -123,7 +124,7 @@ async function conformance(dir: string, t: { diagnostic(s: string): void }): Pro
   return { exact, images, deviations };
 }
 
-test('conformance corpus: every file equals pydicom + GDCM to 0 grey levels, or deviates for its stated reason', async (t) => {
+test('conformance corpus: every file equals pydicom + GDCM to 0 grey levels, or deviates for its stated reason', { skip: needs('pydicom', 'gdcm', 'numpy') }, async (t) => {
   const { exact, images, deviations } = await conformance(CORPUS, t);
   assert.ok(images >= 150, `the corpus holds ${images} images`);
   assert.equal(exact + deviations.filter((d) => !DEVIATIONS[d.split(':')[0]].gdcmOnly).length, images);
@@ -132,7 +133,7 @@ test('conformance corpus: every file equals pydicom + GDCM to 0 grey levels, or 
   assert.ok(ties.ok && ties.ties > 100, `rounding-ties-minmax.dcm has ${ties.ok && ties.ties} half-to-even ties`);
 });
 
-test("pydicom's own test files: every image equals pydicom + GDCM to 0 grey levels, or deviates for its stated reason", { skip: existsSync(PYDICOM_FILES) ? false : `${PYDICOM_FILES} not found (Debian python3-pydicom)` }, async (t) => {
+test("pydicom's own test files: every image equals pydicom + GDCM to 0 grey levels, or deviates for its stated reason", { skip: needs('pydicom', 'gdcm', 'numpy') || (existsSync(PYDICOM_FILES) ? false : `${PYDICOM_FILES} not found (Debian python3-pydicom ships it)`) }, async (t) => {
   const { exact, images, deviations } = await conformance(PYDICOM_FILES, t);
   assert.equal(exact + deviations.filter((d) => !DEVIATIONS[d.split(':')[0]].gdcmOnly).length, images);
   assert.ok(exact >= 40, `${exact} exact`);

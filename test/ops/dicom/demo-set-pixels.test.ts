@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { phantomImages } from '../../../src/ops/dicom/phantom.ts';
 import { writeDicom } from '../../../src/ops/dicom/write.ts';
 import { runPythonJson } from './python.ts';
+import { needs } from '../../support/reference-tools.ts';
 
 /**
  * The generator checked against its own intended pixels, for every configuration of the demo set
@@ -47,7 +48,7 @@ for path in sorted(glob.glob(os.path.join(sys.argv[1], '*.dcm'))):
 print(json.dumps(out))
 `;
 
-test('the 395 demo images read back in pydicom as the phantom drew them, and display as intended', async (t) => {
+test('the 395 demo images read back in pydicom as the phantom drew them, and display as intended', { skip: needs('pydicom', 'numpy', 'sklearn') }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'demo-pixels-'));
   const specs = new Map<string, ReturnType<typeof phantomImages> extends Generator<infer I> ? I : never>();
   for (const image of phantomImages({ patients: 200, seed: 7, size: 32 })) {
