@@ -5,6 +5,8 @@
  * its 12-bit constants, so output matches libjpeg/GDCM builds using the default DCT method.
  */
 
+import { JpegSegments, nextMarker, unsupportedProcess } from './jpeg-markers.ts';
+
 const ZIGZAG = Uint8Array.from([
   0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43,
   36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
@@ -71,70 +73,36 @@ interface Frame {
  * chroma planes at their own resolution).
  */
 export function decodeJpegDct(data: Uint8Array): DctImage {
-  if (data[0] !== 0xff || data[1] !== 0xd8) throw new Error('not a JPEG stream (no SOI marker)');
+  const segments = new JpegSegments(data);
   const quant: Array<Int32Array | undefined> = [];
   const dcTables: Array<HuffmanTable | undefined> = [];
   const acTables: Array<HuffmanTable | undefined> = [];
   let frame: Frame | undefined;
   let restartInterval = 0;
   let scans = 0;
-  let pos = 2;
-  while (pos < data.length) {
-    if (data[pos] !== 0xff) throw new Error(`JPEG marker expected at byte ${pos}`);
-    const marker = data[pos + 1];
-    pos += 2;
-    if (marker === 0xff) {
-      pos--;
-      continue;
-    }
-    if (marker === 0xd9) break;
-    const length = (data[pos] << 8) | data[pos + 1];
-    const segment = data.subarray(pos + 2, pos + length);
-    switch (marker) {
-      case 0xdb:
-        readQuantTables(segment, quant);
-        break;
-      case 0xc4:
-        readHuffmanTables(segment, dcTables, acTables);
-        break;
-      case 0xdd:
-        restartInterval = (segment[0] << 8) | segment[1];
-        break;
-      case 0xc0:
-      case 0xc1:
-        frame = readFrame(segment);
-        break;
-      case 0xc2:
-      case 0xc3:
-      case 0xc5:
-      case 0xc6:
-      case 0xc7:
-      case 0xc9:
-      case 0xca:
-      case 0xcb:
-      case 0xcd:
-      case 0xce:
-      case 0xcf:
-        throw new Error(`JPEG process with SOF marker 0x${marker.toString(16)} is not supported by the DCT decoder`);
-      case 0xda: {
-        if (!frame) throw new Error('JPEG scan before the frame header');
-        const scanComponents: FrameComponent[] = [];
-        for (let i = 0; i < segment[0]; i++) {
-          const c = frame.components.find((x) => x.id === segment[1 + 2 * i]);
-          if (!c) throw new Error(`JPEG scan names component ${segment[1 + 2 * i]}, which the frame does not have`);
-          c.dcTable = dcTables[segment[2 + 2 * i] >> 4];
-          c.acTable = acTables[segment[2 + 2 * i] & 15];
-          if (!c.dcTable || !c.acTable || !quant[c.quantId]) throw new Error('JPEG scan refers to a missing quantisation or Huffman table');
-          scanComponents.push(c);
-        }
-        pos = decodeScan(data, pos + length, frame, scanComponents, quant, restartInterval);
-        scans++;
-        continue;
+  for (let s = segments.next(); s; s = segments.next()) {
+    const { marker, segment } = s;
+    if (marker === 0xdb) readQuantTables(segment, quant);
+    else if (marker === 0xc4) readHuffmanTables(segment, dcTables, acTables);
+    else if (marker === 0xdd) restartInterval = (segment[0] << 8) | segment[1];
+    else if (marker === 0xc0 || marker === 0xc1) frame = readFrame(segment);
+    else if (marker === 0xc3 || unsupportedProcess(marker)) {
+      throw new Error(`JPEG process with SOF marker 0x${marker.toString(16)} (${unsupportedProcess(marker) ?? 'lossless'}) is not supported by the DCT decoder`);
+    } else if (marker === 0xda) {
+      if (!frame) throw new Error('JPEG scan before the frame header');
+      const scanComponents: FrameComponent[] = [];
+      for (let i = 0; i < segment[0]; i++) {
+        const c = frame.components.find((x) => x.id === segment[1 + 2 * i]);
+        if (!c) throw new Error(`JPEG scan names component ${segment[1 + 2 * i]}, which the frame does not have`);
+        c.dcTable = dcTables[segment[2 + 2 * i] >> 4];
+        c.acTable = acTables[segment[2 + 2 * i] & 15];
+        if (!c.dcTable || !c.acTable || !quant[c.quantId]) throw new Error('JPEG scan refers to a missing quantisation or Huffman table');
+        scanComponents.push(c);
       }
-      default:
-        break; // APPn, COM, DNL...: skipped
+      segments.seek(decodeScan(data, s.end, frame, scanComponents, quant, restartInterval));
+      scans++;
     }
-    pos += length;
+    // APPn, COM, DNL...: skipped
   }
   if (!frame || scans === 0) throw new Error('JPEG stream has no scan');
   const f = frame;
@@ -239,17 +207,9 @@ class BitReader {
     this.count = 8;
   }
 
-  /** Position of the first marker (not a stuffed 0xFF00, not RSTn) at or after the read position. */
-  nextMarker(): number {
-    let p = Math.max(0, this.pos - 2);
-    while (p + 1 < this.data.length) {
-      if (this.data[p] === 0xff) {
-        const m = this.data[p + 1];
-        if (m !== 0x00 && m !== 0xff && !(m >= 0xd0 && m <= 0xd7)) return p;
-      }
-      p++;
-    }
-    return this.data.length;
+  /** Position of the marker after the entropy-coded data. */
+  end(): number {
+    return nextMarker(this.data, this.pos - 2);
   }
 
   /** Skips to just after the next RSTn marker and resets the bit buffer. */
@@ -305,7 +265,7 @@ function decodeScan(data: Uint8Array, start: number, frame: Frame, components: F
       }
     }
   }
-  return reader.nextMarker();
+  return reader.end();
 }
 
 function decodeBlock(reader: BitReader, c: FrameComponent, block: number, q: Int32Array): void {

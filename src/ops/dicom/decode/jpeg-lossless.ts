@@ -6,6 +6,8 @@
  * precision 2-16. Returns interleaved samples, little-endian, 1 byte each up to 8 bits, else 2.
  */
 
+import { JpegSegments, nextMarker, unsupportedProcess } from './jpeg-markers.ts';
+
 interface Table {
   /** 9-bit lookahead: (length << 8 | symbol), or 0 when the code is longer. */
   fast: Uint16Array;
@@ -51,85 +53,46 @@ export interface LosslessImage {
 }
 
 export function decodeJpegLossless(data: Uint8Array): LosslessImage {
-  if (data[0] !== 0xff || data[1] !== 0xd8) throw new Error('not a JPEG stream (no SOI marker)');
+  const segments = new JpegSegments(data);
   const tables: Array<Table | undefined> = [];
   let frame: Frame | undefined;
   let samples: Uint16Array | undefined;
   let restartInterval = 0;
   let scans = 0;
-  let pos = 2;
-  while (pos < data.length) {
-    if (data[pos] !== 0xff) {
-      pos++; // garbage between segments: skip, as libjpeg does (with a warning)
-      continue;
-    }
-    const marker = data[pos + 1];
-    pos += 2;
-    if (marker === 0xff || marker === 0x00 || (marker >= 0xd0 && marker <= 0xd7)) {
-      if (marker === 0xff) pos--; // fill byte
-      continue;
-    }
-    if (marker === 0xd9) break;
-    const length = (data[pos] << 8) | data[pos + 1];
-    const segment = data.subarray(pos + 2, pos + length);
-    switch (marker) {
-      case 0xc4:
-        readHuffmanTables(segment, tables);
-        break;
-      case 0xdd:
-        restartInterval = (segment[0] << 8) | segment[1];
-        break;
-      case 0xdc: // DNL: the frame height, when the frame header said 0
-        if (frame && frame.height === 0) frame.height = (segment[0] << 8) | segment[1];
-        break;
-      case 0xc3:
-        frame = readFrame(segment);
-        break;
-      case 0xc0:
-      case 0xc1:
-      case 0xc2:
-        throw new Error(`not a lossless JPEG stream (SOF marker 0x${marker.toString(16)}); the transfer syntax says JPEG Lossless`);
-      case 0xc5:
-      case 0xc6:
-      case 0xc7:
-      case 0xc9:
-      case 0xca:
-      case 0xcb:
-      case 0xcd:
-      case 0xce:
-      case 0xcf:
-        throw new Error(`JPEG process with SOF marker 0x${marker.toString(16)} (hierarchical or arithmetic coding) is not supported`);
-      case 0xda: {
-        if (!frame) throw new Error('JPEG scan before the frame header');
-        const f = frame;
-        const count = segment[0];
-        const scanComponents: Array<{ index: number; table: Table }> = [];
-        for (let i = 0; i < count; i++) {
-          const index = f.components.findIndex((c) => c.id === segment[1 + 2 * i]);
-          if (index < 0) throw new Error(`JPEG scan names component ${segment[1 + 2 * i]}, which the frame does not have`);
-          const table = tables[segment[2 + 2 * i] >> 4];
-          if (!table) throw new Error(`JPEG scan refers to a missing Huffman table ${segment[2 + 2 * i] >> 4}`);
-          scanComponents.push({ index, table });
-        }
-        const predictor = segment[1 + 2 * count];
-        const pointTransform = segment[3 + 2 * count] & 15;
-        if (predictor < 1 || predictor > 7) throw new Error(`JPEG Lossless predictor ${predictor} is not 1-7`);
-        // A height of 0 is given later by a DNL marker: decode up to as many lines as the data can hold (a sample takes >= 1 bit).
-        const height = f.height || Math.min(65535, Math.ceil((data.length * 8) / (f.width * f.components.length)));
-        samples ??= new Uint16Array(f.width * height * f.components.length);
-        const scan = { data, start: pos + length, frame: f, height, components: scanComponents, predictor, pointTransform, restartInterval, samples };
-        const { end, rows } = decodeScan(scan);
-        if (!f.height) {
-          f.height = findDnl(data, end) ?? rows;
-        }
-        scans++;
-        pos = end;
-        continue;
+  for (let s = segments.next(); s; s = segments.next()) {
+    const { marker, segment } = s;
+    if (marker === 0xc4) readHuffmanTables(segment, tables);
+    else if (marker === 0xdd) restartInterval = (segment[0] << 8) | segment[1];
+    else if (marker === 0xdc) {
+      // DNL: the frame height, when the frame header said 0
+      if (frame && frame.height === 0) frame.height = (segment[0] << 8) | segment[1];
+    } else if (marker === 0xc3) frame = readFrame(segment);
+    else if (marker === 0xc0 || marker === 0xc1) throw new Error(`not a lossless JPEG stream (SOF marker 0x${marker.toString(16)}); the transfer syntax says JPEG Lossless`);
+    else if (unsupportedProcess(marker)) throw new Error(`JPEG process with SOF marker 0x${marker.toString(16)} (${unsupportedProcess(marker)}) is not supported`);
+    else if (marker === 0xda) {
+      if (!frame) throw new Error('JPEG scan before the frame header');
+      const f = frame;
+      const count = segment[0];
+      const scanComponents: Array<{ index: number; table: Table }> = [];
+      for (let i = 0; i < count; i++) {
+        const index = f.components.findIndex((c) => c.id === segment[1 + 2 * i]);
+        if (index < 0) throw new Error(`JPEG scan names component ${segment[1 + 2 * i]}, which the frame does not have`);
+        const table = tables[segment[2 + 2 * i] >> 4];
+        if (!table) throw new Error(`JPEG scan refers to a missing Huffman table ${segment[2 + 2 * i] >> 4}`);
+        scanComponents.push({ index, table });
       }
-      default:
-        break; // APPn, COM, DQT...: skipped
+      const predictor = segment[1 + 2 * count];
+      const pointTransform = segment[3 + 2 * count] & 15;
+      if (predictor < 1 || predictor > 7) throw new Error(`JPEG Lossless predictor ${predictor} is not 1-7`);
+      // A height of 0 is given later by a DNL marker: decode up to as many lines as the data can hold (a sample takes >= 1 bit).
+      const height = f.height || Math.min(65535, Math.ceil((data.length * 8) / (f.width * f.components.length)));
+      samples ??= new Uint16Array(f.width * height * f.components.length);
+      const { end, rows } = decodeScan({ data, start: s.end, frame: f, height, components: scanComponents, predictor, pointTransform, restartInterval, samples });
+      if (!f.height) f.height = findDnl(data, end) ?? rows;
+      scans++;
+      segments.seek(end);
     }
-    pos += length;
+    // APPn, COM, DQT...: skipped
   }
   if (!frame || !samples || scans === 0) throw new Error('JPEG stream has no scan');
   const n = frame.components.length;
@@ -246,15 +209,7 @@ class Bits {
 
   /** Position of the marker after the scan's data. */
   end(): number {
-    let p = this.marker >= 0 ? this.marker : Math.max(0, this.pos - 4);
-    while (p + 1 < this.data.length) {
-      if (this.data[p] === 0xff) {
-        const m = this.data[p + 1];
-        if (m !== 0x00 && m !== 0xff && !(m >= 0xd0 && m <= 0xd7)) return p;
-      }
-      p++;
-    }
-    return this.data.length;
+    return nextMarker(this.data, this.marker >= 0 ? this.marker : this.pos - 4);
   }
 }
 
