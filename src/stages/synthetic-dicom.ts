@@ -20,7 +20,7 @@ export const syntheticDicomParams = z
  */
 export const syntheticDicom = defineStage({
   name: 'synthetic-dicom',
-  version: 1,
+  version: 2,
   description: 'Deterministic synthetic chest X-ray DICOMs (Cardiomegaly, Nodule/Mass, Pleural effusion, No finding) with a VinBigData labels CSV',
   params: syntheticDicomParams,
   inputs: { min: 0, max: 0 },
