@@ -42,7 +42,7 @@ cv_ops=$(taskset -c 0 $PY bench/preprocess_ops_opencv.py "$work/in" "$CV_LEVEL")
 echo "$ours_ops"
 echo "$cv_ops"
 # Steps before PNG encoding (decode + crop + CLAHE + resize), ms CPU per image, from the two breakdowns.
-pre() { echo "$1" | sed -E 's/.*decode ([0-9.]+), crop ([0-9.]+), clahe ([0-9.]+), resize ([0-9.]+), encode ([0-9.]+);.*/\1 \2 \3 \4 \5/' | awk '{printf "%.2f %.2f", $1+$2+$3+$4, $5}'; }
+pre() { echo "$1" | sed -E 's/.*decode ([0-9.]+), crop ([0-9.]+), clahe ([0-9.]+), resize ([0-9.]+), encode ([0-9.]+);.*/\1 \2 \3 \4 \5/' | awk '{printf "%.2f %.2f\n", $1+$2+$3+$4, $5}'; }
 read -r ours_pre ours_enc < <(pre "$ours_ops")
 read -r cv_pre cv_enc < <(pre "$cv_ops")
 echo "before encoding: ours $ours_pre ms, OpenCV $cv_pre ms CPU/img, ratio $(echo "$cv_pre $ours_pre" | awk '{printf "%.2f", $1/$2}')x; PNG encode: ours $ours_enc ms, OpenCV $cv_enc ms"
