@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DICOM conversion throughput (decode + modality LUT + VOI window + resize to 512 + 8-bit PNG level 6):
 # the convert stage's ops (src/ops/dicom, worker-thread pool for all cores) vs pydicom + OpenCV
-# (bench/convert.py, multiprocessing for all cores), same synthetic 2048x2048 12-bit explicit-LE files.
+# (bench/convert.py, a process pool whose workers hold the files, for all cores), same synthetic 2048x2048 12-bit explicit-LE files.
 # usage: bench/convert.sh [N_FILES=24] [SIZE=2048]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +33,5 @@ echo "files: $N x ${SIZE}x${SIZE} 12-bit explicit VR LE; output 512x512 8-bit PN
 echo "pydicom $($PY -c 'import pydicom; print(pydicom.__version__)'), OpenCV $($PY -c 'import cv2; print(cv2.__version__)'), node $(node --version)"
 echo "one core: ours $ours1 img/s, pydicom+opencv $py1 img/s, ratio $(echo "$ours1 $py1" | awk '{printf "%.2f", $1/$2}')x"
 echo "$CORES cores: ours $oursN img/s, pydicom+opencv $pyN img/s, ratio $(echo "$oursN $pyN" | awk '{printf "%.2f", $1/$2}')x"
+echo "scaling from 1 to $CORES cores: ours $(echo "$oursN $ours1" | awk '{printf "%.2f", $1/$2}')x, pydicom+opencv $(echo "$pyN $py1" | awk '{printf "%.2f", $1/$2}')x; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "max abs pixel difference of the outputs (resize kernels differ: sharp lanczos3 vs cv2 INTER_AREA): $maxdiff"

@@ -5,6 +5,7 @@ import PQueue from 'p-queue';
 import type { Store } from '../store/store.ts';
 import { Collections } from '../store/store.ts';
 import { fingerprint } from '../util/hash.ts';
+import { errorText } from '../util/error-text.ts';
 import { readArtifactFile, readRows } from './artifact.ts';
 import type { ItemCounts, LogLevel, PipelineEvent } from './events.ts';
 import type { ItemOptions, ItemOutcome, StageContext } from './stage.ts';
@@ -133,7 +134,7 @@ export function createStageContext(opts: ContextOptions): ManagedContext {
           outcomes[index] = { ok: true, value, cached: false, id };
         } catch (err) {
           if (signal.aborted) return;
-          const message = err instanceof Error ? err.message : String(err);
+          const message = errorText(err);
           outcomes[index] = { ok: false, error: message, id };
           counts.failed++;
           if (onError === 'fail') firstError ??= new Error(`item ${id}: ${message}`);

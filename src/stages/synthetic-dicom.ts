@@ -31,7 +31,7 @@ export const syntheticDicomParams = z
  */
 export const syntheticDicom = defineStage({
   name: 'synthetic-dicom',
-  version: 1,
+  version: 2,
   description: 'Deterministic synthetic chest X-ray DICOMs (Cardiomegaly, Nodule/Mass, Pleural effusion, No finding; or lesions with exact boxes for detection) with a VinBigData labels CSV',
   params: syntheticDicomParams,
   inputs: { min: 0, max: 0 },

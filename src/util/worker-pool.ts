@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { errorText } from './error-text.ts';
 
 type Reply<R> = { id: number; ok: true; result: R } | { id: number; ok: false; error: string };
 
@@ -68,7 +69,7 @@ export function serveRequests<Q, R>(port: import('node:worker_threads').MessageP
       const { result, transfer } = await handle(request);
       port.postMessage({ id, ok: true, result }, transfer ?? []);
     } catch (err) {
-      port.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) });
+      port.postMessage({ id, ok: false, error: errorText(err) });
     }
   });
 }

@@ -29,3 +29,23 @@ test('runStage validates params, commits inputs and output, and caches items', a
   assert.deepEqual(await tripled.rows(), [{ id: 'a', x: 3 }, { id: 'b', x: 6 }]);
   await assert.rejects(runStage(double, { inputs: [input], params: { factr: 3 } }), /invalid params for double/);
 });
+
+test('an item that throws something other than an Error is reported with its text', async () => {
+  const throws = defineStage({
+    name: 'throws',
+    version: 1,
+    description: 'each item throws what a library might',
+    params: z.object({}).strict(),
+    async run(ctx, inputs) {
+      const rows = await ctx.readRows<{ id: string; x: number }>(inputs[0].artifact);
+      const thrown: unknown[] = [{ exception: 'buffer overrun', dataSet: {} }, 'plain string', 42];
+      const out = await ctx.eachItem(rows, { key: (r) => r.x, id: (r) => r.id, onError: 'skip' }, async (r) => {
+        throw thrown[r.x];
+      });
+      return { kind: 'dataset', rows: out.map((o) => ({ id: o.id, error: o.ok ? '' : o.error })) };
+    },
+  });
+  const input = { artifact: { kind: 'dataset' as const, rows: [0, 1, 2].map((x) => ({ id: `r${x}`, x })) } };
+  const result = await runStage(throws, { inputs: [input] });
+  assert.deepEqual((await result.rows()).map((r) => r.error), ['buffer overrun', 'plain string', 'number thrown: 42']);
+});

@@ -1,6 +1,8 @@
 import { open } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
-import dicomParser from 'dicom-parser';
+import type dicomParser from 'dicom-parser';
+import { DicomParseError, floatPixelTag, readDataSet, type ReadDataSet } from './dataset.ts';
+import { errorText } from '../../util/error-text.ts';
 
 const PIXEL_DATA = 'x7fe00010';
 const DEFLATED = '1.2.840.10008.1.2.1.99';
@@ -44,43 +46,45 @@ export async function readDicomFileHeader(path: string): Promise<DicomFileHeader
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
-    if (size < 132) throw new DicomFileError(`too short for DICOM Part 10 (${size} bytes)`);
+    if (size < 8) throw new DicomFileError(`too short for DICOM (${size} bytes)`);
     let length = Math.min(size, FIRST_READ);
     for (;;) {
       const bytes = await readAt(fh, 0, length);
-      if (bytes.toString('latin1', 128, 132) !== 'DICM') throw new DicomFileError('no 128-byte preamble and "DICM" prefix: not a DICOM Part 10 file');
-      let dataSet: dicomParser.DataSet;
-      let deflated = false;
+      if (length < size && isDeflated(bytes)) {
+        length = size; // a deflated data set is inflated whole
+        continue;
+      }
+      let read: ReadDataSet;
       try {
-        const meta = dicomParser.readPart10Header(bytes);
-        deflated = meta.string('x00020010')?.trim() === DEFLATED;
-        if (deflated && length < size) {
-          length = size;
-          continue;
-        }
-        dataSet = dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA, inflater: inflate as any });
+        read = readDataSet(bytes, { untilTag: floatPixelTag(bytes) ?? PIXEL_DATA, inflater: inflate });
       } catch (err) {
+        if (err instanceof DicomParseError && err.message.startsWith('not a DICOM file')) throw new DicomFileError(err.message);
         if (length < size && length < MAX_HEADER) {
           length = Math.min(size, length * 4);
           continue;
         }
-        throw new DicomFileError(`truncated or corrupt header: ${describe(err)}`);
+        throw new DicomFileError(`truncated or corrupt header: ${errorText(err).replace(/^cannot parse DICOM \(truncated or corrupt\?\): /, '')}`);
       }
-      const header = extract(dataSet);
-      const pixel = dataSet.elements[PIXEL_DATA];
-      if (!pixel) throw new DicomFileError('no Pixel Data element');
-      if (deflated) {
+      const dataSet = read.dataSet;
+      const header = extract(dataSet, read.transferSyntaxUid);
+      const pixel = dataSet.elements[PIXEL_DATA] ?? dataSet.elements.x7fe00008 ?? dataSet.elements.x7fe00009;
+      if (!pixel) throw new DicomFileError('no Pixel Data element (nor Float / Double Float Pixel Data)');
+      if (read.fileOffset === undefined) {
         if (!pixel.hadUndefinedLength && pixel.dataOffset + pixel.length > dataSet.byteArray.length) throw new DicomFileError('truncated: pixel data is shorter than its declared length');
       } else if (pixel.hadUndefinedLength) {
-        await checkFragments(fh, pixel.dataOffset, size);
-      } else if (pixel.dataOffset + pixel.length > size) {
-        throw new DicomFileError(`truncated: pixel data declares ${pixel.length} bytes, file has ${size - pixel.dataOffset}`);
+        await checkFragments(fh, pixel.dataOffset + read.fileOffset, size);
+      } else if (pixel.dataOffset + read.fileOffset + pixel.length > size) {
+        throw new DicomFileError(`truncated: pixel data declares ${pixel.length} bytes, file has ${size - pixel.dataOffset - read.fileOffset}`);
       }
       return header;
     }
   } finally {
     await fh.close();
   }
+}
+
+function isDeflated(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4096)).includes(DEFLATED);
 }
 
 /** Walks the item headers of encapsulated pixel data (8 bytes each) up to the sequence delimiter. */
@@ -111,11 +115,7 @@ function inflate(bytes: Uint8Array, position: number): Uint8Array {
   return out;
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function extract(ds: dicomParser.DataSet): DicomFileHeader {
+function extract(ds: dicomParser.DataSet, transferSyntax: string): DicomFileHeader {
   const str = (tag: string) => {
     try {
       const v = ds.string(tag)?.trim();
@@ -132,7 +132,7 @@ function extract(ds: dicomParser.DataSet): DicomFileHeader {
   };
   const us = (tag: string) => (ds.elements[tag] ? ds.uint16(tag) : undefined);
   return {
-    transferSyntax: str('x00020010') ?? '1.2.840.10008.1.2',
+    transferSyntax,
     sopClassUid: str('x00080016'),
     sopInstanceUid: str('x00080018'),
     studyUid: str('x0020000d'),

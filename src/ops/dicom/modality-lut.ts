@@ -17,12 +17,17 @@ export function modalityTransform(h: Pick<DicomHeader, 'modalityLut' | 'rescaleS
   return (v) => v;
 }
 
-/** A LUT lookup with pydicom's clamping: inputs below the first mapped value take entry 0, above the last take the last entry. */
+/**
+ * A LUT lookup with pydicom's clamping: inputs below the first mapped value take entry 0, above the last
+ * described entry the last one. A LUT holding fewer entries than its descriptor declares gives its last
+ * present entry past its end (pydicom gives the same wherever it renders such a file at all).
+ */
 export function lookup(lut: Lut, value: number): number {
   let index = value - lut.firstMapped;
   if (index < 0) index = 0;
   else if (index > lut.entries - 1) index = lut.entries - 1;
-  return lut.data[Math.trunc(index)];
+  index = Math.trunc(index);
+  return lut.data[index < lut.data.length ? index : lut.data.length - 1];
 }
 
 export function applyModalityLut(values: ArrayLike<number>, h: Pick<DicomHeader, 'modalityLut' | 'rescaleSlope' | 'rescaleIntercept'>): Float64Array {

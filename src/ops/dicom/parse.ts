@@ -1,16 +1,12 @@
 import dicomParser from 'dicom-parser';
-import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, transferSyntax, type TransferSyntax } from './transfer-syntax.ts';
+import { DicomParseError, readDataSet } from './dataset.ts';
+import { errorText } from '../../util/error-text.ts';
+import { readLutSequence, readPalette, type Lut, type PaletteLuts } from './lut-data.ts';
+import { transferSyntax, type TransferSyntax } from './transfer-syntax.ts';
 
-/** A lookup table from a Modality LUT Sequence or VOI LUT Sequence item (PS3.3 C.11.1 / C.11.2). */
-export interface Lut {
-  /** Number of entries (a descriptor value of 0 means 65536). */
-  entries: number;
-  /** The first input value mapped (may be negative). */
-  firstMapped: number;
-  /** Bits per output entry (8, 10..16). */
-  bitsPerEntry: number;
-  data: Uint16Array;
-}
+export { DicomParseError };
+
+export type { Lut, PaletteLuts } from './lut-data.ts';
 
 /** The image-pixel header facts needed to decode and render; no patient data. */
 export interface DicomHeader {
@@ -35,6 +31,23 @@ export interface DicomHeader {
   voiLutFunction?: string;
   modalityLut?: Lut;
   voiLuts: Lut[];
+  /** Palette Color LUTs of a PALETTE COLOR image. */
+  palette?: PaletteLuts;
+  /** `integer`: Pixel Data (7FE0,0010); `float32`/`float64`: Float / Double Float Pixel Data (7FE0,0008 / 0009). */
+  sampleType: SampleType;
+}
+
+export type SampleType = 'integer' | 'float32' | 'float64';
+
+/** The pixel data elements, in the order a file may hold them (PS3.3 C.7.6.3, C.7.6.24). */
+const PIXEL_ELEMENTS: ReadonlyArray<{ tag: string; type: SampleType }> = [
+  { tag: 'x7fe00010', type: 'integer' },
+  { tag: 'x7fe00008', type: 'float32' },
+  { tag: 'x7fe00009', type: 'float64' },
+];
+
+function pixelElement(ds: DataSet): { tag: string; type: SampleType } | undefined {
+  return PIXEL_ELEMENTS.find((p) => ds.elements[p.tag]);
 }
 
 /** Where the pixel data of each frame lives, still encoded. */
@@ -47,49 +60,13 @@ export interface ParsedDicom {
   pixels: EncodedPixels;
 }
 
-/** A file that is not DICOM, truncated, or lacks what rendering needs. The message says why. */
-export class DicomParseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DicomParseError';
-  }
-}
-
 type DataSet = dicomParser.DataSet;
 
 /** Parses a DICOM file (Part 10 with preamble, or a bare data set) into its pixel header and encoded frames. */
 export function parseDicom(bytes: Uint8Array): ParsedDicom {
-  const data = bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const { dataSet, inferred } = readDataSet(data);
-  const header = readHeader(dataSet, inferred);
+  const { dataSet, inferred, transferSyntaxUid } = readDataSet(bytes);
+  const header = readHeader(dataSet, inferred, transferSyntaxUid);
   return { header, pixels: readEncodedPixels(dataSet, header) };
-}
-
-function readDataSet(bytes: Buffer): { dataSet: DataSet; inferred: boolean } {
-  if (bytes.length < 8) throw new DicomParseError(`not a DICOM file: only ${bytes.length} bytes`);
-  const hasPrefix = bytes.length >= 132 && bytes.toString('latin1', 128, 132) === 'DICM';
-  let options: dicomParser.ParseDicomOptions | undefined;
-  let input = bytes;
-  let inferred = false;
-  if (!hasPrefix) {
-    const group = bytes.readUInt16LE(0);
-    if (group === 0x0002) {
-      // File meta information without the preamble: give dicom-parser the preamble it expects.
-      input = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), bytes]);
-    } else if (group >= 0x0008 && group <= 0x0028 && bytes.readUInt16LE(2) < 0x1000) {
-      inferred = true;
-      const vr = bytes.toString('latin1', 4, 6);
-      options = { TransferSyntaxUID: /^[A-Z]{2}$/.test(vr) ? EXPLICIT_VR_LITTLE_ENDIAN : IMPLICIT_VR_LITTLE_ENDIAN };
-    } else {
-      throw new DicomParseError('not a DICOM file: no "DICM" prefix at byte 128 and the data does not start with a DICOM group');
-    }
-  }
-  try {
-    return { dataSet: dicomParser.parseDicom(input, options), inferred };
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : typeof err === 'string' ? err : ((err as { exception?: string })?.exception ?? String(err));
-    throw new DicomParseError(`cannot parse DICOM (truncated or corrupt?): ${reason.replace(/^dicomParser\.\w+: /, '')}`);
-  }
 }
 
 function requiredUint16(ds: DataSet, tag: string, name: string): number {
@@ -112,68 +89,49 @@ function numbers(ds: DataSet, tag: string): number[] {
   return out;
 }
 
-function readHeader(ds: DataSet, inferred: boolean): DicomHeader {
-  const uid = ds.string('x00020010') ?? IMPLICIT_VR_LITTLE_ENDIAN;
-  if (!ds.elements.x7fe00010) {
-    const other = ds.elements.x7fe00008 ? 'Float Pixel Data' : ds.elements.x7fe00009 ? 'Double Float Pixel Data' : undefined;
-    throw new DicomParseError(other ? `${other} (7FE0,000x) is not supported` : 'no pixel data (7FE0,0010) in the file');
-  }
+function readHeader(ds: DataSet, inferred: boolean, uid: string): DicomHeader {
+  const pixels = pixelElement(ds);
+  if (!pixels) throw new DicomParseError('no pixel data (7FE0,0010), Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) in the file');
+  const float = pixels.type !== 'integer';
   const bitsAllocated = requiredUint16(ds, 'x00280100', 'Bits Allocated');
-  const pixelRepresentation = ds.uint16('x00280103') ?? 0;
+  if (pixels.type === 'float32' && bitsAllocated !== 32) throw new DicomParseError(`Float Pixel Data needs Bits Allocated 32, the file says ${bitsAllocated}`);
+  if (pixels.type === 'float64' && bitsAllocated !== 64) throw new DicomParseError(`Double Float Pixel Data needs Bits Allocated 64, the file says ${bitsAllocated}`);
+  // Float pixel data has no Bits Stored / High Bit / Pixel Representation (PS3.3 C.7.6.24).
+  const pixelRepresentation = float ? 0 : (ds.uint16('x00280103') ?? 0);
+  const bitsStored = float ? bitsAllocated : (ds.uint16('x00280101') ?? bitsAllocated);
   const slope = ds.floatString('x00281053');
   const intercept = ds.floatString('x00281052');
   const hasRescale = slope !== undefined && intercept !== undefined && Number.isFinite(slope) && Number.isFinite(intercept);
   const voiFunction = ds.string('x00281056')?.trim().toUpperCase();
+  const photometric = (ds.string('x00280004') ?? 'MONOCHROME2').trim().toUpperCase();
+  const palette = photometric === 'PALETTE COLOR' ? readPalette(ds, pixelRepresentation) : undefined;
+  if (photometric === 'PALETTE COLOR' && !palette) throw new DicomParseError('PALETTE COLOR image without a Red Palette Color Lookup Table Descriptor (0028,1101)');
   return {
     transferSyntax: transferSyntax(uid),
     inferredTransferSyntax: inferred,
     rows: requiredUint16(ds, 'x00280010', 'Rows'),
     columns: requiredUint16(ds, 'x00280011', 'Columns'),
     bitsAllocated,
-    bitsStored: ds.uint16('x00280101') ?? bitsAllocated,
-    highBit: ds.uint16('x00280102') ?? (ds.uint16('x00280101') ?? bitsAllocated) - 1,
+    bitsStored,
+    highBit: float ? bitsAllocated - 1 : (ds.uint16('x00280102') ?? bitsStored - 1),
     pixelRepresentation,
     samplesPerPixel: ds.uint16('x00280002') ?? 1,
     planarConfiguration: ds.uint16('x00280006') ?? 0,
-    photometric: (ds.string('x00280004') ?? 'MONOCHROME2').trim().toUpperCase(),
+    photometric,
     frames: Math.max(1, ds.intString('x00280008') ?? 1),
     ...(hasRescale ? { rescaleSlope: slope, rescaleIntercept: intercept } : {}),
     windowCenters: numbers(ds, 'x00281050'),
     windowWidths: numbers(ds, 'x00281051'),
     ...(voiFunction ? { voiLutFunction: voiFunction } : {}),
-    modalityLut: readLuts(ds, 'x00283000', pixelRepresentation)[0],
-    voiLuts: readLuts(ds, 'x00283010', pixelRepresentation),
+    modalityLut: readLutSequence(ds, 'x00283000', pixelRepresentation)[0],
+    voiLuts: readLutSequence(ds, 'x00283010', pixelRepresentation),
+    ...(palette ? { palette } : {}),
+    sampleType: pixels.type,
   };
 }
 
-/**
- * LUT Descriptor's first-mapped value is US or SS: the VR says which in explicit syntaxes; in implicit
- * VR it follows Pixel Representation (as pydicom resolves the ambiguous VR).
- */
-function readLuts(ds: DataSet, sequenceTag: string, pixelRepresentation: number): Lut[] {
-  const items = ds.elements[sequenceTag]?.items ?? [];
-  const luts: Lut[] = [];
-  for (const item of items) {
-    const lut = item.dataSet;
-    if (!lut?.elements.x00283002 || !lut.elements.x00283006) continue;
-    const entries = lut.uint16('x00283002', 0) || 65536;
-    let firstMapped = lut.uint16('x00283002', 1) ?? 0;
-    const vr = lut.elements.x00283002.vr;
-    const signed = vr ? vr === 'SS' : pixelRepresentation === 1;
-    if (signed && firstMapped > 0x7fff) firstMapped -= 0x10000;
-    const bitsPerEntry = lut.uint16('x00283002', 2) ?? 16;
-    const element = lut.elements.x00283006;
-    const available = Math.floor(element.length / 2);
-    if (available < entries) throw new DicomParseError(`LUT Data (0028,3006) has ${available} entries, its descriptor says ${entries}`);
-    const data = new Uint16Array(entries);
-    for (let i = 0; i < entries; i++) data[i] = lut.uint16('x00283006', i) ?? 0;
-    luts.push({ entries, firstMapped, bitsPerEntry, data });
-  }
-  return luts;
-}
-
 function readEncodedPixels(ds: DataSet, header: DicomHeader): EncodedPixels {
-  const element = ds.elements.x7fe00010;
+  const element = ds.elements[pixelElement(ds)!.tag];
   const buffer = ds.byteArray;
   if (!element.encapsulatedPixelData) {
     if (element.dataOffset + element.length > buffer.length) {
@@ -198,7 +156,7 @@ function readEncodedPixels(ds: DataSet, header: DicomHeader): EncodedPixels {
       for (let f = 0; f < header.frames; f++) frames.push(dicomParser.readEncapsulatedImageFrame(ds, element, f, table));
     }
   } catch (err) {
-    throw new DicomParseError(`cannot split encapsulated pixel data into ${header.frames} frame(s): ${err instanceof Error ? err.message : String(err)}`);
+    throw new DicomParseError(`cannot split encapsulated pixel data into ${header.frames} frame(s): ${errorText(err)}`);
   }
   return { encapsulated: true, frames };
 }

@@ -218,7 +218,9 @@ function render(scene: Scene, size: number, enc: Encoding, rand: () => number): 
       pixels[y * size + x] = Math.round(base + shown * span);
     }
   }
-  const intercept = enc.rescale ? (enc.pixelRepresentation ? 1024 : -1024) : 0;
+  // Unsigned images with a VOI LUT keep modality values >= 0: the LUT's first mapped value is then non-negative,
+  // which implicit VR files can hold (readers take that descriptor value as US for unsigned pixels).
+  const intercept = enc.rescale ? (enc.pixelRepresentation || enc.voiLut ? 1024 : -1024) : 0;
   const modality = (stored: number) => stored + intercept;
   const out: ReturnType<typeof render> = { pixels };
   if (enc.rescale) out.rescale = { slope: 1, intercept };

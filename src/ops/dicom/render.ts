@@ -1,10 +1,13 @@
 import type { DecodedFrame } from './decode/index.ts';
-import { lookupInto, type Words } from './kernels.ts';
+import { lookupInto, mapInto, type Words } from './kernels.ts';
 import { modalityTransform } from './modality-lut.ts';
 import type { DicomHeader } from './parse.ts';
-import { greyValues, isMonochrome } from './photometric.ts';
+import { colourToGrey, isMonochrome } from './photometric.ts';
+import { roundHalfEven } from './round.ts';
 import { distribution, percentile, valueRange } from './value-stats.ts';
-import { fileVoi, rangeTransform, voiFunction, windowTransform, windowOutputRange, type VoiTransform } from './voi-lut.ts';
+import { fileVoi, rangeTransform, voiFunction, windowTransform, windowOutputRange, type OutputRange, type VoiTransform } from './voi-lut.ts';
+
+export { roundHalfEven };
 
 /** How to choose the VOI (display) transform. */
 export type WindowChoice =
@@ -33,13 +36,21 @@ export interface RenderedFrame {
  * output range to 0..2^bits-1 (numpy rounding: half to even), MONOCHROME1 inverted so dense tissue is bright.
  */
 export function renderFrame(frame: DecodedFrame, h: DicomHeader, options: RenderOptions): RenderedFrame {
-  const colour = !isMonochrome(h.photometric);
-  const decodedToRgb = h.transferSyntax.encapsulated && ['jpeg-baseline', 'jpeg-extended', 'jpeg-2000'].includes(h.transferSyntax.codec);
-  // Monochrome: work on the decoded words, folding the Bits Stored mask into the modality step.
-  const words = colour ? greyValues(frame, h.photometric, decodedToRgb) : frame.words;
-  const modalityOfStored = modalityTransform(h);
-  const modality = colour ? (v: number) => v : (w: number) => modalityOfStored(frame.stored(w));
-  const voi = colour && options.window === 'auto' ? rangeTransform(0, 2 ** h.bitsStored - 1, 'colour luma full range') : chooseVoi(words, h, modality, options.window);
+  let words: Words;
+  let modality: (v: number) => number;
+  let voi: VoiTransform;
+  if (isMonochrome(h.photometric)) {
+    // Work on the decoded words, folding the Bits Stored mask into the modality step.
+    words = frame.words;
+    const modalityOfStored = modalityTransform(h);
+    modality = (w) => modalityOfStored(frame.stored(w));
+    voi = chooseVoi(words, h, modality, options.window, frame.integer, windowOutputRange(h));
+  } else {
+    const grey = colourToGrey(frame, h, decodedToRgb(h, frame.samples));
+    words = grey.values;
+    modality = (v) => v;
+    voi = options.window === 'auto' ? rangeTransform(0, grey.max, 'colour luma full range') : chooseVoi(words, h, modality, options.window, true, { min: 0, max: grey.max });
+  }
   const maxOut = options.bits === 8 ? 255 : 65535;
   const invert = h.photometric === 'MONOCHROME1';
   const { min, max } = voi.range;
@@ -50,44 +61,47 @@ export function renderFrame(frame: DecodedFrame, h: DicomHeader, options: Render
     return invert ? maxOut - t : t;
   };
   const pixels = options.bits === 8 ? new Uint8Array(words.length) : new Uint16Array(words.length);
-  mapThroughTable(words, pixels, toGrey);
+  mapThroughTable(words, pixels, toGrey, frame.integer || !isMonochrome(h.photometric));
   return { width: frame.columns, height: frame.rows, bits: options.bits, pixels, voi: voi.describe };
 }
 
-/** numpy's `round` (half to even), which the pydicom references use. */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+/**
+ * Whether the codec hands back RGB for a colour stream: OpenJPEG undoes the JPEG 2000 component transform
+ * of YBR_ICT / YBR_RCT. The other decoders return the samples as stored (colour JPEG goes through our DCT
+ * decoder, which does not convert YCbCr, as GDCM does not).
+ */
+function decodedToRgb(h: DicomHeader, samples: number): boolean {
+  return samples === 3 && h.transferSyntax.codec === 'jpeg-2000' && (h.photometric === 'YBR_ICT' || h.photometric === 'YBR_RCT');
 }
 
-function chooseVoi(stored: Words, h: DicomHeader, modality: (v: number) => number, choice: WindowChoice): VoiTransform {
+function chooseVoi(values: Words, h: DicomHeader, modality: (v: number) => number, choice: WindowChoice, integer: boolean, windowRange: OutputRange): VoiTransform {
   if (choice === 'auto' || choice === 'file') {
-    const { voi, problem } = fileVoi(h);
+    const { voi, problem } = isMonochrome(h.photometric) ? fileVoi(h) : { voi: undefined, problem: `a ${h.photometric} image has no VOI of its own` };
     if (voi) return voi;
     if (choice === 'file') throw new Error(`window: file requested but ${problem}`);
     choice = 'minmax';
   }
   if (choice === 'minmax') {
-    const d = distribution(stored, modality);
+    const d = distribution(values, modality, integer);
     return rangeTransform(d.values[0], d.values[d.values.length - 1], 'minmax');
   }
   if ('percentile' in choice) {
-    const d = distribution(stored, modality);
+    const d = distribution(values, modality, integer);
     const { low, high } = choice.percentile;
     return rangeTransform(percentile(d, low), percentile(d, high), `percentile ${low}-${high}`);
   }
-  return windowTransform({ center: choice.center, width: choice.width, fn: voiFunction(choice.function) }, windowOutputRange(h), 'window (params)');
+  return windowTransform({ center: choice.center, width: choice.width, fn: voiFunction(choice.function) }, windowRange, 'window (params)');
 }
 
-/** Applies `f` per pixel through a table over all 8/16-bit words, or the stored-value span when it is small. */
-function mapThroughTable(stored: Words, out: Uint8Array | Uint16Array, f: (v: number) => number): void {
-  if (stored.length === 0) return;
-  const { min, max } = stored instanceof Uint8Array ? { min: 0, max: 255 } : stored instanceof Uint16Array ? { min: 0, max: 65535 } : valueRange(stored);
-  if (max - min > 1 << 20) {
-    for (let i = 0; i < stored.length; i++) out[i] = f(stored[i]);
+/** Applies `f` per pixel through a table over all 8/16-bit words, or the value span when it is small; per pixel otherwise. */
+function mapThroughTable(values: Words, out: Uint8Array | Uint16Array, f: (v: number) => number, integer: boolean): void {
+  if (values.length === 0) return;
+  const { min, max } = values instanceof Uint8Array ? { min: 0, max: 255 } : values instanceof Uint16Array ? { min: 0, max: 65535 } : valueRange(values);
+  if (!integer || max - min > 1 << 20) {
+    mapInto(values, f, out);
     return;
   }
   const table = out instanceof Uint8Array ? new Uint8Array(max - min + 1) : new Uint16Array(max - min + 1);
   for (let v = min; v <= max; v++) table[v - min] = f(v);
-  lookupInto(stored, min, table, out);
+  lookupInto(values, min, table, out);
 }

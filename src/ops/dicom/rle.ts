@@ -26,22 +26,27 @@ export function packBitsRow(row: Uint8Array, out: number[]): void {
 }
 
 /**
- * Encodes one grey frame of `rows x columns` samples of `bytesPerSample` bytes (little-endian input
- * bytes, as stored in native pixel data) into an RLE Lossless fragment.
+ * Encodes one frame of `rows x columns` pixels of `samples` samples of `bytesPerSample` bytes (interleaved
+ * little-endian input bytes, as stored in native pixel data) into an RLE Lossless fragment: one segment per
+ * sample and byte, most significant byte first (Annex G.2).
  */
-export function encodeRleFrame(pixelBytesLE: Uint8Array, rows: number, columns: number, bytesPerSample: 1 | 2): Uint8Array {
+export function encodeRleFrame(pixelBytesLE: Uint8Array, rows: number, columns: number, bytesPerSample: number, samples = 1): Uint8Array {
   const segments: Uint8Array[] = [];
   const row = new Uint8Array(columns);
-  for (let plane = bytesPerSample - 1; plane >= 0; plane--) {
-    const out: number[] = [];
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < columns; c++) row[c] = pixelBytesLE[(r * columns + c) * bytesPerSample + plane];
-      packBitsRow(row, out);
+  const stride = bytesPerSample * samples;
+  for (let s = 0; s < samples; s++) {
+    for (let plane = bytesPerSample - 1; plane >= 0; plane--) {
+      const out: number[] = [];
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < columns; c++) row[c] = pixelBytesLE[(r * columns + c) * stride + s * bytesPerSample + plane];
+        packBitsRow(row, out);
+      }
+      if (out.length % 2) out.push(0);
+      segments.push(Uint8Array.from(out));
     }
-    if (out.length % 2) out.push(0);
-    segments.push(Uint8Array.from(out));
   }
-  const total = 64 + segments.reduce((s, seg) => s + seg.length, 0);
+  if (segments.length > 15) throw new Error(`RLE holds at most 15 segments, ${samples} samples of ${bytesPerSample} bytes need ${segments.length}`);
+  const total = 64 + segments.reduce((sum, seg) => sum + seg.length, 0);
   const fragment = new Uint8Array(total);
   const header = new DataView(fragment.buffer);
   header.setUint32(0, segments.length, true);

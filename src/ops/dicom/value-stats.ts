@@ -18,19 +18,37 @@ export function valueRange(values: Words): { min: number; max: number } {
   return { min: range[0], max: range[1] };
 }
 
-export function distribution(stored: Words, f: (v: number) => number): ValueDistribution {
-  const { min, max } = valueRange(stored);
-  if (stored.length === 0) return { values: new Float64Array(0), counts: new Float64Array(0), total: 0 };
+/** The distribution of f(v) over `values`; `integer` false (floating-point pixels) sorts the mapped values instead of a histogram. */
+export function distribution(values: Words, f: (v: number) => number, integer = true): ValueDistribution {
+  if (values.length === 0) return { values: new Float64Array(0), counts: new Float64Array(0), total: 0 };
+  if (!integer) return sortedDistribution(values, f);
+  const { min, max } = valueRange(values);
   const pairs = new Map<number, number>();
   if (max - min <= 1 << 24) {
     const hist = new Uint32Array(max - min + 1);
-    histogramInto(stored, min, hist);
+    histogramInto(values, min, hist);
     for (let k = 0; k < hist.length; k++) if (hist[k]) add(pairs, f(k + min), hist[k]);
   } else {
-    for (let i = 0; i < stored.length; i++) add(pairs, f(stored[i]), 1);
+    for (let i = 0; i < values.length; i++) add(pairs, f(values[i]), 1);
   }
   const keys = [...pairs.keys()].sort((a, b) => a - b);
-  return { values: Float64Array.from(keys), counts: Float64Array.from(keys, (k) => pairs.get(k)!), total: stored.length };
+  return { values: Float64Array.from(keys), counts: Float64Array.from(keys, (k) => pairs.get(k)!), total: values.length };
+}
+
+function sortedDistribution(values: Words, f: (v: number) => number): ValueDistribution {
+  const mapped = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) mapped[i] = f(values[i]);
+  mapped.sort();
+  const unique: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < mapped.length; i++) {
+    if (unique.length && unique[unique.length - 1] === mapped[i]) counts[counts.length - 1]++;
+    else {
+      unique.push(mapped[i]);
+      counts.push(1);
+    }
+  }
+  return { values: Float64Array.from(unique), counts: Float64Array.from(counts), total: values.length };
 }
 
 function add(map: Map<number, number>, key: number, n: number): void {

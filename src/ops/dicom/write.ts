@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import dcmjs from 'dcmjs';
-import { encodeRleFrame } from './rle.ts';
+import { el, lutItem, paletteElements, type Element, type LutSpec, type PaletteSpec } from './write-luts.ts';
+import { nativeBytes, rleFrames, swapBytes, type PixelLayout, type PixelValues } from './write-pixels.ts';
+
+export type { LutSpec, PaletteSpec } from './write-luts.ts';
+export type { PixelValues } from './write-pixels.ts';
 
 /** Transfer syntaxes the writer produces. */
 export const TRANSFER_SYNTAX_UIDS = {
@@ -18,31 +22,45 @@ const SOP_CLASS = {
   CR: '1.2.840.10008.5.1.4.1.1.1', // Computed Radiography Image Storage
 } as const;
 
-export interface VoiLut {
-  /** First stored (modality-output) value mapped by the LUT. */
-  firstMapped: number;
-  /** Bits per LUT entry (8..16). */
-  bits: number;
-  data: ArrayLike<number>;
-  explanation?: string;
-}
+/** A VOI LUT Sequence item (the same fields as any LUT). */
+export type VoiLut = LutSpec;
+
+export type Photometric = 'MONOCHROME1' | 'MONOCHROME2' | 'RGB' | 'YBR_FULL' | 'YBR_FULL_422' | 'PALETTE COLOR';
 
 export interface DicomImageSpec {
   rows: number;
   columns: number;
-  /** Stored values, row-major; Int16Array for PixelRepresentation 1. */
-  pixels: Uint8Array | Uint16Array | Int16Array;
-  photometric?: 'MONOCHROME1' | 'MONOCHROME2';
-  bitsAllocated?: 8 | 16;
+  /**
+   * Stored values, row-major, samples interleaved, frames one after another; Int8Array/Int16Array for Pixel
+   * Representation 1 at 8/16 bits, Int32Array/Uint32Array at 32, Float32Array/Float64Array for Float /
+   * Double Float Pixel Data.
+   */
+  pixels: PixelValues;
+  photometric?: Photometric;
+  samplesPerPixel?: 1 | 3;
+  /** Written planar (RRR...GGG...BBB per frame) when 1; `pixels` are interleaved either way. */
+  planarConfiguration?: 0 | 1;
+  frames?: number;
+  bitsAllocated?: 1 | 8 | 16 | 32 | 64;
   bitsStored?: number;
+  /** Default Bits Stored - 1; higher places the value higher in the word. */
+  highBit?: number;
+  /** The bits above High Bit: sign-extended (default), zero, or all ones (overlay-like bits readers must mask). */
+  highBits?: 'sign' | 'zero' | 'ones';
   pixelRepresentation?: 0 | 1;
   rescale?: { slope: number; intercept: number };
   /** Absent -> no Window Center/Width in the file. Arrays give several windows. */
   window?: { center: number | number[]; width: number | number[] };
   voiLutFunction?: 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
   voiLut?: VoiLut;
+  modalityLut?: LutSpec;
+  palette?: PaletteSpec;
   transferSyntax?: TransferSyntaxName;
-  modality?: 'DX' | 'CR';
+  /** Already-encoded frames (e.g. a JPEG-LS stream made for a test) under this transfer syntax UID; overrides `transferSyntax`. */
+  encapsulated?: { transferSyntaxUid: string; frames: Uint8Array[] };
+  modality?: string;
+  /** Default: DX (or CR) image storage for those modalities, else Secondary Capture. */
+  sopClassUid?: string;
   patient?: { id?: string; name?: string; birthDate?: string; sex?: 'M' | 'F' | 'O' };
   studyUid?: string;
   seriesUid?: string;
@@ -61,54 +79,80 @@ export function uidFrom(...parts: string[]): string {
   return '2.25.' + BigInt('0x' + hash.subarray(0, 16).toString('hex')).toString(10);
 }
 
-type Element = { vr: string; Value: unknown[] };
-const el = (vr: string, ...values: unknown[]): Element => ({ vr, Value: values });
 const ds = (n: number): string => {
   const s = String(+n.toPrecision(10));
   return s.length <= 16 ? s : n.toExponential(8);
 };
 
 /**
- * Writes a DICOM Part 10 file (128-byte preamble, `DICM`, file meta) holding one grey image.
- * Built on dcmjs's DicomDict; RLE is encoded here (Annex G) and deflate applied to the dataset bytes.
+ * Writes a DICOM Part 10 file (128-byte preamble, `DICM`, file meta) holding one image (grey, colour or
+ * palette; one or more frames). Built on dcmjs's DicomDict; RLE is encoded here (Annex G), deflate applied
+ * to the data set bytes, and binary values (pixels, LUT Data) byte-swapped here for Explicit VR Big Endian.
  */
 export function writeDicom(spec: DicomImageSpec): Uint8Array {
-  const bitsAllocated = spec.bitsAllocated ?? (spec.pixels instanceof Uint8Array ? 8 : 16);
+  const float = spec.pixels instanceof Float32Array || spec.pixels instanceof Float64Array;
+  const bitsAllocated = spec.bitsAllocated ?? defaultBitsAllocated(spec.pixels);
   const bitsStored = spec.bitsStored ?? bitsAllocated;
-  const pixelRepresentation = spec.pixelRepresentation ?? (spec.pixels instanceof Int16Array ? 1 : 0);
+  const highBit = spec.highBit ?? bitsStored - 1;
+  const pixelRepresentation = spec.pixelRepresentation ?? (spec.pixels instanceof Int8Array || spec.pixels instanceof Int16Array || spec.pixels instanceof Int32Array ? 1 : 0);
+  const samples = spec.samplesPerPixel ?? 1;
+  const frames = spec.frames ?? 1;
+  const photometric = spec.photometric ?? (samples === 3 ? 'RGB' : 'MONOCHROME2');
   const syntax = spec.transferSyntax ?? 'explicit-le';
+  const tsUid = spec.encapsulated?.transferSyntaxUid ?? TRANSFER_SYNTAX_UIDS[syntax];
+  const littleEndian = spec.encapsulated ? true : syntax !== 'explicit-be';
+  const explicitVR = spec.encapsulated ? true : syntax !== 'implicit-le';
   const modality = spec.modality ?? 'DX';
-  validate(spec, bitsAllocated, bitsStored, pixelRepresentation);
+  const layout: PixelLayout = {
+    rows: spec.rows,
+    columns: spec.columns,
+    samples,
+    frames,
+    bitsAllocated,
+    bitsStored,
+    highBit,
+    pixelRepresentation,
+    planar: spec.planarConfiguration ?? 0,
+    highBits: spec.highBits ?? 'sign',
+    subsampled422: photometric === 'YBR_FULL_422' && samples === 3,
+    float,
+  };
+  validate(spec, layout);
 
-  const sopUid = spec.sopUid ?? uidFrom('sop', String(spec.rows), String(spec.columns), createHash('sha256').update(byteView(spec.pixels)).digest('hex'));
+  const sopClass = spec.sopClassUid ?? (modality in SOP_CLASS ? SOP_CLASS[modality as keyof typeof SOP_CLASS] : '1.2.840.10008.5.1.4.1.1.7');
+  const sopUid = spec.sopUid ?? uidFrom('sop', String(spec.rows), String(spec.columns), createHash('sha256').update(new Uint8Array(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.byteLength)).digest('hex'));
   const studyUid = spec.studyUid ?? uidFrom('study', sopUid);
   const seriesUid = spec.seriesUid ?? uidFrom('series', sopUid);
 
   const meta: Record<string, Element> = {
     '00020001': el('OB', new Uint8Array([0, 1]).buffer),
-    '00020002': el('UI', SOP_CLASS[modality]),
+    '00020002': el('UI', sopClass),
     '00020003': el('UI', sopUid),
-    '00020010': el('UI', TRANSFER_SYNTAX_UIDS[syntax]),
+    '00020010': el('UI', tsUid),
     '00020012': el('UI', '1.2.826.0.1.3680043.10.1418.1'),
     '00020013': el('SH', 'PIPELINE_1'),
   };
 
   const dict: Record<string, Element> = {
-    '00080016': el('UI', SOP_CLASS[modality]),
+    '00080016': el('UI', sopClass),
     '00080018': el('UI', sopUid),
     '00080060': el('CS', modality),
     '0020000D': el('UI', studyUid),
     '0020000E': el('UI', seriesUid),
     '00200013': el('IS', 1),
-    '00280002': el('US', 1),
-    '00280004': el('CS', spec.photometric ?? 'MONOCHROME2'),
+    '00280002': el('US', samples),
+    '00280004': el('CS', photometric),
     '00280010': el('US', spec.rows),
     '00280011': el('US', spec.columns),
     '00280100': el('US', bitsAllocated),
-    '00280101': el('US', bitsStored),
-    '00280102': el('US', bitsStored - 1),
-    '00280103': el('US', pixelRepresentation),
   };
+  if (!float) {
+    dict['00280101'] = el('US', bitsStored);
+    dict['00280102'] = el('US', highBit);
+    dict['00280103'] = el('US', pixelRepresentation);
+  }
+  if (samples > 1) dict['00280006'] = el('US', layout.planar);
+  if (frames > 1) dict['00280008'] = el('IS', frames);
   if (spec.studyDate) dict['00080020'] = el('DA', spec.studyDate);
   if (spec.patient?.name !== undefined) dict['00100010'] = el('PN', { Alphabetic: spec.patient.name });
   if (spec.patient?.id !== undefined) dict['00100020'] = el('LO', spec.patient.id);
@@ -130,77 +174,60 @@ export function writeDicom(spec: DicomImageSpec): Uint8Array {
     dict['00281050'] = el('DS', ...centers.map(ds));
     dict['00281051'] = el('DS', ...widths.map(ds));
   }
+  const encoding = { littleEndian, explicitVR, pixelRepresentation };
   if (spec.voiLutFunction) dict['00281056'] = el('CS', spec.voiLutFunction);
-  if (spec.voiLut) dict['00283010'] = el('SQ', voiLutItem(spec.voiLut, pixelRepresentation));
+  if (spec.voiLut) dict['00283010'] = el('SQ', lutItem(spec.voiLut, encoding, 'VOI LUT'));
+  if (spec.modalityLut) dict['00283000'] = el('SQ', lutItem(spec.modalityLut, encoding, 'Modality LUT'));
+  if (spec.palette) Object.assign(dict, paletteElements(spec.palette, encoding));
   Object.assign(dict, spec.extra ?? {});
-
-  const native = nativePixelBytes(spec.pixels, bitsAllocated);
-  const bytesPerSample = bitsAllocated === 8 ? 1 : 2;
-  let pixelValue: ArrayBuffer;
-  if (syntax === 'rle') {
-    pixelValue = copyBuffer(encodeRleFrame(native, spec.rows, spec.columns, bytesPerSample));
-  } else if (syntax === 'explicit-be' && bytesPerSample === 2) {
-    pixelValue = copyBuffer(padEven(swap16(native)));
-  } else {
-    pixelValue = copyBuffer(padEven(native));
-  }
-  // OW for 16-bit native data (so big-endian readers swap it), OB otherwise (8-bit, encapsulated).
-  dict['7FE00010'] = el(bytesPerSample === 2 && syntax !== 'rle' ? 'OW' : 'OB', pixelValue);
+  Object.assign(dict, pixelElement(spec, layout, syntax, littleEndian));
 
   const dicomDict = new dcmjs.data.DicomDict(meta);
   dicomDict.dict = dict;
   const written = new Uint8Array(dicomDict.write({ fragmentMultiframe: false }));
-  return syntax === 'deflate' ? deflateDataset(written) : written;
+  return syntax === 'deflate' && !spec.encapsulated ? deflateDataset(written) : written;
 }
 
-function validate(spec: DicomImageSpec, bitsAllocated: number, bitsStored: number, pixelRepresentation: number): void {
-  if (spec.pixels.length !== spec.rows * spec.columns) {
-    throw new Error(`writeDicom: ${spec.pixels.length} pixels given for ${spec.rows}x${spec.columns}`);
+function defaultBitsAllocated(pixels: PixelValues): 8 | 16 | 32 | 64 {
+  if (pixels instanceof Uint8Array || pixels instanceof Int8Array) return 8;
+  if (pixels instanceof Uint16Array || pixels instanceof Int16Array) return 16;
+  return pixels instanceof Float64Array ? 64 : 32;
+}
+
+/** The pixel data element: Float / Double Float Pixel Data, native Pixel Data (OW above 8 bits) or encapsulated frames. */
+function pixelElement(spec: DicomImageSpec, layout: PixelLayout, syntax: TransferSyntaxName, littleEndian: boolean): Record<string, Element> {
+  if (spec.encapsulated) return { '7FE00010': el('OB', ...spec.encapsulated.frames.map((f) => f.slice().buffer)) };
+  if (syntax === 'rle') return { '7FE00010': el('OB', ...rleFrames(spec.pixels, layout).map((f) => f.slice().buffer)) };
+  const width = layout.bitsAllocated >= 8 ? layout.bitsAllocated / 8 : 1;
+  let bytes = nativeBytes(spec.pixels, layout);
+  if (!littleEndian) bytes = swapBytes(bytes, width);
+  const value = padEven(bytes).slice().buffer as ArrayBuffer;
+  if (layout.float) return layout.bitsAllocated === 64 ? { '7FE00009': el('OD', value) } : { '7FE00008': el('OF', value) };
+  return { '7FE00010': el(layout.bitsAllocated > 8 ? 'OW' : 'OB', value) };
+}
+
+function validate(spec: DicomImageSpec, l: PixelLayout): void {
+  const expected = l.rows * l.columns * l.samples * l.frames;
+  if (spec.pixels.length !== expected) {
+    throw new Error(`writeDicom: ${spec.pixels.length} pixels given for ${l.rows}x${l.columns}${l.samples > 1 ? `x${l.samples}` : ''}${l.frames > 1 ? ` x ${l.frames} frames` : ''}`);
   }
-  if (bitsStored > bitsAllocated || bitsStored < 1) throw new Error(`writeDicom: BitsStored ${bitsStored} with BitsAllocated ${bitsAllocated}`);
-  if (bitsAllocated === 8 && !(spec.pixels instanceof Uint8Array)) throw new Error('writeDicom: BitsAllocated 8 needs a Uint8Array');
-  const lo = pixelRepresentation ? -(2 ** (bitsStored - 1)) : 0;
-  const hi = pixelRepresentation ? 2 ** (bitsStored - 1) - 1 : 2 ** bitsStored - 1;
+  if (l.float) {
+    if (l.bitsAllocated !== (spec.pixels instanceof Float64Array ? 64 : 32)) throw new Error(`writeDicom: floating-point pixels with BitsAllocated ${l.bitsAllocated}`);
+    if (spec.encapsulated || (spec.transferSyntax ?? 'explicit-le') === 'rle') throw new Error('writeDicom: Float Pixel Data is native only');
+    return;
+  }
+  if (l.bitsStored > l.bitsAllocated || l.bitsStored < 1 || l.highBit >= l.bitsAllocated || l.highBit < l.bitsStored - 1) {
+    throw new Error(`writeDicom: BitsStored ${l.bitsStored} / HighBit ${l.highBit} with BitsAllocated ${l.bitsAllocated}`);
+  }
+  if (l.bitsAllocated === 8 && !(spec.pixels instanceof Uint8Array || spec.pixels instanceof Int8Array)) throw new Error('writeDicom: BitsAllocated 8 needs a Uint8Array or Int8Array');
+  if (l.subsampled422 && l.columns % 2) throw new Error('writeDicom: YBR_FULL_422 needs an even number of columns');
+  const lo = l.pixelRepresentation ? -(2 ** (l.bitsStored - 1)) : 0;
+  const hi = l.pixelRepresentation ? 2 ** (l.bitsStored - 1) - 1 : 2 ** l.bitsStored - 1;
+  if (spec.encapsulated) return; // the frames are already encoded
   for (let i = 0; i < spec.pixels.length; i++) {
     const v = spec.pixels[i];
-    if (v < lo || v > hi) throw new Error(`writeDicom: pixel ${i} = ${v} outside [${lo}, ${hi}] for BitsStored ${bitsStored}`);
+    if (v < lo || v > hi || !Number.isInteger(v)) throw new Error(`writeDicom: pixel ${i} = ${v} outside [${lo}, ${hi}] for BitsStored ${l.bitsStored}`);
   }
-}
-
-function voiLutItem(lut: VoiLut, pixelRepresentation: number): Record<string, Element> {
-  const n = lut.data.length;
-  const data = new Uint16Array(n);
-  for (let i = 0; i < n; i++) data[i] = lut.data[i];
-  // The descriptor's first-mapped value is US or SS following Pixel Representation (PS3.3 C.11.2.1.1).
-  const descriptorVr = pixelRepresentation ? 'SS' : 'US';
-  const item: Record<string, Element> = {
-    '00283002': el(descriptorVr, n === 65536 ? 0 : n, lut.firstMapped, lut.bits),
-    '00283006': el('OW', copyBuffer(new Uint8Array(data.buffer))),
-  };
-  if (lut.explanation) item['00283003'] = el('LO', lut.explanation);
-  return item;
-}
-
-function byteView(a: Uint8Array | Uint16Array | Int16Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/** Native little-endian sample bytes. */
-function nativePixelBytes(pixels: Uint8Array | Uint16Array | Int16Array, bitsAllocated: number): Uint8Array {
-  if (bitsAllocated === 8) return pixels as Uint8Array;
-  const out = new Uint8Array(pixels.length * 2);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < pixels.length; i++) view.setUint16(i * 2, pixels[i] & 0xffff, true);
-  return out;
-}
-
-function swap16(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  for (let i = 0; i + 1 < bytes.length; i += 2) {
-    out[i] = bytes[i + 1];
-    out[i + 1] = bytes[i];
-  }
-  return out;
 }
 
 function padEven(bytes: Uint8Array): Uint8Array {
@@ -208,10 +235,6 @@ function padEven(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length + 1);
   out.set(bytes);
   return out;
-}
-
-function copyBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer as ArrayBuffer;
 }
 
 /** Deflated Explicit VR LE (PS3.5 A.5): the dataset after the file meta is raw-deflated. */

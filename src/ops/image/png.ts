@@ -1,5 +1,6 @@
 import { loadSharp } from '../../util/sharp.ts';
 import type { Image } from './image.ts';
+import { typedView } from '../../util/typed-view.ts';
 
 /**
  * Decodes a PNG (or any format sharp reads) into a grey image, keeping 8 or 16 bits. Colour images
@@ -14,7 +15,7 @@ export async function decodeGrey(bytes: Uint8Array): Promise<Image> {
   else pipeline = ((meta.channels ?? 1) > 1 ? pipeline.extractChannel(0) : pipeline).toColourspace('b-w');
   const { data, info } = await pipeline.raw(is16 ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
   if (is16) {
-    const all = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
+    const all = typedView(data, Uint16Array);
     return { data: info.channels === 1 ? all.slice() : firstChannel(all, info.channels), width: info.width, height: info.height, channels: 1 };
   }
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 1 };

@@ -19,6 +19,7 @@ export function testHeader(extra: Partial<DicomHeader>): DicomHeader {
     windowCenters: [],
     windowWidths: [],
     voiLuts: [],
+    sampleType: 'integer',
     ...extra,
   };
 }

@@ -5,7 +5,7 @@ import { testHeader } from './header-fixture.ts';
 import { storedTransform } from '../../../src/ops/dicom/stored-values.ts';
 
 const header = testHeader;
-const frame = (values: number[]) => ({ rows: 1, columns: values.length, samples: 1, words: Int32Array.from(values), stored: (v: number) => v });
+const frame = (values: number[]) => ({ rows: 1, columns: values.length, samples: 1, words: Int32Array.from(values), stored: (v: number) => v, integer: true });
 
 test('numpy rounding: half to even', () => {
   assert.deepEqual([0.5, 1.5, 2.5, 2.4, 2.6, 127.5].map(roundHalfEven), [0, 2, 2, 2, 3, 128]);
@@ -53,6 +53,6 @@ test('16-bit words are masked to Bits Stored and sign-extended through the table
   const h = header({ bitsAllocated: 16, bitsStored: 12, highBit: 11, pixelRepresentation: 1 });
   // words 0xF000 | 0x800 (overlay bits + -2048), 0x0000, 0x07FF (2047): min-max over stored -2048..2047
   const words = Uint16Array.from([0xf800, 0x0000, 0x07ff]);
-  const out = renderFrame({ rows: 1, columns: 3, samples: 1, words, stored: storedTransform(h) }, h, { window: 'minmax', bits: 8 });
+  const out = renderFrame({ rows: 1, columns: 3, samples: 1, words, stored: storedTransform(h), integer: true }, h, { window: 'minmax', bits: 8 });
   assert.deepEqual([...out.pixels], [0, 128, 255]); // 2048 / 4095 * 255 = 127.53
 });

@@ -69,9 +69,10 @@ function variants(): Variant[] {
 
 const READ = `
 import sys, json, glob, os, struct, pydicom
-def lut_data(v):
-    # Implicit VR leaves the US/OW-ambiguous LUT Data as raw little-endian bytes.
-    return list(struct.unpack('<%dH' % (len(v) // 2), v)) if isinstance(v, (bytes, bytearray)) else [int(x) for x in v]
+def lut_data(d, v):
+    # OW LUT Data is raw bytes in the file's byte order (pydicom's own apply_voi_lut unpacks it the same way).
+    e = '<' if d.is_little_endian else '>'
+    return list(struct.unpack('%s%dH' % (e, len(v) // 2), v)) if isinstance(v, (bytes, bytearray)) else [int(x) for x in v]
 out = {}
 for path in sorted(glob.glob(os.path.join(sys.argv[1], '*.dcm'))):
     d = pydicom.dcmread(path)
@@ -84,7 +85,7 @@ for path in sorted(glob.glob(os.path.join(sys.argv[1], '*.dcm'))):
              window=[float(d.WindowCenter), float(d.WindowWidth)] if 'WindowCenter' in d else None,
              rescale=[float(d.RescaleSlope), float(d.RescaleIntercept)] if 'RescaleSlope' in d else None,
              voiFunction=d.get('VOILUTFunction'),
-             lut=[int(x) for x in d.VOILUTSequence[0].LUTDescriptor] + lut_data(d.VOILUTSequence[0].LUTData) if 'VOILUTSequence' in d else None)
+             lut=[int(x) for x in d.VOILUTSequence[0].LUTDescriptor] + lut_data(d, d.VOILUTSequence[0].LUTData) if 'VOILUTSequence' in d else None)
     out[os.path.basename(path)[:-4]] = r
 print(json.dumps(out))
 `;
@@ -122,6 +123,29 @@ test('every written variant reads back in pydicom with identical pixels and head
     const lut = v.spec.voiLut;
     assert.deepEqual(r.lut, lut ? [4, lut.firstMapped, 16, 0, 1000, 2000, 65535] : null, v.name);
   }
+});
+
+test('a VOI LUT whose first mapped value is negative (unsigned pixels, negative rescale) reads back negative', { skip: needs('pydicom', 'numpy') }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'write-voi-'));
+  const base: DicomImageSpec = { rows: 2, columns: 2, pixels: Uint16Array.from([0, 1, 2, 3]), bitsStored: 12, rescale: { slope: 1, intercept: -1024 } };
+  const voiLut = { firstMapped: -1024, bits: 12, data: [0, 1000, 2000, 4095] };
+  for (const ts of ['explicit-le', 'explicit-be', 'deflate'] as const) await writeFile(join(dir, `${ts}.dcm`), writeDicom({ ...base, transferSyntax: ts, voiLut }));
+  const seen = runPythonJson<Record<string, number[]>>(
+    `
+import sys, json, glob, os, struct, pydicom
+out = {}
+for path in sorted(glob.glob(os.path.join(sys.argv[1], '*.dcm'))):
+    d = pydicom.dcmread(path)
+    item = d.VOILUTSequence[0]
+    e = '<' if d.is_little_endian else '>'
+    out[os.path.basename(path)[:-4]] = [int(x) for x in item.LUTDescriptor] + list(struct.unpack('%s4H' % e, item.LUTData))
+print(json.dumps(out))
+`,
+    [dir],
+  );
+  for (const ts of ['explicit-le', 'explicit-be', 'deflate']) assert.deepEqual(seen[ts], [4, -1024, 12, 0, 1000, 2000, 4095], ts);
+  // Implicit VR readers take the descriptor as US for unsigned pixels: the writer refuses instead of writing 64512.
+  assert.throws(() => writeDicom({ ...base, transferSyntax: 'implicit-le', voiLut }), /first mapped value -1024 is negative in an implicit VR file of an unsigned image/);
 });
 
 test('writeDicom rejects values that do not fit BitsStored and wrong pixel counts', () => {

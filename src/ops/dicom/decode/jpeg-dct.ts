@@ -1,9 +1,11 @@
 /**
- * A sequential-DCT Huffman JPEG decoder (ITU T.81 processes 1, 2 and 4: SOF0/SOF1) for single-component
- * (grey) streams of 8 or 12 bits, written for the 12-bit JPEG Extended DICOMs that the bundled 8-bit
- * libjpeg-turbo codec cannot read. The inverse DCT is libjpeg's "islow" integer IDCT (jidctint.c) with
+ * A sequential-DCT Huffman JPEG decoder (ITU T.81 processes 1, 2 and 4: SOF0/SOF1) of 8 or 12 bits, written
+ * for the 12-bit JPEG Extended DICOMs that the bundled 8-bit libjpeg-turbo codec cannot read, and for colour
+ * streams, whose components it returns as stored (GDCM does not convert them either). The inverse DCT is libjpeg's "islow" integer IDCT (jidctint.c) with
  * its 12-bit constants, so output matches libjpeg/GDCM builds using the default DCT method.
  */
+
+import { JpegSegments, nextMarker, unsupportedProcess } from './jpeg-markers.ts';
 
 const ZIGZAG = Uint8Array.from([
   0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43,
@@ -18,86 +20,113 @@ interface HuffmanTable {
   values: Uint8Array;
 }
 
+export interface DctComponent {
+  id: number;
+  /** Sampling factors. */
+  h: number;
+  v: number;
+  /** Plane size: the image size scaled by h / Hmax, v / Vmax (rounded up). */
+  width: number;
+  height: number;
+  samples: Uint16Array;
+}
+
 export interface DctImage {
   width: number;
   height: number;
   precision: number;
-  /** Samples, row-major, one per pixel. */
+  /** Component 0's samples, row-major (the whole image for grey streams). */
   samples: Uint16Array;
+  /** Every component as decoded, without colour conversion (as GDCM's IJG libjpeg returns them for DICOM). */
+  components: DctComponent[];
 }
 
+interface FrameComponent {
+  id: number;
+  h: number;
+  v: number;
+  quantId: number;
+  /** Blocks per line / column, padded to whole MCUs. */
+  blocksX: number;
+  blocksY: number;
+  /** Dequantised coefficients, 64 per block. */
+  coefficients: Float64Array;
+  dcTable?: HuffmanTable;
+  acTable?: HuffmanTable;
+  pred: number;
+}
+
+interface Frame {
+  precision: number;
+  width: number;
+  height: number;
+  hMax: number;
+  vMax: number;
+  mcusX: number;
+  mcusY: number;
+  components: FrameComponent[];
+}
+
+/**
+ * Decodes a sequential (SOF0/SOF1) Huffman JPEG of 8 or 12 bits with any number of components, interleaved
+ * or one scan per component, with restart intervals. Components come back as stored (YCbCr stays YCbCr,
+ * chroma planes at their own resolution).
+ */
 export function decodeJpegDct(data: Uint8Array): DctImage {
-  if (data[0] !== 0xff || data[1] !== 0xd8) throw new Error('not a JPEG stream (no SOI marker)');
+  const segments = new JpegSegments(data);
   const quant: Array<Int32Array | undefined> = [];
   const dcTables: Array<HuffmanTable | undefined> = [];
   const acTables: Array<HuffmanTable | undefined> = [];
-  let frame: { precision: number; width: number; height: number; h: number; v: number; quantId: number; id: number } | undefined;
+  let frame: Frame | undefined;
   let restartInterval = 0;
-  let pos = 2;
-  while (pos < data.length) {
-    if (data[pos] !== 0xff) throw new Error(`JPEG marker expected at byte ${pos}`);
-    const marker = data[pos + 1];
-    pos += 2;
-    if (marker === 0xff) {
-      pos--;
-      continue;
-    }
-    if (marker === 0xd9) break;
-    const length = (data[pos] << 8) | data[pos + 1];
-    const segment = data.subarray(pos + 2, pos + length);
-    switch (marker) {
-      case 0xdb:
-        readQuantTables(segment, quant);
-        break;
-      case 0xc4:
-        readHuffmanTables(segment, dcTables, acTables);
-        break;
-      case 0xdd:
-        restartInterval = (segment[0] << 8) | segment[1];
-        break;
-      case 0xc0:
-      case 0xc1: {
-        const components = segment[5];
-        if (components !== 1) throw new Error(`JPEG DCT decoder handles grey (1 component) streams only, this one has ${components}`);
-        frame = {
-          precision: segment[0],
-          height: (segment[1] << 8) | segment[2],
-          width: (segment[3] << 8) | segment[4],
-          id: segment[6],
-          h: segment[7] >> 4,
-          v: segment[7] & 15,
-          quantId: segment[8],
-        };
-        if (frame.precision !== 8 && frame.precision !== 12) throw new Error(`JPEG DCT precision ${frame.precision} is not 8 or 12`);
-        break;
+  let scans = 0;
+  for (let s = segments.next(); s; s = segments.next()) {
+    const { marker, segment } = s;
+    if (marker === 0xdb) readQuantTables(segment, quant);
+    else if (marker === 0xc4) readHuffmanTables(segment, dcTables, acTables);
+    else if (marker === 0xdd) restartInterval = (segment[0] << 8) | segment[1];
+    else if (marker === 0xc0 || marker === 0xc1) frame = readFrame(segment);
+    else if (marker === 0xc3 || unsupportedProcess(marker)) {
+      throw new Error(`JPEG process with SOF marker 0x${marker.toString(16)} (${unsupportedProcess(marker) ?? 'lossless'}) is not supported by the DCT decoder`);
+    } else if (marker === 0xda) {
+      if (!frame) throw new Error('JPEG scan before the frame header');
+      const scanComponents: FrameComponent[] = [];
+      for (let i = 0; i < segment[0]; i++) {
+        const c = frame.components.find((x) => x.id === segment[1 + 2 * i]);
+        if (!c) throw new Error(`JPEG scan names component ${segment[1 + 2 * i]}, which the frame does not have`);
+        c.dcTable = dcTables[segment[2 + 2 * i] >> 4];
+        c.acTable = acTables[segment[2 + 2 * i] & 15];
+        if (!c.dcTable || !c.acTable || !quant[c.quantId]) throw new Error('JPEG scan refers to a missing quantisation or Huffman table');
+        scanComponents.push(c);
       }
-      case 0xc2:
-      case 0xc3:
-      case 0xc5:
-      case 0xc6:
-      case 0xc7:
-      case 0xc9:
-      case 0xca:
-      case 0xcb:
-      case 0xcd:
-      case 0xce:
-      case 0xcf:
-        throw new Error(`JPEG process with SOF marker 0x${marker.toString(16)} is not supported by the DCT decoder`);
-      case 0xda: {
-        if (!frame) throw new Error('JPEG scan before the frame header');
-        const q = quant[frame.quantId];
-        const dc = dcTables[segment[2] >> 4];
-        const ac = acTables[segment[2] & 15];
-        if (!q || !dc || !ac) throw new Error('JPEG scan refers to a missing quantisation or Huffman table');
-        const samples = decodeScan(data, pos + length, frame, q, dc, ac, restartInterval);
-        return { width: frame.width, height: frame.height, precision: frame.precision, samples };
-      }
-      default:
-        break; // APPn, COM, DNL...: skipped
+      segments.seek(decodeScan(data, s.end, frame, scanComponents, quant, restartInterval));
+      scans++;
     }
-    pos += length;
+    // APPn, COM, DNL...: skipped
   }
-  throw new Error('JPEG stream has no scan');
+  if (!frame || scans === 0) throw new Error('JPEG stream has no scan');
+  const f = frame;
+  const components = f.components.map((c) => planeOf(c, f));
+  return { width: f.width, height: f.height, precision: f.precision, samples: components[0].samples, components };
+}
+
+function readFrame(segment: Uint8Array): Frame {
+  const precision = segment[0];
+  if (precision !== 8 && precision !== 12) throw new Error(`JPEG DCT precision ${precision} is not 8 or 12`);
+  const height = (segment[1] << 8) | segment[2];
+  const width = (segment[3] << 8) | segment[4];
+  const count = segment[5];
+  const raw = Array.from({ length: count }, (_, i) => ({ id: segment[6 + 3 * i], h: segment[7 + 3 * i] >> 4, v: segment[7 + 3 * i] & 15, quantId: segment[8 + 3 * i] }));
+  const hMax = Math.max(...raw.map((c) => c.h));
+  const vMax = Math.max(...raw.map((c) => c.v));
+  const mcusX = Math.ceil(width / (8 * hMax));
+  const mcusY = Math.ceil(height / (8 * vMax));
+  const components = raw.map((c) => {
+    const blocksX = mcusX * c.h;
+    const blocksY = mcusY * c.v;
+    return { ...c, blocksX, blocksY, coefficients: new Float64Array(blocksX * blocksY * 64), pred: 0 };
+  });
+  return { precision, width, height, hMax, vMax, mcusX, mcusY, components };
 }
 
 function readQuantTables(segment: Uint8Array, quant: Array<Int32Array | undefined>): void {
@@ -178,6 +207,11 @@ class BitReader {
     this.count = 8;
   }
 
+  /** Position of the marker after the entropy-coded data. */
+  end(): number {
+    return nextMarker(this.data, this.pos - 2);
+  }
+
   /** Skips to just after the next RSTn marker and resets the bit buffer. */
   restart(): void {
     this.count = 0;
@@ -201,58 +235,82 @@ function extend(v: number, s: number): number {
   return v < 1 << (s - 1) ? v - (1 << s) + 1 : v;
 }
 
-function decodeScan(
-  data: Uint8Array,
-  start: number,
-  frame: { precision: number; width: number; height: number },
-  quant: Int32Array,
-  dcTable: HuffmanTable,
-  acTable: HuffmanTable,
-  restartInterval: number,
-): Uint16Array {
-  const blocksX = Math.ceil(frame.width / 8);
-  const blocksY = Math.ceil(frame.height / 8);
-  const out = new Uint16Array(frame.width * frame.height);
+/**
+ * Decodes one scan into the components' coefficient grids; returns the position of the marker after
+ * the entropy-coded data. One component: blocks in raster order over the component's own size
+ * (non-interleaved, T.81 A.2.2); several: MCU by MCU (A.2.3).
+ */
+function decodeScan(data: Uint8Array, start: number, frame: Frame, components: FrameComponent[], quant: Array<Int32Array | undefined>, restartInterval: number): number {
   const reader = new BitReader(data, start);
-  const coef = new Float64Array(64);
-  const block = new Uint16Array(64);
-  const idct = islowIdct(frame.precision);
-  let pred = 0;
-  let mcu = 0;
-  for (let by = 0; by < blocksY; by++) {
-    for (let bx = 0; bx < blocksX; bx++, mcu++) {
-      if (restartInterval && mcu > 0 && mcu % restartInterval === 0) {
+  for (const c of components) c.pred = 0;
+  const single = components.length === 1;
+  const c0 = components[0];
+  const unitsX = single ? Math.ceil(Math.ceil((frame.width * c0.h) / frame.hMax) / 8) : frame.mcusX;
+  const unitsY = single ? Math.ceil(Math.ceil((frame.height * c0.v) / frame.vMax) / 8) : frame.mcusY;
+  let unit = 0;
+  for (let uy = 0; uy < unitsY; uy++) {
+    for (let ux = 0; ux < unitsX; ux++, unit++) {
+      if (restartInterval && unit > 0 && unit % restartInterval === 0) {
         reader.restart();
-        pred = 0;
+        for (const c of components) c.pred = 0;
       }
-      coef.fill(0);
-      const s = decodeHuffman(reader, dcTable);
-      pred += s ? extend(reader.receive(s), s) : 0;
-      coef[0] = pred * quant[0];
-      for (let k = 1; k < 64; ) {
-        const rs = decodeHuffman(reader, acTable);
-        const r = rs >> 4;
-        const size = rs & 15;
-        if (size === 0) {
-          if (r !== 15) break;
-          k += 16;
-          continue;
+      if (single) {
+        decodeBlock(reader, c0, uy * c0.blocksX + ux, quant[c0.quantId]!);
+        continue;
+      }
+      for (const c of components) {
+        for (let by = 0; by < c.v; by++) {
+          for (let bx = 0; bx < c.h; bx++) decodeBlock(reader, c, (uy * c.v + by) * c.blocksX + ux * c.h + bx, quant[c.quantId]!);
         }
-        k += r;
-        if (k > 63) throw new Error('corrupt JPEG data: AC run past the block');
-        const z = ZIGZAG[k];
-        coef[z] = extend(reader.receive(size), size) * quant[z];
-        k++;
-      }
-      idct(coef, block);
-      const x0 = bx * 8;
-      const y0 = by * 8;
-      for (let y = 0; y < 8 && y0 + y < frame.height; y++) {
-        for (let x = 0; x < 8 && x0 + x < frame.width; x++) out[(y0 + y) * frame.width + x0 + x] = block[y * 8 + x];
       }
     }
   }
-  return out;
+  return reader.end();
+}
+
+function decodeBlock(reader: BitReader, c: FrameComponent, block: number, q: Int32Array): void {
+  const coef = c.coefficients;
+  const base = block * 64;
+  const s = decodeHuffman(reader, c.dcTable!);
+  c.pred += s ? extend(reader.receive(s), s) : 0;
+  coef[base] = c.pred * q[0];
+  for (let k = 1; k < 64; ) {
+    const rs = decodeHuffman(reader, c.acTable!);
+    const r = rs >> 4;
+    const size = rs & 15;
+    if (size === 0) {
+      if (r !== 15) break;
+      k += 16;
+      continue;
+    }
+    k += r;
+    if (k > 63) throw new Error('corrupt JPEG data: AC run past the block');
+    const z = ZIGZAG[k];
+    coef[base + z] = extend(reader.receive(size), size) * q[z];
+    k++;
+  }
+}
+
+/** Inverse DCT of a component's blocks, cropped to its plane size. */
+function planeOf(c: FrameComponent, frame: Frame): DctComponent {
+  const width = Math.ceil((frame.width * c.h) / frame.hMax);
+  const height = Math.ceil((frame.height * c.v) / frame.vMax);
+  const out = new Uint16Array(width * height);
+  const idct = islowIdct(frame.precision);
+  const block = new Uint16Array(64);
+  const blocksX = Math.ceil(width / 8);
+  const blocksY = Math.ceil(height / 8);
+  for (let by = 0; by < blocksY; by++) {
+    for (let bx = 0; bx < blocksX; bx++) {
+      idct(c.coefficients.subarray((by * c.blocksX + bx) * 64, (by * c.blocksX + bx + 1) * 64), block);
+      const x0 = bx * 8;
+      const y0 = by * 8;
+      for (let y = 0; y < 8 && y0 + y < height; y++) {
+        for (let x = 0; x < 8 && x0 + x < width; x++) out[(y0 + y) * width + x0 + x] = block[y * 8 + x];
+      }
+    }
+  }
+  return { id: c.id, h: c.h, v: c.v, width, height, samples: out };
 }
 
 /**
