@@ -7,8 +7,8 @@ import { resnetBody } from './resnet.ts';
 import { cspDarknetStages } from './csp-darknet.ts';
 import { smallCnnBody } from './small-cnn.ts';
 
-import type { Architecture } from './architectures.ts';
-export { architectures, type Architecture } from './architectures.ts';
+import type { Architecture, Stem } from './architectures.ts';
+export { architectures, resolveStem, stems, type Architecture, type Stem, type StemOption } from './architectures.ts';
 export type Task = 'binary' | 'multiclass' | 'multilabel';
 
 export interface ModelSpec {
@@ -23,6 +23,8 @@ export interface ModelSpec {
   width?: number;
   /** Dropout before the classifier (default 0). */
   dropout?: number;
+  /** First layers of the CNNs (default `imagenet`; small-cnn has none). */
+  stem?: Stem;
 }
 
 /**
@@ -50,15 +52,17 @@ function bodyOf(spec: ModelSpec, b: LayerBuilder, x: tf.SymbolicTensor): tf.Symb
     case 'small-cnn':
       return smallCnnBody(b, x, spec.width);
     case 'resnet18':
-      return resnetBody(b, x, [2, 2, 2, 2], spec.width);
+      return resnetBody(b, x, [2, 2, 2, 2], spec.width, 'basic', spec.stem);
     case 'resnet34':
-      return resnetBody(b, x, [3, 4, 6, 3], spec.width);
+      return resnetBody(b, x, [3, 4, 6, 3], spec.width, 'basic', spec.stem);
+    case 'resnet50':
+      return resnetBody(b, x, [3, 4, 6, 3], spec.width, 'bottleneck', spec.stem);
     case 'densenet121':
-      return densenetBody(b, x);
+      return densenetBody(b, x, spec.stem);
     case 'mobilenetv2':
-      return mobilenetV2Body(b, x);
+      return mobilenetV2Body(b, x, spec.stem);
     case 'efficientnet-b0':
-      return efficientnetB0Body(b, x);
+      return efficientnetB0Body(b, x, spec.stem);
     case 'csp-nano':
       return cspDarknetStages(b, x, spec.width).at(-1)!;
   }
