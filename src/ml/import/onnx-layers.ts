@@ -50,7 +50,7 @@ export function onnxLayers(model: ReadModel): OnnxLayer[] {
         bias: constant(n.inputs[2]),
         group: attr('group')?.int ?? 1,
         strides: attr('strides')?.ints ?? Array(k).fill(1),
-        pads: attr('pads')?.ints ?? Array(2 * k).fill(0),
+        pads: addPadNode(attr('pads')?.ints ?? Array(2 * k).fill(0), producer.get(n.inputs[0]), model),
         dilations: attr('dilations')?.ints ?? Array(k).fill(1),
         output: n.outputs[0],
       });
@@ -80,6 +80,16 @@ export function onnxLayers(model: ReadModel): OnnxLayer[] {
     }
   }
   return layers;
+}
+
+/** A zero Pad node right before a conv (tf2onnx, our exporter, timm's 'same' convs) counts as the conv's padding. */
+function addPadNode(pads: number[], before: ReadNode | undefined, model: ReadModel): number[] {
+  if (!before || before.opType !== 'Pad' || (before.attributes.get('mode')?.string ?? 'constant') !== 'constant') return pads;
+  const value = before.inputs[2] ? model.constants.get(before.inputs[2])?.data[0] : (before.attributes.get('value')?.float ?? 0);
+  const padding = before.inputs[1] ? model.constants.get(before.inputs[1])?.data : before.attributes.get('pads')?.ints;
+  if (value !== 0 || !padding || padding.length !== 8 || padding[0] || padding[1] || padding[4] || padding[5]) return pads;
+  const [, , top, left, , , bottom, right] = Array.from(padding);
+  return [pads[0] + top, pads[1] + left, pads[2] + bottom, pads[3] + right];
 }
 
 function need(t: ReadTensor | undefined, n: ReadNode, what: string): ReadTensor {

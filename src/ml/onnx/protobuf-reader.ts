@@ -56,14 +56,28 @@ export class ProtoReader {
   varint(): number {
     let result = 0;
     let scale = 1;
+    const start = this.pos;
     for (let i = 0; i < 10; i++) {
       if (this.pos >= this.buf.length) throw new Error('protobuf: truncated varint');
       const byte = this.buf[this.pos++];
+      if (i === 7) return this.bigVarint(start); // past 49 bits: exact with BigInt (negative int64 use all 10 bytes)
       result += (byte & 0x7f) * scale;
-      if (byte < 0x80) return result >= 2 ** 63 ? result - 2 ** 64 : result; // two's complement int64
+      if (byte < 0x80) return result;
       scale *= 128;
     }
     throw new Error('protobuf: varint longer than 10 bytes');
+  }
+
+  private bigVarint(start: number): number {
+    this.pos = start;
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      if (this.pos >= this.buf.length || shift > 63n) throw new Error('protobuf: bad varint');
+      const byte = this.buf[this.pos++];
+      v |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+    }
+    return Number(BigInt.asIntN(64, v)); // int64 as two's complement
   }
 
   private take(len: number): Uint8Array {
