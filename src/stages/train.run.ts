@@ -44,7 +44,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
   ctx.log.info(`train ${params.model} ${params.size}px ${task}, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation rows, classes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}`);
 
   const stem = resolveStem(params.stem, params.size, isOnnxPath(params.weights));
-  const spec: ModelSpec = { arch: params.model, inputSize: params.size, channels: params.channels, classes: classes.length, task, seed: params.seed, width: params.width, dropout: params.dropout, stem };
+  const spec: ModelSpec = { arch: params.model, inputSize: params.size, channels: params.channels, classes: classes.length, task, seed: params.seed, width: params.width, dropout: params.dropout, stem, patch: params.patch };
   const model = buildModel(spec);
   if (isOnnxPath(params.weights)) await startFromOnnx(ctx, model, params.weights!);
   else if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);

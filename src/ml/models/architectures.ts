@@ -1,5 +1,5 @@
 /** The model zoo's architecture names (kept apart from the models so params schemas load without tfjs). */
-export const architectures = ['small-cnn', 'resnet18', 'resnet34', 'resnet50', 'densenet121', 'mobilenetv2', 'efficientnet-b0', 'csp-nano'] as const;
+export const architectures = ['small-cnn', 'resnet18', 'resnet34', 'resnet50', 'densenet121', 'mobilenetv2', 'efficientnet-b0', 'csp-nano', 'vit-tiny', 'vit-small', 'swin-tiny'] as const;
 export type Architecture = (typeof architectures)[number];
 
 /**
@@ -22,4 +22,11 @@ export const SMALL_STEM_BELOW = 64;
 export function resolveStem(option: StemOption, inputSize: number, importsWeights = false): Stem {
   if (option !== 'auto') return option;
   return inputSize < SMALL_STEM_BELOW && !importsWeights ? 'small' : 'imagenet';
+}
+
+/** The transformers' default patch size (ViT 16, Swin 4); `patch` overrides it. */
+export function defaultPatch(arch: Architecture): number | undefined {
+  if (arch === 'vit-tiny' || arch === 'vit-small') return 16;
+  if (arch === 'swin-tiny') return 4;
+  return undefined;
 }

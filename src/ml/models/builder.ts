@@ -13,6 +13,13 @@ export class LayerBuilder {
   private n = 0;
   constructor(private readonly seed: number) {}
 
+  /** The next layer seed (reserving `count` of them for a layer with several initialised weights). */
+  nextSeed(count = 1): number {
+    const seed = this.seed + this.n;
+    this.n += count;
+    return seed;
+  }
+
   private init(kind: 'he' | 'glorot') {
     const seed = this.seed + this.n++;
     return kind === 'he' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed });
@@ -36,6 +43,11 @@ export class LayerBuilder {
   private torchPadding(x: T, name: string, kernelSize: number, strides: number): [T, 'same' | 'valid'] {
     if (strides === 1 || kernelSize === 1) return [x, kernelSize % 2 === 1 ? 'same' : 'valid'];
     return [this.zeroPad(x, `${name}_pad`, Math.floor(kernelSize / 2)), 'valid'];
+  }
+
+  /** A patch embedding: a `patch` x `patch` convolution with stride `patch`, no padding, with bias (ViT, Swin). */
+  patchConv(x: T, name: string, filters: number, patch: number): T {
+    return conv2d({ name, filters, kernelSize: patch, strides: patch, padding: 'valid', useBias: true, kernelInitializer: this.init('he') }).apply(x) as T;
   }
 
   zeroPad(x: T, name: string, pixels: number): T {
