@@ -36,6 +36,18 @@ export function headChain(model: tf.LayersModel, index: number): tf.layers.Layer
   return head;
 }
 
+/**
+ * Feature maps as NHWC: a CNN's as they are; a ViT's tokens [N, T, D] without the leading class token(s)
+ * as the square patch grid (as pytorch-grad-cam's reshape_transform for ViTs).
+ */
+function tokenGrid(x: tf.Tensor): tf.Tensor4D {
+  if (x.rank === 4) return x as tf.Tensor4D;
+  if (x.rank !== 3) throw new Error(`Grad-CAM needs feature maps [N,H,W,C] or tokens [N,T,D], got rank ${x.rank}`);
+  const [n, t, d] = x.shape as [number, number, number];
+  const side = Math.floor(Math.sqrt(t));
+  return tf.reshape(tf.slice(x, [0, t - side * side, 0], [-1, side * side, -1]), [n, side, side, d]);
+}
+
 export interface CamResult {
   /** Per image: the CAM at the layer's resolution (h×w, ReLU'd, scaled to max 1; all 0 when nothing is positive). */
   maps: Float32Array[];
@@ -56,15 +68,16 @@ export function gradCam(model: tf.LayersModel, images: tf.Tensor4D, classIndex: 
   const head = headChain(model, index);
   const trunk = tf.model({ inputs: model.inputs, outputs: model.layers[index].output as tf.SymbolicTensor });
   const [cams, scores] = tf.tidy(() => {
-    const features = trunk.predict(images) as tf.Tensor4D;
+    const output = trunk.predict(images) as tf.Tensor;
     const applyHead = (a: tf.Tensor) => head.reduce<tf.Tensor>((t, layer) => layer.apply(t) as tf.Tensor, a) as tf.Tensor2D;
     const scoreOf = (a: tf.Tensor) => applyHead(a).slice([0, classIndex], [-1, 1]).sum();
-    const grads = tf.grad(scoreOf)(features) as tf.Tensor4D;
+    const features = tokenGrid(output);
+    const grads = tokenGrid(tf.grad(scoreOf)(output));
     const alpha = grads.mean([1, 2], true);
     const cam = tf.relu(features.mul(alpha).sum(3));
     const max = cam.max([1, 2], true);
     const normalised = tf.where(max.greater(0), cam.div(tf.maximum(max, 1e-12)), tf.zerosLike(cam));
-    return [normalised, applyHead(features).slice([0, classIndex], [-1, 1]).reshape([-1])] as [tf.Tensor3D, tf.Tensor1D];
+    return [normalised, applyHead(output).slice([0, classIndex], [-1, 1]).reshape([-1])] as [tf.Tensor3D, tf.Tensor1D];
   });
   const [n, h, w] = cams.shape;
   const flat = cams.dataSync() as Float32Array;

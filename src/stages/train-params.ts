@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { architectures } from '../ml/models/architectures.ts';
+import { architectures, stems } from '../ml/models/architectures.ts';
 import { backendParam } from '../ml/backend-param.ts';
 import { inferenceParam } from '../ml/inference/inference-param.ts';
 import { trainEngineParam } from '../ml/training/train-engine-param.ts';
@@ -81,7 +81,9 @@ const foldParam = z
 export const TrainParams = z
   .object({
     model: z.enum(architectures).default('small-cnn').describe(`Architecture: ${architectures.join(', ')}`),
-    width: z.number().positive().max(4).default(1).describe('Channel width multiplier (small-cnn, resnet18/34, csp-nano)'),
+    width: z.number().positive().max(4).default(1).describe('Channel width multiplier (small-cnn, resnet18/34/50, csp-nano)'),
+    stem: z.enum(stems).default('auto').describe('First layers of the CNNs: imagenet (7x7 stride-2 conv + max pool, or a stride-2 conv), small (3x3 stride-1 conv, no pooling: MedMNIST-style 28 px inputs), auto (small below 64 px unless ONNX weights are imported)'),
+    patch: z.number().int().min(1).max(64).optional().describe('Patch size of the transformers (default vit-* 16, swin-tiny 4); the input size should be a multiple of it'),
     dropout: z.number().min(0).max(0.9).default(0).describe('Dropout before the classifier'),
     size: z.number().int().min(8).max(2048).default(64).describe('Input size in pixels (images are resized to size x size)'),
     channels: z.union([z.literal(1), z.literal(3)]).default(1).describe('Input channels: 1 (grey) or 3 (grey replicated / RGB)'),
@@ -121,7 +123,7 @@ export const TrainParams = z
       .default(false)
       .describe('Stop when the validation metric has not improved for `patience` epochs'),
     seed: z.number().int().min(0).default(42).describe('Seed of initialisation, sampling and augmentation'),
-    weights: z.string().optional().describe('Path of a tfjs model.json (weights next to it) to start from: layers with the same name and shapes are copied'),
+    weights: z.string().optional().describe('Weights to start from: an ONNX export of a torchvision/timm model (.onnx, mapped onto the architecture by graph structure) or a tfjs model.json (weights next to it; layers with the same name and shapes are copied)'),
     workers: z.number().int().min(1).max(64).default(1).describe('Threads computing each batch (data-parallel over worker threads; 2 uses both cores of a 2-core machine for one fold)'),
     backend: backendParam,
     engine: trainEngineParam,
@@ -134,4 +136,4 @@ export const TrainParams = z
 export type TrainParams = z.output<typeof TrainParams>;
 
 /** Version of the train stage: bump when the model it produces for the same inputs changes. */
-export const TRAIN_VERSION = 1;
+export const TRAIN_VERSION = 2; // 2: torchvision's padding for strided convs and stem pooling

@@ -8,7 +8,7 @@ import { fingerprint } from '../util/hash.ts';
 import { initBackend, wasmThreads } from '../ml/backend.ts';
 import { defaultLoss, effectiveNumberWeights, makeLoss } from '../ml/losses/index.ts';
 import { loadModel, modelFromBytes, saveModelFiles } from '../ml/model-io.ts';
-import { buildModel, type ModelSpec, type Task } from '../ml/models/index.ts';
+import { buildModel, resolveStem, type ModelSpec, type Task } from '../ml/models/index.ts';
 import { DataParallel } from '../ml/parallel/data-parallel.ts';
 import type * as tf from '../ml/tf.ts';
 import { CheckpointStore, type EpochRecord } from '../ml/training/checkpoint.ts';
@@ -18,6 +18,7 @@ import { createExternalTrainer } from '../ml/training/train-engine.ts';
 import { classCounts, classesOf, inferTask } from '../ml/training/targets.ts';
 import { transferWeights } from '../ml/training/weights-io.ts';
 import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
+import { isOnnxPath, startFromOnnx } from './train-onnx-weights.ts';
 
 /** The implementation of the stage, imported on first run (it loads TensorFlow.js). */
 export async function run(ctx: StageContext, inputs: StageInput[], params: TrainParams): Promise<ArtifactDraft> {
@@ -42,9 +43,11 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
   const counts = classCounts(train, classes);
   ctx.log.info(`train ${params.model} ${params.size}px ${task}, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation rows, classes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}`);
 
-  const spec: ModelSpec = { arch: params.model, inputSize: params.size, channels: params.channels, classes: classes.length, task, seed: params.seed, width: params.width, dropout: params.dropout };
+  const stem = resolveStem(params.stem, params.size, isOnnxPath(params.weights));
+  const spec: ModelSpec = { arch: params.model, inputSize: params.size, channels: params.channels, classes: classes.length, task, seed: params.seed, width: params.width, dropout: params.dropout, stem, patch: params.patch };
   const model = buildModel(spec);
-  if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
+  if (isOnnxPath(params.weights)) await startFromOnnx(ctx, model, params.weights!);
+  else if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
   if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
 
   const classWeights = classWeightsFor(params.class_balanced, data.artifact.meta, classes, counts);
@@ -100,6 +103,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
       inputSize: params.size,
       channels: params.channels,
       arch: params.model,
+      stem,
       task,
       loss: lossConfig,
       ...(classWeights ? { class_weights: Object.fromEntries(classes.map((c, k) => [c, classWeights[k]])) } : {}),

@@ -9,7 +9,8 @@ export const trainStage = defineStage({
   params: TrainParams,
   inputs: { min: 1, max: 2 },
   prefers: 'gpu',
-  externalPaths: (params) => (params.weights ? [{ param: 'weights', path: params.weights }, { param: 'weights', path: dirname(params.weights) }] : []),
+  // a tfjs model.json names weight files beside it; an ONNX file holds its weights
+  externalPaths: (params) => (!params.weights ? [] : params.weights.toLowerCase().endsWith('.onnx') ? [{ param: 'weights', path: params.weights }] : [{ param: 'weights', path: params.weights }, { param: 'weights', path: dirname(params.weights) }]),
   // Folds train at the same time: each in its own thread, so they use separate cores.
   isolate: 'worker',
   run: lazyRun(() => import('./train.run.ts')),

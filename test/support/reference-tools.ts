@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 
 /**
  * The reference tools some tests compare against: Debian's python3 with pydicom, GDCM, OpenCV,
- * scikit-learn, and Debian's Chromium for the dashboard's browser test. README.md (Set-up) gives the one
+ * scikit-learn, PyTorch and torchvision (ONNX exports for the weight import), and Debian's Chromium for the dashboard's browser test. README.md (Set-up) gives the one
  * command that installs them. A test that needs a missing tool is skipped with that command as the
  * reason (`test(name, { skip: needs('pydicom') }, ...)`); with PIPELINE_REQUIRE_REFERENCE_TOOLS=1
  * (set by .ci/run) a missing tool fails the test file instead, so CI can never skip them silently.
@@ -20,6 +20,8 @@ const PYTHON_MODULES = {
   gdcm: ['gdcm', 'python3-gdcm'],
   opencv: ['cv2', 'python3-opencv'],
   sklearn: ['sklearn', 'python3-sklearn'],
+  torch: ['torch', 'python3-torch'],
+  torchvision: ['torchvision', 'python3-torchvision'],
 } as const;
 
 export type ReferenceTool = keyof typeof PYTHON_MODULES | 'chromium';

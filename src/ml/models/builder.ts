@@ -13,17 +13,45 @@ export class LayerBuilder {
   private n = 0;
   constructor(private readonly seed: number) {}
 
+  /** The next layer seed (reserving `count` of them for a layer with several initialised weights). */
+  nextSeed(count = 1): number {
+    const seed = this.seed + this.n;
+    this.n += count;
+    return seed;
+  }
+
   private init(kind: 'he' | 'glorot') {
     const seed = this.seed + this.n++;
     return kind === 'he' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed });
   }
 
+  /**
+   * A convolution padded as torchvision's (`padding = kernel // 2` on every side), so imported weights
+   * give the same outputs: stride 1 with an odd kernel is TF's 'same'; a strided one gets a
+   * ZeroPadding2D layer `<name>_pad` and 'valid' (TF's 'same' would pad the odd pixel at the end only).
+   */
   conv(x: T, name: string, filters: number, kernelSize: number, strides = 1, useBias = false): T {
-    return conv2d({ name, filters, kernelSize, strides, padding: 'same', useBias, kernelInitializer: this.init('he') }).apply(x) as T;
+    const [input, padding] = this.torchPadding(x, name, kernelSize, strides);
+    return conv2d({ name, filters, kernelSize, strides, padding, useBias, kernelInitializer: this.init('he') }).apply(input) as T;
   }
 
   depthwise(x: T, name: string, kernelSize: number, strides = 1): T {
-    return tf.layers.depthwiseConv2d({ name, kernelSize, strides, padding: 'same', useBias: false, depthwiseInitializer: this.init('he') }).apply(x) as T;
+    const [input, padding] = this.torchPadding(x, name, kernelSize, strides);
+    return tf.layers.depthwiseConv2d({ name, kernelSize, strides, padding, useBias: false, depthwiseInitializer: this.init('he') }).apply(input) as T;
+  }
+
+  private torchPadding(x: T, name: string, kernelSize: number, strides: number): [T, 'same' | 'valid'] {
+    if (strides === 1 || kernelSize === 1) return [x, kernelSize % 2 === 1 ? 'same' : 'valid'];
+    return [this.zeroPad(x, `${name}_pad`, Math.floor(kernelSize / 2)), 'valid'];
+  }
+
+  /** A patch embedding: a `patch` x `patch` convolution with stride `patch`, no padding, with bias (ViT, Swin). */
+  patchConv(x: T, name: string, filters: number, patch: number): T {
+    return conv2d({ name, filters, kernelSize: patch, strides: patch, padding: 'valid', useBias: true, kernelInitializer: this.init('he') }).apply(x) as T;
+  }
+
+  zeroPad(x: T, name: string, pixels: number): T {
+    return tf.layers.zeroPadding2d({ name, padding: pixels }).apply(x) as T;
   }
 
   bn(x: T, name: string): T {
@@ -62,8 +90,17 @@ export class LayerBuilder {
     return tf.layers.maxPooling2d({ name, poolSize, strides, padding: 'same' }).apply(x) as T;
   }
 
+  /**
+   * torchvision's stem pooling, MaxPool2d(3, stride 2, padding 1): zero padding equals its -inf padding
+   * because it follows a ReLU (inputs >= 0).
+   */
+  stemMaxPool(x: T, name: string): T {
+    return tf.layers.maxPooling2d({ name, poolSize: 3, strides: 2, padding: 'valid' }).apply(this.zeroPad(x, `${name}_pad`, 1)) as T;
+  }
+
+  /** AvgPool2d(size, stride) without padding (torchvision's DenseNet transitions; floors odd sizes as torch does). */
   avgPool(x: T, name: string, poolSize: number, strides: number): T {
-    return tf.layers.averagePooling2d({ name, poolSize, strides, padding: 'same' }).apply(x) as T;
+    return tf.layers.averagePooling2d({ name, poolSize, strides, padding: 'valid' }).apply(x) as T;
   }
 
   globalPool(x: T, name = 'pool'): T {

@@ -1,10 +1,10 @@
 import type * as tf from '../tf.ts';
+import type { Stem } from './architectures.ts';
 import { channelsOf, type LayerBuilder } from './builder.ts';
 
 /** DenseNet-BC (Huang et al. 2017); `[6,12,24,16]` with growth 32 is DenseNet-121. */
-export function densenetBody(b: LayerBuilder, x: tf.SymbolicTensor, blocks = [6, 12, 24, 16], growth = 32): tf.SymbolicTensor {
-  let y = b.convBnAct(x, 'stem', 2 * growth, 7, 2);
-  y = b.maxPool(y, 'stem_pool', 3, 2);
+export function densenetBody(b: LayerBuilder, x: tf.SymbolicTensor, stem: Stem = 'imagenet', blocks = [6, 12, 24, 16], growth = 32): tf.SymbolicTensor {
+  let y = stem === 'small' ? b.convBnAct(x, 'stem', 2 * growth, 3, 1) : b.stemMaxPool(b.convBnAct(x, 'stem', 2 * growth, 7, 2), 'stem_pool');
   for (const [stage, count] of blocks.entries()) {
     for (let i = 0; i < count; i++) {
       const name = `d${stage + 1}l${i + 1}`;

@@ -6,9 +6,10 @@ import { efficientnetB0Body, mobilenetV2Body } from './mobilenet.ts';
 import { resnetBody } from './resnet.ts';
 import { cspDarknetStages } from './csp-darknet.ts';
 import { smallCnnBody } from './small-cnn.ts';
+import { SWIN_TINY, swinBody, VIT_SIZES, vitBody, type SwinConfig, type VitConfig } from './vit.ts';
 
-import type { Architecture } from './architectures.ts';
-export { architectures, type Architecture } from './architectures.ts';
+import type { Architecture, Stem } from './architectures.ts';
+export { architectures, resolveStem, stems, type Architecture, type Stem, type StemOption } from './architectures.ts';
 export type Task = 'binary' | 'multiclass' | 'multilabel';
 
 export interface ModelSpec {
@@ -23,6 +24,10 @@ export interface ModelSpec {
   width?: number;
   /** Dropout before the classifier (default 0). */
   dropout?: number;
+  /** First layers of the CNNs (default `imagenet`; small-cnn and the transformers have none). */
+  stem?: Stem;
+  /** Patch size of the transformers (default ViT 16, Swin 4). */
+  patch?: number;
 }
 
 /**
@@ -31,12 +36,12 @@ export interface ModelSpec {
  * activation is named `logits`, the head activation `probs`; the last conv block output is `features`.
  * Inference folds each conv's batch norm into it (`foldBatchNorms`, default true; training unaffected).
  */
-export function buildModel(spec: ModelSpec, options: { foldBatchNorms?: boolean } = {}): tf.LayersModel {
+export function buildModel(spec: ModelSpec, options: { foldBatchNorms?: boolean; /** Other transformer sizes than the named ones (tests). */ transformer?: Partial<VitConfig> | Partial<SwinConfig> } = {}): tf.LayersModel {
   const b = new LayerBuilder(spec.seed ?? 42);
   const input = tf.input({ name: 'image', shape: [spec.inputSize, spec.inputSize, spec.channels] });
-  const body = bodyOf(spec, b, input);
-  const features = tf.layers.activation({ name: 'features', activation: 'linear' }).apply(body) as tf.SymbolicTensor;
-  let y = b.globalPool(features, 'pool');
+  const body = bodyOf(spec, b, input, options.transformer);
+  // A CNN body ends in a feature map (pooled here); a ViT body pools itself (class token) and marks its own `features`.
+  let y = body.rank === 2 ? body : b.globalPool(tf.layers.activation({ name: 'features', activation: 'linear' }).apply(body) as tf.SymbolicTensor, 'pool');
   if (spec.dropout) y = tf.layers.dropout({ name: 'dropout', rate: spec.dropout, seed: spec.seed }).apply(y) as tf.SymbolicTensor;
   const logits = b.dense(y, 'logits', spec.classes);
   const probs = tf.layers.activation({ name: 'probs', activation: spec.task === 'multiclass' ? 'softmax' : 'sigmoid' }).apply(logits) as tf.SymbolicTensor;
@@ -45,21 +50,28 @@ export function buildModel(spec: ModelSpec, options: { foldBatchNorms?: boolean 
   return model;
 }
 
-function bodyOf(spec: ModelSpec, b: LayerBuilder, x: tf.SymbolicTensor): tf.SymbolicTensor {
+function bodyOf(spec: ModelSpec, b: LayerBuilder, x: tf.SymbolicTensor, sizes: Partial<VitConfig> | Partial<SwinConfig> = {}): tf.SymbolicTensor {
   switch (spec.arch) {
     case 'small-cnn':
       return smallCnnBody(b, x, spec.width);
     case 'resnet18':
-      return resnetBody(b, x, [2, 2, 2, 2], spec.width);
+      return resnetBody(b, x, [2, 2, 2, 2], spec.width, 'basic', spec.stem);
     case 'resnet34':
-      return resnetBody(b, x, [3, 4, 6, 3], spec.width);
+      return resnetBody(b, x, [3, 4, 6, 3], spec.width, 'basic', spec.stem);
+    case 'resnet50':
+      return resnetBody(b, x, [3, 4, 6, 3], spec.width, 'bottleneck', spec.stem);
     case 'densenet121':
-      return densenetBody(b, x);
+      return densenetBody(b, x, spec.stem);
     case 'mobilenetv2':
-      return mobilenetV2Body(b, x);
+      return mobilenetV2Body(b, x, spec.stem);
     case 'efficientnet-b0':
-      return efficientnetB0Body(b, x);
+      return efficientnetB0Body(b, x, spec.stem);
     case 'csp-nano':
       return cspDarknetStages(b, x, spec.width).at(-1)!;
+    case 'vit-tiny':
+    case 'vit-small':
+      return vitBody(b, x, { ...VIT_SIZES[spec.arch], ...(sizes as Partial<VitConfig>), patch: spec.patch ?? VIT_SIZES[spec.arch].patch });
+    case 'swin-tiny':
+      return swinBody(b, x, { ...SWIN_TINY, ...(sizes as Partial<SwinConfig>), patch: spec.patch ?? SWIN_TINY.patch });
   }
 }

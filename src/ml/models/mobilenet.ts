@@ -1,4 +1,5 @@
 import type * as tf from '../tf.ts';
+import type { Stem } from './architectures.ts';
 import { channelsOf, type LayerBuilder } from './builder.ts';
 
 type Act = 'relu6' | 'swish';
@@ -20,11 +21,11 @@ function invertedResidual(b: LayerBuilder, x: tf.SymbolicTensor, name: string, o
   return strides === 1 && inC === out ? b.add([x, y], `${name}_add`) : y;
 }
 
-/** MobileNetV2 (Sandler et al. 2018), width multiplier 1. */
-export function mobilenetV2Body(b: LayerBuilder, x: tf.SymbolicTensor): tf.SymbolicTensor {
+/** MobileNetV2 (Sandler et al. 2018), width multiplier 1; the `small` stem convolves at stride 1. */
+export function mobilenetV2Body(b: LayerBuilder, x: tf.SymbolicTensor, stem: Stem = 'imagenet'): tf.SymbolicTensor {
   // [expansion, channels, repeats, stride]
   const settings = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
-  let y = b.convBnAct(x, 'stem', 32, 3, 2, 'relu6');
+  let y = b.convBnAct(x, 'stem', 32, 3, stem === 'small' ? 1 : 2, 'relu6');
   let n = 0;
   for (const [t, c, reps, s] of settings) {
     for (let i = 0; i < reps; i++) y = invertedResidual(b, y, `ir${++n}`, c, t, 3, i === 0 ? s : 1, 'relu6', false);
@@ -33,10 +34,10 @@ export function mobilenetV2Body(b: LayerBuilder, x: tf.SymbolicTensor): tf.Symbo
 }
 
 /** EfficientNet-B0-like: MBConv blocks with swish and squeeze-excite, B0's widths/depths (no drop-connect). */
-export function efficientnetB0Body(b: LayerBuilder, x: tf.SymbolicTensor): tf.SymbolicTensor {
+export function efficientnetB0Body(b: LayerBuilder, x: tf.SymbolicTensor, stem: Stem = 'imagenet'): tf.SymbolicTensor {
   // [expansion, channels, repeats, stride, kernel]
   const settings = [[1, 16, 1, 1, 3], [6, 24, 2, 2, 3], [6, 40, 2, 2, 5], [6, 80, 3, 2, 3], [6, 112, 3, 1, 5], [6, 192, 4, 2, 5], [6, 320, 1, 1, 3]];
-  let y = b.convBnAct(x, 'stem', 32, 3, 2, 'swish');
+  let y = b.convBnAct(x, 'stem', 32, 3, stem === 'small' ? 1 : 2, 'swish');
   let n = 0;
   for (const [t, c, reps, s, k] of settings) {
     for (let i = 0; i < reps; i++) y = invertedResidual(b, y, `mb${++n}`, c, t, k, i === 0 ? s : 1, 'swish', true);

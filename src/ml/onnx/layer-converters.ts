@@ -2,6 +2,7 @@ import type * as tf from '../tf.ts';
 import type { OnnxGraphBuilder } from './graph-builder.ts';
 import type { OnnxAttribute } from './onnx-model.ts';
 import { UnsupportedLayerError } from './errors.ts';
+import { emitZeroPadding } from './zero-padding.ts';
 
 /**
  * One converter per tfjs layer class: emits the ONNX nodes computing the layer. Values of rank 4 are
@@ -284,4 +285,5 @@ export const converters: Readonly<Record<string, Converter>> = {
   Concatenate: concatenate,
   Flatten: flatten,
   Dropout: identity,
+  ZeroPadding2D: (ctx) => emitZeroPadding(ctx.g, ctx.layer, ctx.inputs[0].name),
 };

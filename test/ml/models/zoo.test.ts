@@ -8,8 +8,9 @@ const trainableParams = (m: tf.LayersModel) => m.trainableWeights.reduce((n, w) 
 
 test('trainable parameter counts equal the torchvision reference models (3 channels, 1000 classes)', async () => {
   await initBackend('cpu');
-  // torchvision: resnet18 11,689,512; resnet34 21,797,672; densenet121 7,978,856; mobilenet_v2 3,504,872.
-  const expected = { resnet18: 11_689_512, resnet34: 21_797_672, densenet121: 7_978_856, mobilenetv2: 3_504_872 } as const;
+  // torchvision: resnet18 11,689,512; resnet34 21,797,672; resnet50 25,557,032; densenet121 7,978,856;
+  // mobilenet_v2 3,504,872; efficientnet_b0 5,288,548.
+  const expected = { resnet18: 11_689_512, resnet34: 21_797_672, resnet50: 25_557_032, densenet121: 7_978_856, mobilenetv2: 3_504_872, 'efficientnet-b0': 5_288_548 } as const;
   for (const [arch, count] of Object.entries(expected)) {
     const model = buildModel({ arch: arch as keyof typeof expected, inputSize: 64, channels: 3, classes: 1000, task: 'multiclass' });
     assert.equal(trainableParams(model), count, arch);

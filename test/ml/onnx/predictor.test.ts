@@ -9,20 +9,20 @@ import { loadOnnxRuntime } from '../../../src/ml/onnx/runtime.ts';
 
 const needsOrt = { skip: (await loadOnnxRuntime()) ? false : 'onnxruntime-node is not installed' };
 
-function paddedModel(): tf.LayersModel {
+function croppedModel(): tf.LayersModel {
   const input = tf.input({ shape: [8, 8, 1] });
-  const padded = tf.layers.zeroPadding2d({ name: 'pad_me', padding: 1 }).apply(input) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(tf.layers.flatten().apply(padded)) as tf.SymbolicTensor;
+  const cropped = tf.layers.cropping2D({ name: 'crop_me', cropping: 1 }).apply(input) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(tf.layers.flatten().apply(cropped)) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
 
 test('auto on a model with an unsupported layer falls back to tfjs and says why; onnxruntime refuses it', needsOrt, async () => {
   await initBackend('cpu');
-  const model = paddedModel();
+  const model = croppedModel();
   const logs: string[] = [];
   const predictor = await createPredictor(model, { engine: 'auto', log: (m) => logs.push(m) });
   assert.equal(predictor.engine, 'tfjs');
-  assert.match(logs.join('\n'), /inference engine: tfjs \(layer pad_me \(ZeroPadding2D\) is not supported/);
+  assert.match(logs.join('\n'), /inference engine: tfjs \(layer crop_me \(Cropping2D\) is not supported/);
   const x = tf.randomUniform([3, 8, 8, 1], 0, 1, 'float32', 1);
   assert.deepEqual(await predictor.predict(x.dataSync() as Float32Array, 3), (model.predict(x) as tf.Tensor).dataSync());
   await assert.rejects(createPredictor(model, { engine: 'onnxruntime' }), UnsupportedLayerError);

@@ -4,6 +4,7 @@ import { UnsupportedLayerError } from '../errors.ts';
 import type { OnnxGraphBuilder } from '../graph-builder.ts';
 import { onnxAxis, samePadding, type ConvConfig } from '../layer-converters.ts';
 import { inverseCount, maskGrad, multiOutputNode, reduceMean, reduceSum, reshape, scalar } from './graph-ops.ts';
+import { zeroPadding2d } from './zero-padding-emitter.ts';
 
 /**
  * Forward (training mode) and backward emitters per tfjs layer class, in NCHW. Each emitter writes the
@@ -353,4 +354,5 @@ export const layerEmitters: Readonly<Record<string, Emitter>> = {
   Dense: dense,
   Add: add,
   Dropout: dropout,
+  ZeroPadding2D: zeroPadding2d,
 };

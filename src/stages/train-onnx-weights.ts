@@ -1,0 +1,27 @@
+import { readFile } from 'node:fs/promises';
+import { StageInputError, type StageContext } from '../engine/stage.ts';
+import { importOnnxWeights, WeightImportError } from '../ml/import/onnx-weights.ts';
+import { OnnxReadError } from '../ml/onnx/onnx-reader.ts';
+import type * as tf from '../ml/tf.ts';
+
+export const isOnnxPath = (path: string | undefined): boolean => path?.toLowerCase().endsWith('.onnx') ?? false;
+
+/** `weights: x.onnx`: loads an ONNX export of a torchvision/timm network into the zoo model (see ml/import). */
+export async function startFromOnnx(ctx: StageContext, model: tf.LayersModel, path: string): Promise<void> {
+  const bytes = await readFile(ctx.resolvePath(path));
+  try {
+    const r = importOnnxWeights(model, bytes);
+    const notes = [
+      r.headReplaced ? 'classifier kept fresh (other class count)' : '',
+      r.inputChannelsSummed ? 'first conv summed over RGB for 1-channel input' : '',
+      r.foldedBatchNorms ? `${r.foldedBatchNorms} batch norms folded by the exporter restored as identity + bias` : '',
+    ].filter(Boolean);
+    ctx.log.info(`initialised ${r.loaded} layers from ONNX weights ${path}${notes.length ? ` (${notes.join('; ')})` : ''}`);
+  } catch (e) {
+    if (!(e instanceof WeightImportError || e instanceof OnnxReadError || (e instanceof Error && /ONNX/.test(e.message)))) throw e;
+    throw new StageInputError(
+      `train: weights ${path} do not fit model ${model.name}: ${e.message}`,
+      'export the same torchvision/timm architecture (resnet18 -> model: resnet18, mobilenet_v2 -> mobilenetv2, ...) and keep stem: imagenet; see docs/training.md "Pretrained weights"',
+    );
+  }
+}

@@ -1,0 +1,41 @@
+"""Exports torchvision models with random weights to ONNX, with their outputs for a fixed input.
+
+Usage: /usr/bin/python3 torchvision_export.py OUT_DIR SIZE NAME[:CLASSES[:unfused]] ...
+Per model, in OUT_DIR: NAME.onnx, NAME.input.bin (float32 NCHW [2, 3, SIZE, SIZE]), NAME.logits.bin
+([2, CLASSES]), NAME.features.bin (the pooled features fed to the classifier), NAME.grey.bin (a grey
+image [2, 1, SIZE, SIZE]) and NAME.grey_logits.bin (the model's output for it replicated to RGB).
+Batch-norm statistics and affine parameters are randomised so that folding and mapping errors show.
+`unfused` exports with training=PRESERVE and no constant folding, which keeps the BatchNormalization
+nodes (the default export folds them into the convolutions).
+"""
+import sys
+import torch
+import torchvision
+
+out, size, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+torch.manual_seed(0)
+for spec in specs:
+    name, classes, *flags = spec.split(':') if ':' in spec else [spec, '5']
+    model = getattr(torchvision.models, name)(num_classes=int(classes)).eval()
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.3, 0.8)
+                m.bias.uniform_(-0.2, 0.2)
+            if isinstance(m, torch.nn.Linear):
+                m.bias.uniform_(-0.2, 0.2)
+    x = torch.rand(2, 3, size, size)
+    grey = torch.rand(2, 1, size, size)
+    features = []
+    head = model.fc if hasattr(model, 'fc') else model.classifier
+    head.register_forward_hook(lambda module, inputs, output: features.append(torch.flatten(inputs[0], 1)))
+    with torch.no_grad():
+        logits = model(x)
+        grey_logits = model(grey.expand(-1, 3, -1, -1))
+    torch.onnx.export(model, x, f'{out}/{name}.onnx', opset_version=17, input_names=['image'], output_names=['logits'],
+                      dynamic_axes={'image': {0: 'n'}}, do_constant_folding='unfused' not in flags,
+                      training=torch.onnx.TrainingMode.PRESERVE if 'unfused' in flags else torch.onnx.TrainingMode.EVAL)
+    for suffix, t in [('input', x), ('logits', logits), ('features', features[0]), ('grey', grey), ('grey_logits', grey_logits)]:
+        t.detach().contiguous().numpy().astype('float32').tofile(f'{out}/{name}.{suffix}.bin')

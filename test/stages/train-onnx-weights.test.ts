@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { trainStage } from '../../src/stages/train.ts';
+import { runStage, tempStore } from '../../src/testing/harness.ts';
+import { initBackend } from '../../src/ml/backend.ts';
+import { buildModel } from '../../src/ml/models/index.ts';
+import { exportToOnnx } from '../../src/ml/onnx/export-model.ts';
+import { importOnnxWeights } from '../../src/ml/import/onnx-weights.ts';
+import { loadModel } from '../../src/ml/model-io.ts';
+import * as tf from '../../src/ml/tf.ts';
+import { syntheticDataset } from './train-fixtures.ts';
+
+// ONNX files made by our own exporter (Pad nodes before strided convs, batch norms folded into the convs,
+// NHWC->NCHW Transpose at the input): no PyTorch needed. test/ml/import covers real torchvision exports.
+const spec = { arch: 'resnet18', inputSize: 32, channels: 1, classes: 2, task: 'binary', width: 0.25 } as const;
+
+test('an ONNX export round-trips into a fresh model of the architecture: same predictions', async () => {
+  await initBackend('wasm');
+  const source = buildModel({ ...spec, seed: 1 });
+  // non-trivial batch-norm statistics
+  for (const layer of source.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+    const [gamma, beta, mean, variance] = layer.getWeights();
+    layer.setWeights([gamma, beta, tf.randomUniform(mean.shape, -0.2, 0.2, 'float32', 1), tf.randomUniform(variance.shape, 0.5, 1.5, 'float32', 2)]);
+  }
+  const { bytes } = await exportToOnnx(source);
+  const target = buildModel({ ...spec, seed: 2 });
+  const result = importOnnxWeights(target, bytes);
+  assert.equal(result.foldedBatchNorms, 20);
+  const x = tf.randomUniform([3, 32, 32, 1], 0, 1, 'float32', 4);
+  const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(source.predict(x) as tf.Tensor, target.predict(x) as tf.Tensor))).dataSync()[0]);
+  assert.ok(diff < 1e-5, `predictions differ by ${diff}`);
+  x.dispose();
+  source.dispose();
+  target.dispose();
+});
+
+test('train with weights: x.onnx starts from the imported weights (auto stem keeps imagenet); a mismatch is a located stage error', async () => {
+  await initBackend('wasm');
+  const dir = await mkdtemp(join(tmpdir(), 'train-onnx-'));
+  const source = buildModel({ ...spec, seed: 7 });
+  await writeFile(join(dir, 'r18.onnx'), (await exportToOnnx(source)).bytes);
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 24, 32, 2, 13);
+  const data = { name: 'data', artifact: { kind: 'dataset' as const, rows, meta: { classes } } };
+  const params = { model: 'resnet18', width: 0.25, size: 32, batch: 8, epochs: 1, lr: 1e-9, seed: 3, fold: 0, backend: 'wasm', weights: join(dir, 'r18.onnx') } as const;
+  const run = await runStage(trainStage, { store, params, inputs: [data] });
+  assert.ok(run.logs.some((l) => /initialised 40 layers from ONNX weights .*r18\.onnx \(classifier kept fresh \(other class count\); 20 batch norms folded/.test(l)), run.logs.join('\n'));
+  assert.equal((run.artifact.meta as { stem: string }).stem, 'imagenet');
+  // lr 1e-9: the first conv's kernel is still the imported one (the exporter folded the batch norm into it)
+  const trained = await loadModel(store, run.artifact);
+  const imported = buildModel({ ...spec, classes: 3, seed: 9 });
+  importOnnxWeights(imported, (await exportToOnnx(source)).bytes);
+  const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(trained.getLayer('stem_conv').getWeights()[0], imported.getLayer('stem_conv').getWeights()[0]))).dataSync()[0]);
+  assert.ok(diff < 1e-6, `stem kernel moved by ${diff}`);
+  await assert.rejects(runStage(trainStage, { store, params: { ...params, model: 'resnet34' }, inputs: [data] }), (e: Error & { hint?: string }) => /weights .*r18\.onnx do not fit model resnet34: layer s1b3_1_conv/.test(e.message) && /stem: imagenet/.test(e.hint ?? ''));
+  for (const m of [trained, source, imported]) m.dispose();
+});
