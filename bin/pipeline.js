@@ -1,8 +1,29 @@
 #!/usr/bin/env node
-// Entry point: registers the TypeScript loader (so the sources and users' ./stages/*.ts run as they are),
-// then hands over to the CLI.
-import { register } from 'tsx/esm/api';
+// Entry point. Runs the compiled CLI (dist/, built by `npm install` / `npm ci` / `npm run build`) when it
+// was built from the sources as they are now; otherwise runs the TypeScript sources through tsx, which
+// starts slower, and says so on stderr.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { sourceStateSync, STAMP } from './build-state.mjs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+function staleReason() {
+  let built;
+  try {
+    built = JSON.parse(readFileSync(new URL(`../dist/${STAMP}`, import.meta.url), 'utf8'));
+  } catch {
+    return 'dist/ is not built';
+  }
+  const now = sourceStateSync(fileURLToPath(new URL('../src', import.meta.url)));
+  return now.files === built.files && now.newest === built.newest ? undefined : 'src/ changed since dist/ was built';
+}
+
+const why = process.env.PIPELINE_FROM_SOURCE === '1' ? 'PIPELINE_FROM_SOURCE=1' : staleReason();
+let main;
+if (!why) ({ main } = await import('../dist/main.js'));
+else {
+  process.stderr.write(`pipeline: ${why}; running the TypeScript sources through tsx (slower start; npm run build compiles them)\n`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.badInput;
   }
   try {
-    return await command.run(rest);
+    return await (await command.load()).run(rest);
   } catch (err) {
     if (err instanceof DiagnosticError) {
       console.error(err.diagnostics.map(formatDiagnostic).join('\n'));

@@ -131,10 +131,21 @@ export function lazyRun<P>(load: () => Promise<{ run: (ctx: StageContext, inputs
   return async (ctx, inputs, params) => (await load()).run(ctx, inputs, params);
 }
 
+const STAGE_INPUT_ERROR = Symbol.for('medpipe.StageInputError');
+
 /** Raised by stages for bad input that is the user's to fix; shown without a stack trace. */
 export class StageInputError extends Error {
+  readonly [STAGE_INPUT_ERROR] = true;
   constructor(message: string, readonly hint?: string) {
     super(message);
     this.name = 'StageInputError';
+  }
+
+  /**
+   * `instanceof` holds for one thrown by another copy of this module too: a user's TypeScript stage
+   * imports `@medpipe/pipeline` from the sources while the compiled CLI runs its own build of them.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[STAGE_INPUT_ERROR] === true;
   }
 }

@@ -5,6 +5,7 @@ import { builtinStages } from '../stages/index.ts';
 import type { StageType } from '../engine/stage.ts';
 import { StageCodeMismatch, type ResolvedStage, type StageRegistry } from '../engine/stage-registry.ts';
 import { sha256 } from '../util/hash.ts';
+import { ensureTypeScriptLoader } from '../util/typescript-loader.ts';
 
 export type ResolvedStageType = ResolvedStage;
 
@@ -21,6 +22,7 @@ export async function loadStageModule(uses: string, baseDir: string): Promise<Re
   } catch {
     throw new Error(`stage module not found: ${path}`);
   }
+  if (/\.[mc]?ts$/.test(path)) await ensureTypeScriptLoader();
   const mod = await import(pathToFileURL(path).href);
   const type = (mod.default ?? mod.stage) as StageType | undefined;
   const problems: string[] = [];

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { Box, DatasetRow, GeometryStep, ImageGeometry } from '../data-model.ts';
 import { defineStage, StageInputError } from '../engine/stage.ts';
-import { ConvertPool } from '../ops/dicom/convert-pool.ts';
+import type { ConvertPool } from '../ops/dicom/convert-pool.ts';
 import type { ConvertOptions } from '../ops/dicom/convert.ts';
 import type { WindowChoice } from '../ops/dicom/render.ts';
 
@@ -82,6 +82,8 @@ export const convertStage = defineStage({
     }
     const options: ConvertOptions = { window: windowChoice(params.window), bits: params.bits, size: params.size, frames: params.frames };
     let pool: ConvertPool | undefined;
+    // The DICOM decoders load when the stage runs, not with the CLI.
+    const { ConvertPool: Pool } = await import('../ops/dicom/convert-pool.ts');
     const poolSize = Math.max(1, Math.min(ctx.concurrency, availableParallelism()));
     const workers = workerCount(rows.length, poolSize);
     try {
@@ -97,7 +99,7 @@ export const convertStage = defineStage({
         async (row): Promise<ItemResult> => {
           if (typeof row.dicom !== 'string') throw new Error('row has no dicom blob');
           const bytes = await ctx.store.getBlob(row.dicom);
-          pool ??= new ConvertPool(workers);
+          pool ??= new Pool(workers);
           const result = await pool.convert(bytes, options);
           const images = [];
           for (const image of result.images) images.push({ image: await ctx.store.putBlob(image.png), width: image.width, height: image.height });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { DatasetRow } from '../data-model.ts';
 import { defineStage, type StageContext } from '../engine/stage.ts';
-import { readDicomFileHeader, type DicomFileHeader } from '../ops/dicom/header.ts';
+import type { DicomFileHeader } from '../ops/dicom/header.ts';
 import { imageKeys } from '../ops/labels/load.ts';
 import { sha256 } from '../util/hash.ts';
 import { classList, collectSourceFiles, saltOf, commonIngestParams, externalSourcePaths, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
@@ -122,6 +122,8 @@ async function parseFile(ctx: StageContext, file: SourceFile, params: Params): P
     await writeFile(path, await ctx.store.getBlob(file.blob!));
   }
   try {
+    // dicom-parser loads when the stage runs, not with the CLI.
+    const { readDicomFileHeader } = await import('../ops/dicom/header.ts');
     const { patientId, patientName, ...header } = await readDicomFileHeader(path);
     const dicom = file.blob ?? (await ctx.store.putBlobFromFile(path));
     return { dicom, patient: patientPseudonym(patientId ?? patientName, params), header };

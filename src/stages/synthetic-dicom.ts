@@ -2,8 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineStage } from '../engine/stage.ts';
-import { writeDemoSet } from '../ops/dicom/demo-set.ts';
-import { NO_FINDING, PHANTOM_FINDINGS } from '../ops/dicom/phantom.ts';
 import { LESION_KINDS, type LesionKind } from '../ops/dicom/phantom-lesions.ts';
 
 export const syntheticDicomParams = z
@@ -40,6 +38,8 @@ export const syntheticDicom = defineStage({
     if (outDir) await mkdir(outDir, { recursive: true });
     const files: Record<string, { blob: string }> = {};
     const expected = params.patients * 2;
+    // The DICOM writer (dcmjs) loads when the stage runs, not with the CLI.
+    const [{ writeDemoSet }, { NO_FINDING, PHANTOM_FINDINGS }] = await Promise.all([import('../ops/dicom/demo-set.ts'), import('../ops/dicom/phantom.ts')]);
     const summary = await writeDemoSet(params, async (name, bytes) => {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
       files[`dicom/${name}`] = { blob: await ctx.store.putBlob(bytes) };

@@ -1,12 +1,9 @@
 import type { EventSink, PipelineEvent } from '../engine/events.ts';
 import type { Store } from '../store/store.ts';
 import { trackingConfigSchema, type TrackingConfig, type TrackingConfigInput } from './config.ts';
-import { mlflowClient, mlflowUri } from './connection.ts';
+import { mlflowUri } from './mlflow-uri.ts';
 import { describe, EventTracker, type TrackerLog } from './event-tracker.ts';
 import { LocalTrackWriter } from './local/local-tracker.ts';
-import { replayBuffers, storeJournal } from './mlflow/buffer.ts';
-import { isTransient } from './mlflow/http.ts';
-import { MlflowWriter } from './mlflow/writer.ts';
 import { OpQueue } from './op-queue.ts';
 import type { KeyValue, TrackOp } from './model.ts';
 
@@ -72,11 +69,9 @@ export async function openTrackingSession(opts: CreateTrackerOptions): Promise<T
     if (!uri) {
       queue = new OpQueue({ writer: new LocalTrackWriter(opts.store, experiment), log, flushTimeoutMs: config.flush_timeout_ms });
     } else {
-      const client = mlflowClient(uri, { timeoutMs: config.timeout_ms, retries: config.retries, backoffMs: opts.backoffMs }, opts.env);
-      const writer = new MlflowWriter({ client, store: opts.store, experiment, log });
-      queue = new OpQueue({ writer, log, journal: storeJournal(opts.store, { uri, experiment }, writer), isTransient, flushTimeoutMs: config.flush_timeout_ms });
-      const replay = startReplay(opts.store, client, log);
-      beforeClose = () => replay.finish(config.flush_timeout_ms);
+      // The MLflow client (and its HTTP library) loads only when a server is configured.
+      const { mlflowSessionQueue } = await import('./mlflow/session-queue.ts');
+      ({ queue, beforeClose } = mlflowSessionQueue({ uri, config, store: opts.store, experiment, log, env: opts.env, backoffMs: opts.backoffMs }));
       log('info', `tracking to MLflow at ${uri}, experiment "${experiment}"`);
     }
     const trackerKind = uri ? 'mlflow' : 'local';
@@ -99,24 +94,6 @@ export async function openTrackingSession(opts: CreateTrackerOptions): Promise<T
     log('warn', `tracking disabled for this run: ${describe(err)}`);
     return NO_TRACKING;
   }
-}
-
-/** Replays what earlier runs buffered, in the background; `finish` waits for it (bounded). */
-function startReplay(store: Store, client: ReturnType<typeof mlflowClient>, log: TrackerLog) {
-  const controller = new AbortController();
-  const done = replayBuffers({ store, client, log, signal: controller.signal })
-    .then((r) => {
-      if (r.replayed || r.dropped) log('info', `tracking: replayed ${r.replayed} buffered operations to ${client.baseUrl}${r.dropped ? `, ${r.dropped} rejected` : ''}${r.remaining ? `, ${r.remaining} still buffered` : ''}`);
-    })
-    .catch((err) => log('warn', `tracking: replay of buffered operations failed: ${describe(err)}`));
-  return {
-    async finish(timeoutMs: number) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
-      controller.abort();
-    },
-  };
 }
 
 /** Wraps a sink so that nothing it does can throw into the engine. */
@@ -150,5 +127,4 @@ function safeLog(log: TrackerLog): TrackerLog {
 }
 
 export { trackingConfigSchema, type TrackingConfig } from './config.ts';
-export { openReader, mlflowUri, mlflowClient } from './connection.ts';
 export type { TrackReader, TrackedRun, MetricPoint } from './model.ts';

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO } from './workspace.ts';
+import { ensureBuiltCli } from './built-cli.ts';
 
 /** Short stall detection (a killed worker's job is taken over within seconds) and grace (SIGTERM hands jobs back at once) in tests. */
 export const FAST_STALL = { PIPELINE_WORKER_LOCK_MS: '4000', PIPELINE_WORKER_STALLED_MS: '1000', PIPELINE_QUEUE_BACKOFF_MS: '200', PIPELINE_WORKER_REFUSE_DELAY_MS: '500', PIPELINE_WORKER_GRACE_MS: '300' };
@@ -12,6 +13,7 @@ export class WorkerProcess {
   private readonly exited: Promise<number | null>;
 
   constructor(queue: string, store: string, readonly name: string, opts: { cwd: string; args?: string[]; env?: Record<string, string> }) {
+    ensureBuiltCli();
     this.child = spawn(process.execPath, [join(REPO, 'bin/pipeline.js'), 'worker', '--queue', queue, '--store', store, '--name', name, ...(opts.args ?? [])], {
       cwd: opts.cwd,
       env: { ...process.env, CI: '1', PIPELINE_FSYNC: '0', ...FAST_STALL, ...opts.env },

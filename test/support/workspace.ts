@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
+import { ensureBuiltCli } from './built-cli.ts';
 import { FsStore } from '../../src/store/fs-store.ts';
 import { loadExperiment } from '../../src/experiment/load.ts';
 import { planLoaded, runLoaded } from '../../src/engine/runner.ts';
@@ -50,6 +51,7 @@ export async function workspace(yaml: string, files: Record<string, string> = {}
 }
 
 export function runCli(args: string[], cwd: string, opts: { onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void; poll?: (child: ReturnType<typeof spawn>) => Promise<void>; env?: Record<string, string> } = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  ensureBuiltCli();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [join(REPO, 'bin/pipeline.js'), ...args], { cwd, env: { ...process.env, CI: '1', PIPELINE_FSYNC: '0', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

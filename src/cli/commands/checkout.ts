@@ -10,7 +10,6 @@ const usage = 'pipeline checkout FILE [STAGE [DIR]] [--store DIR]';
 
 export const checkoutCommand: Command = {
   name: 'checkout',
-  summary: 'restore the outputs pipeline.lock records from the store, without running anything',
   help: `usage: ${usage}
 
 Makes the store's view of the experiment match pipeline.lock (like dvc checkout): every locked

@@ -33,7 +33,6 @@ export function renderDag(experiment: Experiment, format: string): string {
 
 export const dagCommand: Command = {
   name: 'dag',
-  summary: 'print the stage graph as text, Mermaid or Graphviz dot',
   help: `usage: ${usage}
 
 Prints every stage instance (foreach expanded) with its inputs.

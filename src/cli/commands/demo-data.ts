@@ -9,7 +9,6 @@ const usage = 'pipeline demo-data DIR [--patients N] [--seed S] [--size PX] [--l
 
 export const demoDataCommand: Command = {
   name: 'demo-data',
-  summary: 'write synthetic chest X-ray DICOMs with a VinBigData labels CSV',
   help: `usage: ${usage}
 
 Writes deterministic synthetic chest X-ray DICOMs (findings: Cardiomegaly, Nodule/Mass,

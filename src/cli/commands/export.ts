@@ -13,7 +13,6 @@ const usage = 'pipeline export FILE STAGE DIR [--store DIR]';
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: "write a stage's latest output as ordinary files",
   help: `usage: ${usage}
 
 Writes the latest output of STAGE as files you can open: a dataset as images/<id>.png plus

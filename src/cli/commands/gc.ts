@@ -8,7 +8,6 @@ const usage = 'pipeline gc [--dry-run] [--store DIR]';
 
 export const gcCommand: Command = {
   name: 'gc',
-  summary: 'free stored artifacts, cache entries and blobs that no latest output references',
   help: `usage: ${usage}
 
 Keeps the latest output of every stage instance of every experiment run against this store (and

@@ -18,7 +18,6 @@ function when(ms: number): string {
 
 export const modelsCommand: Command = {
   name: 'models',
-  summary: 'the model registry: registered models, their versions and aliases (list, show, promote)',
   help: `usage: ${usage}
 
 The model registry of the tracker: MLflow's Model Registry when MLFLOW_TRACKING_URI (or --tracking-uri)

@@ -11,7 +11,6 @@ const usage = 'pipeline plan FILE [-S PATH=VALUE] [--only S] [--from S] [--force
 
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'say which stages would run and why, without running anything',
   help: `usage: ${usage}
 
 For each stage instance: "cached", or "will run" with the reasons (first run, a param changed and

@@ -43,7 +43,6 @@ exit codes: 0 ok, 1 some outputs are not in the ${direction === 'push' ? 'local 
 function pushPull(direction: 'push' | 'pull'): Command {
   return {
     name: direction,
-    summary: direction === 'push' ? 'copy stage outputs to a remote store (shared folder or GridFS): only what it lacks, resumable' : 'copy the stage outputs pipeline.lock records from a remote store',
     help: help(direction),
     async run(argv) {
       const { values, positionals, help: wantHelp } = parse(argv, options, { min: direction === 'pull' ? 1 : 0, max: 1, usage: help(direction).split('\n')[0].slice('usage: '.length) });

@@ -22,7 +22,6 @@ const usage = 'pipeline run FILE [-S PATH=VALUE] [--sweep PATH=V1,V2 [--sweep-ra
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run an experiment (reusing every cached stage output)',
   help: `usage: ${usage}
 
 Runs the stages of an experiment file in dependency order, independent ones in parallel. A stage

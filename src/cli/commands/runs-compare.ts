@@ -10,7 +10,6 @@ const usage = 'pipeline runs compare A B [C..] | SWEEP [--format table|md|json] 
 
 export const runsCompareCommand: Command = {
   name: 'runs compare',
-  summary: 'compare tracked runs: params that differ, metrics side by side with deltas and CIs',
   help: `usage: ${usage}
 
 Compares two or more tracked runs (local tracker, or MLflow when MLFLOW_TRACKING_URI is set). A run is

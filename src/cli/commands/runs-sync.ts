@@ -10,7 +10,6 @@ const usage = 'pipeline runs sync [--tracking-uri URL] [--store DIR]';
 
 export const runsSyncCommand: Command = {
   name: 'runs sync',
-  summary: 'send tracking data buffered while the MLflow server was down',
   help: `usage: ${usage}
 
 When the MLflow server cannot be reached, runs go on and their tracking data is buffered in the store

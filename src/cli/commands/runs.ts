@@ -5,9 +5,8 @@ import { openStore } from '../../store/open.ts';
 import { effectiveStatus, listRuns, type RunRecord } from '../../engine/run-record.ts';
 import { formatDuration, formatItems, table } from '../reporters/format.ts';
 import { Collections } from '../../store/store.ts';
+import { runsSubcommands } from './index.ts';
 
-/** Sub-commands of `pipeline runs` contributed by other modules (compare, sync) register here. */
-export const runsSubcommands = new Map<string, Command>();
 
 const usage = 'pipeline runs list|show ID|<other> [--store DIR]';
 
@@ -31,9 +30,8 @@ async function findRun(store: Awaited<ReturnType<typeof openStore>>, id: string)
 
 export const runsCommand: Command = {
   name: 'runs',
-  summary: 'list and inspect recorded runs (list, show, compare, sync)',
   get help() {
-    const extra = [...runsSubcommands.values()].map((c) => `  ${c.name.replace(/^runs /, '').padEnd(18)}${c.summary}`).join('\n');
+    const extra = runsSubcommands.map((c) => `  ${c.name.replace(/^runs /, '').padEnd(18)}${c.summary}`).join('\n');
     return `usage: ${usage}
 
   list              every recorded run: id, experiment, status, start, duration, stage counts
@@ -45,8 +43,8 @@ ${STORE_HELP}`;
   },
   async run(argv) {
     const [sub, ...rest] = argv;
-    const extra = sub ? runsSubcommands.get(sub) : undefined;
-    if (extra) return extra.run(rest);
+    const extra = sub ? runsSubcommands.find((c) => c.name === `runs ${sub}`) : undefined;
+    if (extra) return (await extra.load()).run(rest);
     const { values, positionals, help } = parse(rest, { ...storeOption, json: { type: 'boolean' } }, { min: 0, max: 1, usage });
     if (help || !sub || sub === '--help' || sub === '-h') return console.log(this.help), ExitCode.ok;
     const store = await openStore(values.store);

@@ -13,7 +13,6 @@ const usage = 'pipeline schedule FILE --cron "0 3 * * 0" [--timezone Europe/Pari
 
 export const scheduleCommand: Command = {
   name: 'schedule',
-  summary: 'run an experiment on a cron schedule (never overlapping), promoting better runs to champion',
   help: `usage: ${usage}
 
 Stays in the foreground and runs FILE whenever the cron expression fires (croner syntax: 5 fields, or 6

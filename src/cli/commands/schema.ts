@@ -8,7 +8,6 @@ const usage = 'pipeline schema [--out FILE]';
 
 export const schemaCommand: Command = {
   name: 'schema',
-  summary: 'print the JSON Schema of experiment files (for editors)',
   help: `usage: ${usage}
 
 Prints (or writes) the JSON Schema generated from every stage's parameter schema. The repository

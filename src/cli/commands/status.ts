@@ -12,7 +12,6 @@ const usage = 'pipeline status FILE [-S PATH=VALUE] [--store DIR] [--json] [--qu
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'compare the workspace with pipeline.lock: which stage outputs are out of date and why',
   help: `usage: ${usage}
 
 Compares the experiment file (and its templates), the files it reads (DICOM folders, label CSVs),

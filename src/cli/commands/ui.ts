@@ -9,7 +9,6 @@ const usage = 'pipeline ui [--port 4173] [--host 127.0.0.1]';
 
 export const uiCommand: Command = {
   name: 'ui',
-  summary: 'dashboard: runs table, comparisons, learning and ROC curves, confusion matrices, Grad-CAM',
   help: `usage: ${usage}
 
 Serves the tracking dashboard until Ctrl-C. It reads the local tracker in the store, or the MLflow

@@ -26,7 +26,6 @@ function envMs(name: string): number | undefined {
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'take stage work from a Redis queue (BullMQ) and run it against a shared store',
   help: `usage: ${usage}
 
 A long-running process that runs the stage tasks that \`pipeline run FILE --queue URL\` enqueues, with

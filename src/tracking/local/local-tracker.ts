@@ -10,10 +10,22 @@ interface LocalRunDoc extends TrackedRun {
   artifacts: Record<string, string>;
 }
 
-/** Writes runs as documents in the store; the run id is the writer ref (`<runId>` or `<runId>/<instance>`). */
+/** A run's document is written at most this often while operations keep coming (and at close). */
+const SAVE_EVERY_MS = 250;
+
+/**
+ * Writes runs as documents in the store; the run id is the writer ref (`<runId>` or `<runId>/<instance>`).
+ * Operations update the documents in memory; each changed document is written a moment later, so a
+ * burst of operations (a run's many small batches, a cached rerun) costs one write per run, not one
+ * per operation. `close()` writes what is left.
+ */
 export class LocalTrackWriter implements TrackWriter {
   readonly kind = 'local' as const;
   private readonly docs = new Map<string, LocalRunDoc>();
+  private readonly dirty = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
+  private failure?: unknown;
 
   constructor(private readonly store: Store, private readonly experiment: string) {}
 
@@ -59,7 +71,9 @@ export class LocalTrackWriter implements TrackWriter {
     await this.save(doc);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.flush();
+  }
 
   private async load(ref: string): Promise<LocalRunDoc> {
     const doc = this.docs.get(ref) ?? (await this.store.getDoc<LocalRunDoc>(LOCAL_RUNS, ref));
@@ -69,7 +83,35 @@ export class LocalTrackWriter implements TrackWriter {
 
   private async save(doc: LocalRunDoc): Promise<void> {
     this.docs.set(doc.id, doc);
-    await this.store.putDoc(LOCAL_RUNS, doc.id, doc);
+    this.dirty.add(doc.id);
+    if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), SAVE_EVERY_MS);
+      this.timer.unref();
+    }
+    this.throwFailure();
+  }
+
+  private async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const snapshots = [...this.dirty].map((id) => JSON.parse(JSON.stringify(this.docs.get(id))) as LocalRunDoc);
+    this.dirty.clear();
+    this.writing = this.writing.then(async () => {
+      try {
+        for (const doc of snapshots) await this.store.putDoc(LOCAL_RUNS, doc.id, doc);
+      } catch (err) {
+        this.failure ??= err;
+      }
+    });
+    await this.writing;
+    this.throwFailure();
+  }
+
+  /** A write that failed in the background is reported by the next operation (or close), once. */
+  private throwFailure(): void {
+    const err = this.failure;
+    this.failure = undefined;
+    if (err) throw err;
   }
 }
 
