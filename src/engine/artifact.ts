@@ -57,8 +57,10 @@ export async function commitArtifact(store: Store, draft: ArtifactDraft): Promis
 
 /** The blobs an artifact's manifest names (rows, files) that the store does not have. */
 export async function missingBlobs(store: Store, artifact: Artifact): Promise<string[]> {
+  const digests = [artifact.rows, ...Object.values(artifact.files)].filter((d): d is string => !!d);
+  if (store.missingBlobs) return store.missingBlobs(digests);
   const missing: string[] = [];
-  for (const digest of [artifact.rows, ...Object.values(artifact.files)]) if (digest && !(await store.hasBlob(digest))) missing.push(digest);
+  for (const digest of digests) if (!(await store.hasBlob(digest))) missing.push(digest);
   return missing;
 }
 

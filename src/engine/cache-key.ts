@@ -32,6 +32,7 @@ export interface LatestEntry {
   key: string;
   parts: KeyParts;
   artifact: string;
+  /** When this entry last changed (a cached rerun of the same output does not rewrite it). */
   time: number;
 }
 

@@ -105,7 +105,8 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
     const key = cacheKey(parts);
     const latestKey = latestId(experiment.latestScope, inst.id);
     // A sweep variant run for the first time explains itself against the experiment's own last run.
-    const previous = (await store.getDoc<LatestEntry>(Collections.latest, latestKey)) ?? (experiment.latestScope !== experiment.name ? await store.getDoc<LatestEntry>(Collections.latest, latestId(experiment.name, inst.id)) : undefined);
+    const own = await store.getDoc<LatestEntry>(Collections.latest, latestKey);
+    const previous = own ?? (experiment.latestScope !== experiment.name ? await store.getDoc<LatestEntry>(Collections.latest, latestId(experiment.name, inst.id)) : undefined);
     const forced = opts.force?.has(inst.id) ?? false;
     if (!forced) {
       let cached = await findCached(store, key);
@@ -120,7 +121,8 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
       }
       if (cached) {
         artifacts.set(inst.id, cached);
-        if (!opts.dryRun) await store.putDoc(Collections.latest, latestKey, { key, parts, artifact: cached.digest, time: Date.now() } satisfies LatestEntry);
+        // Unchanged (a no-op rerun): nothing to write; `time` says when the latest output last changed.
+        if (!opts.dryRun && !(own?.key === key && own.artifact === cached.digest)) await store.putDoc(Collections.latest, latestKey, { key, parts, artifact: cached.digest, time: Date.now() } satisfies LatestEntry);
         return settle(inst, 'cached', { key, parts, artifact: cached.digest, durationMs: Date.now() - started, reasons: pulled });
       }
     }

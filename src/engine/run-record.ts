@@ -34,9 +34,16 @@ export interface RunRecord {
   instances: InstanceRecord[];
 }
 
-/** Keeps the run record in the store up to date as events arrive (every instance end is persisted). */
+/** Instance ends arriving within this long of each other are persisted in one write. */
+const SAVE_WITHIN_MS = 100;
+
+/**
+ * Keeps the run record in the store up to date as events arrive: every instance end is persisted
+ * (within 100 ms, so a burst of them, as in a cached rerun, is one write), the run's end at once.
+ */
 export class RunRecorder implements EventSink {
   private writing: Promise<void> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
   constructor(private readonly store: Store, readonly record: RunRecord) {}
 
   handle(event: PipelineEvent): void {
@@ -48,17 +55,25 @@ export class RunRecorder implements EventSink {
     } else if (event.type === 'run-end') {
       r.status = event.status;
       r.endedAt = event.time;
+      void this.save();
+      return;
     } else return;
-    this.save();
+    if (!this.timer) {
+      this.timer = setTimeout(() => void this.save(), SAVE_WITHIN_MS);
+      this.timer.unref();
+    }
   }
 
   save(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const snapshot = JSON.parse(JSON.stringify(this.record));
     this.writing = this.writing.then(() => this.store.putDoc(Collections.runs, this.record.id, snapshot));
     return this.writing;
   }
 
   async close(): Promise<void> {
+    if (this.timer) await this.save();
     await this.writing;
   }
 }

@@ -11,6 +11,7 @@ import type { RunOptions, RunResult } from './runner-api.ts';
 import { selectInstances } from './selection.ts';
 import { createTracker } from '../tracking/index.ts';
 import { redactUrlPasswords } from '../util/redact.ts';
+import { gitHead } from '../util/git-head.ts';
 
 export type { RunOptions, RunResult } from './runner-api.ts';
 
@@ -19,6 +20,9 @@ export function defaultConcurrency(): number {
 }
 
 export async function gitCommit(dir: string): Promise<string | undefined> {
+  // Reading .git is a few file reads; starting git costs tens of milliseconds of every run's start.
+  const head = await gitHead(dir);
+  if (head !== null) return head;
   try {
     const { stdout } = await promisify(execFile)('git', ['rev-parse', 'HEAD'], { cwd: dir, timeout: 5000 });
     return stdout.trim() || undefined;

@@ -13,6 +13,12 @@ import { loadYamlFile, type PathKey, type YamlSource } from './yaml-source.ts';
 import { applyOverrides, overriddenParamHint, overrideSource, overrideText, type Override } from './overrides.ts';
 import { zodDiagnostics } from './zod-diagnostics.ts';
 
+/**
+ * Each schema validates once per command: zod's compiled fast path (code generated on the first parse,
+ * which pays off over many parses) costs more than it saves here.
+ */
+const ONE_SHOT = { jitless: true } as const;
+
 export interface InstanceInput {
   name: string;
   stage: string;
@@ -88,7 +94,7 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
   const diags: Diagnostic[] = [];
   const at = (path: PathKey[], which?: 'key' | 'value') => locate(path, which);
 
-  const checked = experimentFileSchema.safeParse(merged);
+  const checked = experimentFileSchema.safeParse(merged, ONE_SHOT);
   if (!checked.success) throw new DiagnosticError(zodDiagnostics(checked.error, { prefix: [], schema: experimentFileSchema, input: merged, at, what: 'experiment' }));
   const spec = checked.data;
   const env = options.env ?? process.env;
@@ -147,7 +153,7 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
     for (const vars of expandForeach(id, stage, params, env, problems, diags, at)) {
       const known = problems.length;
       const withValue = interpolate(stage.with ?? {}, { params, env, each: stage.foreach ? vars : undefined }, problems, ['stages', id, 'with']);
-      const parsed = resolved.type.params.safeParse(withValue);
+      const parsed = resolved.type.params.safeParse(withValue, ONE_SHOT);
       if (!parsed.success) {
         // A value whose interpolation failed is reported once, as that, not also as the wrong type.
         const unresolved = problems.slice(known).map((p) => p.path);
@@ -228,7 +234,7 @@ async function loadChain(file: string, seen: string[]): Promise<{ value: Record<
   const value = (source.value ?? {}) as Record<string, any>;
   if (typeof value !== 'object' || Array.isArray(value)) throw new DiagnosticError([{ message: 'an experiment file must be a mapping (name:, params:, stages:, ...)', location: source.locate([]) }]);
   const schema = value.extends ? overrideFileSchema : experimentFileSchema;
-  const shape = schema.safeParse(value);
+  const shape = schema.safeParse(value, ONE_SHOT);
   if (!shape.success) throw new DiagnosticError(zodDiagnostics(shape.error, { prefix: [], schema, input: value, at: (p, w) => source.locate(p, w), what: 'experiment' }));
   if (!value.extends) return { value, sources: [source] };
   const template = resolve(dirname(file), value.extends);

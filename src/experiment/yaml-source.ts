@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { CST, LineCounter, Parser, parseDocument, isMap, isSeq, isPair, isScalar, type Node, type YAMLError } from 'yaml';
 import { DiagnosticError, didYouMean, type SourceLocation } from '../engine/diagnostics.ts';
+import { cachedYamlValue, rememberYamlValue } from './yaml-cache.ts';
 
 export type PathKey = string | number;
 
@@ -23,7 +24,23 @@ export async function loadYamlFile(file: string): Promise<YamlSource> {
     if (err.code === 'ENOENT') throw new DiagnosticError([{ message: `file not found: ${file}`, hint: await nearbyYamlFiles(file) }]);
     throw new DiagnosticError([{ message: `cannot read ${file}: ${err.message}` }]);
   }
-  return parseYamlText(text, file);
+  return yamlSource(text, file);
+}
+
+/** parseYamlText, with the value of text seen before taken from the parse cache (yaml-cache.ts). */
+export async function yamlSource(text: string, file: string): Promise<YamlSource> {
+  const cached = await cachedYamlValue(text);
+  if (cached) return parsedLater(text, file, cached.value);
+  const source = parseYamlText(text, file);
+  await rememberYamlValue(text, source.value);
+  return source;
+}
+
+/** A source whose value is known (cached): its positions are parsed only if something needs locating. */
+function parsedLater(text: string, file: string, value: unknown): YamlSource {
+  let parsed: YamlSource | undefined;
+  const full = () => (parsed ??= parseYamlText(text, file));
+  return { file, value, locate: (path, at) => full().locate(path, at), has: (path) => full().has(path) };
 }
 
 /** For a file that does not exist: the YAML file beside it the user probably meant (`demo.yml` -> `demo.yaml`). */

@@ -4,11 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { DiagnosticError } from '../engine/diagnostics.ts';
-import { parseYamlText } from '../experiment/yaml-source.ts';
+import { yamlSource } from '../experiment/yaml-source.ts';
 import { zodDiagnostics } from '../experiment/zod-diagnostics.ts';
 import type { Experiment, StageInstance } from '../experiment/load.ts';
 import type { KeyParts } from '../engine/cache-key.ts';
-import { fingerprint } from '../util/hash.ts';
+import { canonicalJson, fingerprint } from '../util/hash.ts';
 
 export const LOCK_NAME = 'pipeline.lock';
 const HEX = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 digest (64 hex digits)');
@@ -62,8 +62,8 @@ export async function readLock(path: string): Promise<LockFile | undefined> {
     if (err.code === 'ENOENT') return undefined;
     throw err;
   }
-  const source = parseYamlText(text, path);
-  const checked = lockFileSchema.safeParse(source.value);
+  const source = await yamlSource(text, path);
+  const checked = lockFileSchema.safeParse(source.value, { jitless: true });
   if (!checked.success) {
     throw new DiagnosticError(zodDiagnostics(checked.error, { prefix: [], schema: lockFileSchema, input: source.value, at: (p, w) => source.locate(p, w), what: `${LOCK_NAME}` }).map((d) => ({ ...d, hint: d.hint ?? `${LOCK_NAME} is written by pipeline run; delete it and rerun to write it again` })));
   }
@@ -152,13 +152,16 @@ export async function updateLock(experiment: Experiment, entries: Record<string,
   const path = lockPath(experiment.file);
   return withLockFileMutex(path, async () => {
     const before = await readFile(path, 'utf8').catch(() => undefined);
-    const lock = (before !== undefined ? await readLock(path) : undefined) ?? { version: 1 as const, experiments: {} };
+    const previousLock = before !== undefined ? await readLock(path) : undefined;
+    const lock: LockFile = previousLock ? structuredClone(previousLock) : { version: 1, experiments: {} };
     const key = lockKey(experiment.file);
     const live = new Set(experiment.instances.map((i) => i.id));
     const previous = lock.experiments[key]?.stages ?? {};
     const stages: Record<string, LockedInstance> = {};
     for (const [id, entry] of Object.entries({ ...previous, ...entries })) if (live.has(id)) stages[id] = entry;
     lock.experiments[key] = { name: experiment.name, file_sha256: experiment.fileHash, ...(experiment.overrides.length ? { overrides: experiment.overrides } : {}), stages };
+    // A rerun that changes nothing (the usual case) neither formats nor writes the file.
+    if (previousLock && canonicalJson(previousLock) === canonicalJson(lock)) return { path, changed: false };
     const text = formatLock(lock);
     if (text === before) return { path, changed: false };
     const tmp = `${path}.${process.pid}.tmp`;

@@ -132,6 +132,13 @@ export class GridFsStore implements Store {
     return (await this.index.countDocuments({ _id: digest }, { limit: 1 })) > 0;
   }
 
+  async missingBlobs(digests: readonly string[]): Promise<string[]> {
+    digests.forEach((d) => this.checkDigest(d));
+    const present = new Set<string>();
+    for await (const e of this.index.find({ _id: { $in: [...digests] } }, { projection: { _id: 1 } })) present.add(e._id);
+    return digests.filter((d) => !present.has(d));
+  }
+
   async blobSize(digest: string): Promise<number | undefined> {
     this.checkDigest(digest);
     return (await this.index.findOne({ _id: digest }))?.length;

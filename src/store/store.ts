@@ -24,6 +24,8 @@ export interface Store {
   getBlob(digest: string): Promise<Buffer>;
   blobStream(digest: string): Readable;
   hasBlob(digest: string): Promise<boolean>;
+  /** Of `digests`, those the store does not have (one call for many; default: hasBlob each). */
+  missingBlobs?(digests: readonly string[]): Promise<string[]>;
   blobSize(digest: string): Promise<number | undefined>;
   deleteBlob(digest: string): Promise<void>;
   listBlobs(): AsyncIterable<string>;

@@ -52,6 +52,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const digest = await store.putBlob('to delete ' + Math.random());
       await store.deleteBlob(digest);
       assert.equal(await store.hasBlob(digest), false);
+      const kept = await store.putBlob('kept ' + Math.random());
+      if (store.missingBlobs) assert.deepEqual(await store.missingBlobs([kept, missing, digest]), [missing, digest]);
     });
 
     test('documents round-trip, overwrite, list and delete, with awkward ids', async () => {
