@@ -1,3 +1,9 @@
 export const STAMP: string;
-/** `{ files, newest }` of a source tree: how many files, and the newest modification time among them. */
-export function sourceStateSync(dir: string): { files: number; newest: number };
+export interface SourceState {
+  files: number;
+  newest: number;
+  digest: string;
+}
+/** Path, size and modification time of every file of a source tree, as a digest (plus count and newest time). */
+export function sourceStateSync(dir: string): SourceState;
+export function sameSources(a: SourceState, b: SourceState): boolean;

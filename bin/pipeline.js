@@ -4,7 +4,7 @@
 // starts slower, and says so on stderr.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { sourceStateSync, STAMP } from './build-state.mjs';
+import { sameSources, sourceStateSync, STAMP } from './build-state.mjs';
 
 function staleReason() {
   let built;
@@ -13,8 +13,11 @@ function staleReason() {
   } catch {
     return 'dist/ is not built';
   }
-  const now = sourceStateSync(fileURLToPath(new URL('../src', import.meta.url)));
-  return now.files === built.files && now.newest === built.newest ? undefined : 'src/ changed since dist/ was built';
+  const src = fileURLToPath(new URL('../src', import.meta.url));
+  // An installed package (npm gives its files one fixed time) is built before packing and not edited.
+  if (/[\\/]node_modules[\\/]/.test(src)) return undefined;
+  const now = sourceStateSync(src);
+  return sameSources(now, built) ? undefined : 'src/ changed since dist/ was built';
 }
 
 const why = process.env.PIPELINE_FROM_SOURCE === '1' ? 'PIPELINE_FROM_SOURCE=1' : staleReason();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds dist/, the compiled CLI that bin/pipeline.js runs when it matches src/ (it starts several times
 // faster than compiling the TypeScript sources through tsx at every start). Run by `npm install` /
-// `npm ci` (prepare), `npm test` (pretest) and `npm pack` (prepack); `npm run build` by hand.
+// `npm ci` (prepare) and `npm test` (pretest), a no-op when dist/ matches src/; `npm run build` by hand
+// (`-- --force` rebuilds regardless).
 // Type checking is separate: `npm run typecheck`.
 //
 // esbuild bundles the CLI and the worker-thread entries, split into chunks at dynamic imports, so a
@@ -10,11 +11,11 @@
 // top of dist/, and `import.meta.url` in a source module becomes the URL of that module's own place in a
 // mirror of src/ (dist/engine/run-in-worker.js), so that paths relative to a module keep working:
 // worker entries (written below), ../../package.json, createRequire.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { sourceStateSync, STAMP } from '../bin/build-state.mjs';
+import { sameSources, sourceStateSync, STAMP } from '../bin/build-state.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
@@ -49,6 +50,11 @@ try {
 }
 
 const state = sourceStateSync(src);
+const previous = await readFile(join(out, STAMP), 'utf8').then(JSON.parse, () => undefined);
+if (previous && sameSources(state, previous) && !process.argv.includes('--force')) {
+  console.error(`pipeline build: ${relative(root, out)}/ is up to date with src/ (--force rebuilds it)`);
+  process.exit(0);
+}
 const entryOf = new Map(Object.entries(entries).map(([name, file]) => [join(src, file), name]));
 // Built next to dist/ and swapped in whole, so that a CLI starting meanwhile sees the old build or none
 // (then it runs the sources), never half of one.
@@ -102,13 +108,26 @@ for (const [place, entry] of Object.entries(workerBootstraps)) {
   const back = relative(dirname(file), join(staging, `${entry}.js`));
   await writeFile(file, `// Worker bootstrap of the compiled build (scripts/build.mjs); src/${place} is the TypeScript one.\nawait import(${JSON.stringify(back.startsWith('.') ? back : `./${back}`)});\n`);
 }
-await writeFile(join(staging, STAMP), JSON.stringify(state) + '\n');
+// A CLI started from the previous build keeps loading its chunks lazily (a command's modules, a stage's
+// run module): those are carried over, one generation only, so that a rebuild under a running pipeline
+// does not pull files from under it. Entry files (main.js...) are the new build's.
+const outputs = Object.keys(result.metafile.outputs).map((o) => relative(staging, o));
+const made = new Set(outputs);
+for (const file of previous?.outputs ?? []) {
+  if (!made.has(file) && /^[^/]+-[A-Z0-9]{8}\.js$/.test(file)) await cp(join(out, file), join(staging, file)).catch(() => {});
+}
+await writeFile(join(staging, STAMP), JSON.stringify({ ...state, outputs }) + '\n');
 const old = `${out}.${process.pid}.old`;
 await rename(out, old).catch((err) => {
   if (err.code !== 'ENOENT') throw err;
 });
-await rename(staging, out);
+try {
+  await rename(staging, out);
+} catch (err) {
+  // Another build (a parallel test file) swapped its own in meanwhile: same sources, keep that one.
+  if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+  await rm(staging, { recursive: true, force: true });
+}
 await rm(old, { recursive: true, force: true });
-const outputs = Object.keys(result.metafile.outputs).length;
 const modules = Object.keys(result.metafile.inputs).filter((i) => !i.includes('node_modules')).length;
-console.error(`pipeline build: ${modules} modules -> ${outputs} files in ${relative(root, out)}/ (${Math.round(performance.now() - started)} ms)`);
+console.error(`pipeline build: ${modules} modules -> ${outputs.length} files in ${relative(root, out)}/ (${Math.round(performance.now() - started)} ms)`);

@@ -228,6 +228,15 @@ for (const [name, url] of [['the MongoDB wire double', doubleUrl.replace('pipeli
     assert.equal(pull.code, 0, pull.stderr);
     assert.match((await b.cli(['run', 'exp.yaml'])).stdout, /succeeded \(5 cached\)/);
     assert.deepEqual(await b.lines('p.log'), []);
+    // Read-through from the GridFS remote: no lock, no pull, nothing recomputed.
+    const c = await colleague({});
+    await copyFile(a.file, c.file);
+    const run = await c.cli(['run', 'exp.yaml', '--remote', url]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /succeeded \(5 cached\)/);
+    assert.match(run.stderr, /double: pulled from .* instead of running/);
+    assert.deepEqual(await c.lines('p.log'), []);
+    assert.deepEqual(await c.lines('t.log'), []);
   });
 }
 if (!real) test('push to and pull from a real MongoDB', { skip: 'MONGODB_URL is not set (e.g. MONGODB_URL=mongodb://127.0.0.1:27017 after docker compose -f infra/mongodb/compose.yaml up -d)' }, () => {});

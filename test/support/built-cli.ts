@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { sourceStateSync, STAMP } from '../../bin/build-state.mjs';
+import { sameSources, sourceStateSync, STAMP } from '../../bin/build-state.mjs';
 import { readFileSync } from 'node:fs';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -18,7 +18,7 @@ export function ensureBuiltCli(): void {
   try {
     const built = JSON.parse(readFileSync(join(REPO, 'dist', STAMP), 'utf8'));
     const now = sourceStateSync(join(REPO, 'src'));
-    fresh = built.files === now.files && built.newest === now.newest;
+    fresh = sameSources(now, built);
   } catch {
     fresh = false;
   }

@@ -97,10 +97,12 @@ export class LocalTrackWriter implements TrackWriter {
     const snapshots = [...this.dirty].map((id) => JSON.parse(JSON.stringify(this.docs.get(id))) as LocalRunDoc);
     this.dirty.clear();
     this.writing = this.writing.then(async () => {
-      try {
-        for (const doc of snapshots) await this.store.putDoc(LOCAL_RUNS, doc.id, doc);
-      } catch (err) {
-        this.failure ??= err;
+      for (const doc of snapshots) {
+        try {
+          await this.store.putDoc(LOCAL_RUNS, doc.id, doc);
+        } catch (err) {
+          this.failure ??= new Error(`writing run ${doc.id} to the store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
       }
     });
     await this.writing;
