@@ -222,6 +222,8 @@ test('a bad tracking URI or a broken store never throws into the engine', async 
   const logs2: string[] = [];
   const local = await tracker(broken, logs2, {}, null);
   await emitFakeRun(local, store, { runId: 'run-BROKEN', auc: 0.7, folds: 1 });
+  // Past the writer's batching delay: the failed background write must not become an unhandled rejection.
+  await new Promise((resolve) => setTimeout(resolve, 600));
   await local.close?.();
   // Writes are batched (one per run and burst), so the failure is reported by a later operation or at close, naming the run.
   assert.ok(logs2.some((l) => /warn: tracking: .*writing run run-BROKEN to the store failed: disk full/.test(l)), logs2.join('\n'));

@@ -72,7 +72,8 @@ export class LocalTrackWriter implements TrackWriter {
   }
 
   async close(): Promise<void> {
-    await this.flush();
+    await this.writeDirty();
+    this.throwFailure();
   }
 
   private async load(ref: string): Promise<LocalRunDoc> {
@@ -85,13 +86,14 @@ export class LocalTrackWriter implements TrackWriter {
     this.docs.set(doc.id, doc);
     this.dirty.add(doc.id);
     if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), SAVE_EVERY_MS);
+      this.timer = setTimeout(() => void this.writeDirty(), SAVE_EVERY_MS);
       this.timer.unref();
     }
     this.throwFailure();
   }
 
-  private async flush(): Promise<void> {
+  /** Writes the changed documents; never rejects (a failure is kept for the next operation or close). */
+  private async writeDirty(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const snapshots = [...this.dirty].map((id) => JSON.parse(JSON.stringify(this.docs.get(id))) as LocalRunDoc);
@@ -106,7 +108,6 @@ export class LocalTrackWriter implements TrackWriter {
       }
     });
     await this.writing;
-    this.throwFailure();
   }
 
   /** A write that failed in the background is reported by the next operation (or close), once. */
