@@ -55,11 +55,11 @@ export class RunRecorder implements EventSink {
     } else if (event.type === 'run-end') {
       r.status = event.status;
       r.endedAt = event.time;
-      void this.save();
+      this.saveInBackground();
       return;
     } else return;
     if (!this.timer) {
-      this.timer = setTimeout(() => void this.save(), SAVE_WITHIN_MS);
+      this.timer = setTimeout(() => this.saveInBackground(), SAVE_WITHIN_MS);
       this.timer.unref();
     }
   }
@@ -68,8 +68,14 @@ export class RunRecorder implements EventSink {
     clearTimeout(this.timer);
     this.timer = undefined;
     const snapshot = JSON.parse(JSON.stringify(this.record));
-    this.writing = this.writing.then(() => this.store.putDoc(Collections.runs, this.record.id, snapshot));
+    // A failed write does not stop the later ones; close() reports the last outcome.
+    this.writing = this.writing.catch(() => undefined).then(() => this.store.putDoc(Collections.runs, this.record.id, snapshot));
     return this.writing;
+  }
+
+  /** A save nobody awaits now: its failure surfaces at close(), not as an unhandled rejection. */
+  private saveInBackground(): void {
+    this.save().catch(() => undefined);
   }
 
   async close(): Promise<void> {
