@@ -357,13 +357,43 @@ export class SwinBlock extends tf.layers.Layer {
   }
 }
 
-/** Swin's patch merging without its norm/reduction: [N, H, W, C] -> [N, ceil(H/2), ceil(W/2), 4C] as cat(x0, x1, x2, x3) of torchvision. */
+/**
+ * Swin's patch merging (torchvision's PatchMerging v1): [N, H, W, C] -> [N, ceil(H/2), ceil(W/2), 2C] as
+ * the cat of each 2x2 neighbourhood (torchvision's x0, x1, x2, x3 order; odd sizes zero-padded), a
+ * LayerNorm over the 4C channels and a linear reduction to 2C without bias. One layer, as torchvision's
+ * module (so each stage transition is one unit for the training compiler and the weight import).
+ */
 export class PatchMerging extends tf.layers.Layer {
   static className = 'PatchMerging';
+  readonly epsilon: number;
+  private readonly seed: number;
+  private reduction!: LayerVariable;
+  private gamma!: LayerVariable;
+  private beta!: LayerVariable;
+
+  constructor(args: { name?: string; epsilon: number; seed?: number }) {
+    super({ name: args.name });
+    this.epsilon = args.epsilon;
+    this.seed = args.seed ?? 0;
+  }
+
+  build(inputShape: tf.Shape | tf.Shape[]): void {
+    const c = (inputShape as number[])[3];
+    this.reduction = this.addWeight('reduction/kernel', [4 * c, 2 * c], 'float32', tf.initializers.glorotUniform({ seed: this.seed }));
+    this.gamma = this.addWeight('norm/gamma', [4 * c], 'float32', tf.initializers.ones());
+    this.beta = this.addWeight('norm/beta', [4 * c], 'float32', tf.initializers.zeros());
+    this.built = true;
+  }
+
+  weightsOf(): { reduction: LayerVariable; gamma: LayerVariable; beta: LayerVariable } {
+    return { reduction: this.reduction, gamma: this.gamma, beta: this.beta };
+  }
+
   computeOutputShape(inputShape: tf.Shape): tf.Shape {
     const [n, h, w, c] = inputShape as number[];
-    return [n, Math.ceil(h / 2), Math.ceil(w / 2), 4 * c];
+    return [n, Math.ceil(h / 2), Math.ceil(w / 2), 2 * c];
   }
+
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
@@ -373,8 +403,13 @@ export class PatchMerging extends tf.layers.Layer {
       // channel blocks in torchvision's order x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2]: block dx*2 + dy
       // (a reshape and a transpose: tfjs has no gradient for strided slices)
       const split = tf.reshape(x, [n, hp / 2, 2, wp / 2, 2, c]); // [n, y, dy, x, dx, c]
-      return tf.reshape(tf.transpose(split, [0, 1, 3, 4, 2, 5]), [n, hp / 2, wp / 2, 4 * c]);
+      const merged = tf.reshape(tf.transpose(split, [0, 1, 3, 4, 2, 5]), [n, hp / 2, wp / 2, 4 * c]);
+      return linear(layerNorm(merged, this.gamma.read(), this.beta.read(), this.epsilon), this.reduction.read());
     });
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), epsilon: this.epsilon, seed: this.seed };
   }
 }
 

@@ -59,9 +59,7 @@ export function swinBody(b: LayerBuilder, x: T, config: SwinConfig): T {
       y = new SwinBlock({ name: `s${stage + 1}b${i + 1}`, dim, heads: heads[stage], mlpDim: 4 * dim, epsilon: 1e-5, window, shift: i % 2 ? Math.floor(window / 2) : 0, seed: b.nextSeed(8) }).apply(y) as T;
     }
     if (stage < depths.length - 1) {
-      y = new PatchMerging({ name: `s${stage + 1}_merge` }).apply(y) as T;
-      y = new TokenLayerNorm({ name: `s${stage + 1}_merge_norm`, epsilon: 1e-5 }).apply(y) as T;
-      y = tf.layers.dense({ name: `s${stage + 1}_reduce`, units: 2 * dim, useBias: false, kernelInitializer: tf.initializers.glorotUniform({ seed: b.nextSeed() }) }).apply(y) as T;
+      y = new PatchMerging({ name: `s${stage + 1}_merge`, epsilon: 1e-5, seed: b.nextSeed() }).apply(y) as T;
       dim *= 2;
     }
   }

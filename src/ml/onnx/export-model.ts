@@ -3,6 +3,7 @@ import { OnnxExportError, UnsupportedLayerError } from './errors.ts';
 import { OnnxGraphBuilder } from './graph-builder.ts';
 import { converters, onnxAxis, type Value } from './layer-converters.ts';
 import { shapeConverters } from './shape-converters.ts';
+import { transformerConverters } from './transformer-converters.ts';
 import { DataType, encodeModel } from './onnx-model.ts';
 
 export { OnnxExportError, UnsupportedLayerError } from './errors.ts';
@@ -81,7 +82,7 @@ export async function exportToOnnx(model: tf.LayersModel): Promise<OnnxExport> {
       values.set(out, { name: inputs[0].name, shape: out.shape }); // computed by the conv before it
       continue;
     }
-    const convert = converters[layer.getClassName()] ?? shapeConverters[layer.getClassName()];
+    const convert = converters[layer.getClassName()] ?? shapeConverters[layer.getClassName()] ?? transformerConverters[layer.getClassName()];
     if (!convert) throw new UnsupportedLayerError(layer.name, layer.getClassName());
     const bn = foldableBatchNorm(node, consumers, output);
     if (bn) folded.add(bn);

@@ -49,7 +49,7 @@ function ourWeight(name: string): [string, string, 'linear' | 'conv' | 'same'] {
   if ((m = name.match(/^features\.(\d+)\.(\d+)\.(norm1|norm2|attn|mlp)(.*)$/))) return block(`s${(Number(m[1]) + 1) / 2}b${Number(m[2]) + 1}`, `${m[3]}${m[4]}`);
   if ((m = name.match(/^features\.(\d+)\.(reduction|norm)\.(weight|bias)$/))) {
     const stage = Number(m[1]) / 2;
-    return m[2] === 'reduction' ? [`s${stage}_reduce`, 'kernel', 'linear'] : [`s${stage}_merge_norm`, m[3] === 'weight' ? 'gamma' : 'beta', 'same'];
+    return m[2] === 'reduction' ? [`s${stage}_merge`, 'reduction/kernel', 'linear'] : [`s${stage}_merge`, m[3] === 'weight' ? 'norm/gamma' : 'norm/beta', 'same'];
   }
   const fixed: Record<string, [string, string, 'linear' | 'conv' | 'same']> = {
     'conv_proj.weight': ['patch_embed', 'kernel', 'conv'], 'conv_proj.bias': ['patch_embed', 'bias', 'same'], 'features.0.0.weight': ['patch_embed', 'kernel', 'conv'], 'features.0.0.bias': ['patch_embed', 'bias', 'same'],

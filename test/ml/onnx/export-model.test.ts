@@ -53,16 +53,26 @@ test('TF same padding: total = max((ceil(in/s)-1)*s + k_eff - in, 0), the odd pi
   assert.deepEqual(samePadding(10, 3, 1, 2), [2, 2]); // dilated: k_eff 5
 });
 
-// The transformers have no ONNX converters yet: export refuses them by layer (so `inference: auto` uses tfjs).
-const TRANSFORMERS = new Set(['vit-tiny', 'vit-small', 'swin-tiny']);
-test('transformers are refused by the exporter with the layer named (the predictor then stays on tfjs)', async () => {
-  await initBackend('cpu');
-  for (const arch of TRANSFORMERS) {
-    const model = buildModel({ arch: arch as 'vit-tiny', inputSize: 32, channels: 1, classes: 2, task: 'binary', patch: 8 }, { transformer: arch === 'swin-tiny' ? { dim: 8, depths: [1], heads: [1], window: 4 } : { dim: 12, heads: 1, depth: 1 } });
-    await assert.rejects(exportToOnnx(model), (e: unknown) => e instanceof UnsupportedLayerError && /\((ClassTokenAndPosition|TokenLayerNorm)\)/.test(e.message), arch);
+// The transformers at small sizes (their blocks are the same at full size): Swin at 36 px with 4 x 4
+// windows covers padded windows, shifted-window masks and an odd-size patch merging.
+const TRANSFORMERS = new Map<string, NonNullable<Parameters<typeof buildModel>[1]>['transformer']>([
+  ['vit-tiny', { dim: 24, heads: 3, depth: 2 }],
+  ['vit-small', { dim: 16, heads: 2, depth: 1 }],
+  ['swin-tiny', { dim: 12, depths: [2, 2], heads: [2, 4], window: 4 }],
+]);
+for (const [arch, sizes] of TRANSFORMERS) {
+  test(`${arch} (small sizes): ONNX Runtime output equals tfjs predict within 1e-4`, needsOrt, async (t) => {
+    await initBackend('wasm');
+    const model = buildModel({ arch: arch as 'vit-tiny', inputSize: 36, channels: 1, classes: 3, task: 'multiclass', seed: 3, patch: arch === 'swin-tiny' ? 4 : 6 }, { transformer: sizes });
+    const x = tf.randomUniform([3, 36, 36, 1], 0, 1, 'float32', 6);
+    spreadLogits(model, x);
+    const want = (model.predict(x) as tf.Tensor).dataSync();
+    const d = maxAbsDiff(await onnxPredict(model, x), want);
+    t.diagnostic(`max abs difference ${d.toExponential(2)}`);
+    assert.ok(d < 1e-4, `max abs difference ${d}`);
     model.dispose();
-  }
-});
+  });
+}
 
 for (const [k, arch] of architectures.filter((a) => !TRANSFORMERS.has(a)).entries()) {
   const [channels, size] = k % 2 ? ([1, 32] as const) : ([3, 33] as const);

@@ -5,6 +5,7 @@ import type { OnnxGraphBuilder } from '../graph-builder.ts';
 import { onnxAxis, samePadding, type ConvConfig } from '../layer-converters.ts';
 import { inverseCount, maskGrad, multiOutputNode, reduceMean, reduceSum, reshape, scalar } from './graph-ops.ts';
 import { zeroPadding2d } from './zero-padding-emitter.ts';
+import { transformerEmitters } from './layers/transformer.ts';
 
 /**
  * Forward (training mode) and backward emitters per tfjs layer class, in NCHW. Each emitter writes the
@@ -355,4 +356,5 @@ export const layerEmitters: Readonly<Record<string, Emitter>> = {
   Add: add,
   Dropout: dropout,
   ZeroPadding2D: zeroPadding2d,
+  ...transformerEmitters,
 };

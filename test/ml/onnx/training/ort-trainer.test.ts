@@ -23,6 +23,7 @@ const needsOrt = { skip: ort ? false : 'onnxruntime-node is not installed' };
  */
 function nearestReluTie(model: tf.LayersModel, x: tf.Tensor): number {
   const reluInputs = model.layers.filter((l) => l.getClassName() === 'Activation' && (l.getConfig() as { activation: string }).activation === 'relu').map((l) => l.input as tf.SymbolicTensor);
+  if (reluInputs.length === 0) return Infinity; // the transformers (GELU)
   const movingStats = model.nonTrainableWeights.map((w) => w.read().clone()); // the training-mode forward updates them
   const nearest = tf.tidy(() => Math.min(...(tf.model({ inputs: model.inputs, outputs: reluInputs }).apply(x, { training: true }) as tf.Tensor[]).map((t) => tf.min(tf.abs(t)).dataSync()[0])));
   model.nonTrainableWeights.forEach((w, i) => w.write(movingStats[i]));
@@ -52,18 +53,22 @@ function batch(spec: ModelSpec, n: number, seed: number) {
 const lossOf = (spec: ModelSpec) => (spec.task === 'multiclass' ? 'ce' : 'bce') as 'ce' | 'bce';
 const tfjsLoss = (spec: ModelSpec) => (spec.task === 'multiclass' ? crossEntropy() : binaryCrossEntropy());
 
-const gradientCases: [ModelSpec, number][] = [
+type TransformerSizes = NonNullable<Parameters<typeof buildModel>[1]>['transformer'];
+const gradientCases: [ModelSpec, number, TransformerSizes?][] = [
   [{ arch: 'small-cnn', inputSize: 32, channels: 1, classes: 3, task: 'multilabel', seed: 3 }, 1],
   [{ arch: 'small-cnn', inputSize: 32, channels: 3, classes: 4, task: 'multiclass', seed: 4 }, 2],
   [{ arch: 'resnet18', inputSize: 33, channels: 3, classes: 3, task: 'multiclass', seed: 5 }, 2],
   [{ arch: 'resnet18', inputSize: 64, channels: 1, classes: 2, task: 'binary', seed: 6, width: 0.25 }, 4],
+  // transformers at small sizes; Swin: 9 x 9 tokens in 4 x 4 windows (padded and shifted windows, odd-size patch merging)
+  [{ arch: 'vit-tiny', inputSize: 32, channels: 1, classes: 3, task: 'multiclass', seed: 11, patch: 8 }, 12, { dim: 24, heads: 3, depth: 2 }],
+  [{ arch: 'swin-tiny', inputSize: 36, channels: 1, classes: 3, task: 'multilabel', seed: 12, patch: 4 }, 13, { dim: 12, depths: [2, 2], heads: [2, 4], window: 4 }],
 ];
 
-for (const [spec, dataSeed] of gradientCases) {
+for (const [spec, dataSeed, transformer] of gradientCases) {
   const label = `${spec.arch}${spec.width ? ` x${spec.width}` : ''} ${spec.inputSize} px ${spec.channels} ch, ${lossOf(spec)}`;
   test(`${label}: the loss and every weight's gradient of one ONNX Runtime step equal tfjs's within 1e-3`, needsOrt, async () => {
     await initBackend('wasm');
-    const model = buildModel(spec);
+    const model = buildModel(spec, { transformer });
     const n = 4;
     const { x, y, xs, ys } = tieFreeBatch(model, spec, n, dataSeed);
     const trainer = await OrtTrainer.create(model, { loss: trainLossOf(lossOf(spec)), optimizer: { name: 'adam' }, threads: 1, exposeGradients: true, runtime: ort });
