@@ -71,4 +71,9 @@ test('the 395 demo images read back in pydicom as the phantom drew them, and dis
     assert.ok(r.spread > 0.3 * r.full && r.full > 0, `${id} (${kind}): display spread ${r.spread} of ${r.full}`);
   }
   t.diagnostic(`configurations: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  // The two encodings that once broke (issue 11) must stay in the set, or this test stops guarding them.
+  assert.ok((kinds.get('explicit-be lut') ?? 0) > 0, 'the demo set has a VOI LUT in an Explicit VR Big Endian file');
+  const negative = [...specs.values()].filter((image) => (image.spec.voiLut?.firstMapped ?? 0) < 0).length;
+  assert.ok(negative > 0, 'the demo set has a VOI LUT whose first mapped value is negative');
+  t.diagnostic(`VOI LUTs with a negative first mapped value: ${negative}`);
 });

@@ -64,6 +64,14 @@ function cases(): Case[] {
       }
     }
   }
+  // Grey levels landing exactly on .5, where rounding half up and numpy's half to even differ: min-max over
+  // [0, 510] (odd values give v / 2), and a LINEAR_EXACT window of width 510 over 8 bits.
+  const n = ROWS * COLS;
+  out.push({ name: 'rounding ties: min-max over [0, 510]', spec: { rows: ROWS, columns: COLS, pixels: Uint16Array.from({ length: n }, (_, i) => (i < n - 1 ? i % 511 : 510)), bitsStored: 9 } });
+  out.push({
+    name: 'rounding ties: LINEAR_EXACT window c 128 w 510, 8 bits',
+    spec: { rows: ROWS, columns: COLS, pixels: Uint8Array.from({ length: n }, (_, i) => i % 256), bitsAllocated: 8, bitsStored: 8, window: { center: 128, width: 510 }, voiLutFunction: 'LINEAR_EXACT' },
+  });
   return out;
 }
 
@@ -81,10 +89,12 @@ test('synthetic DICOMs from the writer render exactly like pydicom (8 and 16 bit
   const reference = await pydicomRender(paths, await mkdtemp(join(tmpdir(), 'convert-synthetic-py-')));
   let worst = 0;
   const modes = new Set<string>();
+  const ties = new Map<string, number>();
   for (const [i, c] of all.entries()) {
     const py = reference[i];
     assert.ok(py.ok, `pydicom failed on ${c.name}: ${!py.ok && py.error}`);
     modes.add(py.mode);
+    ties.set(py.mode, (ties.get(py.mode) ?? 0) + py.ties);
     for (const bits of [8, 16] as const) {
       const ours = (await renderDicom(files[i], { window: 'auto', bits, frames: 'first' })).frames[0];
       assert.deepEqual([ours.width, ours.height], [COLS, ROWS], c.name);
@@ -94,5 +104,7 @@ test('synthetic DICOMs from the writer render exactly like pydicom (8 and 16 bit
     }
   }
   assert.deepEqual([...modes].sort(), ['minmax', 'voi_lut', 'window']);
-  t.diagnostic(`${all.length} files x 2 bit depths, worst max diff ${worst}`);
+  // Exact .5 grey levels, where rounding half up would give another value than numpy's half to even.
+  t.diagnostic(`${all.length} files x 2 bit depths, worst max diff ${worst}; half-to-even ties by mode: ${[...ties].map(([m, n]) => `${m} ${n}`).join(', ')}`);
+  for (const mode of ['minmax', 'window']) assert.ok((ties.get(mode) ?? 0) > 0, `no rounding ties among the ${mode} files`);
 });

@@ -1,6 +1,5 @@
 import type { DicomHeader, ParsedDicom } from '../parse.ts';
 import { bytesPerSample, floatValues, sampleWords, storedTransform, storedValues, wordsToStored } from '../stored-values.ts';
-import { typedView } from '../../../util/typed-view.ts';
 import { decodeJpegDct, type DctImage } from './jpeg-dct.ts';
 import { upsample } from './jpeg-upsample.ts';
 import { decodeJpegLosslessFrame } from './jpeg-lossless.ts';
@@ -59,7 +58,6 @@ export async function decodeFrame(parsed: ParsedDicom, index: number): Promise<D
   if (bytes.length < count * bytesPerSample(h.bitsAllocated)) {
     throw new Error(`${ts.name} decoder returned ${bytes.length} bytes, expected ${count * bytesPerSample(h.bitsAllocated)} for ${h.columns}x${h.rows}x${h.samplesPerPixel}`);
   }
-  if (isAllZero(bytes)) throw new Error(`${ts.name} decoder returned an all-zero frame (corrupt or unsupported stream)`);
   return wordsFrame(h, sampleWords(bytes, h.bitsAllocated, count));
 }
 
@@ -157,14 +155,6 @@ function interleaveBytes(planar: Uint8Array, samples: number, width: number): Ui
     for (let p = 0; p < pixels; p++) for (let b = 0; b < width; b++) out[(p * samples + s) * width + b] = planar[(s * pixels + p) * width + b];
   }
   return out;
-}
-
-function isAllZero(bytes: Uint8Array): boolean {
-  const words = bytes.byteOffset % 4 === 0 ? Math.floor(bytes.length / 4) : 0;
-  const view = words ? typedView(bytes, Uint32Array, words) : undefined;
-  if (view) for (let i = 0; i < words; i++) if (view[i] !== 0) return false;
-  for (let i = words * 4; i < bytes.length; i++) if (bytes[i] !== 0) return false;
-  return true;
 }
 
 function interleave(values: Int32Array | Float64Array, samples: number): Int32Array | Float64Array {
