@@ -147,9 +147,10 @@ export class OrtTrainer {
       this.state.set(slot.m, this.tensor(toLayout(Float32Array.from(weights[1 + i].tensor.dataSync()), shape, slot.layout), slot.dims));
       this.state.set(slot.v, this.tensor(toLayout(Float32Array.from(weights[1 + count + i].tensor.dataSync()), shape, slot.layout), slot.dims));
     });
-    // as tfjs's setWeights: the next step's powers are beta^(iterations + 1)
-    this.state.set(this.graph.accBeta1.value, this.tensor(Float32Array.of(this.adam.beta1 ** (this.iterations + 1)), []));
-    this.state.set(this.graph.accBeta2.value, this.tensor(Float32Array.of(this.adam.beta2 ** (this.iterations + 1)), []));
+    // the next step's powers beta^(iterations + 1), rounded as the graph accumulates them (a float32 Mul per
+    // step) so that a resumed run continues bit for bit; Math.pow differs in the last bits from the 2nd step on
+    this.state.set(this.graph.accBeta1.value, this.tensor(Float32Array.of(float32Power(this.adam.beta1, this.iterations + 1)), []));
+    this.state.set(this.graph.accBeta2.value, this.tensor(Float32Array.of(float32Power(this.adam.beta2, this.iterations + 1)), []));
   }
 
   async dispose(): Promise<void> {
@@ -175,4 +176,12 @@ export class OrtTrainer {
   private tensor(data: Float32Array, dims: readonly number[]): OrtTensor {
     return new this.ort.Tensor('float32', data, dims);
   }
+}
+
+/** beta^n as n - 1 float32 multiplications from float32(beta), the way the step graph's Mul accumulates it. */
+function float32Power(beta: number, n: number): number {
+  const b = Math.fround(beta);
+  let power = b;
+  for (let i = 1; i < n; i++) power = Math.fround(power * b);
+  return power;
 }
