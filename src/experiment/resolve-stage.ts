@@ -22,7 +22,8 @@ export async function loadStageModule(uses: string, baseDir: string): Promise<Re
   } catch {
     throw new Error(`stage module not found: ${path}`);
   }
-  if (/\.[mc]?ts$/.test(path)) await ensureTypeScriptLoader();
+  // Also for a JavaScript module: the package it imports (`@medpipe/pipeline`) is TypeScript sources.
+  await ensureTypeScriptLoader();
   const mod = await import(pathToFileURL(path).href);
   const type = (mod.default ?? mod.stage) as StageType | undefined;
   const problems: string[] = [];

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { sourceStateSync, STAMP } from '../../bin/build-state.mjs';
 import { ensureBuiltCli } from '../support/built-cli.ts';
@@ -87,4 +88,24 @@ stages:
   assert.doesNotMatch(run.stderr, /running the TypeScript sources/);
   assert.match(run.stdout + run.stderr, /cannot process item1/);
   assert.doesNotMatch(run.stdout + run.stderr, /at .*count\.ts:\d+/, 'an input error is shown without a stack trace');
+});
+
+test('a JavaScript stage module that imports the package (TypeScript sources) loads in the compiled CLI', async () => {
+  ensureBuiltCli();
+  const ws = await workspace(`
+name: js-stage
+stages:
+  only: { uses: ./stage.mjs }
+`);
+  writeFileSync(
+    join(ws.dir, 'stage.mjs'),
+    `import { defineStage, StageInputError } from ${JSON.stringify(pathToFileURL(join(REPO, 'src/index.ts')).href)};
+import { z } from ${JSON.stringify(pathToFileURL(join(REPO, 'node_modules/zod/index.js')).href)};
+export default defineStage({ name: 'js-stage', version: 1, description: 'refuses', params: z.object({}).strict(), inputs: { min: 0, max: 0 }, async run() { throw new StageInputError('the JS stage refuses'); } });
+`,
+  );
+  const run = await runCli(['run', 'exp.yaml', '--plain'], ws.dir);
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.doesNotMatch(run.stderr, /running the TypeScript sources|Unknown file extension/);
+  assert.match(run.stdout + run.stderr, /the JS stage refuses/);
 });
