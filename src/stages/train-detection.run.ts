@@ -46,14 +46,14 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
   if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
   if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
 
-  const { epochs: _e, early_stopping: _s, cache_mb: _c, inference: _i, engine: _g, ...identity } = params;
+  const { epochs: _e, cache_mb: _c, inference: _i, engine: _g, ...identity } = params;
   const checkpoints = new CheckpointStore(ctx.store, fingerprint({ stage: 'train', version: TRAIN_VERSION, params: identity, detection: options, classes, data: data.artifact.digest, init: init?.artifact.digest, fold }));
   if (ctx.forced) await checkpoints.clear();
-  const chosen = (params.early_stopping && params.early_stopping.metric) || params.monitor;
-  const monitor = chosen === 'val_loss' ? 'val_loss' : 'val_map';
+  const detectionMetric = (metric: string) => (metric === 'val_loss' ? 'val_loss' : 'val_map');
+  const monitor = detectionMetric(params.monitor);
   const points = anchorPoints(pyramidLevels(params.size, height), options.level_range);
   const loss = { alpha: options.focal.alpha, gamma: options.focal.gamma, boxWeight: options.box_weight };
-  const trainer = await createDetectionTrainer(model, { engine: params.engine, optimizer: params.optimizer, loss, points, classes: classes.length, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
+  const trainer = await createDetectionTrainer(model, { engine: params.engine, optimizer: params.optimizer, momentum: params.momentum, loss, points, classes: classes.length, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
   const result = await trainDetector({
     model,
     loader: new LetterboxLoader(ctx.store, params.size, params.channels, params.cache_mb * 2 ** 20, height),
@@ -69,7 +69,7 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
       decode: decodeOptions(options.decode),
       mapIou: options.map_iou,
       monitor,
-      earlyStopping: params.early_stopping ? { patience: params.early_stopping.patience } : null,
+      earlyStopping: params.early_stopping ? { patience: params.early_stopping.patience, metric: detectionMetric(params.early_stopping.metric ?? params.monitor) } : null,
       inference: { engine: params.inference, threads: wasmThreads() },
     },
     checkpoints,

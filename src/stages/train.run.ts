@@ -43,8 +43,8 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
   const counts = classCounts(train, classes);
   ctx.log.info(`train ${params.model} ${params.size}px ${task}, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation rows, classes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}`);
 
-  const stem = resolveStem(params.stem, params.size, isOnnxPath(params.weights));
-  const spec: ModelSpec = { arch: params.model, inputSize: params.size, channels: params.channels, classes: classes.length, task, seed: params.seed, width: params.width, dropout: params.dropout, stem, patch: params.patch };
+  const spec = modelSpecOf(params, classes.length, task);
+  const stem = spec.stem;
   const model = buildModel(spec);
   if (isOnnxPath(params.weights)) await startFromOnnx(ctx, model, params.weights!);
   else if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
@@ -55,13 +55,16 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
   // The inference engine is left out (like the cache size): validation scores agree to float rounding.
   // So is the training engine: an execution detail like the tfjs backend (ONNX Runtime's gradients equal
   // tfjs's to float rounding), so a checkpoint of either engine resumes on the other.
-  const { epochs: _e, early_stopping: _s, cache_mb: _c, inference: _i, engine: _g, ...identity } = params;
+  // `epochs` is left out so that a rerun with more epochs continues; early stopping is in (its state is
+  // checkpointed, and a resume must not compare scores of another metric).
+  const { epochs: _e, cache_mb: _c, inference: _i, engine: _g, ...identity } = params;
   const checkpoints = new CheckpointStore(ctx.store, fingerprint({ stage: 'train', version: TRAIN_VERSION, params: identity, data: data.artifact.digest, init: init?.artifact.digest, fold }));
   if (ctx.forced) await checkpoints.clear();
-  const monitor = (params.early_stopping && params.early_stopping.metric) || params.monitor;
-  if (monitor === 'val_map') throw new StageInputError('train: monitor val_map is for task: detection', 'use val_auc or val_loss for classification');
+  const monitor = params.monitor;
+  const stopMetric = (params.early_stopping && params.early_stopping.metric) || monitor;
+  if (monitor === 'val_map' || stopMetric === 'val_map') throw new StageInputError('train: monitor val_map is for task: detection', 'use val_auc or val_loss for classification');
   // ONNX Runtime gets this worker's share of the cores, like the wasm backend
-  const trainer = await createExternalTrainer(model, { engine: params.engine, loss: lossConfig, classWeights, optimizer: params.optimizer, workers: params.workers, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
+  const trainer = await createExternalTrainer(model, { engine: params.engine, loss: lossConfig, classWeights, task, optimizer: params.optimizer, momentum: params.momentum, workers: params.workers, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
   const parallel = params.workers > 1 ? await DataParallel.start(params.workers - 1, params.backend, spec, lossConfig, classWeights) : undefined;
   const result = await trainModel({
     model,
@@ -78,7 +81,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
       augment: params.augment,
       balancedSampler: params.balanced_sampler,
       monitor,
-      earlyStopping: params.early_stopping ? { patience: params.early_stopping.patience } : null,
+      earlyStopping: params.early_stopping ? { patience: params.early_stopping.patience, metric: stopMetric } : null,
       task,
       // ONNX Runtime gets this worker's share of the cores, like the wasm backend
       inference: { engine: params.inference, threads: wasmThreads() },
@@ -143,6 +146,12 @@ export function bestEpochMetrics(result: { history: EpochRecord[]; bestEpoch: nu
   const metrics: Record<string, number> = { best_epoch: result.bestEpoch, epochs_run: result.history.length };
   for (const name of [score, 'val_loss', 'train_loss'] as const) if (best?.[name] !== undefined) metrics[name] = best[name]!;
   return metrics;
+}
+
+/** The zoo model the stage trains for its params. */
+export function modelSpecOf(params: TrainParams, classes: number, task: Task): ModelSpec {
+  const stem = resolveStem(params.stem, params.size, isOnnxPath(params.weights));
+  return { arch: params.model, inputSize: params.size, channels: params.channels, classes, task, seed: params.seed, width: params.width, dropout: params.dropout, stem, patch: params.patch };
 }
 
 /** The dataset input and the optional `init` model input (`from: { data: split, init: pretrain }`). */

@@ -2,7 +2,7 @@ import type * as tf from '../tf.ts';
 import { emitDetectionLoss } from '../onnx/training/detection-loss-graph.ts';
 import { OrtTrainer, type OrtTrainerOptions } from '../onnx/training/ort-trainer.ts';
 import type { CustomTrainLoss } from '../onnx/training/train-graph.ts';
-import type { OptimizerName } from '../training/optimizer.ts';
+import { ortOptimizerConfig, type OptimizerName } from '../training/optimizer.ts';
 import { onnxRuntimeTrainer, type ExternalTrainer, type TrainEngine } from '../training/train-engine.ts';
 import { targetChannels, type AnchorPoints } from './assign.ts';
 import type { DetectionLossOptions } from './loss.ts';
@@ -10,6 +10,8 @@ import type { DetectionLossOptions } from './loss.ts';
 export interface DetectionTrainerOptions {
   engine: TrainEngine;
   optimizer: OptimizerName;
+  /** Momentum of sgd (Nesterov) / rmsprop, as `makeOptimizer`. */
+  momentum: number;
   loss: DetectionLossOptions;
   points: AnchorPoints;
   classes: number;
@@ -32,6 +34,6 @@ export function detectionTrainLoss(loss: DetectionLossOptions, points: AnchorPoi
  */
 export async function createDetectionTrainer(model: tf.LayersModel, options: DetectionTrainerOptions, extra: Partial<OrtTrainerOptions> = {}): Promise<ExternalTrainer | undefined> {
   return onnxRuntimeTrainer(options, (runtime, threads) =>
-    OrtTrainer.create(model, { loss: detectionTrainLoss(options.loss, options.points, options.classes), optimizer: { name: options.optimizer }, threads, runtime, ...extra }),
+    OrtTrainer.create(model, { loss: detectionTrainLoss(options.loss, options.points, options.classes), optimizer: ortOptimizerConfig(options.optimizer, options.momentum), threads, runtime, ...extra }),
   );
 }

@@ -7,7 +7,7 @@ import { seededRandom, shuffled } from '../../util/random.ts';
 import { createPredictor, type InferenceEngine } from '../inference/predictor.ts';
 import type { CheckpointStore, EpochRecord } from '../training/checkpoint.ts';
 import { checkpointEpoch, restoreBest, resumeTraining } from '../training/epoch-state.ts';
-import { scoreOf, type OptimizationConfig } from '../training/loop.ts';
+import type { OptimizationConfig } from '../training/loop.ts';
 import { makeOptimizer, setLearningRate } from '../training/optimizer.ts';
 import { learningRate, observeEpoch } from '../training/schedule.ts';
 import type { ExternalTrainer } from '../training/train-engine.ts';
@@ -26,7 +26,8 @@ export interface DetectorTrainConfig extends OptimizationConfig {
   /** IoU threshold of the validation mAP (VOC all-point; default .5). */
   mapIou: number;
   monitor: 'val_map' | 'val_loss';
-  earlyStopping: { patience: number } | null;
+  /** Watched apart from `monitor` (selection.ts). */
+  earlyStopping: { patience: number; metric: 'val_map' | 'val_loss' } | null;
   inference: { engine: InferenceEngine; threads?: number };
 }
 
@@ -67,7 +68,7 @@ export async function trainDetector(job: DetectorTrainJob): Promise<DetectorTrai
   const k = targetChannels(classes.length);
   const outChannels = CLASS_OFFSET + classes.length;
 
-  let { history, schedule, best, stopped, startEpoch } = await resumeTraining(job, optimizer, config.lr);
+  let { history, schedule, best, stopWatch, stopped, startEpoch } = await resumeTraining(job, optimizer, config.lr);
 
   const sample = async (row: DatasetRow): Promise<DetectionSample> => {
     const image = await loader.image(row.image as string);
@@ -128,7 +129,7 @@ export async function trainDetector(job: DetectorTrainJob): Promise<DetectorTrai
       schedule = observeEpoch(config.schedule, schedule, record.val_loss ?? record.train_loss);
       job.onEpoch(record);
 
-      ({ best, stopped } = await checkpointEpoch(job, optimizer, best, { epoch, epochs: config.epochs, score: scoreOf(record, config.monitor), monitor: config.monitor, earlyStopping: config.earlyStopping, schedule, history }));
+      ({ best, stopWatch, stopped } = await checkpointEpoch(job, optimizer, { best, stopWatch }, { record, epochs: config.epochs, monitor: config.monitor, earlyStopping: config.earlyStopping, schedule, history }));
     }
   } finally {
     optimizer.dispose();

@@ -27,7 +27,10 @@ export interface Checkpoint {
   optimizer: StoredWeights;
   schedule: ScheduleState;
   history: EpochRecord[];
+  /** The best epoch by the `monitor` metric so far (its weights become the output model). */
   best: { epoch: number; score: number; weights: StoredWeights };
+  /** The best epoch by early stopping's metric so far (absent without early stopping). */
+  earlyStopping?: { epoch: number; score: number };
   /** Early stopping already ended this run at `epoch`. */
   stopped: boolean;
 }

@@ -1,6 +1,8 @@
 import * as tf from '../tf.ts';
 import type { Checkpoint, CheckpointStore, EpochRecord } from './checkpoint.ts';
 import { initialScheduleState, type ScheduleState } from './schedule.ts';
+import { restoreTfjsOptimizerState, tfjsOptimizerState } from './optimizer-state.ts';
+import { shouldStop, watchEpoch, type Metric } from './selection.ts';
 import type { ExternalTrainer } from './train-engine.ts';
 import { decodeTensorList, encodeModelWeights, encodeTensorList, restoreModelWeights } from './weights-io.ts';
 
@@ -9,6 +11,8 @@ export interface LoopState {
   history: EpochRecord[];
   schedule: ScheduleState;
   best: Checkpoint['best'] | undefined;
+  /** The best epoch by early stopping's metric. */
+  stopWatch: Checkpoint['earlyStopping'];
   stopped: boolean;
   startEpoch: number;
 }
@@ -23,25 +27,25 @@ interface Trained {
 /** The last checkpoint's state, weights and optimizer state restored into the model / optimizer / trainer; a fresh state without one. */
 export async function resumeTraining(job: Trained, optimizer: tf.Optimizer, baseLr: number): Promise<LoopState> {
   const previous = await job.checkpoints.load();
-  if (!previous) return { history: [], schedule: initialScheduleState(baseLr), best: undefined, stopped: false, startEpoch: 1 };
+  if (!previous) return { history: [], schedule: initialScheduleState(baseLr), best: undefined, stopWatch: undefined, stopped: false, startEpoch: 1 };
   restoreModelWeights(job.model, await job.checkpoints.getWeights(previous.weights), previous.weights.specs);
   const slots = decodeTensorList(await job.checkpoints.getWeights(previous.optimizer), previous.optimizer.specs);
   if (job.trainer) {
     job.trainer.readFromModel();
     job.trainer.setOptimizerWeights(slots);
     tf.dispose(slots.map((s) => s.tensor));
-  } else if (slots.length > 0) await optimizer.setWeights(slots);
+  } else if (slots.length > 0) await restoreTfjsOptimizerState(optimizer, slots);
   job.log(`resuming from the checkpoint of epoch ${previous.epoch}`);
-  return { history: previous.history.filter((h) => h.epoch <= previous.epoch), schedule: previous.schedule, best: previous.best, stopped: previous.stopped, startEpoch: previous.epoch + 1 };
+  return { history: previous.history.filter((h) => h.epoch <= previous.epoch), schedule: previous.schedule, best: previous.best, stopWatch: previous.earlyStopping, stopped: previous.stopped, startEpoch: previous.epoch + 1 };
 }
 
 export interface EpochEnd {
-  epoch: number;
+  record: EpochRecord;
   epochs: number;
-  /** Higher is better. */
-  score: number;
-  monitor: string;
-  earlyStopping: { patience: number } | null;
+  /** The metric choosing the best checkpoint (the output model). */
+  monitor: Metric;
+  /** Stop when `metric` has not improved for `patience` epochs (watched apart from `monitor`, selection.ts). */
+  earlyStopping: { patience: number; metric: Metric } | null;
   schedule: ScheduleState;
   history: EpochRecord[];
 }
@@ -50,20 +54,27 @@ export interface EpochEnd {
  * After an epoch: the weights to the store, the best epoch updated, early stopping decided, then the
  * optimizer state and one checkpoint document (blobs first: a crash in between keeps the previous one).
  */
-export async function checkpointEpoch(job: Trained, optimizer: tf.Optimizer, best: Checkpoint['best'] | undefined, end: EpochEnd): Promise<{ best: Checkpoint['best']; stopped: boolean }> {
+export async function checkpointEpoch(job: Trained, optimizer: tf.Optimizer, selection: Pick<LoopState, 'best' | 'stopWatch'>, end: EpochEnd): Promise<Pick<LoopState, 'best' | 'stopWatch' | 'stopped'>> {
   const { checkpoints } = job;
+  const { record } = end;
   const encoded = await encodeModelWeights(job.model);
   const weights = await checkpoints.putWeights(encoded.data, encoded.specs);
-  if (!best || end.score > best.score) best = { epoch: end.epoch, score: end.score, weights };
-  const stopped = end.earlyStopping !== null && end.epoch - best.epoch >= end.earlyStopping.patience && end.epoch < end.epochs;
-  if (stopped) job.log(`early stopping at epoch ${end.epoch}: no ${end.monitor} improvement since epoch ${best.epoch}`);
-  const slots = job.trainer ? job.trainer.getOptimizerWeights() : await optimizer.getWeights();
+  const best = watchEpoch(selection.best, record, end.monitor, { weights });
+  let stopWatch = selection.stopWatch;
+  let stopped = false;
+  if (end.earlyStopping) {
+    const { metric, patience } = end.earlyStopping;
+    stopWatch = watchEpoch(stopWatch, record, metric, {});
+    stopped = shouldStop(stopWatch, record.epoch, patience, end.epochs);
+    if (stopped) job.log(`early stopping at epoch ${record.epoch}: no ${metric} improvement since epoch ${stopWatch.epoch} (patience ${patience}); the model is the best epoch by ${end.monitor}, ${best.epoch}`);
+  }
+  const slots = job.trainer ? job.trainer.getOptimizerWeights() : await tfjsOptimizerState(optimizer);
   const state = await encodeTensorList(slots);
   // getWeights returns the optimizer's variables plus a fresh iteration-count scalar: free that one.
   tf.dispose(slots.filter((s) => !(s.tensor instanceof tf.Variable)).map((s) => s.tensor));
   const optimizerState = await checkpoints.putWeights(state.data, state.specs);
-  await checkpoints.save({ epoch: end.epoch, weights, optimizer: optimizerState, schedule: end.schedule, history: end.history, best, stopped });
-  return { best, stopped };
+  await checkpoints.save({ epoch: record.epoch, weights, optimizer: optimizerState, schedule: end.schedule, history: end.history, best, earlyStopping: stopWatch, stopped });
+  return { best, stopWatch, stopped };
 }
 
 /** Leaves the best epoch's weights in the model. */

@@ -15,6 +15,7 @@ import type { ExternalTrainer } from './train-engine.ts';
 import { epochOrder } from './sampler.ts';
 import { learningRate, observeEpoch, type ScheduleConfig } from './schedule.ts';
 import { targetOf } from './targets.ts';
+import type { Metric } from './selection.ts';
 import { validate } from './validation.ts';
 
 /** The optimisation settings every training loop shares. */
@@ -35,8 +36,10 @@ export interface TrainConfig extends OptimizationConfig {
   cutmix: number;
   augment: AugmentRanges | null;
   balancedSampler: boolean;
-  monitor: 'val_auc' | 'val_loss';
-  earlyStopping: { patience: number } | null;
+  /** The metric choosing the best checkpoint (the output model). */
+  monitor: Metric;
+  /** Stop when `metric` has not improved for `patience` epochs (independent of `monitor`, like Keras's callbacks). */
+  earlyStopping: { patience: number; metric: Metric } | null;
   task: Task;
   /** Engine (and ONNX Runtime threads) of the per-epoch validation predictions. */
   inference: { engine: InferenceEngine; threads?: number };
@@ -86,7 +89,7 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
   const valTargets = job.valRows.map((r) => targetOf(r, classes));
   const softmax = config.task === 'multiclass';
 
-  let { history, schedule, best, stopped, startEpoch } = await resumeTraining(job, optimizer, config.lr);
+  let { history, schedule, best, stopWatch, stopped, startEpoch } = await resumeTraining(job, optimizer, config.lr);
 
   const batchesPerEpoch = Math.ceil(job.trainRows.length / config.batch);
   const totalBatches = batchesPerEpoch * config.epochs;
@@ -153,19 +156,12 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
     schedule = observeEpoch(config.schedule, schedule, record.val_loss ?? record.train_loss);
     job.onEpoch(record);
 
-    ({ best, stopped } = await checkpointEpoch(job, optimizer, best, { epoch, epochs: config.epochs, score: scoreOf(record, config.monitor), monitor: config.monitor, earlyStopping: config.earlyStopping, schedule, history }));
+    ({ best, stopWatch, stopped } = await checkpointEpoch(job, optimizer, { best, stopWatch }, { record, epochs: config.epochs, monitor: config.monitor, earlyStopping: config.earlyStopping, schedule, history }));
     epochsRun++;
   }
   optimizer.dispose();
   await restoreBest(job, best);
   return { history, bestEpoch: best?.epoch ?? 0, epochsRun, resumedFrom: startEpoch - 1, stoppedEarly: stopped };
-}
-
-/** Higher is better: the monitored validation score (val AUC, val mAP), else minus val loss, else minus train loss. */
-export function scoreOf(record: EpochRecord, monitor: 'val_auc' | 'val_loss' | 'val_map'): number {
-  if (monitor !== 'val_loss' && record[monitor] !== undefined) return record[monitor]!;
-  if (record.val_loss !== undefined) return -record.val_loss;
-  return -record.train_loss;
 }
 
 function pickMix(config: TrainConfig, random: () => number): 'mixup' | 'cutmix' | null {

@@ -2,6 +2,7 @@ import * as tf from '../tf.ts';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
 
+/** The tfjs optimizer of the train stage's `optimizer` / `lr` / `momentum` params (`ortOptimizerConfig` is its ONNX Runtime twin). */
 export function makeOptimizer(name: OptimizerName, lr: number, momentum: number): tf.Optimizer {
   if (name === 'sgd') return momentum > 0 ? tf.train.momentum(lr, momentum, true) : tf.train.sgd(lr);
   if (name === 'rmsprop') return tf.train.rmsprop(lr, 0.9, momentum);
@@ -13,4 +14,11 @@ export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
   if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
   else o.learningRate = lr;
+}
+
+/** The ONNX training graph's settings of the optimizer `makeOptimizer` builds for the same name and momentum. */
+export function ortOptimizerConfig(name: OptimizerName, momentum: number): { name: OptimizerName; momentum?: number; decay?: number } {
+  if (name === 'sgd') return { name, momentum };
+  if (name === 'rmsprop') return { name, decay: 0.9, momentum };
+  return { name };
 }

@@ -1,10 +1,12 @@
 import { availableParallelism } from 'node:os';
 import type * as tf from '../tf.ts';
 import type { LossConfig } from '../losses/index.ts';
+import type { Task } from '../models/index.ts';
 import { nativeTensorflowReason } from '../native-tensorflow.ts';
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime } from '../onnx/runtime.ts';
-import { OrtTrainer, trainLossOf, type NamedTensor } from '../onnx/training/ort-trainer.ts';
-import type { OptimizerName } from './optimizer.ts';
+import { OnnxExportError } from '../onnx/errors.ts';
+import { compileTrainStep, OrtTrainer, trainLossOf, type NamedTensor } from '../onnx/training/ort-trainer.ts';
+import { ortOptimizerConfig, type OptimizerName } from './optimizer.ts';
 import type { TrainEngine } from './train-engine-param.ts';
 
 export type { TrainEngine } from './train-engine-param.ts';
@@ -27,7 +29,10 @@ export interface TrainEngineOptions {
   engine: TrainEngine;
   loss: LossConfig;
   classWeights?: readonly number[];
+  task: Task;
   optimizer: OptimizerName;
+  /** Momentum of sgd (Nesterov) / rmsprop, as `makeOptimizer`. */
+  momentum: number;
   /** Data-parallel worker threads of the tfjs path (> 1: tfjs). */
   workers: number;
   /** ONNX Runtime intra-op threads (default: the machine's available parallelism). */
@@ -41,8 +46,8 @@ export interface TrainEngineOptions {
  */
 export async function createExternalTrainer(model: tf.LayersModel, options: TrainEngineOptions): Promise<ExternalTrainer | undefined> {
   return onnxRuntimeTrainer(options, (runtime, threads) => {
-    if (options.workers > 1) throw new Error(`workers: ${options.workers} (data-parallel steps run on tfjs)`);
-    return OrtTrainer.create(model, { loss: trainLossOf(options.loss, options.classWeights), optimizer: { name: options.optimizer }, threads, runtime });
+    if (options.workers > 1) throw new Error(workersReason(options.workers));
+    return OrtTrainer.create(model, { ...ortStep(options), threads, runtime });
   });
 }
 
@@ -69,5 +74,26 @@ export async function onnxRuntimeTrainer(
     if (options.engine === 'onnxruntime') throw e;
     options.log(`training engine: tfjs (${e instanceof Error ? e.message : String(e)})`);
     return undefined;
+  }
+}
+
+type StepOptions = Pick<TrainEngineOptions, 'loss' | 'classWeights' | 'task' | 'optimizer' | 'momentum'>;
+
+const ortStep = (options: StepOptions) => ({ loss: trainLossOf(options.loss, options.task, options.classWeights), optimizer: ortOptimizerConfig(options.optimizer, options.momentum) });
+const workersReason = (workers: number) => `workers: ${workers} (data-parallel steps run on tfjs)`;
+
+/**
+ * Why `engine: auto` would train this configuration on tfjs (undefined: on ONNX Runtime), leaving out
+ * what depends on the machine (ONNX Runtime not installed, tfjs running on native TensorFlow). Compiles
+ * the step graph without creating a session.
+ */
+export function ortTrainingBlocker(model: tf.LayersModel, options: StepOptions & Pick<TrainEngineOptions, 'workers'>): string | undefined {
+  if (options.workers > 1) return workersReason(options.workers);
+  try {
+    compileTrainStep(model, ortStep(options));
+    return undefined;
+  } catch (e) {
+    if (e instanceof OnnxExportError) return e.message;
+    throw e;
   }
 }

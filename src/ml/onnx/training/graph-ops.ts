@@ -4,6 +4,14 @@ import type { OnnxAttribute } from '../onnx-model.ts';
 /**
  * Small emitters shared by the training graph's layers, loss and optimizer (opset 17: ReduceSum takes
  * its axes as an input, ReduceMean and ReduceProd as an attribute).
+ *
+ * Thread-invariant products: the step must give the same bits on any number of ONNX Runtime threads
+ * (a resumed or rescheduled training gets another share of the cores). MLAS splits a product C[M, N]
+ * over N when N > M and then sizes its K blocks from each thread's share of N (unless A is transposed),
+ * so the rounding of a long sum changed with the thread count (seen: a stacked-taps filter gradient
+ * [16, 144] over K = 16,384 differed between 1 and 2 threads); with M >= N it splits M only. So the
+ * emitters put the larger output dimension first in products over long sums, or a weight in Gemm's
+ * transposed A slot; test/ml/onnx/training/determinism.test.ts holds the whole step to it.
  */
 
 /** A float32 scalar constant. */
@@ -30,12 +38,19 @@ export function reshape(g: OnnxGraphBuilder, x: string, shape: readonly number[]
   return g.node('Reshape', [x, g.int64s(`${base}/shape`, shape)], base);
 }
 
-/** 1 / (product of x's sizes along `axes`) as a float scalar computed at run time (the batch size is dynamic). */
-export function inverseCount(g: OnnxGraphBuilder, x: string, axes: readonly number[], base: string): string {
-  const shape = g.node('Shape', [x], `${base}/shape`);
-  const sizes = g.node('Gather', [shape, g.int64s(`${base}/axes`, axes)], `${base}/sizes`);
-  const count = g.node('ReduceProd', [sizes], `${base}/count`, [{ name: 'keepdims', int: 0 }]);
-  return g.node('Reciprocal', [g.node('Cast', [count], `${base}/countf`, [{ name: 'to', int: 1 }])], base);
+/**
+ * 1 / (product of x's sizes along `axes`) as a float scalar. Axis 0 is the batch, known only at run
+ * time: its size is read once per graph (every tensor of the step has the same batch); the other sizes
+ * are static (`dims`: x's shape after the batch axis).
+ */
+export function inverseCount(g: OnnxGraphBuilder, x: string, dims: readonly number[], axes: readonly number[], base: string): string {
+  const fixed = axes.filter((a) => a > 0).reduce((p, a) => p * dims[a - 1], 1);
+  if (!axes.includes(0)) return scalar(g, 1 / fixed, `${base}/inv_count`);
+  const batch = g.memo('batch_size', () => {
+    const shape = g.node('Shape', [x], 'batch/shape');
+    return g.node('Cast', [g.node('Gather', [shape, g.int64s('batch/axis', [0])], 'batch/size_i')], 'batch/size', [{ name: 'to', int: 1 }]);
+  });
+  return g.memo(`inverse_count/${fixed}`, () => g.node('Reciprocal', [g.node('Mul', [batch, scalar(g, fixed, `${base}/fixed`)], `inverse_count_${fixed}/count`)], `inverse_count_${fixed}`));
 }
 
 /** dy where the mask is true, else 0. */

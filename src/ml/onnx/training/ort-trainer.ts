@@ -1,41 +1,37 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '../../tf.ts';
 import type { LossConfig } from '../../losses/index.ts';
-import type { OptimizerName } from '../../training/optimizer.ts';
-import { OnnxExportError } from '../errors.ts';
+import type { Task } from '../../models/index.ts';
+import { EXACT_PREFIX, splitExactState, type NamedTensor } from '../../training/optimizer-state.ts';
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime, type OrtSession, type OrtTensor } from '../runtime.ts';
-import type { AdamConfig } from './adam-graph.ts';
-import type { TrainLoss } from './loss-graph.ts';
-import { buildTrainGraph, fromLayout, toLayout, type CustomTrainLoss, type TrainGraph } from './train-graph.ts';
+import { lossEmitterFor, type TrainLoss } from './losses/index.ts';
+import { optimizerFactoryFor, type OptimizerConfig, type OptimizerGraph } from './optimizers/index.ts';
+import { buildTrainGraph, fromLayout, toLayout, type CustomTrainLoss, type FlatBuffer, type TrainGraph, type WeightSlot } from './train-graph.ts';
+import { UnsupportedTrainingError } from './unsupported.ts';
 
-/** tfjs's optimizer state entry (tfjs-core's NamedTensor). */
-export type NamedTensor = { name: string; tensor: tf.Tensor };
+export { UnsupportedTrainingError } from './unsupported.ts';
+export type { NamedTensor } from '../../training/optimizer-state.ts';
+export type { OptimizerConfig } from './optimizers/index.ts';
+export type { TrainLoss } from './losses/index.ts';
 
-/** A loss or optimizer the ONNX training graph does not implement (callers fall back to tfjs). */
-export class UnsupportedTrainingError extends OnnxExportError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedTrainingError';
+/**
+ * The graph's loss for a train-stage loss config and task (focal takes its softmax form for multi-class,
+ * as losses.ts `makeLoss`).
+ */
+export function trainLossOf(config: LossConfig, task: Task, classWeights?: readonly number[]): TrainLoss {
+  const withWeights = (loss: TrainLoss): TrainLoss => (classWeights ? { ...loss, classWeights } : loss);
+  if (config === 'focal' || (typeof config === 'object' && 'focal' in config)) {
+    const options = typeof config === 'object' ? config.focal : {};
+    return withWeights({ kind: 'focal', options: { ...options, softmax: task === 'multiclass' } });
   }
-}
-
-/** The graph's loss for a train-stage loss config: BCE and CE (on whatever head the model has); others unsupported. */
-export function trainLossOf(config: LossConfig, classWeights?: readonly number[]): TrainLoss {
-  if (config === 'bce' || config === 'ce') return { kind: config, classWeights };
-  throw new UnsupportedTrainingError(`loss ${JSON.stringify(config)} is not implemented by the ONNX training graph (bce and ce are)`);
-}
-
-export interface OrtOptimizerConfig {
-  name: OptimizerName;
-  beta1?: number;
-  beta2?: number;
-  /** Default: tfjs's backend epsilon (1e-7 on the float32 backends), as `tf.train.adam(lr)` uses. */
-  epsilon?: number;
+  if (config === 'asl' || (typeof config === 'object' && 'asl' in config)) return withWeights({ kind: 'asl', options: typeof config === 'object' ? config.asl : {} });
+  if (typeof config === 'string' && lossEmitterFor(config)) return withWeights({ kind: config });
+  throw new UnsupportedTrainingError(`loss ${JSON.stringify(config)} is not implemented by the ONNX training graph`);
 }
 
 export interface OrtTrainerOptions {
   loss: TrainLoss | CustomTrainLoss;
-  optimizer: OrtOptimizerConfig;
+  optimizer: OptimizerConfig;
   /** ONNX Runtime intra-op threads (default: os.availableParallelism()). */
   threads?: number;
   /** Default: `loadOnnxRuntime()`. */
@@ -44,33 +40,46 @@ export interface OrtTrainerOptions {
   exposeGradients?: boolean;
 }
 
-function adamConfigOf(optimizer: OrtOptimizerConfig): AdamConfig {
-  if (optimizer.name !== 'adam') throw new UnsupportedTrainingError(`optimizer ${optimizer.name} is not implemented by the ONNX training graph (adam is)`);
-  return { beta1: optimizer.beta1 ?? 0.9, beta2: optimizer.beta2 ?? 0.999, epsilon: optimizer.epsilon ?? tf.backend().epsilon() };
+function optimizerGraphOf(config: OptimizerConfig): OptimizerGraph {
+  const factory = optimizerFactoryFor(config.name);
+  if (!factory) throw new UnsupportedTrainingError(`optimizer ${config.name} is not implemented by the ONNX training graph`);
+  return factory(config, tf.backend().epsilon());
+}
+
+/**
+ * The step graph of a model, loss and optimizer (no session): throws UnsupportedLayerError /
+ * UnsupportedTrainingError (both OnnxExportError) for what the graph does not implement.
+ */
+export function compileTrainStep(model: tf.LayersModel, options: Pick<OrtTrainerOptions, 'loss' | 'optimizer' | 'exposeGradients'>): { graph: TrainGraph; optimizer: OptimizerGraph } {
+  const optimizer = optimizerGraphOf(options.optimizer);
+  return { graph: buildTrainGraph(model, { loss: options.loss, optimizer, exposeGradients: options.exposeGradients }), optimizer };
 }
 
 /**
  * Runs a tfjs model's training steps in ONNX Runtime: one session of the step graph (train-graph.ts)
- * whose outputs (weights, Adam moments, BN moving stats, beta powers) are fed back as the next step's
- * inputs; the tfjs model is only read at creation and written by `writeToModel()`. Optimizer state
- * reads and writes in tfjs Adam's `getWeights()` format (iteration count, first moments, second
- * moments, in model.trainableWeights order), so checkpoints move between the two engines.
+ * whose outputs (weights, optimizer state, BN moving stats) are fed back as the next step's inputs; the
+ * tfjs model is only read at creation and written by `writeToModel()`. Optimizer state reads and writes
+ * tfjs's `getWeights()` format of the same optimizer (plus its exact scalars, optimizer-state.ts), so
+ * checkpoints move between the two engines.
  */
 export class OrtTrainer {
   private readonly state = new Map<string, OrtTensor>();
   private iterations = 0;
-  private gradients: OrtTensor[] | undefined;
+  private gradients: OrtTensor | undefined;
 
   private constructor(
     private readonly ort: OnnxRuntime,
     private readonly session: OrtSession,
     readonly graph: TrainGraph,
-    private readonly adam: AdamConfig,
+    private readonly optimizer: OptimizerGraph,
+    /** Milliseconds spent building the graph and creating the session. */
+    readonly setupMs: { build: number; session: number },
   ) {}
 
   static async create(model: tf.LayersModel, options: OrtTrainerOptions): Promise<OrtTrainer> {
-    const adam = adamConfigOf(options.optimizer);
-    const graph = buildTrainGraph(model, { loss: options.loss, adam, exposeGradients: options.exposeGradients });
+    const started = performance.now();
+    const { graph, optimizer } = compileTrainStep(model, options);
+    const built = performance.now();
     const ort = options.runtime ?? (await loadOnnxRuntime());
     if (!ort) throw new Error(`onnxruntime-node is not available (${onnxRuntimeLoadError() ?? 'not installed'})`);
     // Pool threads sleep between ops instead of spinning. Small CNN 64 px, batch 32, 2 threads, on this
@@ -82,7 +91,7 @@ export class OrtTrainer {
       executionMode: 'sequential',
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
-    const trainer = new OrtTrainer(ort, session, graph, adam);
+    const trainer = new OrtTrainer(ort, session, graph, optimizer, { build: built - started, session: performance.now() - built });
     trainer.readFromModel();
     trainer.resetOptimizer();
     return trainer;
@@ -96,15 +105,9 @@ export class OrtTrainer {
     feeds[graph.target] = this.tensor(y, [n, ...graph.targetShape]);
     feeds[graph.lr] = this.tensor(Float32Array.of(lr), []);
     const out = await this.session.run(feeds);
-    for (const slot of graph.weights) {
-      this.state.set(slot.value, out[slot.next.value]);
-      this.state.set(slot.m, out[slot.next.m]);
-      this.state.set(slot.v, out[slot.next.v]);
-    }
-    for (const slot of graph.states) this.state.set(slot.value, out[slot.next]);
-    this.state.set(graph.accBeta1.value, out[graph.accBeta1.next]);
-    this.state.set(graph.accBeta2.value, out[graph.accBeta2.next]);
-    if (graph.weights[0]?.grad) this.gradients = graph.weights.map((s) => out[s.grad!]);
+    for (const buffer of this.buffers()) this.state.set(buffer.value, out[buffer.next]);
+    for (const s of graph.optimizerScalars) this.state.set(s.value, out[s.next]);
+    if (graph.gradients) this.gradients = out[graph.gradients];
     this.iterations++;
     return (out[graph.loss].data as Float32Array)[0];
   }
@@ -112,45 +115,62 @@ export class OrtTrainer {
   /** The gradients of the last step, in tfjs layout and model.trainableWeights order (needs `exposeGradients`). */
   lastGradients(): Float32Array[] {
     if (!this.gradients) throw new Error('no gradients: create the trainer with exposeGradients and run a step');
-    return this.graph.weights.map((s, i) => fromLayout(this.gradients![i].data as Float32Array, s.variable.shape as number[], s.layout));
+    const flat = this.gradients.data as Float32Array;
+    return this.graph.weights.map((w) => this.weightView(flat, w));
   }
 
   /** Copies the weights and BN moving statistics into the tfjs model's variables. */
   writeToModel(): void {
+    const params = this.flat(this.graph.params.value);
+    const stats = this.graph.stats ? this.flat(this.graph.stats.value) : undefined;
     tf.tidy(() => {
-      for (const slot of this.graph.weights) slot.variable.write(tf.tensor(this.read(slot.value, slot.variable.shape as number[], slot.layout), slot.variable.shape as number[]));
-      for (const slot of this.graph.states) slot.variable.write(tf.tensor(this.read(slot.value, slot.dims, 'same'), slot.variable.shape as number[]));
+      for (const w of this.graph.weights) w.variable.write(tf.tensor(this.weightView(params, w), w.variable.shape as number[]));
+      for (const s of this.graph.states) s.variable.write(tf.tensor(stats!.slice(s.offset, s.offset + s.size), s.variable.shape as number[]));
     });
   }
 
   /** Takes the tfjs model's current weights and moving statistics (e.g. after restoring a checkpoint). */
   readFromModel(): void {
-    for (const slot of this.graph.weights) this.state.set(slot.value, this.tensor(toLayout(Float32Array.from(slot.variable.read().dataSync()), slot.variable.shape as number[], slot.layout), slot.dims));
-    for (const slot of this.graph.states) this.state.set(slot.value, this.tensor(Float32Array.from(slot.variable.read().dataSync()), slot.dims));
+    const params = new Float32Array(this.graph.params.size);
+    for (const w of this.graph.weights) params.set(toLayout(Float32Array.from(w.variable.read().dataSync()), w.variable.shape as number[], w.layout), w.offset);
+    this.state.set(this.graph.params.value, this.tensor(params, [params.length]));
+    if (this.graph.stats) {
+      const stats = new Float32Array(this.graph.stats.size);
+      for (const s of this.graph.states) stats.set(s.variable.read().dataSync(), s.offset);
+      this.state.set(this.graph.stats.value, this.tensor(stats, [stats.length]));
+    }
   }
 
-  /** tfjs Adam's `getWeights()`: [iter (int32), `<var>/m`..., `<var>/v`...]; the caller disposes the tensors. */
+  /**
+   * tfjs's `getWeights()` of the same optimizer: [iter (int32), then per slot suffix `<var>/<suffix>` for
+   * every weight], then the exact scalars (`exact:<key>`); the caller disposes the tensors.
+   */
   getOptimizerWeights(): NamedTensor[] {
-    const moments = (key: 'm' | 'v') =>
-      this.graph.weights.map((slot) => ({ name: `${(slot.variable.read() as tf.Variable).name}/${key}`, tensor: tf.tensor(this.read(slot[key], slot.variable.shape as number[], slot.layout), slot.variable.shape as number[]) }));
-    return [{ name: 'iter', tensor: tf.scalar(this.iterations, 'int32') }, ...moments('m'), ...moments('v')];
+    const groups = this.optimizer.slots.map((suffix, k) => {
+      const flat = this.flat(this.graph.slots[k].value);
+      return this.graph.weights.map((w) => ({ name: `${(w.variable.read() as tf.Variable).name}/${suffix}`, tensor: tf.tensor(this.weightView(flat, w), w.variable.shape as number[]) }));
+    });
+    const exact = this.optimizer.scalars.map((s, i) => ({ name: `${EXACT_PREFIX}${s.key}`, tensor: tf.scalar(this.flat(this.graph.optimizerScalars[i].value)[0]) }));
+    return [{ name: 'iter', tensor: tf.scalar(this.iterations, 'int32') }, ...groups.flat(), ...exact];
   }
 
-  /** Restores what `getOptimizerWeights` (or tfjs Adam's `getWeights`) gave; an empty list resets. */
+  /** Restores what `getOptimizerWeights` (or tfjs's `getWeights` of the same optimizer) gave; an empty list resets. */
   setOptimizerWeights(weights: readonly NamedTensor[]): void {
-    if (weights.length === 0) return this.resetOptimizer();
+    const { tfjs, exact } = splitExactState(weights);
+    if (tfjs.length === 0) return this.resetOptimizer();
     const count = this.graph.weights.length;
-    if (weights.length !== 1 + 2 * count) throw new Error(`optimizer state of ${weights.length} tensors for ${count} weights (Adam needs ${1 + 2 * count})`);
-    this.iterations = weights[0].tensor.dataSync()[0];
-    this.graph.weights.forEach((slot, i) => {
-      const shape = slot.variable.shape as number[];
-      this.state.set(slot.m, this.tensor(toLayout(Float32Array.from(weights[1 + i].tensor.dataSync()), shape, slot.layout), slot.dims));
-      this.state.set(slot.v, this.tensor(toLayout(Float32Array.from(weights[1 + count + i].tensor.dataSync()), shape, slot.layout), slot.dims));
+    const expected = 1 + this.optimizer.slots.length * count;
+    if (tfjs.length !== expected) throw new Error(`optimizer state of ${tfjs.length} tensors for ${count} weights (${this.optimizer.slots.length} slots each: ${expected} with the iteration count)`);
+    this.iterations = tfjs[0].tensor.dataSync()[0];
+    this.graph.slots.forEach((slot, k) => {
+      const flat = new Float32Array(slot.size);
+      this.graph.weights.forEach((w, i) => flat.set(toLayout(Float32Array.from(tfjs[1 + k * count + i].tensor.dataSync()), w.variable.shape as number[], w.layout), w.offset));
+      this.state.set(slot.value, this.tensor(flat, [flat.length]));
     });
-    // the next step's powers beta^(iterations + 1), rounded as the graph accumulates them (a float32 Mul per
-    // step) so that a resumed run continues bit for bit; Math.pow differs in the last bits from the 2nd step on
-    this.state.set(this.graph.accBeta1.value, this.tensor(Float32Array.of(float32Power(this.adam.beta1, this.iterations + 1)), []));
-    this.state.set(this.graph.accBeta2.value, this.tensor(Float32Array.of(float32Power(this.adam.beta2, this.iterations + 1)), []));
+    this.optimizer.scalars.forEach((s, i) => {
+      const given = exact.get(s.key);
+      this.state.set(this.graph.optimizerScalars[i].value, this.tensor(Float32Array.of(given ? given.dataSync()[0] : s.before(this.iterations)), []));
+    });
   }
 
   async dispose(): Promise<void> {
@@ -160,28 +180,25 @@ export class OrtTrainer {
 
   private resetOptimizer(): void {
     this.iterations = 0;
-    for (const slot of this.graph.weights) {
-      const size = slot.dims.reduce((a, b) => a * b, 1);
-      this.state.set(slot.m, this.tensor(new Float32Array(size), slot.dims));
-      this.state.set(slot.v, this.tensor(new Float32Array(size), slot.dims));
-    }
-    this.state.set(this.graph.accBeta1.value, this.tensor(Float32Array.of(this.adam.beta1), []));
-    this.state.set(this.graph.accBeta2.value, this.tensor(Float32Array.of(this.adam.beta2), []));
+    for (const slot of this.graph.slots) this.state.set(slot.value, this.tensor(new Float32Array(slot.size), [slot.size]));
+    this.optimizer.scalars.forEach((s, i) => this.state.set(this.graph.optimizerScalars[i].value, this.tensor(Float32Array.of(s.before(0)), [])));
   }
 
-  private read(name: string, tfjsShape: readonly number[], layout: 'same' | 'hwio-as-oihw'): Float32Array {
-    return fromLayout(this.state.get(name)!.data as Float32Array, tfjsShape, layout);
+  /** The buffers a step replaces: parameters, optimizer slots, moving statistics. */
+  private buffers(): FlatBuffer[] {
+    return [this.graph.params, ...this.graph.slots, ...(this.graph.stats ? [this.graph.stats] : [])];
+  }
+
+  private flat(name: string): Float32Array {
+    return this.state.get(name)!.data as Float32Array;
+  }
+
+  /** One weight's part of a flat buffer, in tfjs layout. */
+  private weightView(flat: Float32Array, w: WeightSlot): Float32Array {
+    return fromLayout(flat.slice(w.offset, w.offset + w.size), w.variable.shape as number[], w.layout);
   }
 
   private tensor(data: Float32Array, dims: readonly number[]): OrtTensor {
     return new this.ort.Tensor('float32', data, dims);
   }
-}
-
-/** beta^n as n - 1 float32 multiplications from float32(beta), the way the step graph's Mul accumulates it. */
-function float32Power(beta: number, n: number): number {
-  const b = Math.fround(beta);
-  let power = b;
-  for (let i = 1; i < n; i++) power = Math.fround(power * b);
-  return power;
 }

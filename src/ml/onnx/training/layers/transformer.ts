@@ -1,6 +1,7 @@
 import { ClassTokenAndPosition, PatchMerging, relativePositionIndex, shiftedWindowMask, SwinBlock, TokenLayerNorm, TransformerBlock } from '../../../layers/transformer.ts';
 import { UnsupportedLayerError } from '../../errors.ts';
-import type { EmitContext, Emitted, LayerVariable } from '../layer-emitters.ts';
+import { registerLayerEmitter } from './registry.ts';
+import type { EmitContext, Emitted, LayerVariable } from './types.ts';
 import { Tape } from './tape.ts';
 
 /**
@@ -193,3 +194,5 @@ export const transformerEmitters: Readonly<Record<string, LayerEmitter>> = {
   SwinBlock: swinBlock,
   PatchMerging: patchMerging,
 };
+
+for (const [className, emitter] of Object.entries(transformerEmitters)) registerLayerEmitter(className, emitter);

@@ -1,21 +1,15 @@
-import { UnsupportedLayerError } from '../errors.ts';
-import { onnxAxis } from '../layer-converters.ts';
-import type { EmitContext, Emitted } from './layer-emitters.ts';
-import { multiOutputNode, reduceSum, reshape } from './graph-ops.ts';
+import { reduceSum, reshape } from '../graph-ops.ts';
+import { registerLayerEmitter } from './registry.ts';
+import { staticDims, unsupported, type EmitContext, type Emitted } from './types.ts';
 
 /**
  * Training emitters (forward + backward) of the layers that move values between shapes, as the detector
- * uses them: UpSampling2D (nearest), Reshape of an NHWC map to [N, H*W, C], Concatenate. Rank-4 values
- * are NCHW in the graph, other ranks as in tfjs.
+ * uses them: UpSampling2D (nearest), Reshape of an NHWC map to [N, H*W, C] (Concatenate: merge.ts).
+ * Rank-4 values are NCHW in the graph, other ranks as in tfjs.
  */
 
-const fail = (ctx: EmitContext, reason: string): never => {
-  throw new UnsupportedLayerError(ctx.layer.name, ctx.layer.getClassName(), reason);
-};
-const known = (ctx: EmitContext, shape: ReadonlyArray<number | null>): number[] => {
-  if (shape.slice(1).some((d) => d === null)) fail(ctx, `unknown dimensions in [${shape.join(', ')}]`);
-  return shape.slice(1) as number[];
-};
+const fail = unsupported;
+const known = staticDims;
 
 /** Nearest upsampling by whole factors; its gradient sums each output block back onto its source pixel. */
 function upSampling2d(ctx: EmitContext): Emitted {
@@ -60,27 +54,5 @@ function reshapeLayer(ctx: EmitContext): Emitted {
   };
 }
 
-/** Concat along one axis; the gradient splits dy at the inputs' sizes. */
-function concatenate(ctx: EmitContext): Emitted {
-  const { g, layer } = ctx;
-  const rank = ctx.inputs[0].shape.length;
-  if (ctx.inputs.some((v) => v.shape.length !== rank)) fail(ctx, 'inputs of different ranks');
-  const tfAxis = (layer.getConfig() as unknown as { axis: number }).axis;
-  const axis = onnxAxis(tfAxis, rank);
-  const sizes = ctx.inputs.map((v) => known(ctx, v.shape)[(tfAxis < 0 ? tfAxis + rank : tfAxis) - 1]);
-  const base = layer.name;
-  const y = g.node('Concat', ctx.inputs.map((v) => v.name), base, [{ name: 'axis', int: axis }]);
-  return {
-    output: y,
-    backward(dy, want) {
-      const parts = multiOutputNode(g, 'Split', [dy, g.int64s(`${base}/split`, sizes)], sizes.map((_, i) => `${base}/dx${i}`), [{ name: 'axis', int: axis }]);
-      return { inputs: parts.map((p, i) => (want[i] ? p : undefined)), weights: [] };
-    },
-  };
-}
-
-export const shapeEmitters: Readonly<Record<string, (ctx: EmitContext) => Emitted>> = {
-  UpSampling2D: upSampling2d,
-  Reshape: reshapeLayer,
-  Concatenate: concatenate,
-};
+registerLayerEmitter('UpSampling2D', upSampling2d);
+registerLayerEmitter('Reshape', reshapeLayer);

@@ -1,8 +1,9 @@
-import { emitZeroPadding, zeroPaddingPads } from '../zero-padding.ts';
-import type { EmitContext, Emitted } from './layer-emitters.ts';
+import { emitZeroPadding, zeroPaddingPads } from '../../zero-padding.ts';
+import { registerLayerEmitter } from './registry.ts';
+import type { EmitContext, Emitted } from './types.ts';
 
 /** ZeroPadding2D in the training graph: Pad forward, the un-padded window of dy (a Slice) backward. */
-export function zeroPadding2d(ctx: EmitContext): Emitted {
+function zeroPadding2d(ctx: EmitContext): Emitted {
   const { g, layer } = ctx;
   const [, , top, left] = zeroPaddingPads(layer);
   const [, h, w] = ctx.inputs[0].shape as number[];
@@ -16,3 +17,5 @@ export function zeroPadding2d(ctx: EmitContext): Emitted {
     },
   };
 }
+
+registerLayerEmitter('ZeroPadding2D', zeroPadding2d);

@@ -1,0 +1,147 @@
+// Gradient check of one training step against a float64 reference: the model's loss and every
+// trainable weight's gradient from tfjs (cpu and wasm backends, float32) and from the ONNX Runtime
+// training graph (float32), each compared with the same step evaluated in float64 by PyTorch autograd
+// (bench/train_grad_reference.py, Debian python3-torch). Prints per engine the worst and median relative
+// error over the weights, the stem kernel's error, and the pre-activation values nearest a ReLU kink
+// (where float32 engines may take the other branch). With FLIPS=k it also evaluates the reference with the
+// derivative flipped at each of the k values nearest a kink in every ReLU layer (one at a time) and
+// reports, per engine, the error left after the flips that explain its gradients best (chosen greedily);
+// an engine whose whole difference from float64 is such branch choices then drops to float32 noise.
+// usage: [FLIPS=k] node --import tsx bench/train-grad-check.ts ARCH SIZE BATCH [LOSS=bce] [SEED=5]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '../src/ml/tf.ts';
+import { initBackend } from '../src/ml/backend.ts';
+import { makeLoss, type LossConfig } from '../src/ml/losses/index.ts';
+import { buildModel, type Architecture, type ModelSpec } from '../src/ml/models/index.ts';
+import { topologicalNodes } from '../src/ml/onnx/export-model.ts';
+import { OrtTrainer, trainLossOf } from '../src/ml/onnx/training/ort-trainer.ts';
+
+const [arch, size, n] = [process.argv[2] as Architecture, Number(process.argv[3] ?? 64), Number(process.argv[4] ?? 4)];
+const lossConfig = (process.argv[5] ?? 'bce') as LossConfig;
+const seed = Number(process.argv[6] ?? 5);
+const spec: ModelSpec = { arch, inputSize: size, channels: 1, classes: 3, task: lossConfig === 'ce' ? 'multiclass' : 'multilabel', seed };
+let s = seed;
+const xs = Float32Array.from({ length: n * size * size }, () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+const ys = Float32Array.from({ length: n * 3 }, (_, i) => (spec.task === 'multiclass' ? Number(i % 3 === Math.floor(i / 3) % 3) : Number((i * 7) % 3 === 0)));
+const trainLoss = trainLossOf(lossConfig, spec.task);
+
+async function tfjsStep(backend: 'cpu' | 'wasm') {
+  await initBackend(backend);
+  const model = buildModel(spec);
+  const x = tf.tensor4d(xs, [n, size, size, 1]);
+  const y = tf.tensor2d(ys, [n, 3]);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { value, grads } = tf.variableGrads(() => makeLoss(lossConfig, spec.task)(y, model.apply(x, { training: true }) as tf.Tensor2D), vars);
+  return { model, x, loss: value.dataSync()[0], grads: vars.map((v) => Float32Array.from(grads[v.name].dataSync())) };
+}
+
+const cpu = await tfjsStep('cpu');
+const wasm = await tfjsStep('wasm');
+const model = wasm.model;
+const trainer = await OrtTrainer.create(buildModel(spec), { loss: trainLoss, optimizer: { name: 'adam' }, threads: 1, exposeGradients: true });
+const ortLoss = await trainer.step(xs, ys, n, 1e-3);
+const ort = trainer.lastGradients();
+
+// float64 reference
+const dir = mkdtempSync(join(tmpdir(), 'grad-check-'));
+const nodes = topologicalNodes(model.outputs[0]);
+const ids = new Map<unknown, number>();
+nodes.forEach((node, i) => node.outputTensors.forEach((t) => ids.set(t, i)));
+const parts: Float32Array[] = [xs, ys];
+const description = {
+  x: [n, size, size, 1],
+  y: [n, 3],
+  loss: trainLoss,
+  trainable: model.trainableWeights.map((w) => w.name),
+  nodes: nodes.map((node, i) => {
+    const layer = node.outboundLayer;
+    return {
+      id: i,
+      name: layer.name,
+      class: layer.getClassName(),
+      config: layer.getConfig(),
+      inputs: layer.getClassName() === 'InputLayer' ? [] : node.inputTensors.map((t) => ids.get(t)),
+      weights: layer.weights.map((w) => {
+        parts.push(Float32Array.from(w.read().dataSync()));
+        return { name: w.name, shape: w.shape, trainable: w.trainable };
+      }),
+    };
+  }),
+};
+writeFileSync(join(dir, 'model.json'), JSON.stringify(description));
+writeFileSync(join(dir, 'data.bin'), Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
+const flips = Number(process.env.FLIPS ?? 0);
+const { kinks } = JSON.parse(execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'train_grad_reference.py'), join(dir, 'model.json'), join(dir, 'data.bin'), join(dir, 'out.bin'), String(flips)], { encoding: 'utf8' })) as { kinks: { distance: number; layer: string; index: number }[] };
+const out = new Float64Array(readFileSync(join(dir, 'out.bin')).buffer.slice(0));
+const refLoss = out[0];
+let offset = 1;
+const total = model.trainableWeights.reduce((sum, w) => sum + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+const split = (flat: Float64Array) => {
+  let at = 0;
+  return model.trainableWeights.map((w) => flat.subarray(at, (at += (w.shape as number[]).reduce((a, b) => a * b, 1))));
+};
+const reference = split(out.subarray(offset, (offset += total)));
+const flipped = Array.from({ length: flips ? kinks.length : 0 }, () => out.subarray(offset, (offset += total)));
+
+const absMax = (a: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+};
+const globalMax = Math.max(...reference.map(absMax));
+/** max |got - ref| relative to max |ref| (or to 1e-4 of the largest gradient of the model, for gradients that are ~0 by cancellation). */
+const error = (got: ArrayLike<number>, ref: ArrayLike<number>) => {
+  let d = 0;
+  for (let i = 0; i < ref.length; i++) d = Math.max(d, Math.abs(got[i] - ref[i]));
+  return d / Math.max(absMax(ref), 1e-4 * globalMax);
+};
+const names = model.trainableWeights.map((w) => w.name);
+const stem = names.findIndex((name) => /stem.*kernel|block1a.*kernel/.test(name));
+console.log(`${arch} ${size} px, batch ${n}, loss ${JSON.stringify(lossConfig)}, seed ${seed}: float64 loss ${refLoss.toPrecision(9)}; nearest float64 pre-activation to a ReLU kink ${kinks[0] ? `${kinks[0].distance.toExponential(1)} (${kinks[0].layer})` : 'none'}`);
+const flat = (grads: readonly ArrayLike<number>[]) => {
+  const f = new Float64Array(total);
+  let at = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) f[at++] = g[i];
+  return f;
+};
+const refFlat = out.subarray(1, 1 + total);
+/** Single-kink flips whose summed effect brings the reference closest to `grads` (least squares, greedy: add the best flip while it removes >= 10 % of the misfit, at most 12). */
+function bestFlips(grads: readonly ArrayLike<number>[]): { subset: number[]; corrected: Float64Array[] } {
+  const g = flat(grads);
+  const current = refFlat.slice();
+  const misfit = (extra?: Float64Array) => {
+    let cost = 0;
+    for (let i = 0; i < total; i++) cost += (g[i] - current[i] - (extra ? extra[i] - refFlat[i] : 0)) ** 2;
+    return cost;
+  };
+  const subset: number[] = [];
+  let cost = misfit();
+  while (subset.length < 12) {
+    let best = { cost, k: -1 };
+    flipped.forEach((f, k) => {
+      if (subset.includes(k)) return;
+      const c = misfit(f);
+      if (c < best.cost) best = { cost: c, k };
+    });
+    if (best.k < 0 || best.cost > 0.9 * cost) break;
+    subset.push(best.k);
+    for (let i = 0; i < total; i++) current[i] += flipped[best.k][i] - refFlat[i];
+    cost = best.cost;
+  }
+  return { subset, corrected: split(current) };
+}
+for (const [engine, loss, grads] of [['tfjs cpu', cpu.loss, cpu.grads], ['tfjs wasm', wasm.loss, wasm.grads], ['onnxruntime', ortLoss, ort]] as const) {
+  const errors = grads.map((g, i) => error(g, reference[i]));
+  const order = errors.map((e, i) => [e, i] as const).sort((a, b) => b[0] - a[0]);
+  const median = order[order.length >> 1][0];
+  console.log(`  ${engine.padEnd(12)} loss ${loss.toPrecision(9)}; gradient error vs float64: worst ${order[0][0].toExponential(2)} (${names[order[0][1]]}), median ${median.toExponential(2)}, stem kernel ${errors[stem].toExponential(2)}`);
+  if (flips > 0) {
+    const { subset, corrected } = bestFlips(grads);
+    const left = grads.map((g, i) => error(g, corrected[i]));
+    const worst = left.reduce((a, e, i) => (e > a[0] ? [e, i] : a), [0, 0]);
+    console.log(`  ${''.padEnd(12)} after its branch choices at kinks (flipped: ${subset.map((k) => `${kinks[k].layer}[${kinks[k].index}] ${kinks[k].distance.toExponential(1)}`).join(', ') || 'none'}): worst ${worst[0].toExponential(2)} (${names[worst[1]]}), stem kernel ${left[stem].toExponential(2)}`);
+  }
+}

@@ -1,0 +1,45 @@
+import type { OnnxGraphBuilder } from '../../graph-builder.ts';
+
+/**
+ * A training loss as the graph emits it: `kind` names a registered emitter, `options` its parameters,
+ * `classWeights` ([K]) scales each class's terms (class-balanced losses).
+ */
+export interface TrainLoss {
+  kind: string;
+  options?: Readonly<Record<string, number | boolean>>;
+  classWeights?: readonly number[];
+}
+
+export interface LossEmitContext {
+  g: OnnxGraphBuilder;
+  /** The model's probabilities [N, K] (after its sigmoid / softmax) and the targets [N, K]. */
+  p: string;
+  y: string;
+  /** K, the classes (outputs) per sample. */
+  classes: number;
+  loss: TrainLoss;
+}
+
+/** The scalar loss and its gradient with respect to p. */
+export interface EmittedLoss {
+  loss: string;
+  dp: string;
+}
+
+export type LossEmitter = (ctx: LossEmitContext) => EmittedLoss;
+
+/**
+ * The one registry of training-graph loss emitters, by kind. A loss trains on ONNX Runtime once a
+ * module registers its emitter and `losses/index.ts` imports that module (`trainLossOf` maps the train
+ * stage's loss param to a kind).
+ */
+const emitters = new Map<string, LossEmitter>();
+
+export function registerLossEmitter(kind: string, emitter: LossEmitter): void {
+  if (emitters.has(kind)) throw new Error(`a training-graph loss emitter ${kind} is already registered`);
+  emitters.set(kind, emitter);
+}
+
+export function lossEmitterFor(kind: string): LossEmitter | undefined {
+  return emitters.get(kind);
+}

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadExperiment } from '../../src/experiment/load.ts';
+import { initBackend } from '../../src/ml/backend.ts';
+import { defaultLoss } from '../../src/ml/losses/index.ts';
+import { buildModel } from '../../src/ml/models/index.ts';
+import { loadOnnxRuntime } from '../../src/ml/onnx/runtime.ts';
+import { ortTrainingBlocker } from '../../src/ml/training/train-engine.ts';
+import { trainStage } from '../../src/stages/train.ts';
+import { modelSpecOf } from '../../src/stages/train.run.ts';
+import type { TrainParams } from '../../src/stages/train-params.ts';
+import { runStage, tempStore } from '../../src/testing/harness.ts';
+import { syntheticDetectionDataset } from './detection-fixtures.ts';
+import { syntheticDataset } from './train-fixtures.ts';
+
+const experimentsDir = join(import.meta.dirname, '../../experiments');
+const files = readdirSync(experimentsDir).filter((f) => f.endsWith('.yaml')).sort();
+const ort = await loadOnnxRuntime();
+
+/**
+ * issue 13: `engine: auto` never falls back to tfjs for anything in experiments/. For every train
+ * instance of every experiment file: its params leave the engine on auto (or onnxruntime); for
+ * classification, the step graph of its model, loss and optimizer compiles (ortTrainingBlocker is what
+ * `auto` checks); then one fold trains for an epoch on small synthetic images (detection: boxes) with the
+ * experiment's params, and its log names the engine.
+ */
+for (const file of files) {
+  test(`${file}: every train instance trains on ONNX Runtime under engine: auto`, { skip: ort ? false : 'onnxruntime-node is not installed' }, async () => {
+    const experiment = await loadExperiment(join(experimentsDir, file), { skipExternalChecks: true, env: {} });
+    const trains = experiment.instances.filter((i) => i.uses === 'train');
+    if (trains.length === 0) return;
+    await initBackend('wasm');
+    const seen = new Set<string>();
+    for (const instance of trains) {
+      const params = instance.params as TrainParams;
+      const { fold: _fold, ...rest } = params;
+      if (seen.has(JSON.stringify(rest))) continue;
+      seen.add(JSON.stringify(rest));
+      assert.notEqual(params.engine, 'tfjs', `${instance.id} asks for the tfjs engine`);
+      if (params.task === 'detection') continue;
+      const task = params.task === 'auto' ? 'multilabel' : params.task;
+      const model = buildModel(modelSpecOf(params, 3, task));
+      const blocker = ortTrainingBlocker(model, { loss: params.loss ?? defaultLoss(task), task, optimizer: params.optimizer, momentum: params.momentum, workers: params.workers, classWeights: params.class_balanced ? [1, 2, 3] : undefined });
+      model.dispose();
+      assert.equal(blocker, undefined, `${file} ${instance.id}: ${blocker}`);
+    }
+    const store = await tempStore();
+    const first = trains[0].params as TrainParams;
+    const detection = first.task === 'detection';
+    const data = detection ? { rows: await syntheticDetectionDataset(store, 8, 64, 64, 2), meta: {} } : await syntheticDataset(store, 16, 32, 2, 5).then(({ rows, classes }) => ({ rows, meta: { classes } }));
+    const params = { ...first, size: detection ? 64 : 32, epochs: 1, batch: 4, fold: 0 };
+    const result = await runStage(trainStage, { store, params, inputs: [{ artifact: { kind: 'dataset', ...data } }] });
+    assert.ok(result.logs.some((l) => l.includes('training engine: onnxruntime')), `${file}: ${result.logs.join('\n')}`);
+  });
+}
