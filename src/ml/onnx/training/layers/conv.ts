@@ -105,7 +105,9 @@ function convFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeome
   );
   // [Cout, K*Cin] tap-major (byRows), or [K*Cin, Cout]
   const all = products.length === 1 ? products[0] : g.node('Concat', products, `${base}/dw_parts`, [{ name: 'axis', int: byRows ? 1 : 0 }]);
-  if (tapCount === 1) return reshape(g, byRows ? all : g.node('Transpose', [all], `${base}/dw_oi`, [{ name: 'perm', ints: [1, 0] }]), [cout, k.cin, 1, 1], `${base}/dw`);
+  // Reshape before every Transpose of a product: ORT's GemmTransposeFusion folds a Transpose that reads
+  // a Gemm directly into it, which would swap the orientation back.
+  if (tapCount === 1) return byRows ? reshape(g, all, [cout, k.cin, 1, 1], `${base}/dw`) : g.node('Transpose', [reshape(g, all, [k.cin, cout, 1, 1], `${base}/dw_io`)], `${base}/dw`, [{ name: 'perm', ints: [1, 0, 2, 3] }]);
   const cube = reshape(g, all, byRows ? [cout, tapCount, k.cin] : [tapCount, k.cin, cout], `${base}/dw_cube`);
   const oik = g.node('Transpose', [cube], `${base}/dw_oik`, [{ name: 'perm', ints: byRows ? [0, 2, 1] : [2, 1, 0] }]);
   return reshape(g, oik, [cout, k.cin, k.kh, k.kw], `${base}/dw`);
