@@ -9,19 +9,30 @@
 # PyTorch at its default thread count (1 on this machine) and at 2 (TORCH_THREADS=2).
 # Ratios ours / PyTorch at equal threads, per wall-clock second and per CPU second of the process
 # (steadier when other jobs share the cores).
-# usage: bench/train.sh [STEPS=5]
+# Rows (CONFIGS, one "ARCH SIZE BATCH [RECIPE]" per line): by default the two above plus DenseNet-121 and
+# EfficientNet-B0 at 128 px and the vinbig-cls recipe on ResNet-18 at 128 px (RECIPE=vinbig-cls: ASL,
+# mixup, label smoothing; bench/train.py). TFJS=0 skips the tfjs wasm fallback (slow on the big models).
+# usage: [CONFIGS="..."] [TFJS=0] bench/train.sh [STEPS=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${1:-5}
 PY=/usr/bin/python3
 $PY -c 'import torch' || { echo "python3-torch missing: apt-get install python3-torch" >&2; exit 1; }
-for cfg in "small-cnn 64 32" "resnet18 128 32"; do
-  set -- $cfg
+CONFIGS=${CONFIGS:-"small-cnn 64 32
+resnet18 128 32
+densenet121 128 32
+efficientnet-b0 128 32
+resnet18 128 32 vinbig-cls"}
+while read -r arch size batch recipe <&3; do
+  [ -n "$arch" ] || continue
+  set -- "$arch" "$size" "$batch"
+  export RECIPE=${recipe:-}
   ort1=$(ORT_THREADS=1 node --import tsx bench/train-ort.ts "$1" "$2" "$3" "$STEPS")
   torch1=$($PY bench/train.py "$1" "$2" "$3" "$STEPS")
   ort2=$(ORT_THREADS=2 node --import tsx bench/train-ort.ts "$1" "$2" "$3" "$STEPS")
   torch2=$(TORCH_THREADS=2 $PY bench/train.py "$1" "$2" "$3" "$STEPS")
-  tfjs=$(PIPELINE_WASM_THREADS=2 node --import tsx bench/train.ts "$1" "$2" "$3" "$STEPS")
+  tfjs=null
+  if [ "${TFJS:-1}" != 0 ] && [ -z "$RECIPE" ]; then tfjs=$(PIPELINE_WASM_THREADS=2 node --import tsx bench/train.ts "$1" "$2" "$3" "$STEPS"); fi
   printf '%s\n' "$ort1" "$torch1" "$ort2" "$torch2" "$tfjs"
   node -e '
     const [o1, p1, o2, p2, t] = process.argv.slice(1).map((s) => JSON.parse(s));
@@ -30,6 +41,6 @@ for cfg in "small-cnn 64 32" "resnet18 128 32"; do
     console.log(`${o1.arch} ${o1.size}px batch ${o1.batch}, ours / PyTorch:`);
     line("1 thread each (ONNX Runtime engines vs PyTorch default)", o1, p1);
     line("2 threads each (ONNX Runtime engines vs PyTorch set_num_threads(2))", o2, p2);
-    line("tfjs wasm fallback, 2 threads, vs PyTorch 2 threads", t, p2);
+    if (t) line("tfjs wasm fallback, 2 threads, vs PyTorch 2 threads", t, p2);
   ' "$ort1" "$torch1" "$ort2" "$torch2" "$tfjs"
-done
+done 3<<< "$CONFIGS"
