@@ -11,6 +11,8 @@ export interface KeyParts {
   external: Record<string, string>;
   /** Source hash of a user's stage module. */
   code?: string;
+  /** Keyed hashes of environment values the stage depends on (StageType.environmentKey). */
+  environment?: Record<string, string>;
 }
 
 export function cacheKey(parts: KeyParts): string {
@@ -24,6 +26,8 @@ export interface CacheEntry {
   version: number | string;
   /** Blob listing the item-cache keys the run used, one per line. */
   items?: string;
+  /** The warnings the stage logged while making the artifact (e.g. skipped files): replayed on a cache hit. */
+  warnings?: { total: number; first: string[] };
   time: number;
 }
 
@@ -57,6 +61,9 @@ export function explainChange(parts: KeyParts, previous: KeyParts | undefined, i
   if (previous.inputs.length !== parts.inputs.length) reasons.push(`number of inputs changed ${previous.inputs.length} -> ${parts.inputs.length}`);
   for (const [param, hash] of Object.entries(parts.external)) {
     if (previous.external[param] !== hash) reasons.push(`file content of with.${param} changed`);
+  }
+  for (const name of new Set([...Object.keys(parts.environment ?? {}), ...Object.keys(previous.environment ?? {})])) {
+    if (parts.environment?.[name] !== previous.environment?.[name]) reasons.push(`${name} changed`);
   }
   return reasons.length ? reasons : ['cache entry missing'];
 }

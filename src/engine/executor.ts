@@ -7,8 +7,8 @@ import { CpuShare } from './cpu-share.ts';
 import type { InstanceStatus, ItemCounts, PipelineEvent } from './events.ts';
 import { ExternalHasher } from './file-hash.ts';
 import { LocalExecutor } from './local-executor.ts';
-import { findCached } from './run-task.ts';
-import { StageInputError } from './stage.ts';
+import { findCached, replayWarnings } from './run-task.ts';
+import { isStageInputError } from './stage.ts';
 import { NotAdmitted, type StageExecutor, type StageTask } from './task.ts';
 
 export interface ExecuteOptions {
@@ -49,6 +49,8 @@ export interface InstanceResult {
   durationMs: number;
   items?: ItemCounts;
   error?: string;
+  /** The stage rejected its input (a StageInputError): the user's to fix, exit code 2. */
+  inputError?: boolean;
   /** Why it ran (or, in a dry run, will run). */
   reasons: string[];
   /** What its cache key was computed from (absent when it did not get that far). */
@@ -65,7 +67,7 @@ export interface InstanceResult {
  */
 export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
   const { experiment, store, runId, emit, signal } = opts;
-  const hasher = opts.hasher ?? new ExternalHasher(store);
+  const hasher = opts.hasher ?? new ExternalHasher(store, { remember: !opts.dryRun });
   const results = new Map<string, Promise<InstanceResult>>();
   let stopped = false;
   const byId = new Map(experiment.instances.map((i) => [i.id, i]));
@@ -81,6 +83,8 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
     }
     return result;
   };
+
+  const replay = (key: string, instance: string) => replayWarnings(store, key, (message) => emit({ type: 'log', runId, instance, level: 'warn', message, time: Date.now() }));
 
   const runInstance = async (inst: StageInstance, upstream: InstanceResult[]): Promise<InstanceResult> => {
     if (signal.aborted) return settle(inst, 'cancelled');
@@ -102,6 +106,8 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
       external,
       ...(inst.codeHash ? { code: inst.codeHash } : {}),
     };
+    const environment = inst.type.environmentKey?.(inst.params);
+    if (environment && Object.keys(environment).length) parts.environment = environment;
     const key = cacheKey(parts);
     const latestKey = latestId(experiment.latestScope, inst.id);
     // A sweep variant run for the first time explains itself against the experiment's own last run.
@@ -122,7 +128,10 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
       if (cached) {
         artifacts.set(inst.id, cached);
         // Unchanged (a no-op rerun): nothing to write; `time` says when the latest output last changed.
-        if (!opts.dryRun && !(own?.key === key && own.artifact === cached.digest)) await store.putDoc(Collections.latest, latestKey, { key, parts, artifact: cached.digest, time: Date.now() } satisfies LatestEntry);
+        if (!opts.dryRun) {
+          if (!(own?.key === key && own.artifact === cached.digest)) await store.putDoc(Collections.latest, latestKey, { key, parts, artifact: cached.digest, time: Date.now() } satisfies LatestEntry);
+          await replay(key, inst.id);
+        }
         return settle(inst, 'cached', { key, parts, artifact: cached.digest, durationMs: Date.now() - started, reasons: pulled });
       }
     }
@@ -168,15 +177,17 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
       await store.putDoc(Collections.latest, latestKey, { key, parts, artifact: artifact.digest, time: Date.now() } satisfies LatestEntry);
       artifacts.set(inst.id, artifact);
       const status = outcome.cached ? 'cached' : 'ran';
+      if (outcome.cached) await replay(key, inst.id);
       return settle(inst, status, { key, parts, artifact: artifact.digest, durationMs: Date.now() - started, items: outcome.items ?? items, reasons, workers: outcome.workers });
     } catch (err) {
       if (err instanceof NotAdmitted) return settle(inst, 'skipped', { reasons: ['an earlier stage failed'] });
       if (signal.aborted) return settle(inst, 'cancelled', { key, durationMs: Date.now() - started, items, reasons });
       const message = err instanceof Error ? err.message : String(err);
-      if (!(err instanceof StageInputError) && err instanceof Error && err.stack) emit({ type: 'log', runId, instance: inst.id, level: 'debug', message: err.stack, time: Date.now() });
+      const inputError = isStageInputError(err);
+      if (!inputError && err instanceof Error && err.stack) emit({ type: 'log', runId, instance: inst.id, level: 'debug', message: err.stack, time: Date.now() });
       if (!opts.keepGoing) stopped = true;
-      const hint = err instanceof StageInputError && err.hint ? ` (hint: ${err.hint})` : '';
-      return settle(inst, 'failed', { key, durationMs: Date.now() - started, items, error: `stage ${inst.id} (${inst.uses}): ${message}${hint}`, reasons });
+      const hint = inputError && err.hint ? ` (hint: ${err.hint})` : '';
+      return settle(inst, 'failed', { key, durationMs: Date.now() - started, items, error: `stage ${inst.id} (${inst.uses}): ${message}${hint}`, inputError, reasons });
     }
   };
 

@@ -17,7 +17,8 @@ type Entry = [size: number, mtimeMs: number, hash: string];
 export class ExternalHasher {
   private readonly pending = new Map<string, Promise<string>>();
   private readonly counts = new Map<string, number>();
-  constructor(private readonly store: Store) {}
+  /** `remember: false` (plan) reads the memo but writes nothing. */
+  constructor(private readonly store: Store, private readonly options: { remember?: boolean } = {}) {}
 
   /** How many files a hashed path held (1 for a file), once `hash` has finished for it. */
   fileCount(path: string, glob?: string): number | undefined {
@@ -60,7 +61,7 @@ export class ExternalHasher {
     for (const rel of stale) void queue.add(async () => void (entries[rel][2] = await hashFile(rel ? join(path, rel) : path)));
     await queue.onIdle();
     if (stale.length) changed = true;
-    if (changed || Object.keys(memo).length !== files.length) await this.store.putDoc(Collections.fileHashes, memoId, { path, glob, entries });
+    if ((changed || Object.keys(memo).length !== files.length) && this.options.remember !== false) await this.store.putDoc(Collections.fileHashes, memoId, { path, glob, entries });
     if (!info.isDirectory()) return entries[''][2];
     return fingerprint(files.map((rel) => [rel, entries[rel][2]]));
   }

@@ -34,6 +34,12 @@ export async function runTask(task: StageTask, env: TaskEnv, io: Pick<TaskIO, 'e
     if (cached) return { artifact: cached.digest, cached: true };
   }
   const inputs = await loadInputs(store, task);
+  // The stage's warnings (skipped files...) go into its cache entry, replayed on a cache hit.
+  const warnings: string[] = [];
+  const emit: TaskIO['emit'] = (e) => {
+    if (e.type === 'log' && e.level === 'warn' && e.instance === task.instance.id) warnings.push(e.message);
+    io.emit(e);
+  };
   const ctx = createStageContext({
     store,
     runId: task.runId,
@@ -45,7 +51,7 @@ export async function runTask(task: StageTask, env: TaskEnv, io: Pick<TaskIO, 'e
     concurrency: env.concurrency,
     forced: task.forced && !task.itemsDone,
     chunk: task.chunk,
-    emit: io.emit,
+    emit,
   });
   // Item counts of a stage in a worker thread arrive as its progress events.
   let workerItems: ItemCounts | undefined;
@@ -55,9 +61,9 @@ export async function runTask(task: StageTask, env: TaskEnv, io: Pick<TaskIO, 'e
     const isolate = type.isolate === 'worker' && !task.chunk && store.reopenLocation && process.env.PIPELINE_STAGE_WORKERS !== '0';
     if (isolate) {
       const data = { store: store.reopenLocation!, registry: env.registry.moduleUrl, uses: task.uses, codeHash: task.codeHash, stageVersion: task.stageVersion, params: task.params, inputs, instance: task.instance, baseDir: task.baseDir, runId: task.runId, concurrency: env.concurrency, forced: task.forced };
-        const forward: TaskIO['emit'] = (e) => {
+      const forward: TaskIO['emit'] = (e) => {
         if (e.type === 'progress') workerItems = e.items;
-        io.emit(e);
+        emit(e);
       };
       const threads = process.env.PIPELINE_WASM_THREADS || String(env.threads?.() ?? 1);
       const result = await runStageInWorker(data, forward, io.signal, { PIPELINE_WASM_THREADS: threads });
@@ -75,11 +81,27 @@ export async function runTask(task: StageTask, env: TaskEnv, io: Pick<TaskIO, 'e
     if (task.chunk) return { items: { done: 0, total: 0, cached: 0, failed: 0 } };
     const artifact = await commitArtifact(store, draft);
     const items = itemKeys.length ? await store.putBlob(itemKeys.join('\n')) : undefined;
-    await store.putDoc(Collections.cache, task.key, { artifact: artifact.digest, uses: task.uses, version: task.stageVersion, items, time: Date.now() } satisfies CacheEntry);
+    const entry: CacheEntry = { artifact: artifact.digest, uses: task.uses, version: task.stageVersion, items, ...(warnings.length ? { warnings: { total: warnings.length, first: warnings.slice(0, REPLAYED_WARNINGS) } } : {}), time: Date.now() };
+    await store.putDoc(Collections.cache, task.key, entry);
     return { artifact: artifact.digest, items: ctx.items ?? workerItems };
   } finally {
     await ctx.dispose();
   }
+}
+
+/** How many of a stage's warnings its cache entry keeps for replaying. */
+const REPLAYED_WARNINGS = 10;
+
+/**
+ * A cached output still says what went wrong when it was made (skipped files...), as a compiler cache
+ * replays its warnings: a rerun that does no work must not look cleaner than the run that did.
+ */
+export async function replayWarnings(store: Store, key: string, warn: (message: string) => void): Promise<void> {
+  const warnings = (await store.getDoc<CacheEntry>(Collections.cache, key))?.warnings;
+  if (!warnings?.total) return;
+  const more = warnings.total > warnings.first.length ? ` (the first ${warnings.first.length})` : '';
+  warn(`cached output: ${warnings.total === 1 ? '1 warning' : `${warnings.total} warnings`} when it was made${more}:`);
+  for (const message of warnings.first) warn(`  ${message}`);
 }
 
 /** The stage type a task names, from this checkout; refuses (StageCodeMismatch) if its version differs. */

@@ -34,5 +34,5 @@ export interface RunOptions {
 export interface RunResult {
   runId: string;
   status: RunStatus;
-  instances: Array<{ id: string; stage: string; status: InstanceStatus; artifact?: string; durationMs: number; error?: string; workers?: string[]; key?: string; parts?: KeyParts }>;
+  instances: Array<{ id: string; stage: string; status: InstanceStatus; artifact?: string; durationMs: number; error?: string; inputError?: boolean; workers?: string[]; key?: string; parts?: KeyParts }>;
 }

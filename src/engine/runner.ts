@@ -113,7 +113,7 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
   return {
     runId,
     status,
-    instances: results.map((r) => ({ id: r.id, stage: r.stage, status: r.status, artifact: r.artifact, durationMs: r.durationMs, error: r.error, ...(r.workers ? { workers: r.workers } : {}), ...(r.key ? { key: r.key } : {}), ...(r.parts ? { parts: r.parts } : {}) })),
+    instances: results.map((r) => ({ id: r.id, stage: r.stage, status: r.status, artifact: r.artifact, durationMs: r.durationMs, error: r.error, ...(r.inputError ? { inputError: true } : {}), ...(r.workers ? { workers: r.workers } : {}), ...(r.key ? { key: r.key } : {}), ...(r.parts ? { parts: r.parts } : {}) })),
   };
 }
 

@@ -25,6 +25,12 @@ export interface StageType<P = any> {
    */
   externalPaths?(params: P): ExternalPath[];
   /**
+   * Values from outside the params that change the output, such as a salt read from an environment
+   * variable: name -> a keyed hash of the value (never the value: it is stored with the cache key).
+   * They join the cache key, so changing the variable reruns the stage.
+   */
+  environmentKey?(params: P): Record<string, string>;
+  /**
    * `worker`: run each instance in its own worker thread. For CPU-bound JavaScript/wasm work (training):
    * instances running at the same time then use separate cores instead of sharing the main thread.
    * Set PIPELINE_STAGE_WORKERS=0 to run everything in the main thread (e.g. to debug).
@@ -148,4 +154,12 @@ export class StageInputError extends Error {
   static [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[STAGE_INPUT_ERROR] === true;
   }
+}
+
+/**
+ * Whether `err` is a StageInputError, also one from another copy of this package (a user's CommonJS
+ * stage module, or a second install in node_modules), where `instanceof` fails.
+ */
+export function isStageInputError(err: unknown): err is StageInputError {
+  return err instanceof StageInputError || (err instanceof Error && err.name === 'StageInputError');
 }

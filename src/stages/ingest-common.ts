@@ -7,9 +7,10 @@ import { ExternalHasher } from '../engine/file-hash.ts';
 import { Collections } from '../store/store.ts';
 import { sha256 } from '../util/hash.ts';
 import { splitSourceGlob } from '../ops/labels/source.ts';
-import { pseudonymize } from '../ops/dicom/pseudonym.ts';
+import { pseudonymize, saltFingerprint } from '../ops/dicom/pseudonym.ts';
 import { badBoxesParam, labelsParam, splitListsParam } from './labels-params.ts';
 import { labelExternalPaths, type LabelJoiner, type LabelJoinParams } from './label-join.ts';
+import { requireSourceFiles, type SourceDescription } from './ingest-checks.ts';
 
 export const pseudonymizeParam = z
   .object({
@@ -58,8 +59,8 @@ export function externalSourcePaths(params: { source?: string; glob?: string } &
  * The files to ingest, each with its content digest as `key`: from `source` (folder, file or glob) or
  * from a `files` input artifact (whose blob digests are the keys).
  */
-export async function collectSourceFiles(ctx: StageContext, inputs: StageInput[], source: string | undefined, defaultGlob: string, accept: (rel: string) => boolean): Promise<SourceFile[]> {
-  const files = await listSourceFiles(ctx, inputs, source, defaultGlob, accept);
+export async function collectSourceFiles(ctx: StageContext, inputs: StageInput[], source: string | undefined, defaultGlob: string, accept: (rel: string) => boolean, kind: SourceDescription['kind']): Promise<SourceFile[]> {
+  const files = await listSourceFiles(ctx, inputs, source, defaultGlob, accept, kind);
   if (!source) return files.map((f) => ({ ...f, key: f.blob! }));
   const { base, glob } = splitSourceGlob(source);
   const root = ctx.resolvePath(base);
@@ -72,7 +73,7 @@ export async function collectSourceFiles(ctx: StageContext, inputs: StageInput[]
   return Promise.all(files.map(async (f) => ({ ...f, key: entries[f.rel]?.[2] ?? (await hasher.hash(f.path!)) })));
 }
 
-async function listSourceFiles(ctx: StageContext, inputs: StageInput[], source: string | undefined, defaultGlob: string, accept: (rel: string) => boolean): Promise<Array<Omit<SourceFile, 'key'>>> {
+async function listSourceFiles(ctx: StageContext, inputs: StageInput[], source: string | undefined, defaultGlob: string, accept: (rel: string) => boolean, kind: SourceDescription['kind']): Promise<Array<Omit<SourceFile, 'key'>>> {
   if (source) {
     const { base, glob } = splitSourceGlob(source);
     const root = ctx.resolvePath(base);
@@ -84,18 +85,33 @@ async function listSourceFiles(ctx: StageContext, inputs: StageInput[], source: 
     }
     if (!info.isDirectory()) return [{ rel: base.split('/').pop()!, path: root }];
     const rels = await listFiles(root, glob ?? defaultGlob);
-    return rels.filter(accept).map((rel) => ({ rel, path: join(root, rel) }));
+    const accepted = rels.filter(accept);
+    requireSourceFiles(accepted.length, rels.length, { source, root, glob: defaultGlob, kind });
+    return accepted.map((rel) => ({ rel, path: join(root, rel) }));
   }
   const artifact = inputs[0]?.artifact;
   if (!artifact) throw new StageInputError('no source: give `source:` (a folder, file or glob) or a `from:` stage producing files', 'e.g. with: { source: data/train }');
-  return Object.entries(artifact.files)
-    .filter(([name]) => accept(name))
-    .map(([rel, blob]) => ({ rel, blob }));
+  const names = Object.keys(artifact.files);
+  const accepted = names.filter(accept);
+  requireSourceFiles(accepted.length, names.length, { glob: defaultGlob, kind });
+  return accepted.map((rel) => ({ rel, blob: artifact.files[rel] }));
 }
 
 export function patientPseudonym(id: string | undefined, params: { pseudonymize: { salt: string; salt_env?: string }; keep_original_patient_ids: boolean }): string | undefined {
   if (params.keep_original_patient_ids) return id?.trim() || undefined;
   return pseudonymize(id, saltOf(params.pseudonymize));
+}
+
+/**
+ * The stage's environmentKey: a salt read from an environment variable (`salt_env`, e.g. PIPELINE_SALT)
+ * joins the cache key as a keyed hash, so changing it re-pseudonymises. An unset variable adds nothing
+ * here: the stage then fails, saying so.
+ */
+export function saltEnvironmentKey(params: { pseudonymize: { salt: string; salt_env?: string }; keep_original_patient_ids: boolean }): Record<string, string> {
+  const name = params.pseudonymize.salt_env;
+  const value = name ? process.env[name] : undefined;
+  if (params.keep_original_patient_ids || !name || !value) return {};
+  return { [`environment variable ${name}`]: saltFingerprint(value) };
 }
 
 export function saltOf(p: { salt: string; salt_env?: string }): string {

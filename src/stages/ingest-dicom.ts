@@ -5,8 +5,9 @@ import type { DatasetRow } from '../data-model.ts';
 import { defineStage, type StageContext } from '../engine/stage.ts';
 import type { DicomFileHeader } from '../ops/dicom/header.ts';
 import { imageKeys } from '../ops/labels/load.ts';
-import { sha256 } from '../util/hash.ts';
-import { classList, collectSourceFiles, saltOf, commonIngestParams, externalSourcePaths, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
+import { saltFingerprint } from '../ops/dicom/pseudonym.ts';
+import { labelsWhere, requireIngested } from './ingest-checks.ts';
+import { classList, saltEnvironmentKey, collectSourceFiles, saltOf, commonIngestParams, externalSourcePaths, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
 import { LabelJoiner } from './label-join.ts';
 
 export const ingestDicomParams = z
@@ -40,11 +41,12 @@ export const ingestDicom = defineStage({
   perItem: true,
   inputs: { min: 0, max: 1 },
   externalPaths: (params) => externalSourcePaths(params),
+  environmentKey: (params) => saltEnvironmentKey(params),
   async run(ctx, inputs, params) {
-    const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => !IGNORED.test(rel));
+    const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => !IGNORED.test(rel), 'DICOM');
     const labels = await LabelJoiner.open(ctx, params, inputs[0]?.artifact);
-    // Keyed on a hash of the effective salt (which may come from the environment), never the salt itself.
-    const itemParams = { pseudonymize: params.keep_original_patient_ids ? 'none' : sha256(`salt\0${saltOf(params.pseudonymize)}`) };
+    // Keyed on a keyed hash of the effective salt (which may come from the environment), never the salt itself.
+    const itemParams = { pseudonymize: params.keep_original_patient_ids ? 'none' : saltFingerprint(saltOf(params.pseudonymize)) };
     const outcomes = await ctx.eachItem<SourceFile, ParsedFile>(
       files,
       { key: (f) => ({ content: f.key }), id: (f) => f.rel, onError: params.on_error, params: itemParams },
@@ -96,8 +98,8 @@ export const ingestDicom = defineStage({
         transfer_syntax: h.transferSyntax,
       }));
     });
+    requireIngested({ files: files.length, rows, failed, unlabeled, labels, labelsWhere: labelsWhere(params.labels), kind: 'DICOM' });
     const summary = { files: files.length, ingested: rows.length, duplicates, failed: failed.length, unlabeled };
-    for (const f of failed) ctx.log.warn(`skipped ${f.path}: ${f.reason}`);
     ctx.log.info(`ingested ${rows.length} of ${files.length} files (${duplicates} duplicate SOPInstanceUIDs, ${failed.length} failed${labels.active ? `, ${unlabeled} without labels` : ''})`);
     const { summary: labelSummary, ...meta } = labelMeta(ctx, labels, rows);
     return {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { DatasetRow } from '../data-model.ts';
 import { defineStage, StageInputError, type StageContext } from '../engine/stage.ts';
 import { imageKeys } from '../ops/labels/load.ts';
-import { classList, collectSourceFiles, commonIngestParams, externalSourcePaths, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
+import { labelsWhere, requireIngested } from './ingest-checks.ts';
+import { classList, saltEnvironmentKey, collectSourceFiles, commonIngestParams, externalSourcePaths, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
 import { LabelJoiner } from './label-join.ts';
 
 export const ingestImagesParams = z
@@ -43,6 +44,7 @@ export const ingestImages = defineStage({
   perItem: true,
   inputs: { min: 0, max: 1 },
   externalPaths: (params) => externalSourcePaths(params),
+  environmentKey: (params) => saltEnvironmentKey(params),
   async run(ctx, inputs, params) {
     let pattern: RegExp | undefined;
     try {
@@ -50,7 +52,7 @@ export const ingestImages = defineStage({
     } catch (err) {
       throw new StageInputError(`patient_pattern is not a valid regex: ${(err as Error).message}`, 'e.g. "^(\\\\d{8})_"');
     }
-    const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => /\.(png|jpe?g)$/i.test(rel));
+    const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => /\.(png|jpe?g)$/i.test(rel), 'image');
     const labels = await LabelJoiner.open(ctx, params, inputs[0]?.artifact);
     const outcomes = await ctx.eachItem<SourceFile, ImageFacts>(
       files,
@@ -80,6 +82,7 @@ export const ingestImages = defineStage({
       rows.push(row);
     });
     const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ path: o.id, reason: o.error }]));
+    requireIngested({ files: files.length, rows, failed, unlabeled, labels, labelsWhere: labelsWhere(params.labels), kind: 'image' });
     if (noPatient) ctx.log.warn(`${noPatient} images have no patient id (no patient column or patient_pattern match): each counts as its own patient, so patient-grouped splits cannot prevent leakage for them`);
     ctx.log.info(`ingested ${rows.length} of ${files.length} images (${failed.length} failed${labels.active ? `, ${unlabeled} without labels` : ''})`);
     const { summary, ...meta } = labelMeta(ctx, labels, rows);

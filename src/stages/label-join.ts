@@ -94,6 +94,16 @@ export class LabelJoiner {
     return this.folders || this.tables.length > 0;
   }
 
+  /** Whether labels come from tables (files), not only from folder names. */
+  get hasTables(): boolean {
+    return this.tables.length > 0;
+  }
+
+  /** Up to `n` image ids the label tables name (for messages). */
+  sampleKeys(n: number): string[] {
+    return this.tables.flatMap((t) => [...t.byKey.keys()].slice(0, n)).slice(0, n);
+  }
+
   get formats(): string[] {
     return [...(this.folders ? ['folders'] : []), ...this.tables.map((t) => t.format)];
   }

@@ -3,7 +3,7 @@ import { ExitCode } from '../command.ts';
 import { list, parse, positiveInt, STORE_HELP, storeOption } from '../args.ts';
 import { loadExperiment } from '../../experiment/load.ts';
 import { openStore } from '../../store/open.ts';
-import { runLoaded } from '../../engine/runner.ts';
+import { runLoaded, type RunResult } from '../../engine/runner.ts';
 import { loadVariants, runSweep } from '../../engine/sweep-runner.ts';
 import type { RunStatus } from '../../engine/events.ts';
 import { PlainReporter } from '../reporters/plain.ts';
@@ -46,7 +46,7 @@ ${QUEUE_HELP}
   --plain             one line per event even on a terminal (always for sweeps: one line per event,
                       prefixed with the variant)
   --verbose           show debug messages
-exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
+exit codes: 0 ok, 1 a stage failed, 2 bad input or config (also: a stage rejected its input), 130 interrupted`,
   async run(argv) {
     const { values, positionals, help } = parse(argv, {
       ...storeOption,
@@ -102,7 +102,7 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
     process.on('SIGTERM', onSigint);
     const readThrough = remote && readThroughFrom(remote.store, store, remote.choice.display);
     const common = { only: list(values.only), from: list(values.from), force: list(values.force), concurrency, keepGoing: values['keep-going'], signal: controller.signal, executor, readThrough };
-    const exitCode = (status: RunStatus) => (status === 'succeeded' ? ExitCode.ok : status === 'cancelled' ? ExitCode.interrupted : ExitCode.failed);
+    const sweepExitCode = (status: RunStatus) => (status === 'succeeded' ? ExitCode.ok : status === 'cancelled' ? ExitCode.interrupted : ExitCode.failed);
     try {
       if (sweep && variants) {
         process.stderr.write(describeSweep(sweep) + '\n');
@@ -117,7 +117,7 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
           sinksFor: (variant) => [new PlainReporter((line) => process.stderr.write(`[${variant.name}] ${line}\n`), level)],
         });
         console.log(sweepSummary(result, sweep, experiment.file));
-        return exitCode(result.status);
+        return sweepExitCode(result.status);
       }
       const result = await runLoaded(experiment, store, { ...common, sinks: [reporter] });
       const locked = values['no-lock'] ? undefined : await lockRun(experiment, result, store);
@@ -125,7 +125,7 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
       if (locked) console.log(`${relative(process.cwd(), locked.path) || locked.path}: ${locked.changed ? 'updated' : 'unchanged'} (${locked.instances} stage instances)`);
       const metrics = await headlineMetrics(store, result);
       if (metrics.length) console.log(['', 'metrics:', ...metrics.map((m) => `  ${m}`)].join('\n'));
-      return exitCode(result.status);
+      return exitCode(result);
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
@@ -135,3 +135,11 @@ exit codes: 0 ok, 1 a stage failed, 2 bad input or config, 130 interrupted`,
     }
   },
 };
+
+/** 0 ok, 130 cancelled, 2 when every failure is a stage rejecting its input (the user's to fix), else 1. */
+export function exitCode(result: RunResult): number {
+  if (result.status === 'succeeded') return ExitCode.ok;
+  if (result.status === 'cancelled') return ExitCode.interrupted;
+  const failed = result.instances.filter((i) => i.status === 'failed');
+  return failed.length && failed.every((i) => i.inputError) ? ExitCode.badInput : ExitCode.failed;
+}
