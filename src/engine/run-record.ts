@@ -22,6 +22,10 @@ export interface RunRecord {
   file: string;
   fileHash: string;
   gitCommit?: string;
+  /** Whether tracked files differed from gitCommit when the run started (absent outside a git checkout). */
+  gitDirty?: boolean;
+  /** Those files (the first 50), relative to the repository. */
+  gitChanged?: string[];
   argv: string[];
   /** Command-line overrides (`--set`, or a sweep variant's values): `params.lr=0.0003`. */
   overrides?: string[];

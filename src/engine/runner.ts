@@ -31,6 +31,20 @@ export async function gitCommit(dir: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * The tracked files that differ from the commit (modified, staged, deleted, renamed): a run from a
+ * dirty working tree cannot be reproduced from its commit alone. Untracked files are not counted
+ * (data, outputs); the experiment file itself is recorded by its hash anyway.
+ */
+export async function gitChangedFiles(dir: string): Promise<string[] | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)('git', ['status', '--porcelain', '--untracked-files=no', '-z'], { cwd: dir, timeout: 5000, maxBuffer: 16 << 20 });
+    return stdout.split('\0').filter(Boolean).map((entry) => entry.slice(3));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Fans events out to sinks; a failing sink is reported once and never stops the run. */
 function fanOut(sinks: EventSink[], onSinkError: (err: unknown) => void): (e: PipelineEvent) => void {
   return (event) => {
@@ -59,7 +73,9 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 export async function runLoaded(experiment: Experiment, store: Store, options: Omit<RunOptions, 'file' | 'store'>): Promise<RunResult> {
   const { selected, force } = selectInstances(experiment, options);
   const runId = newRunId();
-  const commit = await gitCommit(experiment.dir);
+  // In parallel: `git status` is a process start, reading HEAD is a few file reads.
+  const [commit, gitStatus] = await Promise.all([gitCommit(experiment.dir), gitChangedFiles(experiment.dir)]);
+  const changed = commit ? gitStatus : undefined;
   const signal = options.signal ?? new AbortController().signal;
   const recorder = new RunRecorder(store, {
     id: runId,
@@ -67,6 +83,7 @@ export async function runLoaded(experiment: Experiment, store: Store, options: O
     file: experiment.file,
     fileHash: experiment.fileHash,
     gitCommit: commit,
+    ...(changed ? { gitDirty: changed.length > 0, gitChanged: changed.slice(0, 50) } : {}),
     argv: process.argv.slice(2).map(redactUrlPasswords),
     ...(experiment.overrides.length ? { overrides: experiment.overrides.map(redactUrlPasswords) } : {}),
     ...(options.sweep ? { sweep: options.sweep } : {}),

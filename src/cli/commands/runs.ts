@@ -47,7 +47,7 @@ ${STORE_HELP}`;
     if (extra) return (await extra.load()).run(rest);
     const { values, positionals, help } = parse(rest, { ...storeOption, json: { type: 'boolean' } }, { min: 0, max: 1, usage });
     if (help || !sub || sub === '--help' || sub === '-h') return console.log(this.help), ExitCode.ok;
-    const store = await openStore(values.store);
+    const store = await openStore(values.store, { readOnly: true });
     try {
       if (sub === 'list') {
         const runs = await listRuns(store);
@@ -61,7 +61,7 @@ ${STORE_HELP}`;
         if (!positionals[0]) throw new UsageError('usage: pipeline runs show ID');
         const r = await findRun(store, positionals[0]);
         if (values.json) return console.log(JSON.stringify(r, null, 2)), ExitCode.ok;
-        console.log([`run        ${r.id}`, `experiment ${r.experiment} (${r.file}, sha256 ${r.fileHash.slice(0, 12)})`, `git        ${r.gitCommit ?? '(not a git checkout)'}`, `status     ${effectiveStatus(r)}`, `started    ${when(r.startedAt)}${r.endedAt ? `, took ${formatDuration(r.endedAt - r.startedAt)}` : ''}`, `command    pipeline ${r.argv.join(' ')}`, ...(r.overrides?.length ? [`overrides  ${r.overrides.join(', ')}`] : []), ...(r.sweep ? [`sweep      ${r.sweep.id} (variant ${r.sweep.variant})`] : []), ''].join('\n'));
+        console.log([`run        ${r.id}`, `experiment ${r.experiment} (${r.file}, sha256 ${r.fileHash.slice(0, 12)})`, `git        ${gitLine(r)}`, `status     ${effectiveStatus(r)}`, `started    ${when(r.startedAt)}${r.endedAt ? `, took ${formatDuration(r.endedAt - r.startedAt)}` : ''}`, `command    pipeline ${r.argv.join(' ')}`, ...(r.overrides?.length ? [`overrides  ${r.overrides.join(', ')}`] : []), ...(r.sweep ? [`sweep      ${r.sweep.id} (variant ${r.sweep.variant})`] : []), ''].join('\n'));
         const remote = r.instances.some((i) => i.workers?.length);
         console.log(table(['stage', 'status', 'time', 'items', 'cache key', 'artifact', ...(remote ? ['worker'] : [])], r.instances.map((i) => [i.id, i.status, i.durationMs !== undefined ? formatDuration(i.durationMs) : '', formatItems(i.items), i.cacheKey?.slice(0, 12) ?? '', i.artifact?.slice(0, 12) ?? '', ...(remote ? [i.workers?.join(', ') ?? ''] : [])])));
         for (const i of r.instances.filter((i) => i.error)) console.log(`\n${i.id}: ${i.error}`);
@@ -73,3 +73,12 @@ ${STORE_HELP}`;
     }
   },
 };
+
+/** The commit, and whether the working tree was dirty: the commit alone does not reproduce a dirty run. */
+function gitLine(r: RunRecord): string {
+  if (!r.gitCommit) return '(not a git checkout)';
+  if (r.gitDirty === undefined) return r.gitCommit;
+  if (!r.gitDirty) return `${r.gitCommit} (clean working tree)`;
+  const files = r.gitChanged ?? [];
+  return `${r.gitCommit} + uncommitted changes to ${files.length}${files.length === 50 ? "+" : ""} tracked file(s): ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', ...' : ''}`;
+}
