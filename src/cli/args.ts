@@ -49,4 +49,4 @@ export function positiveInt(value: string | undefined, flag: string): number | u
 }
 
 export const storeOption = { store: { type: 'string' } } as const;
-export const STORE_HELP = '  --store DIR|URL     store location: a folder (default ./.pipeline, or $PIPELINE_STORE) or mongodb://...';
+export const STORE_HELP = '  --store DIR|URL     store location: a folder (default: .pipeline in the project folder, the nearest\n                      one up with .pipeline, .git or package.json; or $PIPELINE_STORE) or mongodb://...';

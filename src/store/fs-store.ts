@@ -18,20 +18,29 @@ export class FsStore implements Store {
   private readonly tmpDir: string;
   private readonly durable: boolean;
 
-  constructor(readonly root: string, opts: { durable?: boolean } = {}) {
+  private readonly readOnly: boolean;
+
+  constructor(readonly root: string, opts: { durable?: boolean; readOnly?: boolean } = {}) {
     this.location = root;
     this.reopenLocation = root;
     this.tmpDir = join(root, 'tmp');
     // fsync protects against power loss; a killed process is safe without it thanks to rename.
     this.durable = opts.durable ?? process.env.PIPELINE_FSYNC !== '0';
+    this.readOnly = opts.readOnly ?? false;
   }
 
-  static async open(root: string, opts?: { durable?: boolean }): Promise<FsStore> {
+  /** Opens (and creates) the store at `root`; `readOnly` creates nothing and refuses writes. */
+  static async open(root: string, opts?: { durable?: boolean; readOnly?: boolean }): Promise<FsStore> {
     const store = new FsStore(root, opts);
+    if (store.readOnly) return store;
     await mkdir(store.tmpDir, { recursive: true });
     await mkdir(join(root, 'blobs'), { recursive: true });
     await mkdir(join(root, 'docs'), { recursive: true });
     return store;
+  }
+
+  private writable(): void {
+    if (this.readOnly) throw new Error(`the store at ${this.location} is open read-only`);
   }
 
   private blobPath(digest: string): string {
@@ -51,6 +60,7 @@ export class FsStore implements Store {
 
   /** Writes bytes to a temp file, syncs it, and renames it to `dest`. */
   private async atomicWrite(dest: string, data: Uint8Array | string): Promise<void> {
+    this.writable();
     const tmp = this.tmpPath();
     const fh = await open(tmp, 'w');
     try {
@@ -81,6 +91,7 @@ export class FsStore implements Store {
   }
 
   async putBlobFromFile(path: string): Promise<string> {
+    this.writable();
     const tmp = this.tmpPath();
     const hash = createHash('sha256');
     await pipeline(
@@ -135,6 +146,7 @@ export class FsStore implements Store {
   }
 
   async deleteBlob(digest: string): Promise<void> {
+    this.writable();
     await rm(this.blobPath(digest), { force: true });
   }
 
@@ -160,6 +172,7 @@ export class FsStore implements Store {
   }
 
   async deleteDoc(collection: string, id: string): Promise<void> {
+    this.writable();
     await rm(this.docPath(collection, id), { force: true });
   }
 

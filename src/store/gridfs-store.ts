@@ -40,15 +40,15 @@ export class GridFsStore implements Store {
     this.index = db.collection<BlobEntry>('blob_index');
   }
 
-  /** Connects to `mongodb://host[:port]/[db]` (database `pipeline` when the URL names none) and creates indexes. */
-  static async open(url: string, options: { client?: MongoClient } = {}): Promise<GridFsStore> {
+  /** Connects to `mongodb://host[:port]/[db]` (database `pipeline` when the URL names none) and creates indexes (unless read-only). */
+  static async open(url: string, options: { client?: MongoClient; readOnly?: boolean } = {}): Promise<GridFsStore> {
     // 10 s to find the server, unless the URL says otherwise (?serverSelectionTimeoutMS=...).
     const client = options.client ?? new MongoClient(url, /[?&]serverSelectionTimeoutMS=/i.test(url) ? {} : { serverSelectionTimeoutMS: 10_000 });
     await client.connect();
     const db = client.db(new URL(url.replace(/^mongodb\+srv:/, 'mongodb:')).pathname.slice(1) || 'pipeline');
     const store = new GridFsStore(client, db, redact(url));
     if (!options.client) store.reopenLocation = url;
-    await store.ensureIndexes();
+    if (!options.readOnly) await store.ensureIndexes();
     return store;
   }
 

@@ -6,21 +6,25 @@ import { loadExperiment } from '../../experiment/load.ts';
 import { Collections } from '../../store/store.ts';
 import { latestId, type LatestEntry } from '../../engine/cache-key.ts';
 import { loadArtifact } from '../../engine/artifact.ts';
+import { planLoaded } from '../../engine/runner.ts';
 import { exportArtifact, instanceDir } from '../../export/export-artifact.ts';
-import { didYouMean } from '../../engine/diagnostics.ts';
+import { DiagnosticError, didYouMean } from '../../engine/diagnostics.ts';
 
-const usage = 'pipeline export FILE STAGE DIR [--store DIR]';
+const usage = 'pipeline export FILE STAGE DIR [--stale] [--store DIR]';
 
 export const exportCommand: Command = {
   name: 'export',
   help: `usage: ${usage}
 
-Writes the latest output of STAGE as files you can open: a dataset as images/<id>.png plus
-manifest.csv (one row per image), models, reports and plots as their files, and artifact.json.
-A fan-out stage (foreach) gets one sub-folder per instance, e.g. DIR/fold=2/.
+Writes the output of STAGE for the experiment as it is now as files you can open: a dataset as
+images/<id>.png plus manifest.csv (one row per image), models, reports and plots as their files, and
+artifact.json. A fan-out stage (foreach) gets one sub-folder per instance, e.g. DIR/fold=2/.
+If the stage's params, inputs or input files changed since its output was made, export refuses and
+says why (the reasons pipeline plan gives): run it first, or pass --stale.
+  --stale             export the last output made even if it no longer matches the experiment
 ${STORE_HELP}`,
   async run(argv) {
-    const { values, positionals, help } = parse(argv, storeOption, { min: 3, max: 3, usage });
+    const { values, positionals, help } = parse(argv, { ...storeOption, stale: { type: 'boolean' } }, { min: 3, max: 3, usage });
     if (help) return console.log(this.help), ExitCode.ok;
     const [file, stage, dir] = positionals;
     const experiment = await loadExperiment(file, { skipExternalChecks: true });
@@ -29,15 +33,34 @@ ${STORE_HELP}`,
       const guess = didYouMean(stage, experiment.stageIds);
       throw new UsageError(`no stage ${stage} in ${file}${guess ? ` (did you mean ${guess}?)` : ''}`);
     }
-    const store = await openStore(values.store);
+    const store = await openStore(values.store, { readOnly: true });
     try {
+      // What `plan` would say: an instance is current when its output for today's key is in the store.
+      const plan = new Map((await planLoaded(experiment, store, { only: [stage] })).map((p) => [p.id, p]));
+      const chosen: Array<{ id: string; vars: Record<string, unknown>; digest: string }> = [];
+      const stale: string[] = [];
       for (const inst of instances) {
+        const p = plan.get(inst.id)!;
+        if (p.status === 'cached' && p.artifact) {
+          chosen.push({ id: inst.id, vars: inst.vars, digest: p.artifact });
+          continue;
+        }
         const latest = await store.getDoc<LatestEntry>(Collections.latest, latestId(experiment.latestScope, inst.id));
-        const artifact = latest && (await loadArtifact(store, latest.artifact));
-        if (!artifact) throw new UsageError(`${inst.id} has no output in ${store.location} yet: run pipeline run ${file} --only ${inst.stage}`);
-        const sub = instanceDir(dir, inst.vars);
+        if (!latest) throw new UsageError(`${inst.id} has no output in ${store.location} yet: run pipeline run ${file} --only ${inst.stage}`);
+        if (values.stale) {
+          console.error(`warning: exporting the stale output of ${inst.id} (${p.reasons.join('; ')})`);
+          chosen.push({ id: inst.id, vars: inst.vars, digest: latest.artifact });
+        } else stale.push(`${inst.id}: ${p.reasons.join('; ')}`);
+      }
+      if (stale.length) {
+        throw new DiagnosticError([{ message: `the output of ${stage} is stale, so it is not exported:\n  ${stale.join('\n  ')}`, hint: `run it first (pipeline run ${file} --only ${stage}), or pass --stale to export the last output anyway` }]);
+      }
+      for (const c of chosen) {
+        const artifact = await loadArtifact(store, c.digest);
+        if (!artifact) throw new UsageError(`the output of ${c.id} (artifact ${c.digest.slice(0, 12)}) is no longer in ${store.location} (freed by gc?): run pipeline run ${file} --only ${stage}`);
+        const sub = instanceDir(dir, c.vars);
         const { files } = await exportArtifact(store, artifact, sub);
-        console.log(`${inst.id}: ${files} files -> ${sub}`);
+        console.log(`${c.id}: ${files} files -> ${sub}`);
       }
       return ExitCode.ok;
     } finally {

@@ -25,7 +25,7 @@ ${STORE_HELP}
     const { values, positionals, help } = parse(argv, { ...storeOption, ...overrideOptions, only: { type: 'string', multiple: true }, from: { type: 'string', multiple: true }, force: { type: 'string', multiple: true }, json: { type: 'boolean' } }, { min: 1, max: 1, usage });
     if (help) return console.log(this.help), ExitCode.ok;
     const experiment = await loadExperiment(positionals[0], { overrides: parseOverrides(values.set) });
-    const store = await openStore(values.store);
+    const store = await openStore(values.store, { readOnly: true });
     try {
       const plan = await planLoaded(experiment, store, { only: list(values.only), from: list(values.from), force: list(values.force) });
       if (values.json) console.log(JSON.stringify(plan.map((p) => ({ instance: p.id, action: p.status === 'cached' ? 'cached' : 'run', reasons: p.reasons, key: p.key })), null, 2));

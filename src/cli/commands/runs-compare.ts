@@ -36,7 +36,7 @@ ${TRACKING_HELP}`,
     } catch (err: any) {
       throw new UsageError(`--metric is not a valid regular expression: ${err.message}`);
     }
-    const { store, reader } = await openTracking(values);
+    const { store, reader } = await openTracking(values, { readOnly: true });
     try {
       if (positionals.length === 1) {
         const sweep = await resolveRun(reader, positionals[0]).catch((err) => {
