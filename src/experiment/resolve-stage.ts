@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinStages } from '../stages/index.ts';
 import type { StageType } from '../engine/stage.ts';
@@ -24,7 +26,7 @@ export async function loadStageModule(uses: string, baseDir: string): Promise<Re
   }
   // Also for a JavaScript module: the package it imports (`@medpipe/pipeline`) is TypeScript sources.
   await ensureTypeScriptLoader();
-  const mod = await import(pathToFileURL(path).href);
+  const mod = await importUserModule(path);
   const type = (mod.default ?? mod.stage) as StageType | undefined;
   const problems: string[] = [];
   if (!type || typeof type !== 'object') problems.push('it has no default export or `stage` export');
@@ -63,3 +65,43 @@ export const stageRegistry: StageRegistry = {
     return resolved;
   },
 };
+
+/**
+ * Imports a user's module. A `.ts` or `.js` file with `import`/`export` in a folder whose package.json
+ * does not say `"type": "module"` (or that has none) is CommonJS to Node: importing it from the CLI's
+ * ES module graph then fails ("Cannot require() ES Module ... in a cycle"). Such a module is loaded
+ * through tsx's CommonJS hook instead, which compiles its syntax to CommonJS; if that fails too, the
+ * error says how to make the module an ES module.
+ */
+async function importUserModule(path: string): Promise<Record<string, unknown>> {
+  try {
+    return await import(pathToFileURL(path).href);
+  } catch (err) {
+    if (!isEsmInCommonJsScope(err)) throw err;
+    const { register } = await import('tsx/cjs/api');
+    const unregister = register();
+    try {
+      const loaded = createRequire(path)(path) as Record<string, unknown>;
+      return loaded && typeof loaded === 'object' && 'default' in loaded ? loaded : { default: loaded };
+    } catch (again) {
+      const scope = nearestPackageJson(dirname(path));
+      throw new Error(
+        `${path} is ES module syntax (import/export) in a CommonJS folder (${scope ? `${scope} has no "type": "module"` : 'no package.json says "type": "module"'}) and could not be loaded as CommonJS either: ${again instanceof Error ? again.message : again}. Add "type": "module" to ${scope ?? 'a package.json beside it'}, or rename the module to .mts (.mjs for JavaScript)`,
+      );
+    } finally {
+      unregister();
+    }
+  }
+}
+
+function isEsmInCommonJsScope(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === 'ERR_REQUIRE_CYCLE_MODULE' || e?.code === 'ERR_REQUIRE_ESM' || /Cannot require\(\) ES Module .* in a cycle/.test(String(e?.message));
+}
+
+function nearestPackageJson(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json'))) return join(d, 'package.json');
+    if (dirname(d) === d) return undefined;
+  }
+}
