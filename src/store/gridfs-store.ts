@@ -17,11 +17,17 @@ interface BlobEntry {
 interface DocEntry {
   _id: string;
   /** The document as JSON text, so any keys (`$x`, `a.b`) survive. */
-  json: string;
+  json?: string;
+  /** A document too large for MongoDB (16 MiB): its JSON in a file of the `large_docs` bucket. */
+  file?: ObjectId;
 }
 
 const BUCKET = 'blobs';
+// Not `docs`: its `docs.files` and `docs.chunks` would be the collections `files` and `chunks` of DOC_PREFIX.
+const DOC_BUCKET = 'large_docs';
 const DOC_PREFIX = 'docs.';
+/** Larger JSON goes to a GridFS file: a MongoDB document holds at most 16 MiB (and the entry adds a little). */
+export const INLINE_DOC_LIMIT = 8 * 1024 * 1024;
 
 /**
  * Store backend on MongoDB: blob bytes in a GridFS bucket, committed by a single insert into
@@ -32,11 +38,13 @@ export class GridFsStore implements Store {
   readonly location: string;
   reopenLocation?: string;
   private readonly bucket: GridFSBucket;
+  private readonly docFiles: GridFSBucket;
   private readonly index: Collection<BlobEntry>;
 
   private constructor(private readonly client: MongoClient, private readonly db: Db, location: string) {
     this.location = location;
     this.bucket = new GridFSBucket(db, { bucketName: BUCKET });
+    this.docFiles = new GridFSBucket(db, { bucketName: DOC_BUCKET });
     this.index = db.collection<BlobEntry>('blob_index');
   }
 
@@ -160,23 +168,46 @@ export class GridFsStore implements Store {
   }
 
   async getDoc<T = unknown>(collection: string, id: string): Promise<T | undefined> {
-    const entry = await this.docs(collection).findOne({ _id: id });
-    return entry ? (JSON.parse(entry.json) as T) : undefined;
+    // A large document's file can be replaced (and deleted) between reading its entry and its file:
+    // then the entry read again names the new file.
+    for (let attempt = 0; ; attempt++) {
+      const entry = await this.docs(collection).findOne({ _id: id });
+      if (!entry) return undefined;
+      if (entry.json !== undefined) return JSON.parse(entry.json) as T;
+      try {
+        return JSON.parse(await readAll(this.docFiles.openDownloadStream(entry.file!))) as T;
+      } catch (err) {
+        if (attempt >= 5 || !/FileNotFound|ChunkIsMissing|no file|not found/i.test(String((err as Error).message))) throw err;
+      }
+    }
   }
 
+  /**
+   * One atomic replacement of the entry. JSON over INLINE_DOC_LIMIT is first written to a file; the
+   * replaced entry's file (returned by the same atomic operation) is deleted after.
+   */
   async putDoc(collection: string, id: string, doc: unknown): Promise<void> {
-    await this.docs(collection).replaceOne({ _id: id }, { json: JSON.stringify(doc) }, { upsert: true });
+    const json = JSON.stringify(doc);
+    let entry: Omit<DocEntry, '_id'> = { json };
+    if (Buffer.byteLength(json) > INLINE_DOC_LIMIT) {
+      const upload = this.docFiles.openUploadStream(`${collection}/${id}`);
+      await pipeline(bufferStream(Buffer.from(json)), upload);
+      entry = { file: upload.id };
+    }
+    const before = await this.docs(collection).findOneAndReplace({ _id: id }, entry, { upsert: true, returnDocument: 'before' });
+    if (before?.file) await this.docFiles.delete(before.file).catch(() => undefined);
   }
 
   async deleteDoc(collection: string, id: string): Promise<void> {
-    await this.docs(collection).deleteOne({ _id: id });
+    const before = await this.docs(collection).findOneAndDelete({ _id: id });
+    if (before?.file) await this.docFiles.delete(before.file).catch(() => undefined);
   }
 
   async *listDocIds(collection: string): AsyncIterable<string> {
     for await (const e of this.docs(collection).find({}, { projection: { _id: 1 } })) yield e._id;
   }
 
-  /** GridFS files no committed blob points at (crashed or lost-race uploads) older than `olderThanMs`; deletes them. */
+  /** GridFS files nothing points at (crashed or lost-race uploads of blobs and large documents) older than `olderThanMs`; deletes them. */
   async removeOrphanUploads(olderThanMs = 3_600_000): Promise<number> {
     const cutoff = new Date(Date.now() - olderThanMs);
     let removed = 0;
@@ -186,12 +217,27 @@ export class GridFsStore implements Store {
         removed++;
       }
     }
+    // Large documents' files: named `<collection>/<id>`, kept while that entry points at them.
+    for await (const file of this.docFiles.find({ uploadDate: { $lt: cutoff } })) {
+      const slash = file.filename.indexOf('/');
+      const entry = await this.docs(file.filename.slice(0, slash)).findOne({ _id: file.filename.slice(slash + 1) });
+      if (!entry?.file || !entry.file.equals(file._id)) {
+        await this.docFiles.delete(file._id).catch(() => undefined);
+        removed++;
+      }
+    }
     return removed;
   }
 
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function pendingName(what: string): string {

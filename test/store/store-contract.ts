@@ -69,14 +69,53 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       assert.deepEqual(await collect(store.listDocIds('contract-docs-none')), []);
     });
 
-    test('concurrent writers of the same blob and document never tear them', async () => {
-      const payload = 'x'.repeat(100_000);
+    test('concurrent writers of the same blob and document never tear them, and readers meanwhile see whole values', async () => {
+      const payload = 'x'.repeat(100_000) + Math.random();
+      const blobReads: string[] = [];
+      let writing = true;
+      const digest = sha256(payload);
+      // A reader polling while 8 writers race: it sees "not in the store" or all the bytes, nothing else.
+      const blobReader = (async () => {
+        while (writing) blobReads.push(await store.getBlob(digest).then((b) => (b.toString() === payload ? 'whole' : `torn (${b.length} bytes)`), () => 'absent'));
+      })();
       const digests = await Promise.all(Array.from({ length: 8 }, () => store.putBlob(payload)));
+      writing = false;
+      await blobReader;
       assert.equal(new Set(digests).size, 1);
       assert.equal((await store.getBlob(digests[0])).toString(), payload);
-      await Promise.all(Array.from({ length: 8 }, (_, i) => store.putDoc('contract-race', 'doc', { i, payload })));
+      assert.deepEqual([...new Set(blobReads)].filter((r) => r !== 'whole' && r !== 'absent'), []);
+
+      // Overwrites of one document (small, and one too large for a MongoDB document): never torn or missing.
+      const big = 'y'.repeat(9 * 1024 * 1024);
+      await store.putDoc('contract-race', 'doc', { i: -1, payload });
+      const docReads: string[] = [];
+      writing = true;
+      const docReader = (async () => {
+        while (writing) {
+          const d = await store.getDoc<{ i: number; payload: string }>('contract-race', 'doc');
+          docReads.push(!d ? 'missing' : d.payload === payload || d.payload === big ? 'whole' : 'torn');
+        }
+      })();
+      await Promise.all(Array.from({ length: 8 }, (_, i) => store.putDoc('contract-race', 'doc', { i, payload: i % 2 ? big : payload })));
+      writing = false;
+      await docReader;
+      assert.deepEqual([...new Set(docReads)].filter((r) => r !== 'whole'), []);
       const doc = await store.getDoc<{ i: number; payload: string }>('contract-race', 'doc');
-      assert.equal(doc?.payload, payload);
+      assert.equal(doc?.payload, doc!.i % 2 ? big : payload);
+    });
+
+    test('a document larger than a MongoDB document may be (16 MiB) round-trips, overwrites and deletes', async () => {
+      // E.g. the file-hash memo of a folder of ~150,000 DICOMs (one entry per file, ~115 bytes each).
+      const memo = { path: '/data/train', entries: { 'train/000000.dcm': [524_288, 1_700_000_000_000, sha256('0')] }, padding: 'z'.repeat(17 * 1024 * 1024) };
+      assert.ok(JSON.stringify(memo).length > 16 * 1024 * 1024);
+      await store.putDoc('contract-large', 'memo', memo);
+      assert.deepEqual(await store.getDoc('contract-large', 'memo'), memo);
+      await store.putDoc('contract-large', 'memo', { small: true });
+      assert.deepEqual(await store.getDoc('contract-large', 'memo'), { small: true });
+      await store.putDoc('contract-large', 'memo', memo);
+      await store.deleteDoc('contract-large', 'memo');
+      assert.equal(await store.getDoc('contract-large', 'memo'), undefined);
+      assert.deepEqual(await collect(store.listDocIds('contract-large')), []);
     });
   });
 }
