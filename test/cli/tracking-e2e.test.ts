@@ -22,6 +22,9 @@ export default {
   name: 'score', version: 1, description: 'fake evaluation', inputs: { min: 0, max: 0 },
   params: z.object({ auc: z.number(), epochs: z.number().default(3) }).strict(),
   async run(ctx, _inputs, p) {
+    // Stages may log patient details; no log line goes to the tracker.
+    ctx.log.info('scored images of patient DOE^JANE');
+    ctx.log.warn('patient DOE^JANE has one image only');
     for (let e = 0; e < p.epochs; e++) ctx.metric('val_auc', p.auc * (e + 1) / p.epochs, e);
     const report = { metrics: { auc_macro: p.auc }, roc: { all: { fpr: [0, 0.2, 1], tpr: [0, 0.7, 1], auc: p.auc } } };
     return { kind: 'report', files: { 'report.json': JSON.stringify(report), 'report.html': '<h1>ok</h1>' }, meta: { metrics: { auc_macro: p.auc } } };
@@ -40,8 +43,9 @@ after(() => double.stop());
 test('pipeline run with MLFLOW_TRACKING_URI: the engine feeds the tracker; a rerun is logged as cached', async () => {
   const { dir, file } = await experimentDir();
   process.env.MLFLOW_TRACKING_URI = double.url;
+  const logged: string[] = [];
   try {
-    const first = await runPipeline({ file, store: join(dir, '.pipeline') });
+    const first = await runPipeline({ file, store: join(dir, '.pipeline'), sinks: [{ handle: (e) => void (e.type === 'log' && logged.push(e.message)) }] });
     assert.equal(first.status, 'succeeded');
     const second = await runPipeline({ file, store: join(dir, '.pipeline') });
     assert.equal(second.instances[0].status, 'cached');
@@ -62,6 +66,7 @@ test('pipeline run with MLFLOW_TRACKING_URI: the engine feeds the tracker; a rer
   assert.match(ran.tags.get('pipeline.cache_key') ?? '', /^[0-9a-f]{64}$/);
   assert.ok([...double.artifacts.keys()].some((k) => k.startsWith(ran.info.artifact_uri.replace('mlflow-artifacts:/', '')) && k.endsWith('report.json')));
   assert.equal(parents[0].metrics.find((m) => m.key === 'evaluate/auc_macro')?.value, 0.83);
+  assert.equal(logged.filter((m) => m.includes('DOE^JANE')).length, 2, 'the stage did log the name');
   await assertNoPhi(['DOE^JANE'], { double });
 });
 

@@ -29,7 +29,7 @@ test('ensemble mean: test images averaged over models, out-of-fold rows kept onc
   assert.ok(Math.abs(rows[0].boxes[0].x_min - 0.4) < 1e-12);
   assert.deepEqual(rows[1].boxes, []);
   assert.deepEqual(result.artifact.meta.classes, ['a', 'b']);
-  assert.ok(result.artifact.meta.histories);
+  assert.deepEqual(result.artifact.meta.histories, tta.meta.histories, 'training histories pass through to the report');
 });
 
 test('ensemble weighted and rank average', async () => {

@@ -8,7 +8,7 @@ import { syntheticDicom } from '../../src/stages/synthetic-dicom.ts';
 import { ingestDicom } from '../../src/stages/ingest-dicom.ts';
 import { phantomImages } from '../../src/ops/dicom/phantom.ts';
 import { writeDemoSet } from '../../src/ops/dicom/demo-set.ts';
-import { writeDicom } from '../../src/ops/dicom/write.ts';
+import { TRANSFER_SYNTAX_UIDS, writeDicom } from '../../src/ops/dicom/write.ts';
 import type { DatasetRow } from '../../src/data-model.ts';
 import { Collections } from '../../src/store/store.ts';
 import { runPythonJson } from '../ops/dicom/python.ts';
@@ -62,7 +62,8 @@ test('synthetic-dicom -> ingest-dicom: labels and boxes joined, patients pseudon
     assert.deepEqual(new Set(row.boxes?.map((b) => b.reader)), new Set(im.findings.length ? im.readers : []));
     assert.equal(row.width, 64);
     assert.equal(row.sop, im.spec.sopUid);
-    assert.equal(row.transfer_syntax !== undefined, true);
+    // The transfer syntax the phantom wrote the file in (implicit/explicit LE, BE, deflate, RLE), by UID.
+    assert.equal(row.transfer_syntax, TRANSFER_SYNTAX_UIDS[im.spec.transferSyntax ?? 'explicit-le']);
     assert.equal(row.dicom, synth.artifact.files[`dicom/${im.imageId}.dcm`]);
   }
   // One pseudonym per patient, same for all of a patient's images.
@@ -73,6 +74,7 @@ test('synthetic-dicom -> ingest-dicom: labels and boxes joined, patients pseudon
   assert.equal(new Set(rows.map((r) => r.patient)).size, 6);
   for (const r of rows) assert.match(r.patient!, /^P[0-9a-f]{16}$/);
   assert.deepEqual(ingest.artifact.meta.classes, ['Cardiomegaly', 'Nodule/Mass', 'Pleural effusion', 'No finding']);
+  assert.ok(new Set(rows.map((r) => r.transfer_syntax)).size >= 3, 'the phantom varies the transfer syntax');
 
   const everything = (await allStoreText(store)) + ingest.logs.join('\n') + synth.logs.join('\n');
   for (const phi of phiValues()) assert.ok(!everything.includes(phi), `PHI value leaked into the store or logs`);

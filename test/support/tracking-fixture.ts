@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { commitArtifact } from '../../src/engine/artifact.ts';
+import { writeDicom } from '../../src/ops/dicom/write.ts';
 import type { EventSink, PipelineEvent } from '../../src/engine/events.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { Artifact } from '../../src/engine/artifact.ts';
@@ -32,6 +33,12 @@ export interface FakeRunOptions {
   logLr?: boolean;
   /** Extra experiment params (`params:` of the experiment file), logged on the parent as `params.<name>`. */
   runParams?: Record<string, unknown>;
+  /**
+   * PHI present where a pipeline has it but trackers must never send it: the ingest dataset keeps the
+   * original DICOM (patient name, id, birth date in its header) while its rows hold pseudonyms, and the
+   * stages log lines mentioning the patient.
+   */
+  phi?: { name: string; id: string; birthDate: string };
 }
 
 /**
@@ -69,9 +76,15 @@ export async function emitFakeRun(sink: EventSink, store: Store, o: FakeRunOptio
   const runId = o.runId;
   const instances = ['ingest', ...Array.from({ length: folds }, (_, k) => `train[fold=${k}]`), 'evaluate', ...(o.realReport ? ['gradcam'] : [])];
   await emit({ type: 'run-start', runId, experiment: o.experiment ?? 'demo', file: 'experiments/demo.yaml', instances, params: { size: 64, folds, seed: 42, ...o.runParams }, time: t });
-  const dataset = await commitArtifact(store, { kind: 'dataset', rows: [{ id: 'img1', patient: 'p-1a2b', labels: [] }], meta: { classes: ['Cardiomegaly'] } });
+  const dicom = o.phi ? { 'dicom/img1.dcm': writeDicom({ rows: 2, columns: 2, pixels: new Uint16Array(4), patient: o.phi }) } : undefined;
+  const dataset = await commitArtifact(store, { kind: 'dataset', rows: [{ id: 'img1', patient: 'p-1a2b', labels: [], ...(dicom ? { dicom: 'dicom/img1.dcm' } : {}) }], ...(dicom ? { files: dicom } : {}), meta: { classes: ['Cardiomegaly'] } });
   const ingestParams = { source: 'data/x', pseudonymise: true };
   await emit({ type: 'instance-start', runId, instance: 'ingest', stage: 'ingest', uses: 'ingest-images', params: ingestParams, cacheKey: 'c'.repeat(64), time: t });
+  if (o.phi) {
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+      await emit({ type: 'log', runId, instance: 'ingest', level, message: `read ${o.phi.name} (${o.phi.id}, born ${o.phi.birthDate})`, time: t });
+    }
+  }
   t += 100;
   await emit({ type: 'instance-end', runId, instance: 'ingest', stage: 'ingest', uses: 'ingest-images', params: ingestParams, status: 'cached', cacheKey: 'c'.repeat(64), artifact: dataset.digest, durationMs: 100, time: t });
   for (let k = 0; k < folds; k++) {

@@ -199,8 +199,12 @@ test('no PHI: the helper catches a leak, and a run with pseudonymised data leaks
     try {
       const cleanStore = await tempStore();
       const s = await createTracker({ store: cleanStore, experimentName: 'phi', experimentFile: 'x.yaml', log: () => {}, env: { MLFLOW_TRACKING_URI: clean.url } });
-      await emitFakeRun(s, cleanStore, { runId: 'run-CLEAN', auc: 0.7 });
+      // The run holds the PHI (original DICOM in the store, log lines), with pseudonymised rows.
+      await emitFakeRun(s, cleanStore, { runId: 'run-CLEAN', auc: 0.7, phi: { name: phi[0], id: phi[1], birthDate: phi[2] } });
       await s.close?.();
+      const blobs: string[] = [];
+      for await (const digest of cleanStore.listBlobs()) blobs.push((await cleanStore.getBlob(digest)).toString('latin1'));
+      assert.ok(phi.every((p) => blobs.some((b) => b.includes(p))), 'the PHI is in the run (the original DICOM header)');
       await assertNoPhi(phi, { double: clean, store: cleanStore });
       assert.ok(clean.received.length > 10);
     } finally {
