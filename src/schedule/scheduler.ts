@@ -34,7 +34,10 @@ export interface SchedulerOptions {
   /** Champion promotion: needs the tracker to read metrics from and to tag. */
   promote?: { config: PromoteConfig; reader: TrackReader; experiment: string; registry?: ModelRegistry };
   log(level: 'info' | 'warn' | 'error', message: string): void;
-  /** Stop after this many triggers (tests, `--max-runs`). */
+  /**
+   * Stop after this many runs (`--max-runs`). A trigger skipped because the previous run is still going
+   * is recorded but does not count: `--max-runs 2` means two runs, however long each takes.
+   */
   maxRuns?: number;
 }
 
@@ -46,7 +49,7 @@ export class Scheduler {
   private job?: Cron;
   private running?: Promise<void>;
   private controller = new AbortController();
-  private triggers = 0;
+  private started = 0;
   private finished!: () => void;
   /** Resolves when the schedule is stopped (or `maxRuns` triggers are done) and no run is going. */
   readonly done: Promise<void>;
@@ -84,9 +87,6 @@ export class Scheduler {
   }
 
   private trigger(): void {
-    if (this.opts.maxRuns !== undefined && this.triggers >= this.opts.maxRuns) return;
-    this.triggers++;
-    const reachedMax = this.opts.maxRuns !== undefined && this.triggers >= this.opts.maxRuns;
     const record: ScheduleRecord = { id: recordId(), file: this.opts.file, cron: this.opts.cron, triggeredAt: Date.now(), status: 'running' };
     if (this.running) {
       record.status = 'skipped';
@@ -94,9 +94,11 @@ export class Scheduler {
       record.endedAt = record.triggeredAt;
       this.opts.log('warn', `schedule: skipped a trigger of ${this.opts.file}: the previous run is still running`);
       void this.save(record);
-      if (reachedMax) void this.running.then(() => this.stop());
       return;
     }
+    if (this.opts.maxRuns !== undefined && this.started >= this.opts.maxRuns) return;
+    this.started++;
+    const reachedMax = this.opts.maxRuns !== undefined && this.started >= this.opts.maxRuns;
     this.running = this.execute(record).finally(() => {
       this.running = undefined;
       if (reachedMax) void this.stop();

@@ -28,7 +28,8 @@ For unattended use see infra/systemd and infra/kubernetes (there the platform tr
   --once                run now, record and promote like a scheduled run, and exit (for a systemd
                         timer or a Kubernetes CronJob; exit code 1 if the run did not succeed)
   --timezone TZ         IANA time zone of the expression (default: the machine's)
-  --max-runs N          stop after N triggers
+  --max-runs N          stop after N runs (a trigger skipped because the previous run
+                        is still going does not count)
   --concurrency N       passed to each run
 ${STORE_HELP}`,
   async run(argv) {
