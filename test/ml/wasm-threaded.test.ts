@@ -7,9 +7,13 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const child = fileURLToPath(new URL('./fixtures/threaded-step.ts', import.meta.url));
 
-/** Runs the fixture in a fresh process (the backend is chosen once per process); it must exit on its own. */
+/**
+ * Runs the fixture in a fresh process (the backend is chosen once per process); it must exit on its own.
+ * The timeout only catches a child that never exits (wasm worker threads kept alive): a few seconds on a
+ * quiet machine, but minutes when many test processes share the cores, so it is generous.
+ */
 async function step(threads: string): Promise<{ backend: string; threads: number; logs: string[]; weights: string }> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, PIPELINE_WASM_THREADS: threads }, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, PIPELINE_WASM_THREADS: threads }, timeout: 300_000 });
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
