@@ -8,7 +8,7 @@ import type { InstanceStatus, ItemCounts, PipelineEvent } from './events.ts';
 import { ExternalHasher } from './file-hash.ts';
 import { LocalExecutor } from './local-executor.ts';
 import { findCached, replayWarnings } from './run-task.ts';
-import { isStageInputError } from './stage.ts';
+import { StageInputError } from './stage.ts';
 import { NotAdmitted, type StageExecutor, type StageTask } from './task.ts';
 
 export interface ExecuteOptions {
@@ -183,7 +183,7 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
       if (err instanceof NotAdmitted) return settle(inst, 'skipped', { reasons: ['an earlier stage failed'] });
       if (signal.aborted) return settle(inst, 'cancelled', { key, durationMs: Date.now() - started, items, reasons });
       const message = err instanceof Error ? err.message : String(err);
-      const inputError = isStageInputError(err);
+      const inputError = err instanceof StageInputError;
       if (!inputError && err instanceof Error && err.stack) emit({ type: 'log', runId, instance: inst.id, level: 'debug', message: err.stack, time: Date.now() });
       if (!opts.keepGoing) stopped = true;
       const hint = inputError && err.hint ? ` (hint: ${err.hint})` : '';

@@ -155,11 +155,3 @@ export class StageInputError extends Error {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[STAGE_INPUT_ERROR] === true;
   }
 }
-
-/**
- * Whether `err` is a StageInputError, also one from another copy of this package (a user's CommonJS
- * stage module, or a second install in node_modules), where `instanceof` fails.
- */
-export function isStageInputError(err: unknown): err is StageInputError {
-  return err instanceof StageInputError || (err instanceof Error && err.name === 'StageInputError');
-}
