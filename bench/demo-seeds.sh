@@ -9,7 +9,7 @@ export DEMO_PATIENTS=${2:-24} DEMO_EPOCHS=${3:-2}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for seed in $SEEDS; do
-  out=$(DEMO_SEED=$seed node bin/pipeline.js run experiments/demo.yaml --store "$work/$seed" --plain 2>/dev/null)
+  out=$(DEMO_SEED=$seed node bin/pipeline.js run experiments/demo.yaml --no-lock --store "$work/$seed" --plain 2>/dev/null)
   auc=$(grep -oE 'evaluate: auc_macro [0-9.]+ \[[0-9.]+, [0-9.]+\]' <<<"$out" || echo 'evaluate: failed')
   echo "seed $seed (patients $DEMO_PATIENTS, epochs $DEMO_EPOCHS): ${auc#evaluate: }"
 done
