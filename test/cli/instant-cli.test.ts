@@ -105,7 +105,7 @@ export default defineStage({ name: 'js-stage', version: 1, description: 'refuses
 `,
   );
   const run = await runCli(['run', 'exp.yaml', '--plain'], ws.dir);
-  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.equal(run.code, 2, run.stdout + run.stderr); // a stage's StageInputError is bad input: exit 2
   assert.doesNotMatch(run.stderr, /running the TypeScript sources|Unknown file extension/);
   assert.match(run.stdout + run.stderr, /the JS stage refuses/);
 });
