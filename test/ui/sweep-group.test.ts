@@ -19,6 +19,7 @@ test('a sweep parent links to its variants, listed with the swept params as colu
     await writer.apply({ op: 'end-run', ref: `run-${id}`, status: 'FINISHED', endTime: t + 5000 });
   }
   await writer.apply({ op: 'create-run', ref: 'lonely', name: 'lonely', startTime: t - 1000, tags: [] });
+  await writer.close(); // the local writer batches its saves; close writes them
   const dashboard = await startDashboard({ reader: new LocalTrackReader(store), port: 0 });
   try {
     const top = await (await fetch(`${dashboard.url}/`)).text();
