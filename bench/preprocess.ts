@@ -1,18 +1,19 @@
 /**
- * Our side of the preprocess bench: the preprocess stage's per-image work (sharp PNG decode, crop,
- * CLAHE, area resize, sharp PNG encode) over a folder, one image at a time, libvips on one thread.
- * usage: node --import tsx bench/preprocess.ts IN_DIR OUT_DIR PNG_LEVEL [none|adaptive]; prints images per CPU-second and
- * per wall second. The last argument picks the PNG row filtering (default none, the stage's).
+ * Our side of the preprocess bench: the preprocess stage's per-image work (`processPng`: sharp PNG
+ * decode, crop, CLAHE, area resize, our PNG encoder) over a folder, one image at a time, libvips on one
+ * thread.
+ * usage: node --import tsx bench/preprocess.ts IN_DIR OUT_DIR [PNG_LEVEL=1]; prints images per CPU-second and
+ * per wall second. PNG_LEVEL is the stage's `png_compression` (its default 1).
  */
 import sharp from 'sharp';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyOps, type OpSpec } from '../src/ops/image/apply.ts';
-import { decodeGrey, encodeGreyPng } from '../src/ops/image/png.ts';
+import type { OpSpec } from '../src/ops/image/apply.ts';
+import { processPng } from '../src/ops/image/process-png.ts';
 
 sharp.concurrency(1);
-const [src, out, levelArg, filter] = process.argv.slice(2);
-const level = Number(levelArg ?? 6);
+const [src, out, levelArg] = process.argv.slice(2);
+const level = Number(levelArg ?? 1);
 const ops: OpSpec[] = [
   { crop: { left: 0.06, right: 0.06, top: 0.2, bottom: 0.12 } },
   { clahe: { clip: 2, tiles: 8 } },
@@ -21,9 +22,8 @@ const ops: OpSpec[] = [
 await mkdir(out, { recursive: true });
 const names = (await readdir(src)).filter((f) => f.endsWith('.png')).sort();
 const one = async (name: string) => {
-  const image = await decodeGrey(await readFile(join(src, name)));
-  const result = await applyOps(image, ops);
-  await writeFile(join(out, name), await encodeGreyPng(result.image, level, filter === 'adaptive'));
+  const result = await processPng(await readFile(join(src, name)), ops, level);
+  await writeFile(join(out, name), result.png);
 };
 // Warm-up (JIT) on two images, untimed, as the OpenCV script does.
 for (const name of names.slice(0, 2)) await one(name);

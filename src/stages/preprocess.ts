@@ -38,7 +38,7 @@ export function resolveOps(ops: readonly OpParams[]): OpSpec[] {
 
 export const preprocess = defineStage({
   name: 'preprocess',
-  version: 3,
+  version: 4,
   description: 'Image-wise crop / auto-crop / mask / CLAHE / invert / resize / median in list order; boxes follow every geometric op',
   params: PreprocessParams,
   perItem: true,

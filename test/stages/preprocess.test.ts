@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
 import { preprocess, resolveOps, WORKER_MIN_ROWS } from '../../src/stages/preprocess.ts';
 import { PreprocessParams } from '../../src/stages/preprocess-params.ts';
-import { decodeGrey, encodeGreyPng } from '../../src/ops/image/png.ts';
+import { decodeGrey } from '../../src/ops/image/png.ts';
+import { encodeGreyPng } from '../../src/ops/image/png-encode.ts';
 import { applyOps } from '../../src/ops/image/apply.ts';
 import type { Store } from '../../src/store/store.ts';
 import { synthetic } from '../ops/image/helpers.ts';
@@ -17,7 +18,7 @@ const OPS = [
 async function dataset(store: Store, count: number, bits: 8 | 16 = 8) {
   const rows = [];
   for (let i = 0; i < count; i++) {
-    const image = await store.putBlob(await encodeGreyPng(synthetic(80, 50, bits, i + 1)));
+    const image = await store.putBlob(encodeGreyPng(synthetic(80, 50, bits, i + 1)));
     rows.push({ id: `img${i}`, patient: `p${i}`, labels: ['Nodule'], image, width: 80, height: 50, boxes: [{ label: 'Nodule', x_min: 8, y_min: 10, x_max: 48, y_max: 30 }] });
   }
   return { kind: 'dataset' as const, rows, meta: { classes: ['Nodule'] } };
@@ -76,7 +77,7 @@ test('preprocess on worker threads (>= WORKER_MIN_ROWS rows) gives the same imag
   const store = await tempStore();
   const rows = [];
   for (let i = 0; i < WORKER_MIN_ROWS; i++) {
-    rows.push({ id: `w${i}`, image: await store.putBlob(await encodeGreyPng(synthetic(24, 20, i % 2 ? 16 : 8, i + 1))), width: 24, height: 20 });
+    rows.push({ id: `w${i}`, image: await store.putBlob(encodeGreyPng(synthetic(24, 20, i % 2 ? 16 : 8, i + 1))), width: 24, height: 20 });
   }
   const ops = [{ autocrop: {} }, { clahe: { clip: 3, tiles: 2 } }, { resize: { width: 16, interpolation: 'bilinear' } }];
   const pooled = await runStage(preprocess, { store, concurrency: 2, inputs: [{ artifact: { kind: 'dataset', rows } }], params: { ops } });

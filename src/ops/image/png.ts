@@ -26,26 +26,3 @@ function firstChannel(all: Uint16Array, channels: number): Uint16Array {
   for (let i = 0; i < out.length; i++) out[i] = all[i * channels];
   return out;
 }
-
-/**
- * Encodes a grey image as an 8- or 16-bit grey PNG. `adaptiveFiltering` (libpng's per-row filter choice,
- * as OpenCV and most tools use) gives about a third smaller files than no filtering, at about twice the
- * encode time (bench/results/preprocess.md).
- */
-export async function encodeGreyPng(image: Image, compressionLevel = 6, adaptiveFiltering = false): Promise<Buffer> {
-  const sharp = await loadSharp();
-  const is16 = image.data instanceof Uint16Array;
-  return sharp(rawSamples(image), { raw: { width: image.width, height: image.height, channels: 1 } })
-    .toColourspace(is16 ? 'grey16' : 'b-w')
-    .png({ compressionLevel, adaptiveFiltering })
-    .toBuffer();
-}
-
-/**
- * The samples as sharp raw input: sharp takes the sample depth from the typed array's type and reads
- * its whole ArrayBuffer, so views are copied to an array of their own.
- */
-export function rawSamples(image: Image): Uint8Array | Uint16Array {
-  const d = image.data;
-  return d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? d : d.slice();
-}

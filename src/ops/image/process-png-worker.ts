@@ -12,7 +12,6 @@ export interface ProcessPngRequest {
 if (parentPort) {
   serveRequests<ProcessPngRequest, ProcessedPng>(parentPort, async (r) => {
     const result = await processPng(r.bytes, r.ops, r.compression);
-    const png = new Uint8Array(result.png); // an own buffer to transfer (sharp's may be pooled)
-    return { result: { ...result, png }, transfer: [png.buffer] };
+    return { result, transfer: [result.png.buffer] }; // the PNG owns its whole ArrayBuffer (png-encode.ts)
   });
 }
