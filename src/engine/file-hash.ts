@@ -17,7 +17,7 @@ type Entry = [size: number, mtimeMs: number, hash: string];
 export class ExternalHasher {
   private readonly pending = new Map<string, Promise<string>>();
   private readonly counts = new Map<string, number>();
-  /** `remember: false` (plan) reads the memo but writes nothing. */
+  /** `remember: false` (plan, status) reads the memo but writes nothing. */
   constructor(private readonly store: Store, private readonly options: { remember?: boolean } = {}) {}
 
   /** How many files a hashed path held (1 for a file), once `hash` has finished for it. */

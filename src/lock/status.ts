@@ -29,15 +29,16 @@ export interface LockStatus {
  * Compares the workspace (the experiment file with its templates, the external files it reads, the
  * stage code and the store) with the lock, like `dvc status`: per instance, what differs from what
  * produced its locked output. An instance downstream of a changed one is changed too (it will rerun,
- * though it may turn out cached if its inputs come out byte-identical). Reads and writes nothing
- * else than file hashes (memoised in the store).
+ * though it may turn out cached if its inputs come out byte-identical). Writes nothing: file hashes are
+ * read from the store's memo where current and computed (not memoised) where not, so `store` may be
+ * open read-only.
  */
 export async function lockStatus(experiment: Experiment, store: Store): Promise<LockStatus> {
   const path = lockPath(experiment.file);
   const section: LockedExperiment | undefined = (await readLock(path))?.experiments[lockKey(experiment.file)];
   const base = { lockPath: path, overrides: experiment.overrides, lockOverrides: section?.overrides ?? [] };
   if (!section) return { ...base, locked: false, fileChanged: true, instances: experiment.instances.map((i) => ({ id: i.id, state: 'new', reasons: ['not in the lock'] })) };
-  const hasher = new ExternalHasher(store);
+  const hasher = new ExternalHasher(store, { remember: false });
   const changed = new Set<string>();
   const out: InstanceLockStatus[] = [];
   const lockDir = dirname(path);

@@ -87,6 +87,26 @@ test('plan creates and writes nothing: not on a folder never run, not in a store
   assert.deepEqual(await snapshot(join(root, '.pipeline')), storeBefore);
 });
 
+test('status creates and writes nothing: not on a project never run, not in the store or the project when a read file changed', async () => {
+  const root = await project();
+  const before = await snapshot(root);
+  const never = await runCli(['status', 'experiments/exp.yaml'], root);
+  assert.equal(never.code, 0, never.stderr);
+  assert.match(never.stdout, /nothing is locked yet/);
+  assert.deepEqual(await snapshot(root), before, 'status on a project never run created files (the store)');
+
+  assert.equal((await runCli(['run', 'experiments/exp.yaml'], root)).code, 0);
+  // A new content (and size) for a file the experiment reads: its memoised hash is stale, so hashing
+  // it again would update the memo in the store if status were allowed to write.
+  await writeFile(join(root, 'experiments', 'note.txt'), 'v2, a new content');
+  const projectBefore = await snapshot(root);
+  const status = await runCli(['status', 'experiments/exp.yaml', '--json'], root);
+  assert.equal(status.code, 0, status.stderr);
+  const note = JSON.parse(status.stdout).instances.find((i: { id: string }) => i.id === 'note');
+  assert.deepEqual([note.state, note.reasons], ['changed', ['file content of with.file changed (note.txt)']]);
+  assert.deepEqual(await snapshot(root), projectBefore, 'status wrote into the store or the project (e.g. file-hash memos)');
+});
+
 test('export refuses a stale output with the reason plan gives, unless --stale; a current one exports', async () => {
   const root = await project();
   const cli = (...args: string[]) => runCli(args, root);

@@ -19,7 +19,7 @@ the stage code and the store with pipeline.lock next to the file (written by the
 pipeline run), like dvc status. Per stage instance: "changed" with the reasons (a param and how, a
 file's content, the stage version or module source, an upstream stage that changed), "new" (not in
 the lock), "removed" (in the lock only), "not in store" (the locked output is not in this store:
-pipeline pull, or pipeline run), or up to date. Runs nothing.
+pipeline pull, or pipeline run), or up to date. Runs nothing and writes nothing (not even to the store).
 
 options:
 ${OVERRIDE_HELP}
@@ -31,7 +31,7 @@ exit codes: 0 (with --quiet: up to date), 1 (with --quiet: something changed), 2
     const { values, positionals, help } = parse(argv, { ...storeOption, ...overrideOptions, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } }, { min: 1, max: 1, usage });
     if (help) return console.log(this.help), ExitCode.ok;
     const experiment = await loadExperiment(positionals[0], { overrides: parseOverrides(values.set) });
-    const store = await openStore(values.store);
+    const store = await openStore(values.store, { readOnly: true });
     try {
       const status = await lockStatus(experiment, store);
       const notUpToDate = status.instances.filter((i) => i.state !== 'up to date');
