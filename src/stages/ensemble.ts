@@ -93,7 +93,7 @@ export const ensemble = defineStage({
     return {
       kind: 'predictions',
       rows,
-      meta: { classes, task, method: p.method, ...(p.no_finding ? { no_finding: { ...p.no_finding, from: gateInput!.instance } } : {}), models: sources.map((s) => ({ name: s.name, rows: s.rows.length, weight: weightOf(s) })), scores: p.method === 'rank' ? 'rank' : 'probability', ...(Object.keys(histories).length ? { histories } : {}) },
+      meta: { classes, task, method: p.method, ...(p.no_finding ? { no_finding: { ...p.no_finding, from: gateInput!.instance } } : {}), models: sources.map((s) => ({ name: s.name, rows: s.rows.length, weight: weightOf(s) })), scores: p.method === 'rank' ? 'rank' : fused.some((i) => i.artifact.meta.scores === 'anomaly') ? 'anomaly' : 'probability', ...(Object.keys(histories).length ? { histories } : {}) },
     };
   },
 });

@@ -81,9 +81,11 @@ export const evaluate = defineStage({
     const hasScores = task !== 'detection' && rows.every((r) => Array.isArray(r.scores));
     if (hasScores) {
       let groups = p.metrics;
-      if (input.artifact.meta.scores === 'rank' && groups.includes('calibration')) {
+      const kind = input.artifact.meta.scores;
+      const notProbabilities = kind === 'rank' ? 'rank averages' : kind === 'anomaly' ? 'anomaly scores (reconstruction errors)' : undefined;
+      if (notProbabilities && groups.includes('calibration')) {
         groups = groups.filter((g) => g !== 'calibration');
-        notes.push('scores are rank averages, not probabilities: calibration skipped');
+        notes.push(`scores are ${notProbabilities}, not probabilities: calibration skipped`);
       }
       const cls = classify(ctx, all, rows, classes, task, { ...p, metrics: groups }, notes);
       Object.assign(metrics, flattenMetrics(cls.report));

@@ -13,6 +13,8 @@ import { seededRandom } from '../util/random.ts';
 import { escapeXml } from '../ops/report/escape.ts';
 import { overlayHeatmap, resizeMap } from '../ops/report/heatmap.ts';
 import { selectSplit } from '../evaluation/predictions.ts';
+import { anomalyTruth, normalLabelOf } from '../evaluation/anomaly-labels.ts';
+import { residualMaps } from '../ml/anomaly/autoencoder.ts';
 
 const GROUPS = ['TP', 'FP', 'FN', 'TN'] as const;
 type Group = (typeof GROUPS)[number];
@@ -34,7 +36,11 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
   const cls = p.class ?? classes[0];
   const classIndex = classes.indexOf(cls);
   if (classIndex < 0) throw new StageInputError(`class "${cls}" is not one of the model's classes [${classes.join(', ')}]`, 'set class: to one of them');
-  const threshold = chooseThreshold(p.threshold, evaluation, cls);
+  // an anomaly detector's heat map is its squared residual (x - reconstruction)^2, its score's per-pixel terms
+  const normal = normalLabelOf(model.artifact.meta);
+  const truthOf = (row: DatasetRow) => (normal === undefined ? (row.labels ?? []) : anomalyTruth(row.labels, normal)).includes(cls);
+  if (normal !== undefined && p.layer) throw new StageInputError(`gradcam: layer ${p.layer} is for Grad-CAM; the anomaly detector ${model.instance} is explained by its residual maps`, 'remove layer:');
+  const threshold = chooseThreshold(p.threshold, evaluation, cls, normal !== undefined);
   ctx.log.info(`threshold ${threshold.value} for "${cls}" (${threshold.source})`);
   const size = Number(model.artifact.meta.inputSize);
   const channels = Number(model.artifact.meta.channels) as 1 | 3;
@@ -44,9 +50,10 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
     const rows = selectSplit(await ctx.readRows<DatasetRow>(data.artifact), p.split).filter((r) => typeof r.image === 'string');
     if (rows.length === 0) throw new StageInputError(`dataset ${data.instance} has no rows with images in the "${p.split}" part`, 'set split: val or all');
     const candidates = await scoredCandidates(ctx, rows, predictions, classIndex);
-    const sample = sampleGroups(candidates, cls, threshold.value, p.per_group, p.seed);
+    const sample = sampleGroups(candidates, truthOf, threshold.value, p.per_group, p.seed);
     const files: Record<string, Uint8Array | string> = {};
     const entries: Array<{ group: Group; id: string; file: string; score: number; truth: boolean }> = [];
+    const heat: Array<{ image: string; map: Float32Array; height: number; width: number }> = [];
     const picked = GROUPS.flatMap((g) => sample[g]);
     for (let start = 0; start < picked.length; start += 8) {
       const chunk = picked.slice(start, start + 8);
@@ -54,7 +61,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
       let cam;
       let probs: number[][];
       try {
-        cam = gradCam(tfModel, batch as tf.Tensor4D, classIndex, p.layer);
+        cam = normal === undefined ? gradCam(tfModel, batch as tf.Tensor4D, classIndex, p.layer) : residualMaps(tfModel, batch as tf.Tensor4D);
         const out = tfModel.predict(batch) as tf.Tensor2D;
         probs = out.arraySync();
         out.dispose();
@@ -62,18 +69,21 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
         batch.dispose();
       }
       for (const [i, c] of chunk.entries()) {
-        const truth = (c.row.labels ?? []).includes(cls);
+        const truth = truthOf(c.row);
         const score = c.score ?? probs[i][classIndex];
         const group = groupOf(truth, score >= threshold.value);
         if (entries.filter((e) => e.group === group).length >= p.per_group) continue;
         const file = `gallery/${group}/${safeName(c.row.id)}.png`;
-        files[file] = await overlayPng(await ctx.store.getBlob(c.row.image!), cam.maps[i], cam.height, cam.width, p.display_size, p.alpha);
+        heat.push({ image: c.row.image!, map: cam.maps[i], height: cam.height, width: cam.width });
         entries.push({ group, id: c.row.id, file, score, truth });
       }
     }
+    // Grad-CAM maps are normalised per image; residuals share one scale so that hotter means a larger error
+    const scale = normal === undefined ? 1 : 1 / sharedResidualScale(heat.map((h) => h.map));
+    for (const [i, h] of heat.entries()) files[entries[i].file] = await overlayPng(await ctx.store.getBlob(h.image), scale === 1 ? h.map : h.map.map((v) => v * scale), h.height, h.width, p.display_size, p.alpha);
     const counts = Object.fromEntries(GROUPS.map((g) => [g, entries.filter((e) => e.group === g).length]));
-    ctx.log.info(`Grad-CAM of "${cls}" for ${entries.length} images (${GROUPS.map((g) => `${g} ${counts[g]}`).join(', ')})`);
-    files['index.html'] = galleryHtml(cls, p.layer ?? 'features', threshold, entries);
+    ctx.log.info(`${normal === undefined ? 'Grad-CAM' : 'residual maps'} of "${cls}" for ${entries.length} images (${GROUPS.map((g) => `${g} ${counts[g]}`).join(', ')})`);
+    files['index.html'] = galleryHtml(normal === undefined ? gradCamExplanation(cls, p.layer ?? 'features') : residualExplanation(cls), threshold, entries);
     files['report.json'] = JSON.stringify({ class: cls, layer: p.layer ?? null, threshold: threshold.value, threshold_source: threshold.source, images: entries }, null, 1);
     return { kind: 'report', files, meta: { class: cls, counts, images: entries.length, threshold: threshold.value } };
   } finally {
@@ -87,7 +97,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
  * (`threshold/<class>` in an evaluate report input's metrics), so that the gallery's groups are the
  * cells of the report's confusion matrix; else 0.5.
  */
-function chooseThreshold(param: number | undefined, evaluation: StageInput | undefined, cls: string): { value: number; source: string } {
+function chooseThreshold(param: number | undefined, evaluation: StageInput | undefined, cls: string, anomaly: boolean): { value: number; source: string } {
   if (param !== undefined) return { value: param, source: 'threshold param' };
   if (evaluation) {
     const metrics = (evaluation.artifact.meta.metrics ?? {}) as Record<string, unknown>;
@@ -95,6 +105,7 @@ function chooseThreshold(param: number | undefined, evaluation: StageInput | und
     if (typeof chosen === 'number' && Number.isFinite(chosen)) return { value: chosen, source: `threshold chosen by ${evaluation.instance}` };
     throw new StageInputError(`report input ${evaluation.instance} has no threshold for class "${cls}" (metrics threshold/<class>)`, 'give gradcam the evaluate stage of the same predictions, or set threshold:');
   }
+  if (anomaly) throw new StageInputError(`gradcam: anomaly scores are reconstruction errors, not probabilities: no default threshold for "${cls}"`, 'give gradcam the evaluate stage of the same predictions (from: { ..., evaluation: evaluate }), or set threshold:');
   return { value: 0.5, source: 'default 0.5: no evaluate report input' };
 }
 
@@ -110,16 +121,22 @@ async function scoredCandidates(ctx: StageContext, rows: DatasetRow[], predictio
  * Seeded sample of up to `perGroup` images per outcome group. Without scores (no predictions input),
  * positives and negatives by truth are sampled and grouped after Grad-CAM scored them.
  */
-function sampleGroups(candidates: Candidate[], cls: string, threshold: number, perGroup: number, seed: number): Record<Group, Candidate[]> {
+function sampleGroups(candidates: Candidate[], truthOf: (row: DatasetRow) => boolean, threshold: number, perGroup: number, seed: number): Record<Group, Candidate[]> {
   const random = seededRandom(seed);
   const shuffled = candidates.map((c) => ({ c, k: random() })).sort((a, b) => a.k - b.k).map((x) => x.c);
   const out: Record<Group, Candidate[]> = { TP: [], FP: [], FN: [], TN: [] };
   for (const c of shuffled) {
-    const truth = (c.row.labels ?? []).includes(cls);
+    const truth = truthOf(c.row);
     const group: Group = c.score === undefined ? (truth ? 'TP' : 'TN') : groupOf(truth, c.score >= threshold);
     if (out[group].length < (c.score === undefined ? 2 * perGroup : perGroup)) out[group].push(c);
   }
   return out;
+}
+
+/** The 99th percentile of the gallery's residual values (hotter pixels saturate): the heat of 1. */
+function sharedResidualScale(maps: readonly Float32Array[]): number {
+  const values = Float32Array.from(maps.flatMap((m) => Array.from(m))).sort();
+  return values.length ? Math.max(values[Math.floor(0.99 * (values.length - 1))], 1e-12) : 1;
 }
 
 function groupOf(truth: boolean, positive: boolean): Group {
@@ -139,7 +156,17 @@ function safeName(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-function galleryHtml(cls: string, layer: string, threshold: { value: number; source: string }, entries: ReadonlyArray<{ group: Group; id: string; file: string; score: number; truth: boolean }>): string {
+/** Title and first paragraph of a Grad-CAM gallery. */
+function gradCamExplanation(cls: string, layer: string): { title: string; heading: string; text: string } {
+  return { title: `Grad-CAM: ${escapeXml(cls)}`, heading: `Grad-CAM of “${escapeXml(cls)}” at layer ${escapeXml(layer)}`, text: 'Heat = ReLU of gradient-weighted feature maps, drawn over the stored image.' };
+}
+
+/** Title and first paragraph of an anomaly detector's gallery. */
+function residualExplanation(cls: string): { title: string; heading: string; text: string } {
+  return { title: `Residual maps: ${escapeXml(cls)}`, heading: `Residual maps of the anomaly score (“${escapeXml(cls)}”)`, text: 'Heat = squared reconstruction residual (x - x̂)², summed over channels: the per-pixel terms of the anomaly score, drawn over the stored image.' };
+}
+
+function galleryHtml(explanation: { title: string; heading: string; text: string }, threshold: { value: number; source: string }, entries: ReadonlyArray<{ group: Group; id: string; file: string; score: number; truth: boolean }>): string {
   const sections = GROUPS.map((g) => {
     const items = entries.filter((e) => e.group === g);
     if (!items.length) return '';
@@ -147,10 +174,10 @@ function galleryHtml(cls: string, layer: string, threshold: { value: number; sou
     return `<h2>${g} (${items.length})</h2>\n${figures}`;
   }).join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Grad-CAM: ${escapeXml(cls)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${explanation.title}</title>
 <style>body{font-family:sans-serif;margin:24px}figure{display:inline-block;margin:6px;text-align:center}img{max-width:256px}</style></head><body>
-<h1>Grad-CAM of “${escapeXml(cls)}” at layer ${escapeXml(layer)}</h1>
-<p>Heat = ReLU of gradient-weighted feature maps, drawn over the stored image. TP/FP/FN/TN at threshold ${escapeXml(String(Number(threshold.value.toFixed(6))))} (${escapeXml(threshold.source)}).</p>
+<h1>${explanation.heading}</h1>
+<p>${explanation.text} TP/FP/FN/TN at threshold ${escapeXml(String(Number(threshold.value.toFixed(6))))} (${escapeXml(threshold.source)}).</p>
 ${sections}
 </body></html>
 `;

@@ -13,7 +13,7 @@ import { trainDetector } from '../ml/detection/train-detector.ts';
 import { CheckpointStore } from '../ml/training/checkpoint.ts';
 import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
 import { DetectionParams, decodeOptions } from './train-detection-params.ts';
-import { bestEpochMetrics, epochReporter, foldOf, optimizationConfig, modelFromFile, pickInputs, requireImages, startFrom } from './train.run.ts';
+import { bestEpochMetrics, epochReporter, foldOf, isSet, optimizationConfig, modelFromFile, pickInputs, requireImages, startFrom } from './train.run.ts';
 
 /** Parameters of the classification path that mean nothing for a detector (an error when set). */
 const CLASSIFICATION_ONLY = ['loss', 'mixup', 'cutmix', 'augment', 'label_smoothing', 'class_balanced', 'balanced_sampler', 'dropout'] as const;
@@ -106,8 +106,4 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
       metrics,
     },
   };
-}
-
-function isSet(v: unknown): boolean {
-  return v !== undefined && v !== false && v !== 0 && v !== null;
 }

@@ -3,6 +3,7 @@ import { architectures, stems } from '../ml/models/architectures.ts';
 import { backendParam } from '../ml/backend-param.ts';
 import { inferenceParam } from '../ml/inference/inference-param.ts';
 import { trainEngineParam } from '../ml/training/train-engine-param.ts';
+import { AnomalyParams } from './train-anomaly-params.ts';
 import { DetectionParams } from './train-detection-params.ts';
 
 const focalParams = z
@@ -87,7 +88,7 @@ export const TrainParams = z
     dropout: z.number().min(0).max(0.9).default(0).describe('Dropout before the classifier'),
     size: z.number().int().min(8).max(2048).default(64).describe('Input size in pixels (images are resized to size x size)'),
     channels: z.union([z.literal(1), z.literal(3)]).default(1).describe('Input channels: 1 (grey) or 3 (grey replicated / RGB)'),
-    task: z.enum(['auto', 'binary', 'multiclass', 'multilabel', 'detection']).default('auto').describe('auto: 1 class -> binary, one label per row -> multiclass, else multilabel; detection: a box detector (model = its backbone, see `detection`)'),
+    task: z.enum(['auto', 'binary', 'multiclass', 'multilabel', 'detection', 'anomaly']).default('auto').describe('auto: 1 class -> binary, one label per row -> multiclass, else multilabel; detection: a box detector (model = its backbone, see `detection`); anomaly: an autoencoder trained on normal rows only, scoring `abnormal` (see `anomaly`)'),
     fold: foldParam,
     epochs: z.number().int().min(1).default(10).describe('Epochs (a rerun with more epochs resumes from the last checkpoint)'),
     batch: z.number().int().min(2).default(32).describe('Batch size'),
@@ -130,6 +131,7 @@ export const TrainParams = z
     inference: inferenceParam,
     cache_mb: z.number().int().min(0).default(2048).describe('Memory for decoded images kept across epochs'),
     detection: DetectionParams.optional().describe("Detector options (task: detection): neck, head, label assignment, loss, box augmentation, decoding; defaults when omitted"),
+    anomaly: AnomalyParams.optional().describe('Anomaly detector options (task: anomaly): the normal label, the code size; defaults when omitted'),
   })
   .strict();
 

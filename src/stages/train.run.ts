@@ -23,7 +23,9 @@ import { isOnnxPath, startFromOnnx } from './train-onnx-weights.ts';
 /** The implementation of the stage, imported on first run (it loads TensorFlow.js). */
 export async function run(ctx: StageContext, inputs: StageInput[], params: TrainParams): Promise<ArtifactDraft> {
   if (params.task === 'detection') return (await import('./train-detection.run.ts')).runDetection(ctx, inputs, params);
+  if (params.task === 'anomaly') return (await import('./train-anomaly.run.ts')).runAnomaly(ctx, inputs, params);
   if (params.detection) throw new StageInputError('train: `detection` options are for task: detection', 'set task: detection, or remove detection:');
+  if (params.anomaly) throw new StageInputError('train: `anomaly` options are for task: anomaly', 'set task: anomaly, or remove anomaly:');
   const { data, init } = pickInputs(inputs);
   const backend = await initBackend(params.backend, (m) => ctx.log.info(m));
   const rows = await ctx.readRows<DatasetRow>(data.artifact);
@@ -165,6 +167,11 @@ export function pickInputs(inputs: readonly StageInput[]): { data: StageInput; i
     throw new StageInputError(`train takes one model input, named init (got ${models.map((m) => m.name).join(', ')})`, 'write from: { data: <dataset stage>, init: <train stage> }');
   }
   return { data: datasets[0], init: models[0] };
+}
+
+/** A param the user set to something other than off (for the tasks that reject classification-only params). */
+export function isSet(v: unknown): boolean {
+  return v !== undefined && v !== false && v !== 0 && v !== null;
 }
 
 export function foldOf(ctx: StageContext, param: number | undefined): number | undefined {

@@ -2,6 +2,7 @@ import type { ArtifactDraft } from '../engine/artifact.ts';
 import type { DatasetRow } from '../data-model.ts';
 import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
 import type { TtaParams } from './tta.ts';
+import { anomalyTruth, normalLabelOf } from '../evaluation/anomaly-labels.ts';
 import type { PredictionRow } from '../evaluation/predictions.ts';
 import { initBackend, wasmThreads } from '../ml/backend.ts';
 import { createPredictor, type Predictor } from '../ml/inference/predictor.ts';
@@ -31,7 +32,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: TtaParams)
   return {
     kind: 'predictions',
     rows: p.average ? averageOverModels(out) : out,
-    meta: { classes, task: models[0].artifact.meta.task, transforms: p.transforms.map(transformName), models: models.map((m) => m.instance), ...(Object.keys(histories).length ? { histories } : {}) },
+    meta: { classes, task: models[0].artifact.meta.task, transforms: p.transforms.map(transformName), models: models.map((m) => m.instance), ...(normalLabelOf(models[0].artifact.meta) !== undefined ? { scores: 'anomaly' } : {}), ...(Object.keys(histories).length ? { histories } : {}) },
   };
 }
 
@@ -106,10 +107,16 @@ export function predictionRowBase(r: DatasetRow, input: StageInput): PredictionR
     ...(r.study !== undefined ? { study: r.study } : {}),
     ...(r.split !== undefined ? { split: r.split } : {}),
     ...(r.fold !== undefined ? { fold: r.fold } : {}),
-    labels: r.labels ?? [],
+    labels: truthLabels(r, input),
     model: input.instance,
     ...(fold !== undefined ? { model_fold: fold } : {}),
   };
+}
+
+/** The row's labels; for an anomaly detector [abnormal] / [its normal label] / none, the truth of its one class. */
+function truthLabels(r: DatasetRow, input: StageInput): string[] {
+  const normal = normalLabelOf(input.artifact.meta);
+  return normal === undefined ? (r.labels ?? []) : anomalyTruth(r.labels, normal);
 }
 
 /** Prediction rows grouped by image id (one group per image, in first-seen order). */

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { loadExperiment } from '../../src/experiment/load.ts';
 import { initBackend } from '../../src/ml/backend.ts';
 import { defaultLoss } from '../../src/ml/losses/index.ts';
+import { buildAutoencoder } from '../../src/ml/anomaly/autoencoder.ts';
+import { reconstructionTrainLoss } from '../../src/ml/anomaly/anomaly-engine.ts';
 import { buildModel } from '../../src/ml/models/index.ts';
+import { compileTrainStep } from '../../src/ml/onnx/training/ort-trainer.ts';
+import { ortOptimizerConfig } from '../../src/ml/training/optimizer.ts';
 import { loadOnnxRuntime } from '../../src/ml/onnx/runtime.ts';
 import { ortTrainingBlocker } from '../../src/ml/training/train-engine.ts';
 import { trainStage } from '../../src/stages/train.ts';
@@ -23,7 +27,7 @@ const ort = await loadOnnxRuntime();
  * issue 13: `engine: auto` never falls back to tfjs for anything in experiments/. For every train
  * instance of every experiment file: its params leave the engine on auto (or onnxruntime); for
  * classification, the step graph of its model, loss and optimizer compiles (ortTrainingBlocker is what
- * `auto` checks); then one fold trains for an epoch on small synthetic images (detection: boxes) with the
+ * `auto` checks; anomaly: the autoencoder's step); then one fold trains for an epoch on small synthetic images (detection: boxes) with the
  * experiment's params, and its log names the engine.
  */
 for (const file of files) {
@@ -40,6 +44,13 @@ for (const file of files) {
       seen.add(JSON.stringify(rest));
       assert.notEqual(params.engine, 'tfjs', `${instance.id} asks for the tfjs engine`);
       if (params.task === 'detection') continue;
+      if (params.task === 'anomaly') {
+        const autoencoder = buildAutoencoder({ inputSize: 32, channels: params.channels, seed: 1, width: params.width, bottleneck: params.anomaly?.bottleneck ?? 16 });
+        const pixels = 32 * 32 * params.channels;
+        assert.doesNotThrow(() => compileTrainStep(autoencoder, { loss: reconstructionTrainLoss(pixels), optimizer: ortOptimizerConfig(params.optimizer, params.momentum) }), `${file} ${instance.id}`);
+        autoencoder.dispose();
+        continue;
+      }
       const task = params.task === 'auto' ? 'multilabel' : params.task;
       const model = buildModel(modelSpecOf(params, 3, task));
       const blocker = ortTrainingBlocker(model, { loss: params.loss ?? defaultLoss(task), task, optimizer: params.optimizer, momentum: params.momentum, workers: params.workers, classWeights: params.class_balanced ? [1, 2, 3] : undefined });
@@ -52,7 +63,9 @@ for (const file of files) {
     const data = detection ? { rows: await syntheticDetectionDataset(store, 8, 64, 64, 2), meta: {} } : await syntheticDataset(store, 16, 32, 2, 5).then(({ rows, classes }) => ({ rows, meta: { classes } }));
     // the instance's params are parsed: drop the nulls that parsing made of 'off' values (augment: false)
     const given = Object.fromEntries(Object.entries(first).filter(([, v]) => v !== null));
-    const params = { ...given, size: detection ? 64 : 32, epochs: 1, batch: 4, fold: 0 };
+    // an anomaly detector's normal rows are the synthetic set's "No finding" ones
+    const anomaly = first.task === 'anomaly' ? { anomaly: { ...first.anomaly, normal: 'No finding' } } : {};
+    const params = { ...given, ...anomaly, size: detection ? 64 : 32, epochs: 1, batch: 4, fold: 0 };
     const result = await runStage(trainStage, { store, params, inputs: [{ artifact: { kind: 'dataset', ...data } }] });
     assert.ok(result.logs.some((l) => l.includes('training engine: onnxruntime')), `${file}: ${result.logs.join('\n')}`);
   });

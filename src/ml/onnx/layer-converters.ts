@@ -2,6 +2,7 @@ import type * as tf from '../tf.ts';
 import type { OnnxGraphBuilder } from './graph-builder.ts';
 import type { OnnxAttribute } from './onnx-model.ts';
 import { UnsupportedLayerError } from './errors.ts';
+import { emitNearestUpsampling } from './upsampling.ts';
 import { emitZeroPadding } from './zero-padding.ts';
 
 /**
@@ -253,6 +254,13 @@ function flatten(ctx: ConversionContext): string {
   return ctx.g.node('Flatten', [nhwc], ctx.layer.name, [{ name: 'axis', int: 1 }]);
 }
 
+/** Nearest upsampling by whole factors (as the training emitter, layers/shape.ts). */
+function upSampling2d(ctx: ConversionContext): string {
+  const c = config<{ size: number[]; interpolation?: string; dataFormat: string }>(ctx.layer);
+  if ((c.interpolation ?? 'nearest') !== 'nearest' || c.dataFormat !== 'channelsLast') fail(ctx, `${c.interpolation} interpolation, ${c.dataFormat}`);
+  return emitNearestUpsampling(ctx.g, ctx.inputs[0].name, c.size, ctx.layer.name);
+}
+
 function relu(ctx: ConversionContext): string {
   const { maxValue } = config<{ maxValue?: number | null }>(ctx.layer);
   if (maxValue === undefined || maxValue === null) return ctx.g.node('Relu', [ctx.inputs[0].name], ctx.layer.name);
@@ -284,6 +292,7 @@ export const converters: Readonly<Record<string, Converter>> = {
   Multiply: elementwise('Mul'),
   Concatenate: concatenate,
   Flatten: flatten,
+  UpSampling2D: upSampling2d,
   Dropout: identity,
   ZeroPadding2D: (ctx) => emitZeroPadding(ctx.g, ctx.layer, ctx.inputs[0].name),
 };

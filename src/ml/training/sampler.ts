@@ -33,3 +33,11 @@ export function epochOrder<R extends DatasetRow>(rows: readonly R[], classes: re
   }
   return out;
 }
+
+/** An epoch's order cut into batches; a single-image last batch (it breaks batch-norm statistics) joins the one before. */
+export function epochBatches<R>(order: readonly R[], batch: number): R[][] {
+  const batches: R[][] = [];
+  for (let i = 0; i < order.length; i += batch) batches.push(order.slice(i, i + batch));
+  if (batches.length > 1 && batches[batches.length - 1].length === 1) batches[batches.length - 2].push(...batches.pop()!);
+  return batches;
+}

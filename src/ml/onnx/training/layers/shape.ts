@@ -1,3 +1,4 @@
+import { emitNearestUpsampling } from '../../upsampling.ts';
 import { reduceSum, reshape } from '../graph-ops.ts';
 import { registerLayerEmitter } from './registry.ts';
 import { staticDims, unsupported, type EmitContext, type Emitted } from './types.ts';
@@ -19,11 +20,7 @@ function upSampling2d(ctx: EmitContext): Emitted {
   const [h, w, channels] = known(ctx, ctx.inputs[0].shape);
   const [sh, sw] = c.size;
   const base = layer.name;
-  const y = g.node('Resize', [ctx.inputs[0].name, '', g.floats(`${base}/scales`, [4], Float32Array.of(1, 1, sh, sw))], base, [
-    { name: 'mode', string: 'nearest' },
-    { name: 'coordinate_transformation_mode', string: 'asymmetric' },
-    { name: 'nearest_mode', string: 'floor' },
-  ]);
+  const y = emitNearestUpsampling(g, ctx.inputs[0].name, [sh, sw], base);
   return {
     output: y,
     backward(dy, [want]) {

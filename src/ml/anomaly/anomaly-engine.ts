@@ -1,0 +1,33 @@
+import type * as tf from '../tf.ts';
+import { OrtTrainer } from '../onnx/training/ort-trainer.ts';
+import { emitReconstructionLoss } from '../onnx/training/reconstruction-loss-graph.ts';
+import type { CustomTrainLoss } from '../onnx/training/train-graph.ts';
+import { ortOptimizerConfig, type OptimizerName } from '../training/optimizer.ts';
+import { onnxRuntimeTrainer, type ExternalTrainer, type TrainEngine } from '../training/train-engine.ts';
+
+export interface AnomalyTrainerOptions {
+  engine: TrainEngine;
+  optimizer: OptimizerName;
+  /** Momentum of sgd (Nesterov) / rmsprop, as `makeOptimizer`. */
+  momentum: number;
+  /** Values per image (size x size x channels): the target's length. */
+  pixels: number;
+  /** ONNX Runtime intra-op threads (default: the machine's available parallelism). */
+  threads?: number;
+  log(message: string): void;
+}
+
+/** The reconstruction loss as the ONNX training graph's loss: the target is the flattened input image. */
+export function reconstructionTrainLoss(pixels: number): CustomTrainLoss {
+  return { targetShape: [pixels], emit: (g, output, target) => emitReconstructionLoss(g, pixels, output, target) };
+}
+
+/**
+ * The autoencoder's training steps on ONNX Runtime (one graph: forward, MSE, hand-written backward, the
+ * optimizer), or undefined for tfjs. `onnxruntime` fails when it cannot be used; `auto` then trains on tfjs and logs why.
+ */
+export async function createAnomalyTrainer(model: tf.LayersModel, options: AnomalyTrainerOptions): Promise<ExternalTrainer | undefined> {
+  return onnxRuntimeTrainer(options, (runtime, threads) =>
+    OrtTrainer.create(model, { loss: reconstructionTrainLoss(options.pixels), optimizer: ortOptimizerConfig(options.optimizer, options.momentum), threads, runtime }),
+  );
+}
