@@ -11,6 +11,7 @@ import { loadImageBatch } from '../../src/ml/image-tensor.ts';
 import { loadModel } from '../../src/ml/model-io.ts';
 import * as tf from '../../src/ml/tf.ts';
 import { rocAuc } from '../../src/ops/metrics/roc.ts';
+import { ensemble } from '../../src/stages/ensemble.ts';
 import { evaluate } from '../../src/stages/evaluate.ts';
 import { gradcam } from '../../src/stages/gradcam.ts';
 import { trainStage } from '../../src/stages/train.ts';
@@ -82,6 +83,8 @@ test('task anomaly on real NIH images: trains on the normal rows only; the score
   const expectedIds = [...rows.filter((r) => r.split === 'val'), ...rows.filter((r) => r.split === 'test')].map((r) => r.id);
   assert.deepEqual(predictions.map((p) => p.id), expectedIds, 'one prediction per validation and test row, in dataset order');
   assert.deepEqual(predicted.artifact.meta.scores, 'anomaly');
+  const ensembled = await runStage(ensemble, { store, params: {}, inputs: [{ name: 'anomaly', stage: 'tta', artifact: predicted.artifact }] });
+  assert.equal(ensembled.artifact.meta.scores, 'anomaly', 'an ensemble of anomaly scores still says so (evaluate skips calibration)');
   for (const p of predictions) assert.deepEqual(p.labels, p.id.endsWith('+opacity') || rows.find((r) => r.id === p.id)!.labels![0] === 'abnormal' ? ['abnormal'] : ['normal']);
   // each score is the model's score of that row's image (no mix-up of rows)
   const model = await loadModel(store, trained.artifact);
