@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import type { DatasetRow } from '../data-model.ts';
-import { defineStage } from '../engine/stage.ts';
-import { fuseReaderBoxes } from '../ops/boxes/fuse-readers.ts';
-import { singleDataset } from './dataset-input.ts';
+import { defineStage, lazyRun } from '../engine/stage.ts';
 
 export const FuseReadersParams = z
   .object({
@@ -12,25 +9,13 @@ export const FuseReadersParams = z
   })
   .strict();
 
+export type FuseReadersParams = z.output<typeof FuseReadersParams>;
+
 export const fuseReaders = defineStage({
   name: 'fuse-readers',
   version: 1,
   description: 'Training labels from several readers\' boxes: fused per image with WBF (the VinBigData winners\' label cleaning) or kept',
   params: FuseReadersParams,
   inputs: { min: 1, max: 1 },
-  async run(ctx, inputs, params) {
-    const source = singleDataset(inputs, 'fuse-readers');
-    const rows = await ctx.readRows<DatasetRow>(source);
-    if (params.method === 'keep') return { kind: 'dataset', rows, meta: source.meta };
-    let before = 0, after = 0;
-    const out = rows.map((r) => {
-      if (!r.boxes?.length) return r;
-      const boxes = fuseReaderBoxes(r.boxes, { iouThr: params.iou_thr, minReaders: params.min_readers });
-      before += r.boxes.length;
-      after += boxes.length;
-      return { ...r, boxes };
-    });
-    ctx.log.info(`fused ${before} reader boxes into ${after} (WBF, IoU > ${params.iou_thr}, at least ${params.min_readers} reader${params.min_readers > 1 ? 's' : ''})`);
-    return { kind: 'dataset', rows: out, meta: { ...source.meta, fuse_readers: { method: 'wbf', iou_thr: params.iou_thr, min_readers: params.min_readers, boxes_before: before, boxes_after: after } } };
-  },
+  run: lazyRun(() => import('./fuse-readers.run.ts')),
 });

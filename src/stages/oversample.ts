@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import type { DatasetRow } from '../data-model.ts';
-import { defineStage } from '../engine/stage.ts';
-import { matchesClasses } from '../ops/splits/resample.ts';
-import { singleDataset } from './dataset-input.ts';
-import { classListParam, classSet } from './resample-params.ts';
+import { defineStage, lazyRun } from '../engine/stage.ts';
+import { classListParam } from './resample-params.ts';
 
 export const OversampleParams = z
   .object({
@@ -13,24 +10,13 @@ export const OversampleParams = z
   })
   .strict();
 
+export type OversampleParams = z.output<typeof OversampleParams>;
+
 export const oversample = defineStage({
   name: 'oversample',
   version: 1,
   description: 'Repeat rows of chosen classes in training (sets repeat); test rows untouched, validation uses each row once',
   params: OversampleParams,
   inputs: { min: 1, max: 1 },
-  async run(ctx, inputs, params) {
-    const source = singleDataset(inputs, 'oversample');
-    const rows = await ctx.readRows<DatasetRow>(source);
-    const classes = classSet(params.label);
-    let changed = 0;
-    const out = rows.map((row) => {
-      if (row.split === 'test' || row.split === 'val' || !matchesClasses(row, classes, params.exclusive)) return row;
-      changed++;
-      const base = typeof row.repeat === 'number' ? row.repeat : 1;
-      return { ...row, repeat: base * params.times };
-    });
-    ctx.log.info(`${changed} of ${rows.length} rows of ${[...classes].join(', ')} repeated x${params.times} in training`);
-    return { kind: 'dataset', rows: out, meta: { ...source.meta, oversample: { classes: [...classes], times: params.times, rows: changed } } };
-  },
+  run: lazyRun(() => import('./oversample.run.ts')),
 });

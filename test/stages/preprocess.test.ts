@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
-import { preprocess, resolveOps, WORKER_MIN_ROWS } from '../../src/stages/preprocess.ts';
+import { preprocess } from '../../src/stages/preprocess.ts';
+import { resolveOps, WORKER_MIN_ROWS } from '../../src/stages/preprocess.run.ts';
 import { PreprocessParams } from '../../src/stages/preprocess-params.ts';
 import { decodeGrey } from '../../src/ops/image/png.ts';
 import { encodeGreyPng } from '../../src/ops/image/png-encode.ts';

@@ -1,0 +1,118 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DatasetRow } from '../data-model.ts';
+import type { StageContext, StageInput } from '../engine/stage.ts';
+import type { DicomFileHeader } from '../ops/dicom/header.ts';
+import { imageKeys } from '../ops/labels/load.ts';
+import { saltFingerprint } from '../ops/dicom/pseudonym.ts';
+import { labelsWhere, requireIngested } from './ingest-checks.ts';
+import { classList, collectSourceFiles, saltOf, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
+import { LabelJoiner } from './label-join.ts';
+import type { ArtifactDraft } from '../engine/artifact.ts';
+import type { IngestDicomParams } from './ingest-dicom.ts';
+
+/** What one file contributes, cached per file content. Holds no PHI: the patient is already a pseudonym. */
+interface ParsedFile {
+  dicom: string;
+  patient?: string;
+  header: Omit<DicomFileHeader, 'patientId' | 'patientName'>;
+}
+
+const IGNORED = /(^|\/)(\.[^/]*|[^/]*\.(csv|txt|json|md|html?|xml|zip|png|jpe?g))$/i;
+
+/** The implementation of the ingest-dicom stage, imported on its first run (src/stages/ingest-dicom.ts defines it). */
+export async function run(ctx: StageContext, inputs: StageInput[], params: IngestDicomParams): Promise<ArtifactDraft> {
+  const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => !IGNORED.test(rel), 'DICOM');
+  const labels = await LabelJoiner.open(ctx, params, inputs[0]?.artifact);
+  // Keyed on a keyed hash of the effective salt (which may come from the environment), never the salt itself.
+  const itemParams = { pseudonymize: params.keep_original_patient_ids ? 'none' : saltFingerprint(saltOf(params.pseudonymize)) };
+  const outcomes = await ctx.eachItem<SourceFile, ParsedFile>(
+    files,
+    { key: (f) => ({ content: f.key }), id: (f) => f.rel, onError: params.on_error, params: itemParams },
+    (file) => parseFile(ctx, file, params),
+  );
+
+  const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ path: o.id, reason: o.error }]));
+  const ids = rowIds(files.map((f) => f.rel));
+  const seen = new Set<string>();
+  const rows: DatasetRow[] = [];
+  let duplicates = 0;
+  let unlabeled = 0;
+  outcomes.forEach((o, i) => {
+    if (!o.ok) return;
+    const { header: h, dicom, patient } = o.value;
+    if (h.sopInstanceUid) {
+      if (seen.has(h.sopInstanceUid)) return void duplicates++;
+      seen.add(h.sopInstanceUid);
+    }
+    const rel = files[i].rel;
+    const joined = labels.join(rel, imageKeys(rel, h.sopInstanceUid), { id: ids[i], width: h.columns, height: h.rows });
+    if (labels.active && !joined) unlabeled++;
+    rows.push(clean({
+      id: ids[i],
+      // A patient column in the labels wins over the DICOM PatientID.
+      patient: joined?.patient ? patientPseudonym(joined.patient, params) : (patient ?? (h.studyUid ? `study:${h.studyUid}` : undefined)),
+      study: h.studyUid,
+      series: h.seriesUid,
+      sop: h.sopInstanceUid,
+      labels: joined?.labels ?? [],
+      boxes: joined?.boxes.length ? joined.boxes : undefined,
+      split: joined?.split,
+      dicom,
+      width: h.columns,
+      height: h.rows,
+      path: rel,
+      modality: h.modality,
+      view: h.viewPosition,
+      photometric: h.photometric,
+      bits_allocated: h.bitsAllocated,
+      bits_stored: h.bitsStored,
+      pixel_representation: h.pixelRepresentation,
+      frames: h.frames,
+      spacing: h.pixelSpacing,
+      window_center: h.windowCenter,
+      window_width: h.windowWidth,
+      rescale_slope: h.rescaleSlope,
+      rescale_intercept: h.rescaleIntercept,
+      transfer_syntax: h.transferSyntax,
+    }));
+  });
+  requireIngested({ files: files.length, rows, failed, unlabeled, labels, labelsWhere: labelsWhere(params.labels), kind: 'DICOM' });
+  const summary = { files: files.length, ingested: rows.length, duplicates, failed: failed.length, unlabeled };
+  ctx.log.info(`ingested ${rows.length} of ${files.length} files (${duplicates} duplicate SOPInstanceUIDs, ${failed.length} failed${labels.active ? `, ${unlabeled} without labels` : ''})`);
+  const { summary: labelSummary, ...meta } = labelMeta(ctx, labels, rows);
+  return {
+    kind: 'dataset',
+    rows,
+    meta: {
+      classes: classList(rows, labels.declaredClasses),
+      ...meta,
+      pseudonymized: !params.keep_original_patient_ids,
+      summary: { ...summary, ...labelSummary },
+      failed,
+    },
+  };
+}
+
+async function parseFile(ctx: StageContext, file: SourceFile, params: IngestDicomParams): Promise<ParsedFile> {
+  let path = file.path;
+  let temp: string | undefined;
+  if (!path) {
+    temp = path = join(await ctx.scratchDir(), file.blob!);
+    await writeFile(path, await ctx.store.getBlob(file.blob!));
+  }
+  try {
+    // dicom-parser loads when the stage runs, not with the CLI.
+    const { readDicomFileHeader } = await import('../ops/dicom/header.ts');
+    const { patientId, patientName, ...header } = await readDicomFileHeader(path);
+    const dicom = file.blob ?? (await ctx.store.putBlobFromFile(path));
+    return { dicom, patient: patientPseudonym(patientId ?? patientName, params), header };
+  } finally {
+    if (temp) await rm(temp, { force: true });
+  }
+}
+
+function clean<T extends Record<string, unknown>>(row: T): T {
+  for (const k of Object.keys(row)) if (row[k] === undefined) delete row[k];
+  return row;
+}
