@@ -1,12 +1,13 @@
 import { argmax, column } from '../ops/metrics/averaging.ts';
 import { bootstrapSamples } from '../ops/metrics/bootstrap.ts';
 import { calibrationCurve } from '../ops/metrics/calibration.ts';
-import { classificationMetrics, hasBothOutcomes, subset, type ClassificationData, type MetricGroup } from '../ops/metrics/classification.ts';
+import { classificationMetrics, hasBothOutcomes, subset, type ClassificationData } from '../ops/metrics/classification.ts';
 import { applyThreshold, binaryCounts, confusionMatrix } from '../ops/metrics/confusion.ts';
 import { precisionRecallCurve } from '../ops/metrics/precision-recall.ts';
 import { rocCurve } from '../ops/metrics/roc.ts';
 import { percentile } from '../ops/metrics/threshold.ts';
 import { lineChart, matrixCharts, type Series } from '../ops/report/svg.ts';
+import type { MetricGroup } from '../ops/metrics/groups.ts';
 
 export interface BootstrapOptions {
   n: number;

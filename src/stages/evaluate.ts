@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineStage, lazyRun } from '../engine/stage.ts';
-import { thresholdSchema } from '../evaluation/thresholds.ts';
-import { METRIC_GROUPS } from '../ops/metrics/classification.ts';
+import { thresholdSchema } from '../evaluation/threshold-schema.ts';
+import { METRIC_GROUPS } from '../ops/metrics/groups.ts';
 
 const params = z
   .object({

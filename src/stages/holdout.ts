@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineStage, lazyRun } from '../engine/stage.ts';
-import { groupParam, seedParam, stratifyParam } from './split-common.ts';
+import { groupParam, seedParam, stratifyParam } from './split-params.ts';
 
 const fraction = z.number().min(0).max(1);
 

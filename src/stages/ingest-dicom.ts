@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineStage, lazyRun } from '../engine/stage.ts';
-import { saltEnvironmentKey, commonIngestParams, externalSourcePaths } from './ingest-common.ts';
+import { saltEnvironmentKey, commonIngestParams, externalSourcePaths } from './ingest-params.ts';
 
 export const ingestDicomParams = z
   .object({

@@ -2,9 +2,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Box } from '../data-model.ts';
 import type { Artifact } from '../engine/artifact.ts';
-import { StageInputError, type ExternalPath, type StageContext } from '../engine/stage.ts';
+import { StageInputError, type StageContext } from '../engine/stage.ts';
 import { readCoco } from '../ops/labels/coco.ts';
-import { LabelError, LabelIssues, type BadBoxPolicy, type BoxIssue } from '../ops/labels/issues.ts';
+import { LabelError, LabelIssues, type BoxIssue } from '../ops/labels/issues.ts';
 import { findLabels, folderLabel, loadLabelTable, tableFromEntries, type LabelTable } from '../ops/labels/load.ts';
 import type { ReadContext } from '../ops/labels/read-context.ts';
 import { resolveBoxes } from '../ops/labels/resolve.ts';
@@ -12,7 +12,7 @@ import type { ImageLabels } from '../ops/labels/types.ts';
 import { readVocFile, type AnnotationFile } from '../ops/labels/voc.ts';
 import { parseClassNames, readYoloFile } from '../ops/labels/yolo.ts';
 import { listFiles } from '../util/glob.ts';
-import { labelSourceParamPath, labelSources, type LabelSourceParam, type LabelsParam } from './labels-params.ts';
+import { LABEL_FOLDER_GLOB, labelSources, type LabelJoinParams, type LabelSourceParam } from './labels-params.ts';
 
 /** Labels joined onto one image: image-level labels, checked boxes, patient and split when the source has them. */
 export interface JoinedLabels {
@@ -22,29 +22,7 @@ export interface JoinedLabels {
   split?: 'train' | 'val' | 'test';
 }
 
-export interface LabelJoinParams {
-  labels?: LabelsParam;
-  classes?: string[];
-  bad_boxes: BadBoxPolicy;
-  split_lists?: { train?: string; val?: string; test?: string };
-}
-
 const YOLO_NAME_FILES = ['classes.txt', 'obj.names'];
-const FOLDER_GLOB = { voc: '**/*.{xml,XML}', yolo: '**/*.txt' } as const;
-
-/** The files the labels params name, hashed into the cache key. */
-export function labelExternalPaths(params: LabelJoinParams): ExternalPath[] {
-  const out: ExternalPath[] = [];
-  labelSources(params.labels).forEach((source, i) => {
-    if (source.path) {
-      const glob = source.format === 'voc' || source.format === 'yolo' ? FOLDER_GLOB[source.format] : undefined;
-      out.push({ param: labelSourceParamPath(params.labels, i, 'path'), path: source.path, ...(glob ? { glob } : {}) });
-    }
-    if (typeof source.names === 'string') out.push({ param: labelSourceParamPath(params.labels, i, 'names'), path: source.names });
-  });
-  for (const [split, path] of Object.entries(params.split_lists ?? {})) if (path) out.push({ param: `split_lists.${split}`, path });
-  return out;
-}
 
 /**
  * Reads every labels source (or the `labels.csv` of a `from:` input), then joins labels onto images:
@@ -172,13 +150,13 @@ async function readSource(ctx: StageContext, source: LabelSourceParam, read: Rea
   }
   const format = source.format === 'auto' ? await detectFormat(full, info.isDirectory()) : source.format;
   if (format === 'voc') {
-    const files = await readAnnotationFiles(full, info.isDirectory(), FOLDER_GLOB.voc);
+    const files = await readAnnotationFiles(full, info.isDirectory(), LABEL_FOLDER_GLOB.voc);
     ctx.log.info(`labels: ${files.length} Pascal VOC files from ${source.path}`);
     return tableFromEntries('voc', files.flatMap((f) => entryOf(f, readVocFile(f, read))));
   }
   if (format === 'yolo') {
     const names = await yoloNames(ctx, source, full);
-    const files = (await readAnnotationFiles(full, info.isDirectory(), FOLDER_GLOB.yolo)).filter((f) => !YOLO_NAME_FILES.includes(f.rel.split('/').pop()!));
+    const files = (await readAnnotationFiles(full, info.isDirectory(), LABEL_FOLDER_GLOB.yolo)).filter((f) => !YOLO_NAME_FILES.includes(f.rel.split('/').pop()!));
     ctx.log.info(`labels: ${files.length} YOLO files from ${source.path}, ${names.length} classes`);
     return tableFromEntries('yolo', files.flatMap((f) => entryOf(f, readYoloFile(f, names, read))), names);
   }

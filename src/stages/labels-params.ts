@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_BAD_BOX_POLICY } from '../ops/labels/issues.ts';
+import type { ExternalPath } from '../engine/stage.ts';
+import { DEFAULT_BAD_BOX_POLICY, type BadBoxPolicy } from '../ops/labels/issues.ts';
 
 export const LABEL_FORMATS = ['auto', 'vinbig', 'rsna', 'generic', 'voc', 'coco', 'yolo', 'folders'] as const;
 
@@ -81,3 +82,27 @@ export const splitListsParam = z
   .strict()
   .optional()
   .describe('Files listing the image ids of each split, one per line (Pascal VOC ImageSets/Main/train.txt style; the first word of a line counts), relative to the experiment file');
+
+export interface LabelJoinParams {
+  labels?: LabelsParam;
+  classes?: string[];
+  bad_boxes: BadBoxPolicy;
+  split_lists?: { train?: string; val?: string; test?: string };
+}
+
+/** The files a VOC or YOLO labels folder holds. */
+export const LABEL_FOLDER_GLOB = { voc: '**/*.{xml,XML}', yolo: '**/*.txt' } as const;
+
+/** The files the labels params name, hashed into the cache key. */
+export function labelExternalPaths(params: LabelJoinParams): ExternalPath[] {
+  const out: ExternalPath[] = [];
+  labelSources(params.labels).forEach((source, i) => {
+    if (source.path) {
+      const glob = source.format === 'voc' || source.format === 'yolo' ? LABEL_FOLDER_GLOB[source.format] : undefined;
+      out.push({ param: labelSourceParamPath(params.labels, i, 'path'), path: source.path, ...(glob ? { glob } : {}) });
+    }
+    if (typeof source.names === 'string') out.push({ param: labelSourceParamPath(params.labels, i, 'names'), path: source.names });
+  });
+  for (const [split, path] of Object.entries(params.split_lists ?? {})) if (path) out.push({ param: `split_lists.${split}`, path });
+  return out;
+}

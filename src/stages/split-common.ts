@@ -1,18 +1,8 @@
-import { z } from 'zod';
 import type { DatasetRow } from '../data-model.ts';
 import { StageInputError, type Logger } from '../engine/stage.ts';
 import { labelSet, strataOf, type SplitItem } from '../ops/splits/groups.ts';
 import { groupsInSeveralParts } from '../ops/splits/leakage.ts';
 import { exampleDistributionDeviation, labelDistributionDeviation, partStats, type PartStats } from '../ops/splits/measures.ts';
-
-export const stratifyParam = z.string().min(1).default('labels').describe('Column stratified on: a class name or a list of class names per row (empty = "(none)")');
-export const groupParam = z
-  .string()
-  .min(1)
-  .nullable()
-  .default('patient')
-  .describe('Column whose rows stay together (no value in two parts); null = every image on its own');
-export const seedParam = z.number().int().default(42).describe('Random seed: the same seed gives the same split');
 
 /** Rows as the splitter sees them. Rows lacking a group value form groups of their own (a warning says how many). */
 export function splitItems(rows: readonly DatasetRow[], stratify: string, group: string | null, log: Logger): SplitItem[] {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseThreshold, thresholdSchema } from '../../src/evaluation/thresholds.ts';
+import { chooseThreshold } from '../../src/evaluation/thresholds.ts';
+import { thresholdSchema } from '../../src/evaluation/threshold-schema.ts';
 import { historySeries } from '../../src/evaluation/learning-curves.ts';
 import { selectSplit, toClassificationData } from '../../src/evaluation/predictions.ts';
 

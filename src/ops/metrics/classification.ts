@@ -4,11 +4,9 @@ import { accuracy, applyThreshold, binaryCounts, confusionMatrix, countsFromMatr
 import { UndefinedMetricError } from './errors.ts';
 import { averagePrecision, prAuc } from './precision-recall.ts';
 import { rocAuc } from './roc.ts';
+import type { MetricGroup } from './groups.ts';
 
 export type Task = 'binary' | 'multiclass' | 'multilabel';
-export const METRIC_GROUPS = ['auc', 'pr_auc', 'f1', 'sensitivity', 'specificity', 'accuracy', 'confusion', 'calibration'] as const;
-export type MetricGroup = (typeof METRIC_GROUPS)[number];
-
 export interface ClassificationData {
   task: Task;
   classes: readonly string[];
