@@ -1,5 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import type { Image } from './image.ts';
+import { crc32 } from './png-crc.ts';
 import { paeth } from './png-paeth.ts';
 
 /** sharp's default limit on input pixels (limitInputPixels): larger images take sharp's path and its error. */
@@ -26,6 +27,8 @@ export function decodePlainGreyPng(bytes: Uint8Array): Image | undefined {
     const type = String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
     const data = at + 8;
     if (data + length + 4 > bytes.length) return undefined;
+    // critical chunks must be intact, as for sharp (libspng), which then reports the error
+    if ((type === 'IHDR' || type === 'IDAT') && crc32(bytes.subarray(at + 4, data + length)) !== view.getUint32(data + length)) return undefined;
     if (type === 'IHDR') {
       if (at !== 8 || length !== 13) return undefined;
       width = view.getUint32(data);

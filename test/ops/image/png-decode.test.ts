@@ -77,4 +77,8 @@ test('in-process PNG decode: anything but a plain grey PNG goes to sharp (colour
   const corrupt = new Uint8Array(whole);
   corrupt[45] ^= 0xff; // inside the deflate stream
   assert.equal(decodePlainGreyPng(corrupt), undefined, 'a stream that does not inflate cleanly goes to sharp');
+  const badCrc = new Uint8Array(whole);
+  badCrc[whole.length - 12 - 1] ^= 0xff; // the last byte of IDAT's CRC: the data itself is intact
+  assert.equal(decodePlainGreyPng(badCrc), undefined, 'a critical chunk with a wrong CRC goes to sharp');
+  await assert.rejects(decodeGrey(badCrc), 'sharp (libspng) refuses it, as before');
 });
