@@ -7,7 +7,10 @@
 // derivative flipped at each of the k values nearest a kink in every ReLU layer (one at a time) and
 // reports, per engine, the error left after the flips that explain its gradients best (chosen greedily);
 // an engine whose whole difference from float64 is such branch choices then drops to float32 noise.
-// usage: [FLIPS=k] node --import tsx bench/train-grad-check.ts ARCH SIZE BATCH [LOSS=bce] [SEED=5]
+// With PER_WEIGHT=n it lists, per engine, the n weights nearest the output whose error exceeds 1e-3 (in
+// model order, output first): backward errors start at the output, so the first listed is where they appear.
+// DATA_SEED=k: the batch of test/ml/onnx/training/gradients.test.ts's case with that data seed (same model seed and classes).
+// usage: [FLIPS=k] [PER_WEIGHT=n] [DATA_SEED=k] [DEPTH=json] node --import tsx bench/train-grad-check.ts ARCH SIZE BATCH [LOSS=bce|ce|focal|JSON] [SEED=5]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,19 +23,34 @@ import { topologicalNodes } from '../src/ml/onnx/export-model.ts';
 import { OrtTrainer, trainLossOf } from '../src/ml/onnx/training/ort-trainer.ts';
 
 const [arch, size, n] = [process.argv[2] as Architecture, Number(process.argv[3] ?? 64), Number(process.argv[4] ?? 4)];
-const lossConfig = (process.argv[5] ?? 'bce') as LossConfig;
+const lossArg = process.argv[5] ?? 'bce';
+const lossConfig = (lossArg.startsWith('{') ? JSON.parse(lossArg) : lossArg) as LossConfig; // a name or JSON, e.g. '{"asl":{}}'
 const seed = Number(process.argv[6] ?? 5);
-const spec: ModelSpec = { arch, inputSize: size, channels: 1, classes: 3, task: lossConfig === 'ce' ? 'multiclass' : 'multilabel', seed };
-let s = seed;
-const xs = Float32Array.from({ length: n * size * size }, () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-const ys = Float32Array.from({ length: n * 3 }, (_, i) => (spec.task === 'multiclass' ? Number(i % 3 === Math.floor(i / 3) % 3) : Number((i * 7) % 3 === 0)));
+const spec: ModelSpec = { arch, inputSize: size, channels: 1, classes: Number(process.env.CLASSES ?? 3), task: lossConfig === 'ce' ? 'multiclass' : 'multilabel', seed };
+/** DEPTH: a shallower DenseNet / MobileNetV2 as JSON, e.g. '{"blocks":[2,2,2],"growth":8}' (buildModel's `depth`). */
+const depth = process.env.DEPTH ? JSON.parse(process.env.DEPTH) : undefined;
+const build = () => buildModel(spec, { depth });
+/** The batch: uniform LCG images, or with DATA_SEED the gradient test's batch (its first kink-free batch on tfjs wasm from that data seed). */
+async function makeBatch(): Promise<{ xs: Float32Array; ys: Float32Array }> {
+  if (process.env.DATA_SEED) {
+    await initBackend('wasm');
+    const { kinkFreeBatch } = await import('../test/ml/onnx/training/step-fixtures.ts');
+    const b = kinkFreeBatch(build(), spec, n, Number(process.env.DATA_SEED));
+    return { xs: Float32Array.from(b.xs), ys: Float32Array.from(b.ys) };
+  }
+  let s = seed;
+  const xs = Float32Array.from({ length: n * size * size }, () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const ys = Float32Array.from({ length: n * spec.classes }, (_, i) => (spec.task === 'multiclass' ? Number(i % spec.classes === Math.floor(i / spec.classes) % spec.classes) : Number((i * 7) % 3 === 0)));
+  return { xs, ys };
+}
+const { xs, ys } = await makeBatch();
 const trainLoss = trainLossOf(lossConfig, spec.task);
 
 async function tfjsStep(backend: 'cpu' | 'wasm') {
   await initBackend(backend);
-  const model = buildModel(spec);
+  const model = build();
   const x = tf.tensor4d(xs, [n, size, size, 1]);
-  const y = tf.tensor2d(ys, [n, 3]);
+  const y = tf.tensor2d(ys, [n, spec.classes]);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = tf.variableGrads(() => makeLoss(lossConfig, spec.task)(y, model.apply(x, { training: true }) as tf.Tensor2D), vars);
   return { model, x, loss: value.dataSync()[0], grads: vars.map((v) => Float32Array.from(grads[v.name].dataSync())) };
@@ -41,7 +59,7 @@ async function tfjsStep(backend: 'cpu' | 'wasm') {
 const cpu = await tfjsStep('cpu');
 const wasm = await tfjsStep('wasm');
 const model = wasm.model;
-const trainer = await OrtTrainer.create(buildModel(spec), { loss: trainLoss, optimizer: { name: 'adam' }, threads: 1, exposeGradients: true });
+const trainer = await OrtTrainer.create(build(), { loss: trainLoss, optimizer: { name: 'adam' }, threads: 1, exposeGradients: true });
 const ortLoss = await trainer.step(xs, ys, n, 1e-3);
 const ort = trainer.lastGradients();
 
@@ -53,7 +71,7 @@ nodes.forEach((node, i) => node.outputTensors.forEach((t) => ids.set(t, i)));
 const parts: Float32Array[] = [xs, ys];
 const description = {
   x: [n, size, size, 1],
-  y: [n, 3],
+  y: [n, spec.classes],
   loss: trainLoss,
   trainable: model.trainableWeights.map((w) => w.name),
   nodes: nodes.map((node, i) => {
@@ -133,11 +151,23 @@ function bestFlips(grads: readonly ArrayLike<number>[]): { subset: number[]; cor
   }
   return { subset, corrected: split(current) };
 }
+/** The gradient test's measure between two float32 engines: worst per-weight max difference relative to the weight's largest gradient (floor 1e-4 of the model's largest). */
+const between = (a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[]) => {
+  const errors = a.map((g, i) => error(g, b[i]));
+  const worst = errors.reduce((m, e, i) => (e > m[0] ? [e, i] : m), [0, 0]);
+  return `${worst[0].toExponential(2)} (${names[worst[1]]})`;
+};
+console.log(`  engine vs engine (as gradients.test.ts): onnxruntime vs tfjs wasm ${between(ort, wasm.grads)}, vs tfjs cpu ${between(ort, cpu.grads)}; tfjs cpu vs wasm ${between(cpu.grads, wasm.grads)}`);
 for (const [engine, loss, grads] of [['tfjs cpu', cpu.loss, cpu.grads], ['tfjs wasm', wasm.loss, wasm.grads], ['onnxruntime', ortLoss, ort]] as const) {
   const errors = grads.map((g, i) => error(g, reference[i]));
   const order = errors.map((e, i) => [e, i] as const).sort((a, b) => b[0] - a[0]);
   const median = order[order.length >> 1][0];
   console.log(`  ${engine.padEnd(12)} loss ${loss.toPrecision(9)}; gradient error vs float64: worst ${order[0][0].toExponential(2)} (${names[order[0][1]]}), median ${median.toExponential(2)}, stem kernel ${errors[stem].toExponential(2)}`);
+  const listed = Number(process.env.PER_WEIGHT ?? 0);
+  if (listed > 0) {
+    const nearOutput = errors.map((e, i) => [e, i] as const).reverse().filter(([e]) => e > 1e-3).slice(0, listed);
+    console.log(`  ${''.padEnd(12)} nearest the output above 1e-3: ${nearOutput.map(([e, i]) => `${names[i]} ${e.toExponential(2)}`).join(', ') || 'none'}`);
+  }
   if (flips > 0) {
     const { subset, corrected } = bestFlips(grads);
     const left = grads.map((g, i) => error(g, corrected[i]));

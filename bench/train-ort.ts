@@ -3,7 +3,8 @@
 // (src/ml/inference); the same model, batch and loss as bench/train.ts. Prints one JSON line.
 // RECIPE=vinbig-cls: experiments/vinbig-cls.yaml's training recipe instead of BCE (asymmetric loss 4/1/0.05,
 // mixup 0.2 on every batch as the training loop does it, label smoothing 0.1), as bench/train.py.
-// usage: ORT_THREADS=1 [RECIPE=vinbig-cls] node --import tsx bench/train-ort.ts ARCH SIZE BATCH STEPS
+// STEM=small|imagenet: the CNN stem (default: the zoo's imagenet).
+// usage: ORT_THREADS=1 [RECIPE=vinbig-cls] [STEM=small] node --import tsx bench/train-ort.ts ARCH SIZE BATCH STEPS
 import { availableParallelism } from 'node:os';
 import * as tf from '../src/ml/tf.ts';
 import { initBackend } from '../src/ml/backend.ts';
@@ -19,7 +20,8 @@ if (!ort) throw new Error('onnxruntime-node is not installed');
 const version = ort.env.versions?.node ?? 'unknown';
 const threads = Number(process.env.ORT_THREADS ?? availableParallelism());
 await initBackend('auto'); // builds the model and its initial weights only
-const spec: ModelSpec = { arch, inputSize: size, channels: 1, classes: 4, task: 'multilabel', seed: 1 };
+const stem = process.env.STEM === 'small' ? 'small' : 'imagenet';
+const spec: ModelSpec = { arch, inputSize: size, channels: 1, classes: 4, task: 'multilabel', seed: 1, stem };
 const model = buildModel(spec);
 const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1).dataSync() as Float32Array;
 const recipe = process.env.RECIPE ?? '';
@@ -62,4 +64,4 @@ for (let i = 0; i < steps; i++) await predictor.predict(x, batch);
 const inferPerSec = (steps * batch * 1000) / (performance.now() - ti);
 const inferPerCpuSec = (steps * batch) / (cpuSeconds() - ci);
 await predictor.dispose();
-console.log(JSON.stringify({ tool: `onnxruntime-${version.split('.').slice(0, 2).join('.')}-${threads}thr`, arch: arch + (recipe ? `+${recipe}` : ''), size, batch, train: +trainPerSec.toFixed(2), infer: +inferPerSec.toFixed(2), train_cpu: +trainPerCpuSec.toFixed(2), infer_cpu: +inferPerCpuSec.toFixed(2) }));
+console.log(JSON.stringify({ tool: `onnxruntime-${version.split('.').slice(0, 2).join('.')}-${threads}thr`, arch: arch + (recipe ? `+${recipe}` : '') + (stem === 'small' ? '+small-stem' : ''), size, batch, train: +trainPerSec.toFixed(2), infer: +inferPerSec.toFixed(2), train_cpu: +trainPerCpuSec.toFixed(2), infer_cpu: +inferPerCpuSec.toFixed(2) }));

@@ -111,6 +111,9 @@ def layer(cls, cfg, xs, w, name):
         return torch.cat(xs, dim=1 if xs[0].dim() == 4 else -1)
     if cls == 'Dropout':
         return x
+    if cls == 'ZeroPadding2D':
+        (top, bottom), (left, right) = cfg['padding']
+        return F.pad(x, (left, right, top, bottom))
     raise ValueError(f'layer class {cls}')
 
 
@@ -179,12 +182,11 @@ def main():
     per_layer = {}
     for d, name, i in sorted(KINKS):
         per_layer.setdefault(name, [])
-        if len(per_layer[name]) < flips:
+        if len(per_layer[name]) < max(flips, 1):
             per_layer[name].append((d, name, i))
     kinks = sorted(k for ks in per_layer.values() for k in ks)
-    nearest = kinks
     flipped = []
-    for _, name, index in nearest:
+    for _, name, index in (kinks if flips else []):
         FLIP.clear()
         FLIP[name] = index
         flipped.append(step(desc, x, y, weights)[1])

@@ -36,10 +36,10 @@ export interface ModelSpec {
  * activation is named `logits`, the head activation `probs`; the last conv block output is `features`.
  * Inference folds each conv's batch norm into it (`foldBatchNorms`, default true; training unaffected).
  */
-export function buildModel(spec: ModelSpec, options: { foldBatchNorms?: boolean; /** Other transformer sizes than the named ones (tests). */ transformer?: Partial<VitConfig> | Partial<SwinConfig> } = {}): tf.LayersModel {
+export function buildModel(spec: ModelSpec, options: { foldBatchNorms?: boolean; /** Other transformer sizes than the named ones (tests). */ transformer?: Partial<VitConfig> | Partial<SwinConfig>; /** Shallower DenseNet / MobileNetV2 of the same design (tests). */ depth?: ShallowerCnn } = {}): tf.LayersModel {
   const b = new LayerBuilder(spec.seed ?? 42);
   const input = tf.input({ name: 'image', shape: [spec.inputSize, spec.inputSize, spec.channels] });
-  const body = bodyOf(spec, b, input, options.transformer);
+  const body = bodyOf(spec, b, input, options.transformer, options.depth);
   // A CNN body ends in a feature map (pooled here); a ViT body pools itself (class token) and marks its own `features`.
   let y = body.rank === 2 ? body : b.globalPool(tf.layers.activation({ name: 'features', activation: 'linear' }).apply(body) as tf.SymbolicTensor, 'pool');
   if (spec.dropout) y = tf.layers.dropout({ name: 'dropout', rate: spec.dropout, seed: spec.seed }).apply(y) as tf.SymbolicTensor;
@@ -50,7 +50,14 @@ export function buildModel(spec: ModelSpec, options: { foldBatchNorms?: boolean;
   return model;
 }
 
-function bodyOf(spec: ModelSpec, b: LayerBuilder, x: tf.SymbolicTensor, sizes: Partial<VitConfig> | Partial<SwinConfig> = {}): tf.SymbolicTensor {
+/** DenseNet's dense-block lengths and growth, MobileNetV2's stages ([expansion, channels, repeats, stride] rows). */
+export interface ShallowerCnn {
+  blocks?: number[];
+  growth?: number;
+  stages?: number[][];
+}
+
+function bodyOf(spec: ModelSpec, b: LayerBuilder, x: tf.SymbolicTensor, sizes: Partial<VitConfig> | Partial<SwinConfig> = {}, depth: ShallowerCnn = {}): tf.SymbolicTensor {
   switch (spec.arch) {
     case 'small-cnn':
       return smallCnnBody(b, x, spec.width);
@@ -61,9 +68,9 @@ function bodyOf(spec: ModelSpec, b: LayerBuilder, x: tf.SymbolicTensor, sizes: P
     case 'resnet50':
       return resnetBody(b, x, [3, 4, 6, 3], spec.width, 'bottleneck', spec.stem);
     case 'densenet121':
-      return densenetBody(b, x, spec.stem);
+      return densenetBody(b, x, spec.stem, depth.blocks, depth.growth);
     case 'mobilenetv2':
-      return mobilenetV2Body(b, x, spec.stem);
+      return mobilenetV2Body(b, x, spec.stem, depth.stages);
     case 'efficientnet-b0':
       return efficientnetB0Body(b, x, spec.stem);
     case 'csp-nano':

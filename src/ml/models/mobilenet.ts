@@ -21,10 +21,11 @@ function invertedResidual(b: LayerBuilder, x: tf.SymbolicTensor, name: string, o
   return strides === 1 && inC === out ? b.add([x, y], `${name}_add`) : y;
 }
 
-/** MobileNetV2 (Sandler et al. 2018), width multiplier 1; the `small` stem convolves at stride 1. */
-export function mobilenetV2Body(b: LayerBuilder, x: tf.SymbolicTensor, stem: Stem = 'imagenet'): tf.SymbolicTensor {
-  // [expansion, channels, repeats, stride]
-  const settings = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
+/** MobileNetV2's stages: [expansion, channels, repeats, stride]. */
+export const MOBILENET_V2_STAGES = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
+
+/** MobileNetV2 (Sandler et al. 2018), width multiplier 1; the `small` stem convolves at stride 1. Other `settings`: tests only. */
+export function mobilenetV2Body(b: LayerBuilder, x: tf.SymbolicTensor, stem: Stem = 'imagenet', settings = MOBILENET_V2_STAGES): tf.SymbolicTensor {
   let y = b.convBnAct(x, 'stem', 32, 3, stem === 'small' ? 1 : 2, 'relu6');
   let n = 0;
   for (const [t, c, reps, s] of settings) {

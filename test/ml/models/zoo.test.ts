@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '../../../src/ml/tf.ts';
 import { initBackend } from '../../../src/ml/backend.ts';
-import { architectures, buildModel } from '../../../src/ml/models/index.ts';
+import { architectures, buildModel, resolveStem } from '../../../src/ml/models/index.ts';
 
 const trainableParams = (m: tf.LayersModel) => m.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 
@@ -53,4 +53,19 @@ test('initialisation is seeded: same seed same weights, other seed other weights
   const c = buildModel({ ...spec, seed: 8 }).getWeights().map((w) => w.dataSync());
   assert.deepEqual(a, b);
   assert.notDeepEqual(a[0], c[0]);
+});
+
+test('stem: auto is small below 64 px and imagenet from 64 px or with imported weights; the small stem keeps the full resolution', async () => {
+  assert.deepEqual([27, 28, 63, 64, 224].map((size) => resolveStem('auto', size)), ['small', 'small', 'small', 'imagenet', 'imagenet']);
+  assert.equal(resolveStem('auto', 28, true), 'imagenet');
+  assert.equal(resolveStem('imagenet', 28), 'imagenet');
+  assert.equal(resolveStem('small', 224), 'small');
+  await initBackend('cpu');
+  // what the first residual block sees at 28 px: 28 x 28 after the small stem, 7 x 7 after the ImageNet one
+  for (const [arch, stem, side] of [['resnet18', 'small', 28], ['resnet18', 'imagenet', 7], ['densenet121', 'small', 28], ['densenet121', 'imagenet', 7], ['mobilenetv2', 'small', 28], ['mobilenetv2', 'imagenet', 14]] as const) {
+    const model = buildModel({ arch, inputSize: 28, channels: 1, classes: 2, task: 'multiclass', seed: 1, stem, width: arch === 'resnet18' ? 0.25 : 1 });
+    const first = model.getLayer(arch === 'resnet18' ? 's1b1_1_conv' : arch === 'densenet121' ? 'd1l1_bn1' : 'ir1_dw');
+    assert.deepEqual((first.input as tf.SymbolicTensor).shape.slice(1, 3), [side, side], `${arch} ${stem}`);
+    model.dispose();
+  }
 });

@@ -13,13 +13,13 @@ import { kinkFreeBatch, needsOrt, ort } from './step-fixtures.ts';
  * gradients that are ~0 by cancellation (a batch norm's beta under another batch norm: its float32 value
  * is rounding noise in both engines). Batches keep pre-activations away from ReLU kinks (step-fixtures.ts).
  */
-function gradientError(got: Float32Array, want: ArrayLike<number>, modelScale: number): number {
+function gradientError(got: Float32Array, want: ArrayLike<number>, modelScale: number, floor = 1e-4): number {
   let diff = 0, scale = 0;
   for (let i = 0; i < want.length; i++) {
     diff = Math.max(diff, Math.abs(got[i] - want[i]));
     scale = Math.max(scale, Math.abs(want[i]));
   }
-  return diff / Math.max(scale, 1e-4 * modelScale);
+  return diff / Math.max(scale, floor * modelScale);
 }
 
 interface Case {
@@ -32,20 +32,28 @@ interface Case {
   soft?: boolean;
   /** Transformer sizes (ViT / Swin at test size). */
   transformer?: NonNullable<Parameters<typeof buildModel>[1]>['transformer'];
-  /** A known open difference: the case runs and reports, without failing the suite (node:test todo). */
-  todo?: string;
+  /** Floor of the relative comparison, as a fraction of the model's largest gradient (default 1e-4; see the note above the cases). */
+  floor?: number;
+  /** A shallower DenseNet / MobileNetV2 of the same design (see the note above the cases). */
+  depth?: NonNullable<Parameters<typeof buildModel>[1]>['depth'];
 }
 
-// Measured at 1 thread: ONNX Runtime vs tfjs wasm 4.6e-1 (mobilenetv2, ir17_expand_bn/beta) and 1.2e-1
-// (densenet121, d3l19_bn1/beta), with differences of a few % in most layers below them. The float64 check
-// (bench/train-grad-check.ts mobilenetv2 64 2 bce 8) found tfjs cpu, tfjs wasm and this graph all about
-// 1e-2 (median) from the float64 gradients, ONNX Runtime's errors as tfjs cpu's (worst 2.4e-1 on the same
-// weight, stem 7.7e-3 vs 7.6e-3): most likely the batch of 2 is ill-conditioned in float32 (late batch
-// norms see 8 values per channel); densenet121 is not yet checked against float64. Larger batches or inputs meet a
-// pre-activation within 2e-6 of a ReLU kink (mobilenetv2 96 px x 4: all of 40 batches). Open: a
-// well-conditioned, kink-free comparison for these two (docs/training.md, "Training engine").
-const DEEP_BATCH_NORMS = 'float32 conditioning at batch 2 (see above); not yet a passing comparison';
-
+// MobileNetV2 and DenseNet-121 at full depth have no kink-free batch, so they are compared at a shallower depth
+// of the same design (every layer kind, stride and merge they use). Checked against float64
+// (bench/train-grad-check.ts mobilenetv2 64 2 bce 8 with DATA_SEED=9 FLIPS=1), the full-depth difference from tfjs
+// wasm (4.6e-1 here earlier, 9.1e-2 now) was single ReLU branch choices, not the graph's maths nor batch-norm
+// conditioning: tfjs wasm puts one pre-activation of ir15_expand_relu6 that is 1.5e-5 from the kink in float64 on
+// the other side, ONNX Runtime and tfjs cpu one of ir17_expand_relu6 3.0e-5 from it; with each engine's branch
+// choice applied to the float64 step, ONNX Runtime is within 6.8e-4 of it (tfjs cpu 3.0e-4, tfjs wasm 1.3e-3). The
+// batch check's 2e-6 cannot exclude such values: by the last stages of 50-120 layers the float32 forward drifts
+// ~1e-5 relative between engines, and with thousands of values per layer some always lie that close to a kink.
+// At the shallower depth each has one weight whose gradient is ~0 by batch-norm invariance, where float32 noise
+// exceeds the default floor: DenseNet's stem_bn/gamma (all its consumers are batch norms behind ReLU and max pooling,
+// so scaling it changes nothing but through epsilon: 1.3e-5 of the model's largest gradient) and MobileNetV2's
+// ir4_project_bn/beta (a shift that the 1x1 conv and batch norm after the residual add remove: 1.4e-8). Against
+// float64 (CLASSES=2 DATA_SEED=11 DEPTH='{"blocks":[2,2,2],"growth":8}' ... densenet121 64 2 focal 10) every other
+// weight of every engine is within 1e-5 and stem_bn/gamma is off by 4.9e-7 (ONNX Runtime), 2.7e-7 (tfjs cpu) and
+// 1.9e-6 (tfjs wasm) of the model's largest gradient: noise, so those cases compare at a floor of 1e-2 and 1e-3.
 const cases: Case[] = [
   { spec: { arch: 'small-cnn', inputSize: 32, channels: 1, classes: 3, task: 'multilabel', seed: 3 }, loss: 'bce', n: 4, dataSeed: 1 },
   { spec: { arch: 'small-cnn', inputSize: 32, channels: 3, classes: 4, task: 'multiclass', seed: 4 }, loss: 'ce', n: 4, dataSeed: 2 },
@@ -63,19 +71,19 @@ const cases: Case[] = [
   // 64 px: the last stage keeps 2 x 2 positions per image. At 32 px (1 x 1) its batch norms see as many
   // values as images and float32 sums lose the gradient there in every engine: tfjs cpu, tfjs wasm and
   // this graph all differed from a float64 reference by up to 3.5e-1 (bench/train-grad-check.ts).
-  { spec: { arch: 'mobilenetv2', inputSize: 64, channels: 1, classes: 3, task: 'multilabel', seed: 8 }, loss: 'bce', n: 2, dataSeed: 9, todo: DEEP_BATCH_NORMS },
+  { spec: { arch: 'mobilenetv2', inputSize: 64, channels: 1, classes: 3, task: 'multilabel', seed: 8 }, loss: 'bce', n: 2, dataSeed: 9, depth: { stages: [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2]] }, floor: 1e-3 },
   { spec: { arch: 'efficientnet-b0', inputSize: 64, channels: 1, classes: 3, task: 'multilabel', seed: 9 }, loss: { asl: {} }, n: 2, dataSeed: 10 },
-  { spec: { arch: 'densenet121', inputSize: 64, channels: 1, classes: 2, task: 'multilabel', seed: 10 }, loss: 'focal', n: 2, dataSeed: 11, todo: DEEP_BATCH_NORMS },
+  { spec: { arch: 'densenet121', inputSize: 64, channels: 1, classes: 2, task: 'multilabel', seed: 10 }, loss: 'focal', n: 2, dataSeed: 11, depth: { blocks: [2, 2, 2], growth: 8 }, floor: 1e-2 },
   // transformers at small sizes; Swin: 9 x 9 tokens in 4 x 4 windows (padded and shifted windows, odd-size patch merging)
   { spec: { arch: 'vit-tiny', inputSize: 32, channels: 1, classes: 3, task: 'multiclass', seed: 11, patch: 8 }, loss: 'ce', n: 4, dataSeed: 12, transformer: { dim: 24, heads: 3, depth: 2 } },
   { spec: { arch: 'swin-tiny', inputSize: 36, channels: 1, classes: 3, task: 'multilabel', seed: 12, patch: 4 }, loss: 'bce', n: 4, dataSeed: 13, transformer: { dim: 12, depths: [2, 2], heads: [2, 4], window: 4 } },
 ];
 
 for (const c of cases) {
-  const label = `${c.spec.arch}${c.spec.width ? ` x${c.spec.width}` : ''} ${c.spec.inputSize} px ${c.spec.channels} ch, ${JSON.stringify(c.loss)}${c.classWeights ? ' class-weighted' : ''}${c.soft ? ', soft targets' : ''}`;
-  test(`${label}: the loss and every weight's gradient of one ONNX Runtime step equal tfjs's`, { ...needsOrt, todo: c.todo }, async () => {
+  const label = `${c.spec.arch}${c.depth ? ` (shallower: ${JSON.stringify(c.depth)})` : ''}${c.spec.width ? ` x${c.spec.width}` : ''} ${c.spec.inputSize} px ${c.spec.channels} ch, ${JSON.stringify(c.loss)}${c.classWeights ? ' class-weighted' : ''}${c.soft ? ', soft targets' : ''}`;
+  test(`${label}: the loss and every weight's gradient of one ONNX Runtime step equal tfjs's`, needsOrt, async () => {
     await initBackend('wasm');
-    const model = buildModel(c.spec, { transformer: c.transformer });
+    const model = buildModel(c.spec, { transformer: c.transformer, depth: c.depth });
     const { x, y, xs, ys } = kinkFreeBatch(model, c.spec, c.n, c.dataSeed, c.soft);
     const trainer = await OrtTrainer.create(model, { loss: trainLossOf(c.loss, c.spec.task, c.classWeights), optimizer: { name: 'adam' }, threads: 1, exposeGradients: true, runtime: ort });
     const loss = await trainer.step(xs, ys, c.n, 1e-3);
@@ -87,7 +95,7 @@ for (const c of cases) {
     assert.equal(ours.length, vars.length);
     const wanted = vars.map((v) => grads[v.name].dataSync() as Float32Array);
     const modelScale = Math.max(...wanted.map((g) => g.reduce((m: number, v: number) => Math.max(m, Math.abs(v)), 0)));
-    const errors = vars.map((v, i) => [v.name, gradientError(ours[i], wanted[i], modelScale)] as const);
+    const errors = vars.map((v, i) => [v.name, gradientError(ours[i], wanted[i], modelScale, c.floor)] as const);
     const worst = errors.reduce((a, b) => (b[1] > a[1] ? b : a));
     console.log(`${label}: worst gradient difference ${worst[1].toExponential(2)} (${worst[0]})`);
     assert.ok(worst[1] < 1e-3, `${worst[0]}: gradient differs by ${worst[1]} (relative)`);
