@@ -174,3 +174,15 @@ test('task anomaly: bad params are named (unknown normal label with the labels t
   await assert.rejects(runStage(trainStage, { store, params: { task: 'multiclass', anomaly: { normal: 'normal' } }, inputs }), /`anomaly` options are for task: anomaly/);
   await assert.rejects(runStage(trainStage, { store, params: { ...base, anomaly: { normal: 'normal', latent: 3 } }, inputs }), /invalid params for train: anomaly: Unrecognized key/);
 });
+
+test('task anomaly on folds: fold k trains on the normal rows of the other folds and validates on fold k (both kinds)', async () => {
+  const store = await tempStore();
+  const rows = (await nihDataset(store)).filter((r) => !r.id.endsWith('+opacity') && r.split !== 'test').map((r, i) => ({ ...r, split: 'train' as const, fold: i % 3 }));
+  const result = await runStage(trainStage, { store, params: { ...base, epochs: 1 }, inputs: [{ artifact: { kind: 'dataset', rows } }], vars: { fold: 1 } });
+  const meta = result.artifact.meta as Record<string, any>;
+  const others = rows.filter((r) => r.fold !== 1);
+  assert.equal(meta.fold, 1);
+  assert.deepEqual(meta.rows, { train: others.filter((r) => r.labels![0] === 'normal').length, val: rows.filter((r) => r.fold === 1).length, left_out: others.filter((r) => r.labels![0] !== 'normal').length });
+  assert.ok(meta.rows.train > 10 && meta.rows.left_out > 10, JSON.stringify(meta.rows));
+  assert.ok(meta.history[0].val_auc !== undefined && meta.history[0].val_loss !== undefined, 'fold 1 holds normal and abnormal rows');
+});
