@@ -6,13 +6,14 @@
 // (where float32 engines may take the other branch). With FLIPS=k it also evaluates the reference with the
 // derivative flipped at each of the k values nearest a kink in every ReLU layer (one at a time) and
 // reports, per engine, the error left after the flips that explain its gradients best (chosen greedily);
-// an engine whose whole difference from float64 is such branch choices then drops to float32 noise.
+// an engine whose whole difference from float64 is such branch choices then drops to float32 noise. Only the
+// FLIP_LIMIT (default 48) nearest candidates overall are tried: each is a whole gradient vector in the output.
 // With PER_WEIGHT=n it lists, per engine, the n weights nearest the output whose error exceeds 1e-3 (in
 // model order, output first): backward errors start at the output, so the first listed is where they appear.
 // DATA_SEED=k: the batch of test/ml/onnx/training/gradients.test.ts's case with that data seed (same model seed and classes).
 // usage: [FLIPS=k] [PER_WEIGHT=n] [DATA_SEED=k] [DEPTH=json] node --import tsx bench/train-grad-check.ts ARCH SIZE BATCH [LOSS=bce|ce|focal|JSON] [SEED=5]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '../src/ml/tf.ts';
@@ -92,8 +93,9 @@ const description = {
 writeFileSync(join(dir, 'model.json'), JSON.stringify(description));
 writeFileSync(join(dir, 'data.bin'), Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
 const flips = Number(process.env.FLIPS ?? 0);
-const { kinks } = JSON.parse(execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'train_grad_reference.py'), join(dir, 'model.json'), join(dir, 'data.bin'), join(dir, 'out.bin'), String(flips)], { encoding: 'utf8' })) as { kinks: { distance: number; layer: string; index: number }[] };
+const { kinks } = JSON.parse(execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'train_grad_reference.py'), join(dir, 'model.json'), join(dir, 'data.bin'), join(dir, 'out.bin'), String(flips), process.env.FLIP_LIMIT ?? '48'], { encoding: 'utf8' })) as { kinks: { distance: number; layer: string; index: number }[] };
 const out = new Float64Array(readFileSync(join(dir, 'out.bin')).buffer.slice(0));
+rmSync(dir, { recursive: true, force: true });
 const refLoss = out[0];
 let offset = 1;
 const total = model.trainableWeights.reduce((sum, w) => sum + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);

@@ -4,7 +4,7 @@ Reads a model description (JSON: the tfjs layer calls in topological order with 
 binary file of float32 weights / batch, evaluates the same network in float64 with PyTorch autograd
 (TensorFlow's 'same' padding, training-mode batch norm, the losses of src/ml/losses/losses.ts), and
 writes the loss and every trainable weight's gradient (tfjs layout) as float64.
-usage: /usr/bin/python3 bench/train_grad_reference.py DESCRIPTION.json DATA.bin OUT.bin"""
+usage: /usr/bin/python3 bench/train_grad_reference.py DESCRIPTION.json DATA.bin OUT.bin [FLIPS] [LIMIT=48]"""
 import json, sys
 import numpy as np
 import torch
@@ -184,7 +184,9 @@ def main():
         per_layer.setdefault(name, [])
         if len(per_layer[name]) < max(flips, 1):
             per_layer[name].append((d, name, i))
-    kinks = sorted(k for ks in per_layer.values() for k in ks)
+    # at most `limit` candidates overall, the nearest: each writes a whole gradient vector (DenseNet-121: 56 MB)
+    limit = int(sys.argv[5]) if len(sys.argv) > 5 else 48
+    kinks = sorted(k for ks in per_layer.values() for k in ks)[:limit]
     flipped = []
     for _, name, index in (kinks if flips else []):
         FLIP.clear()
