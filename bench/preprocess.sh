@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Preprocess throughput (crop l=r=.06 t=.2 b=.12 + CLAHE clip 2 tiles 8 + area resize to 512x512 + PNG) on
-# one core: the preprocess stage's per-image work (bench/preprocess.ts: sharp decode, src/ops/image kernels,
+# one core: the preprocess stage's per-image work (bench/preprocess.ts: our PNG decoder, src/ops/image kernels,
 # our PNG encoder) vs an OpenCV Python script, same 1024x1024 PNGs made from the real radiographs in
 # test/fixtures/dicom/ref.
 # Throughput is images per CPU-second of the whole process (steadier than wall time on a shared machine);

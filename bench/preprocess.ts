@@ -1,6 +1,6 @@
 /**
- * Our side of the preprocess bench: the preprocess stage's per-image work (`processPng`: sharp PNG
- * decode, crop, CLAHE, area resize, our PNG encoder) over a folder, one image at a time, libvips on one
+ * Our side of the preprocess bench: the preprocess stage's per-image work (`processPng`: our PNG
+ * decoder, crop, CLAHE, area resize, our PNG encoder) over a folder, one image at a time, sharp (used for other formats) on one
  * thread.
  * usage: node --import tsx bench/preprocess.ts IN_DIR OUT_DIR [PNG_LEVEL=1]; prints images per CPU-second and
  * per wall second. PNG_LEVEL is the stage's `png_compression` (its default 1).

@@ -1,5 +1,5 @@
 /**
- * Where the time goes on our side of the preprocess bench: CPU ms per image for each step (sharp decode,
+ * Where the time goes on our side of the preprocess bench: CPU ms per image for each step (PNG decode,
  * crop, CLAHE, area resize, PNG encode), in-process, over the bench images (two passes, the second
  * reported). The OpenCV twin is bench/preprocess_ops_opencv.py.
  * usage: node --import tsx bench/preprocess_ops.ts IN_DIR [PNG_LEVEL=1]
