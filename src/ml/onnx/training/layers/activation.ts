@@ -1,4 +1,4 @@
-import { maskGrad, reduceSum, scalar } from '../graph-ops.ts';
+import { maskGrad, positiveGrad, reduceSum, scalar } from '../graph-ops.ts';
 import { layerConfig, unsupported, type EmitContext, type Emitted } from './types.ts';
 import { registerLayerEmitter } from './registry.ts';
 
@@ -20,7 +20,7 @@ export function emitActivation(ctx: EmitContext, x: string, kind: string, base: 
       return { y: x, grad: (dy) => dy };
     case 'relu': {
       const y = g.node('Relu', [x], base);
-      return { y, grad: (dy) => maskGrad(g, g.node('Greater', [y, scalar(g, 0, `${base}/zero`)], `${base}/positive`), dy, `${base}/grad`) };
+      return { y, grad: (dy) => positiveGrad(g, y, dy, `${base}/grad`) };
     }
     case 'relu6':
       return cappedRelu(ctx, x, 6, 'below', base);

@@ -50,16 +50,29 @@ const convAttributes = (k: ConvGeometry, group = 1) => [
  * output_padding restores the rows/columns a strided conv without padding on that side never reached.
  * `group` = channels for a depthwise conv (multiplier 1: the kernel [C, 1, kh, kw] serves both ways).
  */
-function convInputGrad(g: OnnxGraphBuilder, dy: string, kernel: string, k: ConvGeometry, group: number, base: string): string {
+function convInputGrad(g: OnnxGraphBuilder, dy: string, kernel: string, k: ConvGeometry, cout: number, group: number, base: string): string {
   const [top, left, bottom, right] = k.pads;
   if (k.sh === 1 && k.sw === 1) {
     const oriented = group === 1 ? g.node('Transpose', [kernel], `${base}/kernel_io`, [{ name: 'perm', ints: [1, 0, 2, 3] }]) : kernel;
-    const flipped = g.node('Slice', [oriented, g.int64s(`${base}/flip_starts`, [-1, -1]), g.int64s(`${base}/flip_ends`, [-k.kh - 1, -k.kw - 1]), g.int64s(`${base}/flip_axes`, [2, 3]), g.int64s(`${base}/flip_steps`, [-1, -1])], `${base}/kernel_flipped`);
+    const flipped = flipKernel(g, oriented, [k.cin, group === 1 ? cout : 1, k.kh, k.kw], base);
     const dxPads = [k.kh - 1 - top, k.kw - 1 - left, k.kh - 1 - bottom, k.kw - 1 - right];
     return g.node('Conv', [dy, flipped], `${base}/dx`, [{ name: 'kernel_shape', ints: [k.kh, k.kw] }, { name: 'pads', ints: dxPads }, ...(group > 1 ? [{ name: 'group', int: group }] : [])]);
   }
   const outputPadding = [k.h - ((k.ho - 1) * k.sh + k.kh - top - bottom), k.w - ((k.wo - 1) * k.sw + k.kw - left - right)];
   return g.node('ConvTranspose', [dy, kernel], `${base}/dx`, [...convAttributes(k, group), { name: 'output_padding', ints: outputPadding }]);
+}
+
+/**
+ * The kernel rotated by 180 degrees in (kh, kw): its taps reversed, as a product with the reversing
+ * permutation matrix ([O*I, kh*kw] x J; exact: every output is one weight times 1 plus zeros), which
+ * ONNX Runtime threads; a Slice with step -1 ran on one thread.
+ */
+function flipKernel(g: OnnxGraphBuilder, kernel: string, dims: readonly number[], base: string): string {
+  const taps = dims[2] * dims[3];
+  if (taps === 1) return kernel;
+  const reversal = g.memo(`flip_${taps}`, () => g.floats(`flip_${taps}`, [taps, taps], Float32Array.from({ length: taps * taps }, (_, i) => (i % taps === taps - 1 - Math.floor(i / taps) ? 1 : 0))));
+  const product = g.node('MatMul', [reshape(g, kernel, [-1, taps], `${base}/kernel_taps`), reversal], `${base}/kernel_reversed`);
+  return reshape(g, product, dims, `${base}/kernel_flipped`);
 }
 
 /** The strided slice of the padded input `xPadded` (any layout with H, W at axes 2, 3) read by kernel tap (ky, kx). */
@@ -78,31 +91,38 @@ function padSpatial(g: OnnxGraphBuilder, x: string, pads: number[], base: string
 const STACKED_TAPS_MAX_CHANNELS = 16;
 
 /**
- * dW[o,i,ky,kx] = sum over n, y, x of dy[n,o,y,x] * xpad[n,i,y*s+ky,x*s+kx]: dy as [Cout, P] (P = N*Ho*Wo)
- * times, per kernel tap (ky, kx), the strided slice of the padded input in CNHW at (ky, kx) as [Cin, P],
- * transposed. One product per tap, except for few input channels (the stem), where a product per tap
- * would be a matrix-vector product: there the taps are stacked ([K*Cin, P], a small copy) into one
- * (ResNet-18 128 px, batch 32: the stem's 49 taps of 1 channel took 403 ms per step, stacked 63 ms).
- * Measured (small-cnn 64 px, batch 32, 1 thread) against a convolution of the input with the batch as
- * channels by dy as a dilated filter: 335 ms per step against 650 ms; against stacking every layer's
- * taps: 545 ms (the Concat copies alone 173 ms).
+ * Stride-1 filter gradients run over the width-padded rows (`shiftedPairs`) when that makes the products
+ * at most this much longer (3x3: maps of 16 columns or more); on smaller maps the per-tap copies are small.
+ */
+const SHIFTED_MAX_WIDENING = 1.15;
+
+/**
+ * dW[o,i,ky,kx] = sum over n, y, x of dy[n,o,y,x] * xpad[n,i,y*s+ky,x*s+kx]: per kernel tap (ky, kx), a
+ * matrix product of a dy matrix [Cout, K] and an input matrix [Cin, K] transposed (`TapPair`), from
+ * `shiftedPairs` (stride 1 on maps wide enough: every copy threaded) or `slicedPairs` (a strided slice
+ * of the padded input per tap). One product per tap, except for few input channels (the stem), where a
+ * product per tap would be a matrix-vector product: there the taps are stacked ([K*Cin, P], a small
+ * copy) into one (ResNet-18 128 px, batch 32: the stem's 49 taps of 1 channel took 403 ms per step,
+ * stacked 63 ms). Measured (small-cnn 64 px, batch 32, 1 thread) against a convolution of the input with
+ * the batch as channels by dy as a dilated filter: 335 ms per step against 650 ms; against stacking
+ * every layer's taps: 545 ms (the Concat copies alone 173 ms); against one im2col matrix [P, K*Cin]
+ * gathered in channel rows (ResNet-18 128 px: MLAS multiplies that layout 1.4-1.9x slower, bench/results/train.md).
  * Each product puts the larger of its two output dimensions first (dy x taps^T or taps x dy^T), so that
  * MLAS splits it over rows and its bits do not depend on the thread count (graph-ops.ts, thread-invariant products); the
  * per-tap results are concatenated in that orientation and permuted once into [Cout, Cin, kh, kw].
  */
 function convFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, cout: number, base: string): string {
-  const xT = padSpatial(g, g.node('Transpose', [x], `${base}/x_cnhw`, [{ name: 'perm', ints: [1, 0, 2, 3] }]), k.pads, base);
-  const dyMat = reshape(g, g.node('Transpose', [dy], `${base}/dy_cnhw`, [{ name: 'perm', ints: [1, 0, 2, 3] }]), [0, -1], `${base}/dy_mat`);
-  const taps: string[] = [];
-  for (let ky = 0; ky < k.kh; ky++) for (let kx = 0; kx < k.kw; kx++) taps.push(reshape(g, tapSlice(g, xT, k, ky, kx, base), [0, -1], `${base}/tap_mat`));
   const tapCount = k.kh * k.kw;
   const stacked = tapCount > 1 && k.cin <= STACKED_TAPS_MAX_CHANNELS;
-  const cols = stacked ? [g.node('Concat', taps, `${base}/taps`, [{ name: 'axis', int: 0 }])] : taps; // row t*Cin + i
+  const shifted = !stacked && tapCount > 1 && k.sh === 1 && k.sw === 1 && (k.w + k.pads[1] + k.pads[3]) / k.wo <= SHIFTED_MAX_WIDENING;
+  const pairs = shifted ? shiftedPairs(g, x, dy, k, cout, base) : slicedPairs(g, x, dy, k, base);
+  const cols = stacked ? [g.node('Concat', pairs.map((p) => p.x), `${base}/taps`, [{ name: 'axis', int: 0 }])] : pairs.map((p) => p.x); // row t*Cin + i
   const rows = stacked ? tapCount * k.cin : k.cin;
   const byRows = cout >= rows; // [Cout, rows] per product, else [rows, Cout]
-  const products = cols.map((c) =>
-    byRows ? g.node('Gemm', [dyMat, c], `${base}/dw_part`, [{ name: 'transB', int: 1 }]) : g.node('Gemm', [c, dyMat], `${base}/dw_part`, [{ name: 'transB', int: 1 }]),
-  );
+  const products = cols.map((c, t) => {
+    const dyMat = pairs[t].dy;
+    return byRows ? g.node('Gemm', [dyMat, c], `${base}/dw_part`, [{ name: 'transB', int: 1 }]) : g.node('Gemm', [c, dyMat], `${base}/dw_part`, [{ name: 'transB', int: 1 }]);
+  });
   // [Cout, K*Cin] tap-major (byRows), or [K*Cin, Cout]
   const all = products.length === 1 ? products[0] : g.node('Concat', products, `${base}/dw_parts`, [{ name: 'axis', int: byRows ? 1 : 0 }]);
   // Reshape before every Transpose of a product: ORT's GemmTransposeFusion folds a Transpose that reads
@@ -111,6 +131,71 @@ function convFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeome
   const cube = reshape(g, all, byRows ? [cout, tapCount, k.cin] : [tapCount, k.cin, cout], `${base}/dw_cube`);
   const oik = g.node('Transpose', [cube], `${base}/dw_oik`, [{ name: 'perm', ints: byRows ? [0, 2, 1] : [2, 1, 0] }]);
   return reshape(g, oik, [cout, k.cin, k.kh, k.kw], `${base}/dw`);
+}
+
+/** Per kernel tap (ky, kx), row-major: the [Cout, K] dy matrix and the [Cin, K] input matrix whose product (B transposed) is the tap's filter gradient. */
+interface TapPair {
+  dy: string;
+  x: string;
+}
+
+/** Every tap against the same dy [Cout, P]: the strided slice of the padded input (CNHW) at the tap (a Pad and one Slice per tap, on one ONNX Runtime thread). */
+function slicedPairs(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, base: string): TapPair[] {
+  const xT = padSpatial(g, channelsFirst(g, x, base), k.pads, base);
+  const dyMat = reshape(g, g.node('Transpose', [dy], `${base}/dy_cnhw`, [{ name: 'perm', ints: [1, 0, 2, 3] }]), [0, -1], `${base}/dy_mat`);
+  const pairs: TapPair[] = [];
+  for (let ky = 0; ky < k.kh; ky++) for (let kx = 0; kx < k.kw; kx++) pairs.push({ dy: dyMat, x: reshape(g, tapSlice(g, xT, k, ky, kx, base), [0, -1], `${base}/tap_mat`) });
+  return pairs;
+}
+
+/**
+ * Stride 1, without a copy per tap on one thread: over the rows of the input padded in width
+ * (Wp = W + left + right), the sum runs over N * Ho * Wp. The input side of tap (ky, kx) depends on ky
+ * only: the rows y + ky - top, gathered from the width-padded input with a zero row for the padding
+ * rows (a Gather, threaded); the dy side on kx only: dy placed at columns kx .. kx + Wo - 1 of a zero
+ * [Cout, N, Ho, Wp] (a Concat, threaded), so a column of the input meets the dy pixel whose tap kx
+ * reads it. kh + kw copies instead of kh * kw, and the products grow by Wp / Wo.
+ */
+function shiftedPairs(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, cout: number, base: string): TapPair[] {
+  const [top, left, , right] = k.pads;
+  const wp = k.w + left + right;
+  const xC = channelsFirst(g, x, base);
+  const widened = left + right > 0 ? padColumns(g, x, xC, [k.cin, k.h], k.w, left, right, `${base}/x_wide`) : xC;
+  const rowIndex = (ky: number) => Array.from({ length: k.ho }, (_, y) => y + ky - top);
+  const needsZeroRow = Array.from({ length: k.kh }, (_, ky) => rowIndex(ky).some((r) => r < 0 || r >= k.h)).some(Boolean);
+  const table = needsZeroRow ? g.node('Concat', [widened, batchZeros(g, x, [k.cin], [1, wp])], `${base}/x_rows`, [{ name: 'axis', int: 2 }]) : widened;
+  const xRows = Array.from({ length: k.kh }, (_, ky) => {
+    const rows = rowIndex(ky).map((r) => (r < 0 || r >= k.h ? k.h : r));
+    const same = !needsZeroRow && rows.every((r, i) => r === i) && k.ho === k.h;
+    const picked = same ? table : g.node('Gather', [table, g.int64s(`${base}/rows_${ky}`, rows)], `${base}/x_rows_${ky}`, [{ name: 'axis', int: 2 }]);
+    return reshape(g, picked, [k.cin, -1], `${base}/x_rows_mat`);
+  });
+  const dyC = g.node('Transpose', [dy], `${base}/dy_cnhw`, [{ name: 'perm', ints: [1, 0, 2, 3] }]);
+  const dyShifted = Array.from({ length: k.kw }, (_, kx) => reshape(g, padColumns(g, x, dyC, [cout, k.ho], k.wo, kx, wp - k.wo - kx, `${base}/dy_at_${kx}`), [cout, -1], `${base}/dy_shifted`));
+  const pairs: TapPair[] = [];
+  for (let ky = 0; ky < k.kh; ky++) for (let kx = 0; kx < k.kw; kx++) pairs.push({ dy: dyShifted[kx], x: xRows[ky] });
+  return pairs;
+}
+
+/** x NCHW as CNHW, once per value (a block's first conv and its shortcut conv read the same input). */
+function channelsFirst(g: OnnxGraphBuilder, x: string, base: string): string {
+  return g.memo(`cnhw/${x}`, () => g.node('Transpose', [x], `${base}/x_cnhw`, [{ name: 'perm', ints: [1, 0, 2, 3] }]));
+}
+
+/** `v` [C, N, H, W] with `left` and `right` zero columns (a Concat, which ONNX Runtime threads; Pad runs on one thread). */
+function padColumns(g: OnnxGraphBuilder, batchOf: string, v: string, [c, h]: number[], w: number, left: number, right: number, base: string): string {
+  const parts = [...(left > 0 ? [batchZeros(g, batchOf, [c], [h, left])] : []), v, ...(right > 0 ? [batchZeros(g, batchOf, [c], [h, right])] : [])];
+  return parts.length === 1 ? v : g.node('Concat', parts, base, [{ name: 'axis', int: 3 }]);
+}
+
+/** Zeros of shape [...before, N, ...after], N the batch size of `batchOf` (one per shape and graph). */
+function batchZeros(g: OnnxGraphBuilder, batchOf: string, before: readonly number[], after: readonly number[]): string {
+  const key = `zeros/${before.join('x')}/N/${after.join('x')}`;
+  return g.memo(key, () => {
+    const batch = g.memo('batch_dim', () => g.node('Slice', [g.node('Shape', [batchOf], 'batch_dim/shape'), g.int64s('batch_dim/start', [0]), g.int64s('batch_dim/end', [1])], 'batch_dim'));
+    const dims = g.node('Concat', [...(before.length ? [g.int64s(`${key}/before`, before)] : []), batch, ...(after.length ? [g.int64s(`${key}/after`, after)] : [])], `${key}/dims`, [{ name: 'axis', int: 0 }]);
+    return g.node('ConstantOfShape', [dims], key);
+  });
 }
 
 /**
@@ -148,7 +233,7 @@ function conv2d(ctx: EmitContext): Emitted {
       const dz = act.grad(dy);
       const weights: [LayerVariable, string][] = [[kernelVar, convFilterGrad(g, ctx.inputs[0].name, dz, k, cout, base)]];
       if (bias) weights.push([biasVar, reduceSum(g, dz, NCHW_BATCH_AND_SPACE, false, `${base}/dbias`)]);
-      return { inputs: [wantInput ? convInputGrad(g, dz, kernel, k, 1, base) : undefined], weights };
+      return { inputs: [wantInput ? convInputGrad(g, dz, kernel, k, cout, 1, base) : undefined], weights };
     },
   };
 }
@@ -173,7 +258,7 @@ function depthwiseConv2d(ctx: EmitContext): Emitted {
       const dz = act.grad(dy);
       const weights: [LayerVariable, string][] = [[kernelVar, depthwiseFilterGrad(g, ctx.inputs[0].name, dz, k, base)]];
       if (bias) weights.push([biasVar, reduceSum(g, dz, NCHW_BATCH_AND_SPACE, false, `${base}/dbias`)]);
-      return { inputs: [wantInput ? convInputGrad(g, dz, kernel, k, k.cin, base) : undefined], weights };
+      return { inputs: [wantInput ? convInputGrad(g, dz, kernel, k, k.cin, k.cin, base) : undefined], weights };
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { OnnxGraphBuilder } from '../../graph-builder.ts';
-import { multiOutputNode, reduceMean, reduceSum, reshape, scalar } from '../graph-ops.ts';
+import { multiOutputNode, reduceMean, reduceSum, reshape, scalar, sumGrads } from '../graph-ops.ts';
 
 /**
  * A small reverse-mode tape over ONNX values, for layers that are a composition of many tensor ops (the
@@ -49,7 +49,7 @@ export class Tape {
     if (cached) return cached;
     const parts = this.grads.get(x);
     if (!parts?.length) return undefined;
-    const sum = parts.length === 1 ? parts[0] : this.node('Sum', parts, 'dsum');
+    const sum = sumGrads(this.g, parts, this.name('dsum'));
     this.summed.set(x, sum);
     return sum;
   }
