@@ -10,7 +10,7 @@
 # the stage table (train wall times) and the run's wall and CPU time (GNU time) with the load average.
 # usage: bench/stems.sh nih|demo SIZE [SEED=1] [EPOCHS=10] [BATCH=32] [FOLDS=2]
 # STEMS_STORE=dir reuses a store (default: a fresh one), STEMS_LOG=file keeps the whole output.
-#   e.g. NIH1000=../shared/data/cls/nih1000_64px bash bench/stems.sh nih 28 1 10
+#   e.g. NIH1000=path/to/nih1000_64px bash bench/stems.sh nih 28 1 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set_name=$1 size=$2 seed=${3:-1} epochs=${4:-10} batch=${5:-32} folds=${6:-2}
