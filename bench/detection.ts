@@ -10,6 +10,7 @@
  * The torchvision side may run at the same time (bench/detection.sh): its output is awaited at the end.
  * Input: INPUT=rect (default) letterboxes into SIZE x (SIZE * 3/4 rounded up to a multiple of 32), the tensor
  * torchvision's transform batches BCCD's 4:3 images into; INPUT=square into SIZE x SIZE (a third more pixels).
+ * DETECTION_PREDICTIONS=file.json also writes both sides' val boxes and the truth (for a closer look).
  * usage: node --import tsx bench/detection.ts BCCD_DIR SIZE EPOCHS BATCH LR THREADS TORCH_OUT.json [SCHEDULE=cosine] [INPUT=rect] [SEED=1]
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
@@ -94,11 +95,16 @@ while (!(await exists(torchOut))) {
 }
 const torch = JSON.parse(await readFile(torchOut, 'utf8')) as { train_img_s: number; infer_img_s: number; params: number; predictions: Record<string, Box[]> };
 const classes = meta.classes;
-const mapOf = (predicted: Box[][]) => meanAveragePrecision(val.map((r, i) => ({ truth: r.boxes!, predicted: predicted[i] })), classes, 0.5).map;
-const oursMap = mapOf(ours);
-const torchMap = mapOf(val.map((r) => torch.predictions[r.id] ?? []));
+const torchBoxes = val.map((r) => torch.predictions[r.id] ?? []);
+const apOf = (predicted: Box[][], iou = 0.5) => meanAveragePrecision(val.map((r, i) => ({ truth: r.boxes!, predicted: predicted[i] })), classes, iou);
+const [oursAp, torchAp] = [apOf(ours), apOf(torchBoxes)];
+const [oursMap, torchMap] = [oursAp.map, torchAp.map];
+if (process.env.DETECTION_PREDICTIONS) await writeFile(process.env.DETECTION_PREDICTIONS, JSON.stringify({ ids: val.map((r) => r.id), truth: val.map((r) => r.boxes), ours, torchvision: torchBoxes }));
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 console.log(`BCCD ${train.length} train / ${val.length} val images, ${size} px (ours ${size}x${height} input), ${epochs} epochs, batch ${batch}, Adam lr ${lr} (${scheduleArg}), hflip only, seed ${seedArg}, ${threads} thread(s); ours ResNet-18 + FPN(64) detector (${params_count} params) vs torchvision FCOS ResNet-18 + FPN(64) (${torch.params} params), both from scratch`);
 console.log(`  val mAP@0.5: ours ${oursMap.toFixed(3)} vs torchvision ${torchMap.toFixed(3)} = ${ratio(oursMap, torchMap)}`);
+const perClass = (ap: typeof oursAp) => ap.perClass.map((c) => `${c.label} ${c.ap.toFixed(3)}`).join(', ');
+console.log(`  AP@0.5 per class: ours ${perClass(oursAp)}; torchvision ${perClass(torchAp)}`);
+console.log(`  mAP@0.75 (localisation): ours ${apOf(ours, 0.75).map.toFixed(3)} vs torchvision ${apOf(torchBoxes, 0.75).map.toFixed(3)}`);
 console.log(`  training: ours ${(train.length * epochs / trainSeconds).toFixed(2)} vs ${torch.train_img_s.toFixed(2)} img/s = ${ratio(train.length * epochs / trainSeconds, torch.train_img_s)} (ours ${(stageSeconds - trainSeconds).toFixed(0)} s more in the stage: model, session, checkpoints)`);
 console.log(`  inference: ours ${(val.length / inferSeconds).toFixed(2)} vs ${torch.infer_img_s.toFixed(2)} img/s = ${ratio(val.length / inferSeconds, torch.infer_img_s)}`);
