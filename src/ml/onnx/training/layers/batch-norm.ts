@@ -32,10 +32,7 @@ function batchNorm(ctx: EmitContext): Emitted {
   const x = ctx.inputs[0].name;
   const mean = reduceMean(g, x, NCHW_BATCH_AND_SPACE, true, `${base}/mean`);
   const xc = g.node('Sub', [x, mean], `${base}/xc`);
-  // sum of squares in the reduction (no xc*xc tensor): one pass over the activation fewer
-  const invM = inverseCount(g, x, [channels, h, w], NCHW_BATCH_AND_SPACE, `${base}/inv_m`);
-  const sumSquares = g.node('ReduceSumSquare', [xc], `${base}/sum_xc2`, [{ name: 'axes', ints: NCHW_BATCH_AND_SPACE }, { name: 'keepdims', int: 1 }]);
-  const variance = g.node('Mul', [sumSquares, invM], `${base}/var`);
+  const variance = reduceMean(g, g.node('Mul', [xc, xc], `${base}/xc2`), NCHW_BATCH_AND_SPACE, true, `${base}/var`);
   const invStd = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [variance, scalar(g, c.epsilon, `${base}/eps`)], `${base}/var+eps`)], `${base}/std`)], `${base}/inv_std`);
   const a = g.node('Mul', [reshape(g, ctx.weight(gammaVar), [1, channels, 1, 1], `${base}/gamma4`), invStd], `${base}/a`);
   const y = g.node('Add', [g.node('Mul', [xc, a], `${base}/xc*a`), reshape(g, ctx.weight(betaVar), [1, channels, 1, 1], `${base}/beta4`)], base);
@@ -55,6 +52,7 @@ function batchNorm(ctx: EmitContext): Emitted {
         [betaVar, reshape(g, sumDy, [channels], `${base}/dbeta`)],
       ];
       if (!wantInput) return { inputs: [undefined], weights };
+      const invM = inverseCount(g, x, [channels, h, w], NCHW_BATCH_AND_SPACE, `${base}/inv_m`);
       const k = g.node('Mul', [g.node('Mul', [g.node('Mul', [a, sumDyXc], `${base}/a*sdx`), g.node('Mul', [invStd, invStd], `${base}/inv2`)], `${base}/k_m`), invM], `${base}/k`);
       const d = g.node('Mul', [g.node('Mul', [a, sumDy], `${base}/a*sd`), invM], `${base}/d`);
       const dx = g.node('Sub', [g.node('Sub', [g.node('Mul', [dy, a], `${base}/dy*a`), g.node('Mul', [xc, k], `${base}/xc*k`)], `${base}/dx_part`), d], `${base}/dx`);
