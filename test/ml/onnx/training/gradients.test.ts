@@ -11,7 +11,8 @@ import { kinkFreeBatch, needsOrt, ort } from './step-fixtures.ts';
  * One step's loss and every weight's gradient from the ONNX Runtime graph against tfjs (wasm backend),
  * within 1e-3 relative to the weight's largest gradient, or to 1e-4 of the model's largest gradient for
  * gradients that are ~0 by cancellation (a batch norm's beta under another batch norm: its float32 value
- * is rounding noise in both engines). Batches keep pre-activations away from ReLU kinks (step-fixtures.ts).
+ * is rounding noise in both engines; a case names such weights whose noise needs a higher floor). Batches keep
+ * pre-activations away from ReLU kinks (step-fixtures.ts).
  */
 function gradientError(got: Float32Array, want: ArrayLike<number>, modelScale: number, floor = 1e-4): number {
   let diff = 0, scale = 0;
@@ -32,28 +33,31 @@ interface Case {
   soft?: boolean;
   /** Transformer sizes (ViT / Swin at test size). */
   transformer?: NonNullable<Parameters<typeof buildModel>[1]>['transformer'];
-  /** Floor of the relative comparison, as a fraction of the model's largest gradient (default 1e-4; see the note above the cases). */
-  floor?: number;
-  /** A shallower DenseNet / MobileNetV2 of the same design (see the note above the cases). */
+  /** A weight whose gradient is ~0 by batch-norm invariance, and the floor it is compared at instead of 1e-4 (see the note above the cases). */
+  invariant?: { weight: RegExp; floor: number };
+  /** A shallower MobileNetV2 of the same design (see the note above the cases). */
   depth?: NonNullable<Parameters<typeof buildModel>[1]>['depth'];
 }
 
-// MobileNetV2 and DenseNet-121 at full depth have no kink-free batch, so they are compared at a shallower depth
-// of the same design (every layer kind, stride and merge they use). Checked against float64
-// (bench/train-grad-check.ts mobilenetv2 64 2 bce 8 with DATA_SEED=9 FLIPS=1), the full-depth difference from tfjs
-// wasm (4.6e-1 here earlier, 9.1e-2 now) was single ReLU branch choices, not the graph's maths nor batch-norm
-// conditioning: tfjs wasm puts one pre-activation of ir15_expand_relu6 that is 1.5e-5 from the kink in float64 on
-// the other side, ONNX Runtime and tfjs cpu one of ir17_expand_relu6 3.0e-5 from it; with each engine's branch
-// choice applied to the float64 step, ONNX Runtime is within 6.8e-4 of it (tfjs cpu 3.0e-4, tfjs wasm 1.3e-3). The
-// batch check's 2e-6 cannot exclude such values: by the last stages of 50-120 layers the float32 forward drifts
-// ~1e-5 relative between engines, and with thousands of values per layer some are likely to lie that close to a kink.
-// At the shallower depth each has one weight whose gradient is ~0 by batch-norm invariance, where float32 noise
-// exceeds the default floor: DenseNet's stem_bn/gamma (all its consumers are batch norms behind ReLU and max pooling,
-// so scaling it changes nothing but through epsilon: 1.3e-5 of the model's largest gradient) and MobileNetV2's
-// ir4_project_bn/beta (a shift that the 1x1 conv and batch norm after the residual add remove: 1.4e-8). Against
-// float64 (CLASSES=2 DATA_SEED=11 DEPTH='{"blocks":[2,2,2],"growth":8}' ... densenet121 64 2 focal 10) every other
-// weight of every engine is within 1e-3 (medians 1.7e-6 to 3.1e-6) and stem_bn/gamma is off by 4.9e-7 (ONNX Runtime), 2.7e-7 (tfjs cpu) and
-// 1.9e-6 (tfjs wasm) of the model's largest gradient: noise, so those cases compare at a floor of 1e-2 and 1e-3.
+// MobileNetV2 at full depth has no kink-free batch, so it is compared at a shallower depth of the same design
+// (every layer kind, stride and merge it uses). Checked against float64 (bench/train-grad-check.ts mobilenetv2 64
+// 2 bce 8 with DATA_SEED=9 FLIPS=1), its full-depth difference from tfjs wasm (4.6e-1 here earlier, 9.1e-2 now)
+// was single ReLU6 branch choices, not the graph's maths nor batch-norm conditioning: tfjs wasm puts one
+// pre-activation of ir15_expand_relu6 that is 1.5e-5 from the kink in float64 on the other side, ONNX Runtime and
+// tfjs cpu one of ir17_expand_relu6 3.0e-5 from it; with each engine's choice applied to the float64 step, ONNX
+// Runtime is within 6.8e-4 of it (tfjs cpu 3.0e-4, tfjs wasm 1.3e-3). The batch check's 2e-6 cannot exclude such
+// values: by the last stages the float32 forward drifts ~1e-5 relative between engines, and with thousands of
+// values per layer some are likely to lie that close to a kink.
+// Some gradients are ~0 by batch-norm invariance and float32 noise in every engine, beyond the default floor:
+// DenseNet's stem_bn/gamma (every consumer is a batch norm behind ReLU and max pooling, so scaling it changes
+// nothing but through epsilon: 1.6e-5 of the model's largest gradient) and the shallower MobileNetV2's
+// ir4_project_bn/beta and ir5_project_bn/beta (shifts that the next 1x1 conv and batch norm remove; ir4's is
+// 1.4e-8 of the largest; against float64 tfjs wasm is off by 1.4e-3 on both at the 1e-4 floor, ONNX Runtime
+// by less than 1e-3). Against
+// float64 on DenseNet-121's batch (DATA_SEED=11 CLASSES=2 ... densenet121 64 2 focal 10) stem_bn/gamma is off by
+// 3.3e-7 (ONNX Runtime), 3.6e-7 (tfjs cpu) and 2.4e-6 (tfjs wasm) of the largest gradient and no other weight of
+// any engine by more than 1e-3 (against tfjs wasm this weight differs by 3.2e-2, 1.2e-1 when marked todo; the next by
+// 7.1e-5); so these weights alone compare at a floor of 1e-2 (DenseNet) and 1e-3 (MobileNetV2).
 const cases: Case[] = [
   { spec: { arch: 'small-cnn', inputSize: 32, channels: 1, classes: 3, task: 'multilabel', seed: 3 }, loss: 'bce', n: 4, dataSeed: 1 },
   { spec: { arch: 'small-cnn', inputSize: 32, channels: 3, classes: 4, task: 'multiclass', seed: 4 }, loss: 'ce', n: 4, dataSeed: 2 },
@@ -71,9 +75,9 @@ const cases: Case[] = [
   // 64 px: the last stage keeps 2 x 2 positions per image. At 32 px (1 x 1) its batch norms see as many
   // values as images and float32 sums lose the gradient there in every engine: tfjs cpu, tfjs wasm and
   // this graph all differed from a float64 reference by up to 3.5e-1 (bench/train-grad-check.ts).
-  { spec: { arch: 'mobilenetv2', inputSize: 64, channels: 1, classes: 3, task: 'multilabel', seed: 8 }, loss: 'bce', n: 2, dataSeed: 9, depth: { stages: [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2]] }, floor: 1e-3 },
+  { spec: { arch: 'mobilenetv2', inputSize: 64, channels: 1, classes: 3, task: 'multilabel', seed: 8 }, loss: 'bce', n: 2, dataSeed: 9, depth: { stages: [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2]] }, invariant: { weight: /^ir[45]_project_bn\/beta/, floor: 1e-3 } },
   { spec: { arch: 'efficientnet-b0', inputSize: 64, channels: 1, classes: 3, task: 'multilabel', seed: 9 }, loss: { asl: {} }, n: 2, dataSeed: 10 },
-  { spec: { arch: 'densenet121', inputSize: 64, channels: 1, classes: 2, task: 'multilabel', seed: 10 }, loss: 'focal', n: 2, dataSeed: 11, depth: { blocks: [2, 2, 2], growth: 8 }, floor: 1e-2 },
+  { spec: { arch: 'densenet121', inputSize: 64, channels: 1, classes: 2, task: 'multilabel', seed: 10 }, loss: 'focal', n: 2, dataSeed: 11, invariant: { weight: /^stem_bn\/gamma/, floor: 1e-2 } },
   // transformers at small sizes; Swin: 9 x 9 tokens in 4 x 4 windows (padded and shifted windows, odd-size patch merging)
   { spec: { arch: 'vit-tiny', inputSize: 32, channels: 1, classes: 3, task: 'multiclass', seed: 11, patch: 8 }, loss: 'ce', n: 4, dataSeed: 12, transformer: { dim: 24, heads: 3, depth: 2 } },
   { spec: { arch: 'swin-tiny', inputSize: 36, channels: 1, classes: 3, task: 'multilabel', seed: 12, patch: 4 }, loss: 'bce', n: 4, dataSeed: 13, transformer: { dim: 12, depths: [2, 2], heads: [2, 4], window: 4 } },
@@ -95,7 +99,7 @@ for (const c of cases) {
     assert.equal(ours.length, vars.length);
     const wanted = vars.map((v) => grads[v.name].dataSync() as Float32Array);
     const modelScale = Math.max(...wanted.map((g) => g.reduce((m: number, v: number) => Math.max(m, Math.abs(v)), 0)));
-    const errors = vars.map((v, i) => [v.name, gradientError(ours[i], wanted[i], modelScale, c.floor)] as const);
+    const errors = vars.map((v, i) => [v.name, gradientError(ours[i], wanted[i], modelScale, c.invariant?.weight.test(v.name) ? c.invariant.floor : undefined)] as const);
     const worst = errors.reduce((a, b) => (b[1] > a[1] ? b : a));
     console.log(`${label}: worst gradient difference ${worst[1].toExponential(2)} (${worst[0]})`);
     assert.ok(worst[1] < 1e-3, `${worst[0]}: gradient differs by ${worst[1]} (relative)`);
