@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GridFSBucket, MongoClient, MongoServerError, type Collection, type Db, type ObjectId } from 'mongodb';
+import { GridFSBucket, MongoClient, type GridFSBucketReadStream, MongoServerError, type Collection, type Db, type ObjectId } from 'mongodb';
 import type { Store } from './store.ts';
 import { DIGEST_RE } from '../util/hash.ts';
 
@@ -114,15 +114,15 @@ export class GridFsStore implements Store {
 
   async getBlob(digest: string): Promise<Buffer> {
     const entry = await this.entry(digest);
-    const chunks: Buffer[] = [];
-    for await (const chunk of this.bucket.openDownloadStream(entry.fileId)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    const data = await readWhole(this.bucket.openDownloadStream(entry.fileId));
+    if (!data) throw new Error(`blob ${digest} is not in the store (${this.location}): deleted while it was read`);
+    return data;
   }
 
   blobStream(digest: string): Readable {
     const out = new PassThrough();
     this.entry(digest).then(
-      (entry) => pipeline(this.bucket.openDownloadStream(entry.fileId), out).catch((err) => out.destroy(err)),
+      (entry) => pipeline(this.bucket.openDownloadStream(entry.fileId), lengthCheck(entry.length, () => `blob ${digest} is not in the store (${this.location}): deleted while it was read`), out).catch((err) => out.destroy(err)),
       (err) => out.destroy(err),
     );
     return out;
@@ -175,10 +175,12 @@ export class GridFsStore implements Store {
       if (!entry) return undefined;
       if (entry.json !== undefined) return JSON.parse(entry.json) as T;
       try {
-        return JSON.parse(await readAll(this.docFiles.openDownloadStream(entry.file!))) as T;
+        const data = await readWhole(this.docFiles.openDownloadStream(entry.file!));
+        if (data) return JSON.parse(data.toString('utf8')) as T;
       } catch (err) {
-        if (attempt >= 5 || !/FileNotFound|ChunkIsMissing|no file|not found/i.test(String((err as Error).message))) throw err;
+        if (!/FileNotFound|ChunkIsMissing|no file|not found/i.test(String((err as Error).message))) throw err;
       }
+      if (attempt >= 5) throw new Error(`document ${collection}/${id}: its file was replaced while read, ${attempt + 1} times`);
     }
   }
 
@@ -234,10 +236,31 @@ export class GridFsStore implements Store {
   }
 }
 
-async function readAll(stream: Readable): Promise<string> {
+/**
+ * A GridFS file's bytes, or undefined when it was deleted while read: the driver ends a download quietly
+ * (no error) when the chunks it has not read yet are gone, so the length read is checked against the file's.
+ */
+async function readWhole(stream: GridFSBucketReadStream): Promise<Buffer | undefined> {
+  let length: number | undefined;
+  stream.once('file', (file: { length: number }) => (length = file.length));
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const data = Buffer.concat(chunks);
+  return data.length === (length ?? 0) ? data : undefined; // no 'file' event: an empty file
+}
+
+/** Passes bytes through; fails at the end unless exactly `length` passed (see readWhole). */
+function lengthCheck(length: number, message: () => string): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      done(seen === length ? null : new Error(message()));
+    },
+  });
 }
 
 function pendingName(what: string): string {

@@ -51,3 +51,27 @@ test('an upload without its commit record is invisible, and orphan clean-up remo
     await store.close();
   }
 });
+
+test('a file whose chunks are deleted while it is read is never returned cut short (the driver ends such a download without an error)', async () => {
+  // The state a reader meets when a writer replaces (or gc deletes) a file between the reader's lookup and its chunks.
+  const store = await GridFsStore.open(doubleUrl);
+  const client = await new MongoClient(doubleUrl).connect();
+  try {
+    const db = client.db('pipeline_test');
+    const digest = await store.putBlob('x'.repeat(600_000));
+    const { fileId } = (await db.collection<{ _id: string; fileId: unknown }>('blob_index').findOne({ _id: digest }))!;
+    await db.collection('blobs.chunks').deleteMany({ files_id: fileId, n: { $gte: 1 } });
+    await assert.rejects(store.getBlob(digest), /not in the store .*deleted while it was read/);
+    await assert.rejects(new Promise((resolve, reject) => store.blobStream(digest).on('data', () => {}).on('end', resolve).on('error', reject)), /deleted while it was read/);
+
+    await store.putDoc('torn', 'big', { payload: 'y'.repeat(9 * 1024 * 1024) });
+    const { file } = (await db.collection<{ _id: string; file: unknown }>('docs.torn').findOne({ _id: 'big' }))!;
+    await db.collection('large_docs.chunks').deleteMany({ files_id: file });
+    await assert.rejects(store.getDoc('torn', 'big'), /document torn\/big: its file was replaced while read/);
+    // An empty blob is whole (GridFS sends no file event for it).
+    assert.equal((await store.getBlob(await store.putBlob(''))).length, 0);
+  } finally {
+    await client.close();
+    await store.close();
+  }
+});
