@@ -2,6 +2,7 @@ import type { DicomHeader, ParsedDicom } from '../parse.ts';
 import { bytesPerSample, floatValues, sampleWords, storedTransform, storedValues, wordsToStored } from '../stored-values.ts';
 import { decodeJpegDct, type DctImage } from './jpeg-dct.ts';
 import { upsample } from './jpeg-upsample.ts';
+import { smallSignedAsUnsigned, unshiftSamples } from './j2k-signed.ts';
 import { decodeJpegLosslessFrame } from './jpeg-lossless.ts';
 import { jpegFrameHeader } from './jpeg-markers.ts';
 import { decodeNativeFrame, isSubsampled422, nativeFrameSamples } from './native.ts';
@@ -97,8 +98,12 @@ async function decodeEncapsulated(codec: string, encoded: Uint8Array, h: DicomHe
       // CharLS returns the planes one after another for a non-interleaved stream (ILV 0, or a scan per component).
       return h.samplesPerPixel > 1 && jpegLsInterleaveMode(encoded) === 0 ? interleaveBytes(bytes, h.samplesPerPixel, bytesPerSample(h.bitsAllocated)) : bytes;
     }
-    case 'jpeg-2000':
-      return checked(await decodeWithWasm('J2KDecoder', encoded), h, 'JPEG 2000');
+    case 'jpeg-2000': {
+      const unsigned = smallSignedAsUnsigned(encoded);
+      if (!unsigned) return checked(await decodeWithWasm('J2KDecoder', encoded), h, 'JPEG 2000');
+      const decoded = await decodeWithWasm('J2KDecoder', unsigned.stream);
+      return checked(decoded.bitsPerSample <= 8 ? { ...decoded, bytes: unshiftSamples(decoded.bytes, unsigned.shifts) } : decoded, h, 'JPEG 2000');
+    }
     default:
       throw new Error(`no decoder for ${codec}`);
   }
