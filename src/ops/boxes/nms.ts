@@ -50,6 +50,46 @@ interface Candidate<T extends ScoredBox> {
   index: number;
 }
 
+/**
+ * Hard class-wise NMS fed one box at a time in priority order (highest score first, ties in input order), as a
+ * detector's decode pulls its candidates: `offer` says whether the box is kept, i.e. whether no kept box of its
+ * label overlaps it by IoU > iouThr. Offering the boxes `nonMaximumSuppression` gets, in its order, keeps the
+ * same boxes in the same order (it keeps in priority order too); the IoU is `iou`'s arithmetic, so the
+ * decisions are the same to the bit. A caller may stop at `maxDet` kept boxes: later ones rank after them.
+ */
+export class OrderedHardNms {
+  private readonly label: Int32Array;
+  private readonly box: Float64Array;
+  private readonly areas: Float64Array;
+  /** Boxes kept so far. */
+  count = 0;
+
+  constructor(private readonly iouThr: number, capacity: number) {
+    if (!(iouThr >= 0 && iouThr <= 1)) throw new Error(`NMS: iouThr must be in [0, 1], got ${iouThr}`);
+    this.label = new Int32Array(capacity);
+    this.box = new Float64Array(capacity * 4);
+    this.areas = new Float64Array(capacity);
+  }
+
+  offer(label: number, x_min: number, y_min: number, x_max: number, y_max: number): boolean {
+    const area = Math.max(0, x_max - x_min) * Math.max(0, y_max - y_min);
+    const { box } = this;
+    for (let q = 0; q < this.count; q++) {
+      if (this.label[q] !== label) continue;
+      const w = Math.min(box[q * 4 + 2], x_max) - Math.max(box[q * 4], x_min);
+      const h = Math.min(box[q * 4 + 3], y_max) - Math.max(box[q * 4 + 1], y_min);
+      if (w <= 0 || h <= 0) continue;
+      const inter = w * h;
+      if (inter / (this.areas[q] + area - inter) > this.iouThr) return false;
+    }
+    if (this.count === this.label.length) throw new Error(`NMS: more than ${this.label.length} kept boxes`);
+    this.label[this.count] = label;
+    box.set([x_min, y_min, x_max, y_max], this.count * 4);
+    this.areas[this.count++] = area;
+    return true;
+  }
+}
+
 const byScoreThenIndex = (a: Candidate<ScoredBox>, b: Candidate<ScoredBox>) => b.box.score - a.box.score || a.index - b.index;
 
 function hardNms<T extends ScoredBox>(group: Candidate<T>[], iouThr: number): Candidate<T>[] {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { nonMaximumSuppression } from '../../../src/ops/boxes/nms.ts';
+import { nonMaximumSuppression, OrderedHardNms } from '../../../src/ops/boxes/nms.ts';
 import type { ScoredBox } from '../../../src/ops/boxes/wbf.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
 import { DEBIAN_PYTHON, needs } from '../../support/reference-tools.ts';
@@ -60,6 +60,28 @@ test('gaussian soft-NMS: every overlapping box decays by exp(−IoU²/σ), boxes
   assert.deepEqual(nonMaximumSuppression([A, B, C], { method: 'gaussian', softScoreThr: 0.3 }).map((b) => b.x_min), [0, 5]);
   // A box that overlaps nothing is never dropped by the floor (as the reference).
   assert.equal(nonMaximumSuppression([box('a', 0, 0, 1, 1, 0.0005)], { method: 'gaussian' }).length, 1);
+});
+
+test('OrderedHardNms fed boxes best first keeps what hard NMS keeps, in its order (IoU at the threshold kept)', () => {
+  const rand = mulberry32(11);
+  // integer corners on a small grid: many pairs overlap at exactly 1/3, 1/2 (e.g. [0,0,10,10] and [0,0,10,5]), ...
+  const boxes: ScoredBox[] = Array.from({ length: 400 }, () => {
+    const [x, y] = [Math.floor(rand() * 6) * 5, Math.floor(rand() * 6) * 5];
+    return box(String(Math.floor(rand() * 2)), x, y, x + 5 * (1 + Math.floor(rand() * 3)), y + 5 * (1 + Math.floor(rand() * 3)), Math.floor(rand() * 20) / 20);
+  });
+  const sorted = boxes.map((b, i) => ({ b, i })).sort((p, q) => q.b.score - p.b.score || p.i - q.i).map((p) => p.b);
+  for (const iouThr of [0, 1 / 3, 0.5, 0.6, 1]) {
+    const nms = new OrderedHardNms(iouThr, sorted.length);
+    const kept = sorted.filter((b) => nms.offer(Number(b.label), b.x_min, b.y_min, b.x_max, b.y_max));
+    assert.deepEqual(kept, nonMaximumSuppression(boxes, { iouThr }), `iouThr ${iouThr}`);
+    assert.equal(nms.count, kept.length);
+  }
+  const nms = new OrderedHardNms(0.5, 2);
+  assert.ok(nms.offer(0, 0, 0, 10, 10) && nms.offer(0, 0, 0, 10, 5), 'IoU exactly .5 is kept at iouThr .5');
+  const below = new OrderedHardNms(0.49, 2);
+  assert.ok(below.offer(0, 0, 0, 10, 10) && !below.offer(0, 0, 0, 10, 5) && below.count === 1, 'suppressed at iouThr .49');
+  assert.throws(() => nms.offer(1, 0, 0, 1, 1), /more than 2 kept/);
+  assert.throws(() => new OrderedHardNms(-0.1, 1), /iouThr/);
 });
 
 test('NMS rejects bad options', () => {
