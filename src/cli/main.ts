@@ -2,6 +2,7 @@ import { commands } from './commands/index.ts';
 import { ExitCode } from './command.ts';
 import { UsageError } from './args.ts';
 import { DiagnosticError, didYouMean, formatDiagnostic } from '../engine/diagnostics.ts';
+import { errorText } from '../util/error-text.ts';
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
@@ -42,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`error: ${err.message}`);
       return ExitCode.badInput;
     }
-    console.error(`error: ${err instanceof Error ? (process.env.PIPELINE_DEBUG ? err.stack : err.message) : String(err)}`);
+    console.error(`error: ${err instanceof Error && process.env.PIPELINE_DEBUG ? err.stack : errorText(err)}`);
     return ExitCode.failed;
   }
 }

@@ -10,6 +10,7 @@ import { LocalExecutor } from './local-executor.ts';
 import { findCached, replayWarnings } from './run-task.ts';
 import { StageInputError } from './stage.ts';
 import { NotAdmitted, type StageExecutor, type StageTask } from './task.ts';
+import { errorText } from '../util/error-text.ts';
 
 export interface ExecuteOptions {
   experiment: Experiment;
@@ -182,7 +183,7 @@ export async function execute(opts: ExecuteOptions): Promise<InstanceResult[]> {
     } catch (err) {
       if (err instanceof NotAdmitted) return settle(inst, 'skipped', { reasons: ['an earlier stage failed'] });
       if (signal.aborted) return settle(inst, 'cancelled', { key, durationMs: Date.now() - started, items, reasons });
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorText(err);
       const inputError = err instanceof StageInputError;
       if (!inputError && err instanceof Error && err.stack) emit({ type: 'log', runId, instance: inst.id, level: 'debug', message: err.stack, time: Date.now() });
       if (!opts.keepGoing) stopped = true;

@@ -3,6 +3,7 @@ import { openStore } from '../store/open.ts';
 import type { StageRegistry } from './stage-registry.ts';
 import { createStageContext } from './context.ts';
 import type { FromWorker, StageWorkerData, ToWorker } from './stage-worker-protocol.ts';
+import { errorText } from '../util/error-text.ts';
 
 /** Runs one stage instance in this worker thread and reports events, then the draft, to the parent. */
 const data = workerData as StageWorkerData;
@@ -32,7 +33,7 @@ try {
   const draft = await type.run(ctx, data.inputs, data.params);
   send({ type: 'done', draft, itemKeys: [...ctx.itemKeys], items: ctx.items });
 } catch (err) {
-  const e = err instanceof Error ? err : new Error(String(err));
+  const e = err instanceof Error ? err : new Error(errorText(err));
   send({ type: 'error', error: { name: e.name, message: e.message, hint: (e as { hint?: string }).hint, stack: e.stack } });
 } finally {
   await ctx.dispose();

@@ -15,6 +15,7 @@ import { defaultConcurrency, gitCommit, runLoaded } from './runner.ts';
 import { newRunId } from './run-record.ts';
 import type { RunOptions, RunResult } from './runner-api.ts';
 import { SharedTasks } from './shared-tasks.ts';
+import { errorText } from '../util/error-text.ts';
 
 export interface LoadedVariant {
   variant: SweepVariant;
@@ -119,7 +120,7 @@ export async function runSweep(store: Store, opts: SweepOptions): Promise<SweepR
           });
           return { variant, result, headline: await headlineMetric(store, result, preferred) };
         } catch (err) {
-          return { variant, error: err instanceof Error ? err.message : String(err) };
+          return { variant, error: errorText(err) };
         }
       }),
     );

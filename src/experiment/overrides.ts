@@ -1,6 +1,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { DiagnosticError, didYouMean, type Diagnostic, type SourceLocation } from '../engine/diagnostics.ts';
 import type { PathKey, YamlSource } from './yaml-source.ts';
+import { errorText } from '../util/error-text.ts';
 
 /** One command-line change to the experiment: `--set stages.train.with.lr=3e-4`. */
 export interface Override {
@@ -40,7 +41,7 @@ export function parseValue(text: string, flag: string): unknown {
   try {
     return parseYaml(text, { prettyErrors: false });
   } catch (err) {
-    const reason = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
+    const reason = err instanceof YAMLParseError ? err.message.split('\n')[0] : errorText(err);
     throw flagError(flag, `the value is not valid YAML: ${reason}`, 'quote strings that contain YAML syntax: --set \'params.note="a: b"\'');
   }
 }

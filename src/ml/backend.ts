@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import * as tf from './tf.ts';
 import { registerWasmGradientKernels } from './wasm-kernels/register.ts';
 import { registerThreadedWasm } from './wasm-threaded.ts';
+import { errorText } from '../util/error-text.ts';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -85,5 +86,5 @@ async function useWasm(threads: number, log: (message: string) => void): Promise
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return errorText(err).split('\n')[0];
 }

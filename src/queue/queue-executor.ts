@@ -9,6 +9,7 @@ import { NotAdmitted, type ChunkSpec, type StageExecutor, type StageTask, type T
 import { connect, ready } from './connection.ts';
 import { decodeJobError, DEFAULT_RESOURCE, jobId, PACKAGE_VERSION, portablePath, PREFIX, PROTOCOL, queueName, WORKERS_KEY, type JobData, type JobMessage, type JobResult } from './protocol.ts';
 import type { RedisTarget } from './redis-url.ts';
+import { errorText } from '../util/error-text.ts';
 
 export interface QueueExecutorOptions {
   redis: RedisTarget;
@@ -367,7 +368,7 @@ export class QueueExecutor implements StageExecutor {
         }
       }
     } catch (err) {
-      this.warnOnce(`poll:${(err as Error).message}`, `checking jobs in Redis failed: ${(err as Error).message}`);
+      this.warnOnce(`poll:${errorText(err)}`, `checking jobs in Redis failed: ${errorText(err)}`);
     } finally {
       this.polling = false;
     }

@@ -12,6 +12,7 @@ import type { StageTask } from '../engine/task.ts';
 import { connect, ready } from './connection.ts';
 import { encodeJobError, jobDataSchema, localPath, PACKAGE_VERSION, PREFIX, PROTOCOL, queueName, WORKERS_KEY, type JobMessage, type JobResult } from './protocol.ts';
 import type { RedisTarget } from './redis-url.ts';
+import { errorText } from '../util/error-text.ts';
 
 export interface StageWorkerOptions {
   redis: RedisTarget;
@@ -131,7 +132,7 @@ export class StageWorker {
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      const e = err instanceof Error ? err : new Error(String(err));
+      const e = err instanceof Error ? err : new Error(errorText(err));
       if (e.stack && !(e instanceof StageInputError)) pending.push({ type: 'log', runId: task.runId, instance: task.instance.id, level: 'debug', message: `${opts.name}: ${e.stack}`, time: Date.now() });
       await flush();
       opts.log('warn', `failed ${label} (attempt ${job.attemptsMade + 1}): ${e.message}`);

@@ -3,6 +3,7 @@ import { Tags, type TrackedRun, type TrackReader } from '../tracking/model.ts';
 import type { ModelRegistry } from '../tracking/registry/model.ts';
 import { registerRunModels } from '../tracking/registry/register-run.ts';
 import type { Store } from '../store/store.ts';
+import { errorText } from '../util/error-text.ts';
 
 /**
  * A run's value of the promotion metric: the exact key (`evaluate/auc_macro`), else the one metric
@@ -77,6 +78,6 @@ export async function registerChampion(result: PromotionResult, opts: { registry
     const { version } = await registerRunModels({ registry: opts.registry, store: opts.store, runId: opts.runId, trackedRunId: result.trackedRunId, name: opts.model, alias: opts.alias, tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k.replace(/[^\w.\-/ ]/g, '_'), v])) });
     return { ...result, registered: { model: opts.model, version: version.version, alias: opts.alias, registry: opts.registry.kind } };
   } catch (err) {
-    return { ...result, registerError: err instanceof Error ? err.message : String(err) };
+    return { ...result, registerError: errorText(err) };
   }
 }

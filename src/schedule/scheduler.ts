@@ -6,6 +6,7 @@ import type { PromoteConfig } from '../tracking/config.ts';
 import type { TrackReader } from '../tracking/model.ts';
 import { promoteIfBetter, registerChampion, type PromotionResult } from './promote.ts';
 import type { ModelRegistry } from '../tracking/registry/model.ts';
+import { errorText } from '../util/error-text.ts';
 
 /** Store collection with one document per triggered run. */
 export const SCHEDULE_RUNS = 'schedule-runs';
@@ -123,7 +124,7 @@ export class Scheduler {
       this.opts.log(result.status === 'succeeded' ? 'info' : 'warn', `schedule: run ${result.runId} ${result.status}`);
     } catch (err) {
       record.status = 'error';
-      record.reason = err instanceof Error ? err.message : String(err);
+      record.reason = errorText(err);
       this.opts.log('error', `schedule: run of ${this.opts.file} failed to start: ${record.reason}`);
     }
     record.endedAt = Date.now();

@@ -8,6 +8,7 @@ import { classList, collectSourceFiles, labelMeta, patientPseudonym, rowIds, typ
 import { LabelJoiner } from './label-join.ts';
 import type { ArtifactDraft } from '../engine/artifact.ts';
 import type { IngestImagesParams } from './ingest-images.ts';
+import { errorText } from '../util/error-text.ts';
 
 interface ImageFacts {
   image: string;
@@ -24,7 +25,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
   try {
     pattern = params.patient_pattern ? new RegExp(params.patient_pattern) : undefined;
   } catch (err) {
-    throw new StageInputError(`patient_pattern is not a valid regex: ${(err as Error).message}`, 'e.g. "^(\\\\d{8})_"');
+    throw new StageInputError(`patient_pattern is not a valid regex: ${errorText(err)}`, 'e.g. "^(\\\\d{8})_"');
   }
   const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => /\.(png|jpe?g)$/i.test(rel), 'image');
   const labels = await LabelJoiner.open(ctx, params, inputs[0]?.artifact);
@@ -80,7 +81,7 @@ async function storeImage(ctx: StageContext, file: SourceFile, colour: 'grey' | 
   try {
     meta = await sharp(input).metadata();
   } catch (err) {
-    throw new Error(`not a readable image: ${(err as Error).message}`);
+    throw new Error(`not a readable image: ${errorText(err)}`);
   }
   const bits: 8 | 16 = meta.depth === 'ushort' ? 16 : 8;
   const channels = meta.channels ?? 1;

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { GridFSBucket, MongoClient, type GridFSBucketReadStream, MongoServerError, type Collection, type Db, type ObjectId } from 'mongodb';
 import type { Store } from './store.ts';
 import { DIGEST_RE } from '../util/hash.ts';
+import { errorText } from '../util/error-text.ts';
 
 /** A committed blob: the GridFS file holding its bytes. Only blobs listed here exist for readers. */
 interface BlobEntry {
@@ -178,7 +179,7 @@ export class GridFsStore implements Store {
         const data = await readWhole(this.docFiles.openDownloadStream(entry.file!));
         if (data) return JSON.parse(data.toString('utf8')) as T;
       } catch (err) {
-        if (!/FileNotFound|ChunkIsMissing|no file|not found/i.test(String((err as Error).message))) throw err;
+        if (!/FileNotFound|ChunkIsMissing|no file|not found/i.test(errorText(err))) throw err;
       }
       if (attempt >= 5) throw new Error(`document ${collection}/${id}: its file was replaced while read, ${attempt + 1} times`);
     }

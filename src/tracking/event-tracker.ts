@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import type { Store } from '../store/store.ts';
 import { fitMetricKey, fitParam, fitTag, flattenParams } from './keys.ts';
 import { Tags, type KeyValue, type MetricPoint, type TrackedStatus, type TrackOp } from './model.ts';
+import { errorText } from '../util/error-text.ts';
 
 export type TrackerLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
@@ -336,5 +337,5 @@ function runStatus(status: RunStatus): TrackedStatus {
 }
 
 export function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorText(err);
 }

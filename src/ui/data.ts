@@ -6,6 +6,7 @@ import type { Series } from './svg.ts';
 import { matches, parseFilter, sortRuns } from './run-filter.ts';
 import { isLearningRate } from '../evaluation/learning-curves.ts';
 import type { SweepPoint } from './sweep-charts.ts';
+import { errorText } from '../util/error-text.ts';
 
 export interface RunsQuery {
   /** Filter expression (see run-filter.ts): `evaluate/auc_macro>0.8, train.lr<=1e-3, resnet`. */
@@ -76,7 +77,7 @@ export async function runsTable(reader: TrackReader, query: RunsQuery): Promise<
     const terms = parseFilter(query.q);
     listed = listed.filter((r) => matches(r, terms));
   } catch (err) {
-    filterError = err instanceof Error ? err.message : String(err);
+    filterError = errorText(err);
   }
   const counts = new Map<string, number>();
   for (const r of listed) for (const k of Object.keys(r.metrics)) if (!isCi(k)) counts.set(k, (counts.get(k) ?? 0) + 1);

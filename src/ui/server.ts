@@ -6,6 +6,7 @@ import { resolveRun } from '../tracking/compare.ts';
 import type { TrackedRun, TrackReader } from '../tracking/model.ts';
 import { compareView, runsTable, type RunsQuery } from './data.ts';
 import { renderComparePage, renderError, renderRunsPage } from './pages.ts';
+import { errorText } from '../util/error-text.ts';
 
 export interface DashboardOptions {
   reader: TrackReader;
@@ -32,7 +33,7 @@ const ARTIFACT_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-s
 export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
-    handle(opts, req, res).catch((err) => sendHtml(res, 500, renderError(500, redactServerPaths(err instanceof Error ? err.message : String(err)))));
+    handle(opts, req, res).catch((err) => sendHtml(res, 500, renderError(500, redactServerPaths(errorText(err)))));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -73,7 +74,7 @@ async function handle(opts: DashboardOptions, req: IncomingMessage, res: ServerR
       try {
         runs.push(await resolveRun(opts.reader, id));
       } catch (err) {
-        return sendHtml(res, 404, renderError(404, err instanceof Error ? err.message : String(err)));
+        return sendHtml(res, 404, renderError(404, errorText(err)));
       }
     }
     const baseline = Number(url.searchParams.get('baseline') ?? 0);

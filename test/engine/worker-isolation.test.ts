@@ -38,3 +38,16 @@ stages:
   assert.equal(failed.byId.a.status, 'failed');
   assert.match(failed.byId.a.error!, /^stage a \(.*in-worker\.ts\): bad input in the worker \(hint: fix it\)$/);
 });
+
+test('what a stage throws is reported as text, never "[object Object]": in the process and in a worker thread', async () => {
+  const { thrown } = await import('../engine/fixtures/throws.ts');
+  const expected = { exception: 'buffer overrun', object: '{"code":7}', string: 'codec said no', number: 'number thrown: 5242880' };
+  const ws = await workspace(`
+stages:
+${Object.keys(thrown).map((k) => `  ${k}: { uses: $FIXTURES/throws.ts, with: { value: ${k} } }`).join('\n')}
+  worker: { uses: $FIXTURES/in-worker.ts, with: { n: 1, throw_object: true } }
+`);
+  const run = await ws.run({ keepGoing: true });
+  for (const [k, text] of Object.entries(expected)) assert.match(run.byId[k].error!, new RegExp(`^stage ${k} \\(.*throws\\.ts\\): ${text.replace(/[{}"]/g, '.')}$`), k);
+  assert.match(run.byId.worker.error!, /^stage worker \(.*in-worker\.ts\): thrown as an object in the worker$/);
+});

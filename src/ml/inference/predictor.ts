@@ -4,6 +4,7 @@ import { nativeTensorflowReason } from '../native-tensorflow.ts';
 import { exportToOnnx } from '../onnx/export-model.ts';
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime } from '../onnx/runtime.ts';
 import type { InferenceEngine } from './inference-param.ts';
+import { errorText } from '../../util/error-text.ts';
 
 export type { InferenceEngine } from './inference-param.ts';
 
@@ -47,7 +48,7 @@ export async function createPredictor(model: tf.LayersModel, options: PredictorO
     return predictor;
   } catch (e) {
     if (engine === 'onnxruntime') throw e;
-    log(`inference engine: tfjs (${e instanceof Error ? e.message : String(e)})`);
+    log(`inference engine: tfjs (${errorText(e)})`);
     return tfjsPredictor(model);
   }
 }

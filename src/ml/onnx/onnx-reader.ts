@@ -1,4 +1,5 @@
 import { decodeFloats, decodePackedVarints, decodeString, ProtoReader, WireType, type ProtoField } from './protobuf-reader.ts';
+import { errorText } from '../../util/error-text.ts';
 
 /**
  * Decodes the parts of an ONNX ModelProto that weight import needs (field numbers of onnx.proto):
@@ -54,7 +55,7 @@ export function readOnnxModel(bytes: Uint8Array): ReadModel {
   try {
     fields = ProtoReader.fields(bytes);
   } catch (e) {
-    throw new OnnxReadError(`not an ONNX model (protobuf: ${(e as Error).message})`);
+    throw new OnnxReadError(`not an ONNX model (protobuf: ${errorText(e)})`);
   }
   const model: ReadModel = { irVersion: 0, opsetVersion: 0, producer: '', nodes: [], constants: new Map(), inputs: [], outputs: [] };
   let graph: Uint8Array | undefined;

@@ -2,6 +2,8 @@
  * Loads `onnxruntime-node` (an optional dependency) on first use. Typed by the small part of its API
  * used here, so the code type-checks without the package.
  */
+import { errorText } from '../../util/error-text.ts';
+
 export interface OrtTensor {
   readonly data: unknown;
   readonly dims: readonly number[];
@@ -35,7 +37,7 @@ export function loadOnnxRuntime(): Promise<OnnxRuntime | undefined> {
   loading ??= import('onnxruntime-node' as string).then(
     (m: { default?: OnnxRuntime } & Partial<OnnxRuntime>) => (m.InferenceSession ? (m as OnnxRuntime) : m.default),
     (e: unknown) => {
-      loadError = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      loadError = errorText(e).split('\n')[0];
       return undefined;
     },
   );

@@ -5,6 +5,7 @@ import { makeLoss, type LossFn } from '../losses/index.ts';
 import { buildModel } from '../models/index.ts';
 import type { WorkerReply, WorkerRequest } from './messages.ts';
 import { shardGradients, stateWeights } from './shard-step.ts';
+import { errorText } from '../../util/error-text.ts';
 
 // A data-parallel gradient worker: holds a replica of the model, receives the current weights and a
 // shard of the batch, returns the shard's loss, gradients and updated batch-norm statistics.
@@ -31,6 +32,6 @@ parentPort!.on('message', async (request: WorkerRequest) => {
     const state = stateWeights(model!).map((w) => w.read().dataSync() as Float32Array);
     reply({ type: 'step', id, loss: result.loss, grads: result.grads, state }, [...result.grads, ...state].map((a) => a.buffer as ArrayBuffer));
   } catch (err) {
-    reply({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    reply({ type: 'error', message: errorText(err) });
   }
 });

@@ -8,6 +8,7 @@ import { OnnxExportError } from '../onnx/errors.ts';
 import { compileTrainStep, OrtTrainer, trainLossOf, type NamedTensor } from '../onnx/training/ort-trainer.ts';
 import { ortOptimizerConfig, type OptimizerName } from './optimizer.ts';
 import type { TrainEngine } from './train-engine-param.ts';
+import { errorText } from '../../util/error-text.ts';
 
 export type { TrainEngine } from './train-engine-param.ts';
 
@@ -72,7 +73,7 @@ export async function onnxRuntimeTrainer(
     return trainer;
   } catch (e) {
     if (options.engine === 'onnxruntime') throw e;
-    options.log(`training engine: tfjs (${e instanceof Error ? e.message : String(e)})`);
+    options.log(`training engine: tfjs (${errorText(e)})`);
     return undefined;
   }
 }

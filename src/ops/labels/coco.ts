@@ -1,6 +1,7 @@
 import { boxNumbers, isDegenerate } from './box-values.ts';
 import type { ReadContext } from './read-context.ts';
 import type { ImageLabels, SourceBox } from './types.ts';
+import { errorText } from '../../util/error-text.ts';
 
 export interface CocoLabels {
   /** Labels per image `file_name` as written in the JSON (a path relative to the image folder). */
@@ -22,7 +23,7 @@ export function readCoco(text: string, where: string, read: ReadContext): CocoLa
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${where}: not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${where}: not valid JSON: ${errorText(err)}`);
   }
   const doc = json as { images?: unknown; annotations?: unknown; categories?: unknown };
   for (const key of ['images', 'annotations', 'categories'] as const) {

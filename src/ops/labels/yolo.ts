@@ -3,6 +3,7 @@ import { boxNumbers, isDegenerate } from './box-values.ts';
 import type { ReadContext } from './read-context.ts';
 import type { ImageLabels, SourceBox } from './types.ts';
 import type { AnnotationFile } from './voc.ts';
+import { errorText } from '../../util/error-text.ts';
 
 /**
  * Class names of a YOLO dataset from an Ultralytics `data.yaml` (`names:` as a list or as `{0: a, 1: b}`)
@@ -14,7 +15,7 @@ export function parseClassNames(text: string, where: string): string[] {
     try {
       doc = parseYaml(text);
     } catch (err) {
-      throw new Error(`${where}: not valid YAML: ${(err as Error).message}`);
+      throw new Error(`${where}: not valid YAML: ${errorText(err)}`);
     }
     const names = (doc as { names?: unknown })?.names;
     if (Array.isArray(names) && names.every((n) => typeof n === 'string' || typeof n === 'number')) return names.map(String);

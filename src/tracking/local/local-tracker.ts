@@ -1,5 +1,6 @@
 import type { Store } from '../../store/store.ts';
 import { Tags, type MetricPoint, type RunQuery, type TrackedRun, type TrackOp, type TrackReader, type TrackWriter } from '../model.ts';
+import { errorText } from '../../util/error-text.ts';
 
 /** Store collection of the local tracker: one document per run (pipeline run or stage instance). */
 export const LOCAL_RUNS = 'tracking-runs';
@@ -103,7 +104,7 @@ export class LocalTrackWriter implements TrackWriter {
         try {
           await this.store.putDoc(LOCAL_RUNS, doc.id, doc);
         } catch (err) {
-          this.failure ??= new Error(`writing run ${doc.id} to the store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          this.failure ??= new Error(`writing run ${doc.id} to the store failed: ${errorText(err)}`, { cause: err });
         }
       }
     });
