@@ -21,6 +21,7 @@ interface ImageFacts {
 
 /** The implementation of the ingest-images stage, imported on its first run (src/stages/ingest-images.ts defines it). */
 export async function run(ctx: StageContext, inputs: StageInput[], params: IngestImagesParams): Promise<ArtifactDraft> {
+  if (params.source && /\.npz$/i.test(params.source)) return (await import('./ingest-npz.run.ts')).runNpz(ctx, params);
   let pattern: RegExp | undefined;
   try {
     pattern = params.patient_pattern ? new RegExp(params.patient_pattern) : undefined;

@@ -4,7 +4,7 @@ import { saltEnvironmentKey, commonIngestParams, externalSourcePaths } from './i
 
 export const ingestImagesParams = z
   .object({
-    source: z.string().optional().describe('Image folder, file or glob, relative to the experiment file; omit to take the files of a `from:` stage'),
+    source: z.string().optional().describe('Image folder, file or glob, relative to the experiment file; or a MedMNIST-layout .npz (images, labels and split inside: docs/dicom-ingest.md#medmnist-npz-archives); omit to take the files of a `from:` stage'),
     glob: z.string().default('**/*.{png,PNG,jpg,JPG,jpeg,JPEG}').describe('Which files under a source folder are images'),
     colour: z.enum(['grey', 'rgb']).default('grey').describe('grey: colour inputs become grey PNGs (luminance); rgb: colour inputs are kept as 8-bit RGB PNGs (microscopy, photographs; train with channels: 3), grey inputs stay grey'),
     patient_pattern: z
@@ -26,7 +26,7 @@ export type IngestImagesParams = z.output<typeof ingestImagesParams>;
 export const ingestImages = defineStage({
   name: 'ingest-images',
   version: 2,
-  description: 'PNG/JPEG folder -> dataset of grey PNGs with labels (CSV or folder per class)',
+  description: 'PNG/JPEG folder (or MedMNIST .npz) -> dataset of grey PNGs with labels (CSV or folder per class)',
   params: ingestImagesParams,
   perItem: true,
   inputs: { min: 0, max: 1 },

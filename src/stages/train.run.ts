@@ -31,7 +31,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
   const rows = await ctx.readRows<DatasetRow>(data.artifact);
   const classes = classesOf(rows, data.artifact.meta);
   if (classes.length === 0) throw new StageInputError(`train: dataset from ${data.stage} has no classes`, 'rows need `labels` (or the dataset meta.classes)');
-  const task: Task = params.task === 'auto' ? inferTask(rows, classes) : params.task;
+  const task: Task = params.task === 'auto' ? inferTask(rows, classes, data.artifact.meta.task) : params.task;
   const fold = foldOf(ctx, params.fold);
   const train = trainingRows(rows, fold);
   const val = validationRows(rows, fold);

@@ -9,9 +9,13 @@ export function classesOf(rows: readonly DatasetRow[], meta: Record<string, unkn
   return [...seen].sort();
 }
 
-/** `auto`: one class -> binary; every row exactly one label -> multi-class; else multi-label. */
-export function inferTask(rows: readonly DatasetRow[], classes: readonly string[]): Task {
+/**
+ * `auto`: one class -> binary; a dataset declared multi-label (`meta.task`, e.g. from an .npz with N x K
+ * labels) -> multi-label; every row exactly one label -> multi-class; else multi-label.
+ */
+export function inferTask(rows: readonly DatasetRow[], classes: readonly string[], declared?: unknown): Task {
   if (classes.length === 1) return 'binary';
+  if (declared === 'multilabel') return 'multilabel';
   return rows.every((r) => (r.labels ?? []).filter((l) => classes.includes(l)).length === 1) ? 'multiclass' : 'multilabel';
 }
 

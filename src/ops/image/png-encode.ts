@@ -20,14 +20,25 @@ export function encodeGreyPng(image: Image, level = 1): Uint8Array<ArrayBuffer> 
   const bytesPerSample = image.data instanceof Uint16Array ? 2 : 1;
   const samples = bytesPerSample === 2 ? bigEndianBytes(image.data as Uint16Array) : (image.data as Uint8Array);
   const filtered = paethRows(samples, width * bytesPerSample, height, bytesPerSample);
+  return pngOf(filtered, width, height, bytesPerSample * 8, 0, level);
+}
+
+/** An 8-bit RGB PNG (colour type 2), rows filtered and deflated as `encodeGreyPng` does. */
+export function encodeRgbPng(image: Image, level = 1): Uint8Array<ArrayBuffer> {
+  if (image.channels !== 3 || !(image.data instanceof Uint8Array)) throw new Error(`RGB PNG encode needs an 8-bit 3-channel image, got ${image.channels} channels`);
+  return pngOf(paethRows(image.data, image.width * 3, image.height, 3), image.width, image.height, 8, 2, level);
+}
+
+/** The PNG file of filtered rows: IHDR (colour type 0 grey, 2 truecolour; compression, filter method and interlace 0), IDAT, IEND. */
+function pngOf(filtered: Uint8Array, width: number, height: number, bitDepth: number, colourType: 0 | 2, level: number): Uint8Array<ArrayBuffer> {
   const strategy = level === 1 ? zlib.constants.Z_RLE : zlib.constants.Z_FILTERED;
   const idat = zlib.deflateSync(filtered, { level, strategy });
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
   view.setUint32(0, width);
   view.setUint32(4, height);
-  header[8] = bytesPerSample * 8; // bit depth
-  header[9] = 0; // colour type: grey (compression, filter method and interlace stay 0)
+  header[8] = bitDepth;
+  header[9] = colourType;
   return pngFile([chunk('IHDR', header), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
 }
 
