@@ -34,6 +34,16 @@ const scheduleObject = z.discriminatedUnion('type', [
   z.object({ type: z.literal('step'), step_size: z.number().int().min(1).default(10).describe('Epochs between decays'), gamma: z.number().positive().default(0.1).describe('Decay factor') }).strict(),
   z
     .object({
+      type: z.literal('multistep'),
+      milestones: z
+        .array(z.number().positive().refine((v) => v < 1 || Number.isInteger(v), 'a whole epoch number, or a fraction of the epochs below 1'))
+        .min(1)
+        .describe('After these epochs the rate is multiplied by gamma (PyTorch MultiStepLR); a value below 1 is a fraction of `epochs`, rounded to an epoch (MedMNIST: [0.5, 0.75])'),
+      gamma: z.number().positive().default(0.1).describe('Decay factor'),
+    })
+    .strict(),
+  z
+    .object({
       type: z.literal('cosine'),
       min_lr: z.number().min(0).default(0).describe('Final learning rate'),
       warmup_epochs: z.number().int().min(0).default(0).describe('Linear warm-up epochs'),
@@ -52,7 +62,7 @@ const scheduleObject = z.discriminatedUnion('type', [
 export const ScheduleParam = z
   .union([z.enum(['constant', 'step', 'cosine', 'plateau']).transform((type) => scheduleObject.parse({ type })), scheduleObject])
   .default({ type: 'constant' })
-  .describe('Learning-rate schedule: constant | step | cosine | plateau (reduce on plateau of val loss), or an object with its options');
+  .describe('Learning-rate schedule: constant | step | multistep | cosine | plateau (reduce on plateau of val loss), or an object with its options');
 
 export const AugmentParams = z
   .object({
@@ -88,7 +98,7 @@ export const TrainParams = z
     dropout: z.number().min(0).max(0.9).default(0).describe('Dropout before the classifier'),
     size: z.number().int().min(8).max(2048).default(64).describe('Input size in pixels (images are resized to size x size)'),
     channels: z.union([z.literal(1), z.literal(3)]).default(1).describe('Input channels: 1 (grey) or 3 (grey replicated / RGB)'),
-    task: z.enum(['auto', 'binary', 'multiclass', 'multilabel', 'detection', 'anomaly']).default('auto').describe('auto: 1 class -> binary, one label per row -> multiclass, else multilabel; detection: a box detector (model = its backbone, see `detection`); anomaly: an autoencoder trained on normal rows only, scoring `abnormal` (see `anomaly`)'),
+    task: z.enum(['auto', 'binary', 'multiclass', 'multilabel', 'detection', 'anomaly']).default('auto').describe('auto: 1 class -> binary, a dataset declared multi-label (meta.task: an .npz with N x K labels) -> multilabel, one label per row -> multiclass, else multilabel; detection: a box detector (model = its backbone, see `detection`); anomaly: an autoencoder trained on normal rows only, scoring `abnormal` (see `anomaly`)'),
     fold: foldParam,
     epochs: z.number().int().min(1).default(10).describe('Epochs (a rerun with more epochs resumes from the last checkpoint)'),
     batch: z.number().int().min(2).default(32).describe('Batch size'),

@@ -2,6 +2,7 @@
 export type ScheduleConfig =
   | { type: 'constant' }
   | { type: 'step'; step_size: number; gamma: number }
+  | { type: 'multistep'; milestones: number[]; gamma: number }
   | { type: 'cosine'; min_lr: number; warmup_epochs: number }
   | { type: 'plateau'; factor: number; patience: number; min_lr: number };
 
@@ -23,6 +24,11 @@ export function learningRate(config: ScheduleConfig, baseLr: number, epoch: numb
       return baseLr;
     case 'step':
       return baseLr * config.gamma ** Math.floor((epoch - 1) / config.step_size);
+    case 'multistep': {
+      // MultiStepLR: epoch e (1-based) runs at gamma^(milestones passed before it), a milestone m < 1 meaning round(m * epochs).
+      const passed = config.milestones.filter((m) => (m < 1 ? Math.round(m * epochs) : m) < epoch).length;
+      return baseLr * config.gamma ** passed;
+    }
     case 'cosine': {
       if (epoch <= config.warmup_epochs) return (baseLr * epoch) / (config.warmup_epochs + 1);
       const span = Math.max(1, epochs - config.warmup_epochs);

@@ -103,7 +103,11 @@ export function classificationMetrics(data: ClassificationData, options: Classif
     if (want.has('f1')) perClass('f1', f1, true);
     if (want.has('sensitivity')) perClass('sensitivity', sensitivity, task === 'multilabel');
     if (want.has('specificity')) perClass('specificity', specificity, false);
-    if (want.has('accuracy') && task !== 'multiclass' && !single) classes.forEach((cls, c) => (out[`accuracy/${cls}`] = accuracy(counts[c])));
+    if (want.has('accuracy') && task !== 'multiclass' && !single) {
+      classes.forEach((cls, c) => (out[`accuracy/${cls}`] = accuracy(counts[c])));
+      // The mean per-class accuracy: MedMNIST's ACC for multi-label sets (at threshold 0.5).
+      out.accuracy_macro = mean(counts.map(accuracy));
+    }
   }
 
   if (want.has('calibration')) {

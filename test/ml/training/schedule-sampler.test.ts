@@ -16,6 +16,12 @@ test('step and cosine schedules give the hand-computed rates', () => {
   assert.deepEqual(lrs({ type: 'cosine', min_lr: 0, warmup_epochs: 1 }, 5), [0.05, 0.1, 0.085355, 0.05, 0.014645]);
 });
 
+test('multistep: PyTorch MultiStepLR with milestones in epochs or as fractions of the epochs (MedMNIST: 0.5, 0.75)', () => {
+  assert.deepEqual(lrs({ type: 'multistep', milestones: [2, 3], gamma: 0.1 }, 5), [0.1, 0.1, 0.01, 0.001, 0.001]);
+  // 8 epochs, milestones 0.5 and 0.75 = epochs 4 and 6: MedMNIST's [0.5 * 8, 0.75 * 8] with scheduler.step() after each epoch.
+  assert.deepEqual(lrs({ type: 'multistep', milestones: [0.5, 0.75], gamma: 0.1 }, 8), [0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.001, 0.001]);
+});
+
 test('reduce-on-plateau cuts the rate after `patience` epochs without a better validation loss', () => {
   const config: ScheduleConfig = { type: 'plateau', factor: 0.1, patience: 1, min_lr: 0.001 };
   let state = initialScheduleState(0.1);
@@ -47,6 +53,9 @@ test('classes, task inference and multi-hot targets', () => {
   assert.equal(inferTask(rows, ['A', 'B', 'No finding']), 'multilabel');
   assert.equal(inferTask([{ id: '1', labels: ['A'] }, { id: '2', labels: ['B'] }], ['A', 'B']), 'multiclass');
   assert.equal(inferTask(rows, ['A']), 'binary');
+  // A dataset declared multi-label (an .npz with N x K labels) stays multi-label when each row happens to carry one label.
+  assert.equal(inferTask([{ id: '1', labels: ['A'] }, { id: '2', labels: ['B'] }], ['A', 'B'], 'multilabel'), 'multilabel');
+  assert.equal(inferTask([{ id: '1', labels: ['A'] }, { id: '2', labels: ['B'] }], ['A', 'B'], 'multiclass'), 'multiclass');
   assert.deepEqual(Array.from(targetOf(rows[0], ['A', 'B', 'No finding'])), [1, 1, 0]);
 });
 
