@@ -112,7 +112,7 @@ export function decodeJpegDct(data: Uint8Array): DctImage {
 
 function readFrame(segment: Uint8Array): Frame {
   const precision = segment[0];
-  if (precision !== 8 && precision !== 12) throw new Error(`JPEG DCT precision ${precision} is not 8 or 12`);
+  if (precision !== 8 && precision !== 12 && precision !== 16) throw new Error(`JPEG DCT precision ${precision} is not 8, 12 or 16`);
   const height = (segment[1] << 8) | segment[2];
   const width = (segment[3] << 8) | segment[4];
   const count = segment[5];
@@ -314,9 +314,11 @@ function planeOf(c: FrameComponent, frame: Frame): DctComponent {
 }
 
 /**
- * libjpeg's jpeg_idct_islow (jidctint.c): CONST_BITS 13, PASS1_BITS 2 (8-bit) or 1 (12-bit), then the
+ * libjpeg's jpeg_idct_islow (jidctint.c): CONST_BITS 13, PASS1_BITS 2 (8-bit) or 1 (12/16-bit), then the
  * range-limit table (values wrap modulo 4 * 2^precision before clamping). Doubles hold libjpeg's INT32
- * products exactly; shifts are floor divisions by powers of two.
+ * products exactly; shifts are floor divisions by powers of two. Precision 16 is not in T.81: GDCM writes
+ * it for lossy 16-bit-allocated data (`gdcmconv -J --lossy`), and its 16-bit libjpeg returns samples
+ * wrapped to 16 bits, not clamped (an undershoot of -6 reads 65530), which is what pydicom shows.
  */
 function islowIdct(precision: number): (coef: Float64Array, out: Uint16Array) => void {
   const CONST = 2 ** 13;
@@ -326,6 +328,7 @@ function islowIdct(precision: number): (coef: Float64Array, out: Uint16Array) =>
   const rangeMask = (maxSample + 1) * 4 - 1;
   const descale = (x: number, n: number) => Math.floor((x + 2 ** (n - 1)) / 2 ** n);
   const limit = (x: number) => {
+    if (precision === 16) return (x + center) & 0xffff;
     let t = x & rangeMask;
     if (t >= 2 * (maxSample + 1)) t -= 4 * (maxSample + 1);
     t += center;
