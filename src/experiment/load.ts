@@ -12,6 +12,7 @@ import { experimentFileSchema, overrideFileSchema, type StageSpec } from './sche
 import { loadYamlFile, type PathKey, type YamlSource } from './yaml-source.ts';
 import { applyOverrides, overriddenParamHint, overrideSource, overrideText, type Override } from './overrides.ts';
 import { zodDiagnostics } from './zod-diagnostics.ts';
+import { errorText } from '../util/error-text.ts';
 
 /**
  * Each schema validates once per command: zod's compiled fast path (code generated on the first parse,
@@ -120,8 +121,8 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
     }
     try {
       types.set(id, await registry.resolve(stage.uses, dir));
-    } catch (err: any) {
-      diags.push({ message: err.message, location: at(['stages', id, 'uses']), hint: 'a stage module exports a StageType: { name, version, description, params (zod), run }' });
+    } catch (err) {
+      diags.push({ message: errorText(err), location: at(['stages', id, 'uses']), hint: 'a stage module exports a StageType: { name, version, description, params (zod), run }' });
     }
   }
 

@@ -152,3 +152,13 @@ test('a file that does not exist: the YAML file beside it with the other extensi
   assert.match((await rejected('epx.yaml')).hint!, /did you mean .*exp\.yaml\?$/);
   assert.match((await rejected('other.yaml')).hint!, /^YAML files there: exp\.yaml$/);
 });
+
+test('a stage module that throws something other than an Error while loading: its text, located at uses', async () => {
+  const [object, text] = await Promise.all([
+    diagnose('stages:\n  mine:\n    uses: ./mine.mjs\n', { 'mine.mjs': "throw { reason: 'needs MY_TOKEN' };\n" }),
+    diagnose('stages:\n  mine:\n    uses: ./mine.mjs\n', { 'mine.mjs': "throw 'plain string';\n" }),
+  ]);
+  assert.equal(object[0].message, 'needs MY_TOKEN');
+  assert.equal(text[0].message, 'plain string');
+  assert.deepEqual(object[0].location, { file: 'exp.yaml', line: 3, col: 11 });
+});
