@@ -13,6 +13,16 @@ import { renderHtmlReport } from '../ops/report/html.ts';
 import type { ArtifactDraft } from '../engine/artifact.ts';
 import type { EvaluateParams } from './evaluate.ts';
 
+/** The report of an evaluation with nothing to evaluate (`if_no_rows: skip`): no metrics, the reason. */
+function skipped(ctx: StageContext, reason: string, p: EvaluateParams): ArtifactDraft {
+  ctx.log.info(reason);
+  const files = {
+    'report.json': JSON.stringify({ split: p.split, rows: 0, skipped: reason, params: p }, null, 1),
+    'report.html': renderHtmlReport({ title: `Evaluation (${p.split}): skipped`, facts: { split: p.split, images: 0 }, metrics: [], plots: [], notes: [reason] }),
+  };
+  return { kind: 'report', files, meta: { metrics: {}, split: p.split, rows: 0, skipped: reason } };
+}
+
 /** The implementation of the evaluate stage, imported on its first run (src/stages/evaluate.ts defines it). */
 export async function run(ctx: StageContext, inputs: StageInput[], p: EvaluateParams): Promise<ArtifactDraft> {
   const predictionsInputs = inputs.filter((i) => i.artifact.kind === 'predictions');
@@ -25,6 +35,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: EvaluatePa
   const rows = selectSplit(all, p.split);
   if (rows.length === 0) {
     const splits = [...new Set(all.map((r) => r.split ?? '(none)'))].join(', ');
+    if (p.if_no_rows === 'skip') return skipped(ctx, `no rows in the "${p.split}" part of input "${input.name}" (splits present: ${splits}): nothing evaluated (if_no_rows: skip)`, p);
     throw new StageInputError(`input "${input.name}" has no rows in the "${p.split}" part (splits present: ${splits})`, "set split: val for out-of-fold predictions, or split: all");
   }
   requireUniqueIds(rows, p.split);

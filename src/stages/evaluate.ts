@@ -13,6 +13,10 @@ const params = z
       .default('score')
       .describe("How a threshold chosen on the out-of-fold rows is applied to the evaluated rows: score = the same score value; rate = the same positive rate (the evaluated rows' scores, not their labels, set the value), for ensembles whose averaged scores sit on a narrower scale than the fold models' out-of-fold scores"),
     split: z.enum(['test', 'val', 'all']).default('test').describe('Rows to evaluate: test = split test; val = all other rows (out-of-fold); all'),
+    if_no_rows: z
+      .enum(['fail', 'skip'])
+      .default('fail')
+      .describe('When the predictions have no rows in `split`: fail (an error naming the splits present), or skip (logged; a report without metrics), for a split that is only sometimes there, e.g. a held-out test part only reviewers have'),
     bootstrap: z
       .object({
         n: z.number().int().min(0).default(1000).describe('Bootstrap replicates (0 = no confidence intervals)'),

@@ -12,7 +12,7 @@ import type { ImageLabels } from '../ops/labels/types.ts';
 import { readVocFile, type AnnotationFile } from '../ops/labels/voc.ts';
 import { parseClassNames, readYoloFile } from '../ops/labels/yolo.ts';
 import { listFiles } from '../util/glob.ts';
-import { LABEL_FOLDER_GLOB, labelSources, type LabelJoinParams, type LabelSourceParam } from './labels-params.ts';
+import { LABEL_FOLDER_GLOB, labelSources, splitListOf, type LabelJoinParams, type LabelSourceParam } from './labels-params.ts';
 
 /** Labels joined onto one image: image-level labels, checked boxes, patient and split when the source has them. */
 export interface JoinedLabels {
@@ -216,12 +216,17 @@ async function yoloNames(ctx: StageContext, source: LabelSourceParam, folder: st
 async function readSplitLists(ctx: StageContext, lists: LabelJoinParams['split_lists']): Promise<Map<string, 'train' | 'val' | 'test'>> {
   const out = new Map<string, 'train' | 'val' | 'test'>();
   for (const split of ['train', 'val', 'test'] as const) {
-    const path = lists?.[split];
-    if (!path) continue;
+    const entry = lists?.[split];
+    if (!entry) continue;
+    const { path, optional } = splitListOf(entry);
     let text;
     try {
       text = await readFile(ctx.resolvePath(path), 'utf8');
-    } catch {
+    } catch (err) {
+      if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        ctx.log.info(`split_lists.${split}: ${path} is not there (optional): no ${split} rows from it`);
+        continue;
+      }
       throw new StageInputError(`split_lists.${split}: ${path} cannot be read`, 'the path is relative to the experiment file');
     }
     text.split(/\r?\n/).forEach((line, i) => {

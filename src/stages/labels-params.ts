@@ -73,21 +73,38 @@ export const badBoxesParam = z
   .default({ ...DEFAULT_BAD_BOX_POLICY })
   .describe('What happens to bad boxes; every one is reported with its file and line (or object index) and counted in meta.summary.boxes');
 
+const splitListEntry = z.union([
+  z.string(),
+  z
+    .object({
+      path: z.string().describe('The list file, relative to the experiment file'),
+      optional: z.boolean().default(false).describe('true: a list that is not there gives no rows of this split (logged) instead of an error, e.g. a held-out test list only reviewers have'),
+    })
+    .strict(),
+]);
+
 export const splitListsParam = z
   .object({
-    train: z.string().optional(),
-    val: z.string().optional(),
-    test: z.string().optional(),
+    train: splitListEntry.optional(),
+    val: splitListEntry.optional(),
+    test: splitListEntry.optional(),
   })
   .strict()
   .optional()
-  .describe('Files listing the image ids of each split, one per line (Pascal VOC ImageSets/Main/train.txt style; the first word of a line counts), relative to the experiment file');
+  .describe('Files listing the image ids of each split, one per line (Pascal VOC ImageSets/Main/train.txt style; the first word of a line counts), relative to the experiment file; a path, or { path, optional: true }');
+
+export type SplitListEntry = z.output<typeof splitListEntry>;
+
+/** A split list entry as { path, optional }. */
+export function splitListOf(entry: SplitListEntry): { path: string; optional: boolean } {
+  return typeof entry === 'string' ? { path: entry, optional: false } : entry;
+}
 
 export interface LabelJoinParams {
   labels?: LabelsParam;
   classes?: string[];
   bad_boxes: BadBoxPolicy;
-  split_lists?: { train?: string; val?: string; test?: string };
+  split_lists?: { train?: SplitListEntry; val?: SplitListEntry; test?: SplitListEntry };
 }
 
 /** The files a VOC or YOLO labels folder holds. */
@@ -103,6 +120,10 @@ export function labelExternalPaths(params: LabelJoinParams): ExternalPath[] {
     }
     if (typeof source.names === 'string') out.push({ param: labelSourceParamPath(params.labels, i, 'names'), path: source.names });
   });
-  for (const [split, path] of Object.entries(params.split_lists ?? {})) if (path) out.push({ param: `split_lists.${split}`, path });
+  for (const [split, entry] of Object.entries(params.split_lists ?? {})) {
+    if (!entry) continue;
+    const { path, optional } = splitListOf(entry);
+    out.push({ param: typeof entry === 'string' ? `split_lists.${split}` : `split_lists.${split}.path`, path, ...(optional ? { optional } : {}) });
+  }
   return out;
 }

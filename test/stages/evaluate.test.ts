@@ -144,6 +144,19 @@ test('evaluate: clear errors for a missing split and duplicate predictions', asy
   await assert.rejects(runStage(evaluate, { params: { metrics: ['auroc'] }, inputs: [] }), /invalid params for evaluate: metrics\.0/);
 });
 
+test('evaluate: if_no_rows skip turns a missing split into a logged report without metrics', async () => {
+  const meta = { classes: ['x'], task: 'detection' };
+  const rows = [{ id: 'a', split: 'val', boxes: [], truth_boxes: [{ label: 'x', x_min: 0, y_min: 0, x_max: 4, y_max: 4 }], width: 8, height: 8 }];
+  const r = await runStage(evaluate, { params: { split: 'test', if_no_rows: 'skip' }, inputs: [{ name: 'p', artifact: { kind: 'predictions', rows, meta } }] });
+  assert.deepEqual([r.artifact.meta.metrics, r.artifact.meta.rows], [{}, 0]);
+  assert.match(String(r.artifact.meta.skipped), /no rows in the "test" part of input "p" \(splits present: val\): nothing evaluated/);
+  assert.ok(r.logs.some((l) => l.includes('nothing evaluated (if_no_rows: skip)')));
+  assert.match((await r.file('report.html')).toString('utf8'), /skipped/);
+  // the rows that are there are evaluated as usual
+  const val = await runStage(evaluate, { params: { split: 'val', if_no_rows: 'skip', bootstrap: { n: 0 } }, inputs: [{ name: 'p', artifact: { kind: 'predictions', rows, meta } }] });
+  assert.equal((val.artifact.meta.metrics as Record<string, number>).map_50, 0);
+});
+
 test('evaluate: threshold_transfer rate moves out-of-fold thresholds to a narrower ensemble scale by positive rate', async () => {
   const rng = seededRandom(7);
   const cls = ['Nodule'];

@@ -52,6 +52,26 @@ test('ingest-images + Pascal VOC on the BCCD sample: boxes in pixel edges, split
   );
 });
 
+test('split_lists: an optional list that is not there gives no rows of its split (logged); present, it splits; a required one fails', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pipeline-split-lists-'));
+  const lists = (test: string) => ({ train: `${BCCD_SAMPLE}ImageSets/Main/train.txt`, val: join(dir, 'val.txt'), test: { path: test, optional: true } });
+  await writeFile(join(dir, 'val.txt'), 'BloodImage_00000\n');
+  const params = (test: string) => ({ source: `${BCCD_SAMPLE}JPEGImages`, labels: `${BCCD_SAMPLE}Annotations`, split_lists: lists(test) });
+  const without = await runStage(ingestImages, { params: params(join(dir, 'test.txt')) });
+  assert.deepEqual((await without.rows<DatasetRow>()).map((x) => [x.id, x.split ?? null]), [
+    ['BloodImage_00000', 'val'],
+    ['BloodImage_00001', 'train'],
+    ['BloodImage_00338', null],
+    ['BloodImage_00343', 'train'],
+  ]);
+  assert.ok(without.logs.some((l) => l.includes(`split_lists.test: ${join(dir, 'test.txt')} is not there (optional): no test rows from it`)), without.logs.join('\n'));
+  await writeFile(join(dir, 'test.txt'), 'BloodImage_00338\n');
+  const withTest = await runStage(ingestImages, { params: params(join(dir, 'test.txt')) });
+  assert.deepEqual((await withTest.rows<DatasetRow>()).map((x) => x.split), ['val', 'train', 'test', 'train']);
+  await assert.rejects(runStage(ingestImages, { params: { ...params(join(dir, 'test.txt')), split_lists: { ...lists(join(dir, 'test.txt')), val: join(dir, 'missing.txt') } } }), /split_lists.val: .*missing.txt cannot be read/);
+  await assert.rejects(runStage(ingestImages, { params: { ...params(join(dir, 'test.txt')), split_lists: { ...lists(join(dir, 'test.txt')), val: { path: join(dir, 'missing.txt') } } } }), /split_lists.val: .*missing.txt cannot be read/);
+});
+
 test('ingest-images on the whole BCCD train/val set: 292 images, 3943 boxes, exactly the two degenerate ones dropped', async (t) => {
   if (!BCCD || !existsSync(`${BCCD}/Annotations`)) return t.skip('set BCCD_DIR to the BCCD dataset folder (JPEGImages, Annotations, ImageSets) to run this test; the four-image sample above always runs');
   const r = await runStage(ingestImages, {

@@ -10,6 +10,7 @@ import { loadModel } from '../../src/ml/model-io.ts';
 import type { Box, DatasetRow } from '../../src/data-model.ts';
 import { maxRelDiff } from '../ml/max-rel-diff.ts';
 import { syntheticDetectionDataset } from './detection-fixtures.ts';
+import { buildDetector } from '../../src/ml/detection/detector.ts';
 
 const tiny = { task: 'detection', model: 'csp-nano', width: 0.25, size: 64, batch: 4, seed: 1, backend: 'wasm', detection: { neck_channels: 16, head_convs: 1 } } as const;
 const dataset = (rows: DatasetRow[]) => ({ kind: 'dataset' as const, rows, meta: {} });
@@ -104,6 +105,31 @@ test('a rectangular input (size 64, detection.height 32): 2:1 images letterboxed
     assert.deepEqual(r.truth_boxes, rows.find((x) => x.id === r.id)!.boxes);
     for (const b of r.boxes) assert.ok(b.x_min >= 0 && b.x_max <= 96 && b.y_min >= 0 && b.y_max <= 48 && b.x_max > b.x_min && b.y_max > b.y_min, JSON.stringify(b));
   }
+});
+
+test('a detector starts from another model (from: { init }) and stops early on val_map; a ResNet-34 backbone builds', async () => {
+  const store = await tempStore();
+  const rows = await syntheticDetectionDataset(store, 8, 64, 64, 2);
+  const first = await runStage(trainStage, { store, params: { ...tiny, epochs: 1, fold: 0, lr: 0.01 }, inputs: [{ name: 'data', artifact: dataset(rows) }] });
+  // a learning rate too small to move a float32 weight: the kernels stay the init's (batch norm statistics still move)
+  const params = { ...tiny, epochs: 8, fold: 0, lr: 1e-15, early_stopping: { patience: 2 } };
+  const second = await runStage(trainStage, { store, params, inputs: [{ name: 'data', artifact: dataset(rows) }, { name: 'init', artifact: first.artifact }] });
+  assert.ok(second.logs.some((l) => /initialised \d+ layers from the model of init/.test(l)), second.logs.join('\n'));
+  const meta = second.artifact.meta as Record<string, any>;
+  const maps = meta.history.map((h: any) => h.val_map);
+  assert.equal(meta.stopped_early, true);
+  assert.equal(meta.history.length, meta.best_epoch + 2, `stops 2 epochs after the best val_map: ${maps}`);
+  assert.ok(meta.history.length < 8 && maps.every((m: number, i: number) => i < meta.best_epoch || m <= maps[meta.best_epoch - 1]), `${maps}`);
+  const [a, b] = await Promise.all([loadModel(store, first.artifact), loadModel(store, second.artifact)]);
+  const kernels = a.weights.flatMap((w, i) => (/\/kernel(_\d+)?$/.test(w.name) ? [[w, b.weights[i]] as const] : []));
+  assert.ok(kernels.length > 10);
+  for (const [w, v] of kernels) assert.ok(maxRelDiff(v.read(), w.read()) < 1e-6, `${w.name}: the init's kernel`);
+  a.dispose();
+  b.dispose();
+  const deep = buildDetector({ backbone: 'resnet34', inputSize: 64, channels: 3, classes: 2, width: 0.125, neck: 'fpn', neckChannels: 8, headConvs: 1 });
+  assert.deepEqual(deep.outputs[0].shape, [null, 64 + 16 + 4, 7]);
+  assert.equal(deep.layers.filter((l) => /^s3b\d+_1_conv$/.test(l.name)).length, 6, 'ResNet-34: 6 blocks in stage 3');
+  deep.dispose();
 });
 
 test('detection params are checked: classification-only options, sizes, backbones, boxes', async () => {
