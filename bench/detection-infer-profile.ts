@@ -1,7 +1,9 @@
 /**
  * Where the detector's inference time goes on BCCD's val images (the inference half of bench/detection.ts):
- * ONNX Runtime session run, decode of the heads (scores, threshold, boxes), NMS and the letterbox inverse, each
- * timed apart over PASSES passes of batches of 8, then ORT's profiler per op over one pass.
+ * ONNX Runtime session run, decode of the heads (scores, threshold, boxes, NMS) and the letterbox inverse, each
+ * timed apart over PASSES passes of batches of 8, alternating the current decode with the straightforward one
+ * it replaced (img/s by wall time and per CPU second, and whether both give the same boxes), then ORT's
+ * profiler per op over one pass.
  * The model is bench/detection.ts's recipe (ResNet-18 + FPN(64), 256 x 192, train.txt only, seed 1) trained
  * once and cached in MODEL_DIR (model.json + weights.bin); the val images are only predicted.
  * usage: node --import tsx bench/detection-infer-profile.ts BCCD_DIR MODEL_DIR [EPOCHS=8] [THREADS=1] [PASSES=5]
@@ -20,6 +22,7 @@ import { decodeLetterboxed } from '../src/ml/detection/letterbox-image.ts';
 import { fromLetterbox } from '../src/ops/boxes/letterbox.ts';
 import { loadOnnxRuntime } from '../src/ml/onnx/runtime.ts';
 import { printOpTimes, profileNextSession } from './ort-profiler.ts';
+import { referenceDecode } from '../test/ml/detection/decode-reference.ts';
 
 const [root, modelDir, epochsArg = '8', threadsArg = '1', passesArg = '5'] = process.argv.slice(2);
 if (!root || !modelDir) throw new Error('usage: detection-infer-profile.ts BCCD_DIR MODEL_DIR [EPOCHS] [THREADS] [PASSES]');
@@ -54,40 +57,55 @@ const points = anchorPoints(pyramidLevels(size, height));
 const per = points.count * (CLASS_OFFSET + CLASSES.length);
 
 const ort = (await loadOnnxRuntime())!;
-const time = { run: 0, decode: 0, letterbox: 0, pack: 0 };
-let boxes = 0;
-async function pass(predictor: Awaited<ReturnType<typeof createPredictor>>, timed: boolean): Promise<void> {
+type Decode = typeof decodeDetections;
+const decoders: Record<string, Decode> = { current: decodeDetections, reference: referenceDecode };
+const time: Record<string, { run: number; decode: number; letterbox: number; pack: number; cpu: number }> = {};
+const outputs: Record<string, string> = {};
+async function pass(predictor: Awaited<ReturnType<typeof createPredictor>>, name: string | undefined): Promise<void> {
+  const t0 = time[name ?? ''] ?? { run: 0, decode: 0, letterbox: 0, pack: 0, cpu: 0 };
+  const cpu = process.cpuUsage();
+  const boxes: unknown[] = [];
   for (let i = 0; i < images.length; i += batch) {
     let t = performance.now();
+    const tick = (key: 'run' | 'decode' | 'letterbox' | 'pack') => {
+      const now = performance.now();
+      t0[key] += now - t;
+      t = now;
+    };
     const chunk = images.slice(i, i + batch);
     const x = new Float32Array(chunk.length * size * height * 3);
     chunk.forEach((c, k) => x.set(c.raster.data, k * size * height * 3));
-    const tick = (key: keyof typeof time) => {
-      const now = performance.now();
-      if (timed) time[key] += now - t;
-      t = now;
-    };
     tick('pack');
     const raw = await predictor.predict(x, chunk.length);
     tick('run');
-    const decoded = chunk.map((_, k) => decodeDetections(raw.subarray(k * per, (k + 1) * per), points, CLASSES, defaultDecode));
+    const decoded = chunk.map((_, k) => decoders[name ?? 'current'](raw.subarray(k * per, (k + 1) * per), points, CLASSES, defaultDecode));
     tick('decode');
-    const mapped = decoded.map((d, k) => d.map((b) => fromLetterbox(b, chunk[k].geometry)));
+    boxes.push(...decoded.map((d, k) => d.map((b) => fromLetterbox(b, chunk[k].geometry))));
     tick('letterbox');
-    if (timed) boxes += mapped.reduce((s, d) => s + d.length, 0);
+  }
+  const used = process.cpuUsage(cpu);
+  t0.cpu += (used.user + used.system) / 1000;
+  if (name) {
+    time[name] = t0;
+    outputs[name] = JSON.stringify(boxes);
   }
 }
+// Passes alternate between the current decode and the straightforward one it replaced (test/ml/detection/decode-reference.ts):
+// the same model, session and images, so the difference is the decode's.
 const predictor = await createPredictor(model, { engine: 'onnxruntime', threads });
-await pass(predictor, false);
-for (let p = 0; p < passes; p++) await pass(predictor, true);
+await pass(predictor, undefined);
+for (let p = 0; p < passes; p++) for (const name of p % 2 ? ['reference', 'current'] : ['current', 'reference']) await pass(predictor, name);
 await predictor.dispose();
-const total = Object.values(time).reduce((a, b) => a + b, 0);
-const ms = (v: number) => `${(v / passes).toFixed(1)} ms/pass (${((100 * v) / total).toFixed(1)} %)`;
-console.log(`${images.length} val images, ${size} x ${height}, batch ${batch}, ${threads} thread(s), ${passes} passes: ${(total / passes).toFixed(0)} ms/pass = ${((images.length * passes * 1000) / total).toFixed(2)} img/s; ${(boxes / passes / images.length).toFixed(1)} boxes/image`);
-for (const [k, v] of Object.entries(time)) console.log(`  ${k.padEnd(10)} ${ms(v)}`);
+console.log(`${images.length} val images, ${size} x ${height}, batch ${batch}, ${threads} thread(s), ${passes} passes each, alternating`);
+for (const [name, t] of Object.entries(time)) {
+  const wall = t.run + t.decode + t.letterbox + t.pack;
+  const parts = (['run', 'decode', 'letterbox', 'pack'] as const).map((k) => `${k} ${(t[k] / passes).toFixed(1)} ms (${((100 * t[k]) / wall).toFixed(1)} %)`).join(', ');
+  console.log(`  ${name.padEnd(9)} decode: ${((images.length * passes * 1000) / wall).toFixed(2)} img/s wall, ${((images.length * passes * 1000) / t.cpu).toFixed(2)} img/CPU-s; per pass ${parts}`);
+}
+console.log(`  same boxes from both: ${outputs.current === outputs.reference}`);
 
 const profile = profileNextSession(ort, 'det-infer-profile');
 const profiled = await createPredictor(model, { engine: 'onnxruntime', threads });
-await pass(profiled, false);
+await pass(profiled, undefined);
 printOpTimes(await profile(), Math.ceil(images.length / batch), 15, Number(process.env.TOP_NODES ?? 15));
 await profiled.dispose();
