@@ -1,6 +1,7 @@
 import type { Store } from '../../store/store.ts';
 import type { RunResult } from '../../engine/runner-api.ts';
 import { isAggregate, reportMetrics } from '../../engine/headline-metric.ts';
+import { formatEstimate } from '../../ops/report/escape.ts';
 
 const MAX_PER_REPORT = 8;
 
@@ -12,13 +13,16 @@ export async function headlineMetrics(store: Store, result: RunResult): Promise<
     const shown = names.slice(0, MAX_PER_REPORT).map((k) => {
       const low = metrics[`${k}_ci_low`];
       const high = metrics[`${k}_ci_high`];
-      return `${k} ${fmt(metrics[k])}${low !== undefined && high !== undefined ? ` [${fmt(low)}, ${fmt(high)}]` : ''}`;
+      return `${k} ${withInterval(metrics[k], low, high)}`;
     });
     if (shown.length) lines.push(`${instance}: ${shown.join(', ')}${names.length > shown.length ? `, … (${names.length - shown.length} more: pipeline export)` : ''}`);
   }
   return lines;
 }
 
-export function fmt(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toFixed(3);
+/** `0.997 [0.989, 1.000]`: the bounds with the value's 3 decimals (a bound of exactly 1 is not `1`); counts stay whole. */
+export function withInterval(value: number, low?: number, high?: number): string {
+  const whole = [value, low, high].every((v) => v === undefined || Number.isInteger(v));
+  const f = formatEstimate(value, low, high, 3, whole ? 0 : 3);
+  return f.low === undefined ? f.value : `${f.value} [${f.low}, ${f.high}]`;
 }

@@ -45,3 +45,12 @@ function tickLabels(svg: string): { x: string[]; y: string[] } {
   const y = [...svg.matchAll(/<text x="54" y="[\d.]+" text-anchor="end">([^<]+)<\/text>/g)].map((m) => m[1]);
   return { x, y };
 }
+
+test("the run summary's headline metrics: bounds with the value's decimals, never `[0.989, 1]`", async () => {
+  const { withInterval } = await import('../../../src/cli/reporters/headline-metrics.ts');
+  assert.equal(withInterval(0.99654, 0.98912, 1), '0.997 [0.989, 1.000]');
+  assert.equal(withInterval(1, 0.98, 1), '1.000 [0.980, 1.000]');
+  assert.equal(withInterval(0.5), '0.500');
+  assert.equal(withInterval(97), '97');
+  assert.equal(withInterval(3, 2, 4), '3 [2, 4]');
+});
