@@ -153,3 +153,15 @@ test('transfer learning: starts from a weights file (model.json + weights.bin) a
   assert.ok(fromInit.logs.some((l) => /initialised 13 layers from the model of init$/.test(l)), fromInit.logs.join('\n'));
   await assert.rejects(runStage(trainStage, { store, params: base, inputs: [data, { name: 'pretrained', artifact: first.artifact }] }), /named init/);
 });
+
+test('checkpoint key: a changed early_stopping or monitor starts afresh; more epochs on another engine resume', async () => {
+  // Issue 11: early_stopping outside the key let a resume compare one metric's best with another's.
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 48, 32, 2, 5);
+  const train = (extra: Record<string, unknown>) => runStage(trainStage, { store, params: { ...base, fold: 0, ...extra }, inputs: [{ artifact: { kind: 'dataset' as const, rows, meta: { classes } } }] });
+  const resumed = (r: Awaited<ReturnType<typeof train>>) => r.logs.some((l) => l.includes('resuming from the checkpoint of epoch 2'));
+  await train({ epochs: 2, monitor: 'val_auc' });
+  assert.ok(!resumed(await train({ epochs: 3, monitor: 'val_auc', early_stopping: { patience: 1, metric: 'val_loss' } })), 'early_stopping is part of the key');
+  assert.ok(!resumed(await train({ epochs: 3, monitor: 'val_loss' })), 'monitor is part of the key');
+  assert.ok(resumed(await train({ epochs: 3, monitor: 'val_auc', engine: 'tfjs', inference: 'tfjs' })), 'epochs and the engines are not');
+});
