@@ -25,7 +25,10 @@ function explainParseError(err: { code?: string; message: string }, options: Non
   const unknown = /^Unknown option '([^']+)'/.exec(err.message);
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
     const flag = unknown[1];
-    const guess = didYouMean(flag.replace(/^-+/, ''), Object.keys(options));
+    const typed = flag.replace(/^-+/, '');
+    // A shortened flag (--dry for --dry-run) is a prefix of the one meant; else the closest by edit distance.
+    const prefixed = typed.length >= 2 ? Object.keys(options).filter((name) => name.startsWith(typed)) : [];
+    const guess = prefixed.length === 1 ? prefixed[0] : didYouMean(typed, Object.keys(options));
     return `unknown option ${flag}${guess ? `; did you mean --${guess}?` : ''} (options: ${flags.join(', ')})`;
   }
   const missing = /^Option '(-\S+)(?:, (-\S+))? <value>' argument missing/.exec(err.message);

@@ -27,6 +27,8 @@ test('a mistyped flag gets the closest known one, in our words, not Node parseAr
   assert.doesNotMatch(message, /positional argument|To specify/);
   assert.match(usageError(['x.yaml', '--keepgoing']), /did you mean --keep-going\?/);
   assert.match(usageError(['x.yaml', '--zzzzzz']), /^unknown option --zzzzzz \(options:/);
+  assert.match(usageError(['x.yaml', '--conc']), /^unknown option --conc; did you mean --concurrency\?/, 'a shortened flag');
+  assert.match(usageError(['x.yaml', '--keep']), /^unknown option --keep; did you mean --keep-going\?/);
   assert.match(usageError(['x.yaml', '--store']), /^option --store needs a value\n/);
   assert.match(usageError(['x.yaml', '--keep-going=yes']), /^option --keep-going takes no value\n/);
 });
