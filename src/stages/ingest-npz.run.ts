@@ -11,6 +11,7 @@ import { ZipFormatError } from '../ops/npz/zip.ts';
 import { loadSharp } from '../util/sharp.ts';
 import type { IngestImagesParams } from './ingest-images.ts';
 import { labelSources } from './labels-params.ts';
+import { errorText } from '../util/error-text.ts';
 
 /** Images encoded and stored at once (the store writes are asynchronous). */
 const BATCH = 256;
@@ -33,7 +34,7 @@ export async function runNpz(ctx: StageContext, params: IngestImagesParams): Pro
   try {
     bytes = await readFile(ctx.resolvePath(source));
   } catch (err) {
-    throw new StageInputError(`source ${source} cannot be read: ${(err as Error).message}`, 'give the path of the .npz relative to the experiment file');
+    throw new StageInputError(`source ${source} cannot be read: ${errorText(err)}`, 'give the path of the .npz relative to the experiment file');
   }
   try {
     npz = readMedmnistNpz(bytes, given ?? published?.names);

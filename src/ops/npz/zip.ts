@@ -1,4 +1,5 @@
 import { inflateRawSync } from 'node:zlib';
+import { errorText } from '../../util/error-text.ts';
 
 /** A malformed archive: `where` names the member (or the archive part) at fault. */
 export class ZipFormatError extends Error {
@@ -44,7 +45,7 @@ export function readZip(bytes: Buffer, wanted: (name: string) => boolean = () =>
       try {
         data = inflateRawSync(raw);
       } catch (err) {
-        throw new ZipFormatError(e.name, `deflated data is corrupt (${(err as Error).message})`);
+        throw new ZipFormatError(e.name, `deflated data is corrupt (${errorText(err)})`);
       }
     } else throw new ZipFormatError(e.name, `compression method ${e.method} is not supported (only stored and deflate, what numpy writes)`);
     if (data.length !== e.size) throw new ZipFormatError(e.name, `${data.length} bytes after decompression, the directory says ${e.size}`);
