@@ -75,7 +75,7 @@ export function readDataSet(data: Uint8Array, options: ReadOptions = {}): ReadDa
     return { dataSet: parseBare(input.subarray(start), actual, options), inferred: false, transferSyntaxUid: uid, fileOffset: fileOffset + start };
   }
   try {
-    return { dataSet: dicomParser.parseDicom(input, options as dicomParser.ParseDicomOptions), inferred: false, transferSyntaxUid: uid, ...(syntax.deflated ? {} : { fileOffset }) };
+    return { dataSet: withFragments(dicomParser.parseDicom(input, options as dicomParser.ParseDicomOptions), uid, options), inferred: false, transferSyntaxUid: uid, ...(syntax.deflated ? {} : { fileOffset }) };
   } catch (err) {
     throw corrupt(err);
   }
@@ -98,19 +98,41 @@ function parseBare(bytes: Buffer, uid: string, options: ReadOptions): DataSet {
   } catch (err) {
     throw corrupt(err);
   }
+  return withFragments(dataSet, uid, options);
+}
+
+/**
+ * Fragments of encapsulated Pixel Data that dicom-parser left as plain bytes: undefined length in implicit
+ * VR, and a defined length (GDCM's JPEGDefinedLengthSequenceOfFragments.dcm), whose value is still a Basic
+ * Offset Table and fragment items, which pydicom and GDCM read as such.
+ */
+function withFragments(dataSet: DataSet, uid: string, options: ReadOptions): DataSet {
   const pixels = dataSet.elements.x7fe00010;
-  if (pixels?.hadUndefinedLength && !pixels.fragments && pixels.tag !== options.untilTag) Object.assign(pixels, walkFragments(bytes, pixels.dataOffset));
+  if (!pixels || pixels.fragments || pixels.tag === options.untilTag) return dataSet;
+  const bytes = Buffer.from(dataSet.byteArray.buffer, dataSet.byteArray.byteOffset, dataSet.byteArray.byteLength);
+  if (pixels.hadUndefinedLength) Object.assign(pixels, walkFragments(bytes, pixels.dataOffset));
+  else if (transferSyntax(uid).encapsulated && startsWithItem(bytes, pixels.dataOffset, pixels.length)) {
+    // dicom-parser's frame readers accept item-encoded Pixel Data only when marked as of undefined length.
+    Object.assign(pixels, walkFragments(bytes, pixels.dataOffset, pixels.dataOffset + pixels.length), { hadUndefinedLength: true });
+  }
   return dataSet;
 }
 
-/** Basic Offset Table and fragments of encapsulated pixel data starting at `offset` (PS3.5 A.4), as dicom-parser describes them. */
-function walkFragments(bytes: Buffer, offset: number): { encapsulatedPixelData: true; basicOffsetTable: number[]; fragments: Array<{ offset: number; position: number; length: number }>; length: number } {
+function startsWithItem(bytes: Buffer, offset: number, length: number): boolean {
+  return length >= 8 && offset + 8 <= bytes.length && bytes.readUInt16LE(offset) === 0xfffe && bytes.readUInt16LE(offset + 2) === 0xe000;
+}
+
+/**
+ * Basic Offset Table and fragments of encapsulated pixel data starting at `offset` (PS3.5 A.4), as dicom-parser
+ * describes them; up to the sequence delimiter, or to `end` for a value of defined length.
+ */
+function walkFragments(bytes: Buffer, offset: number, end?: number): { encapsulatedPixelData: true; basicOffsetTable: number[]; fragments: Array<{ offset: number; position: number; length: number }>; length: number } {
   const basicOffsetTable: number[] = [];
   const fragments: Array<{ offset: number; position: number; length: number }> = [];
   let at = offset;
   let first = true;
   let base = offset;
-  while (at + 8 <= bytes.length) {
+  while (at + 8 <= Math.min(end ?? bytes.length, bytes.length)) {
     const group = bytes.readUInt16LE(at);
     const element = bytes.readUInt16LE(at + 2);
     const length = bytes.readUInt32LE(at + 4);
@@ -122,8 +144,9 @@ function walkFragments(bytes: Buffer, offset: number): { encapsulatedPixelData: 
     } else fragments.push({ offset: at - base, position: at + 8, length });
     first = false;
     at += 8 + length;
+    if (at === end) return { encapsulatedPixelData: true, basicOffsetTable, fragments, length: end - offset };
   }
-  throw new DicomParseError('truncated pixel data: encapsulated pixel data ends before its sequence delimiter');
+  throw new DicomParseError(end === undefined ? 'truncated pixel data: encapsulated pixel data ends before its sequence delimiter' : 'corrupt encapsulated pixel data: its items do not end where its defined length does');
 }
 
 

@@ -41,3 +41,16 @@ test('unsupported transfer syntaxes are named when decoding', async () => {
   bytes.set(Buffer.from('1.2.840.10008.1.2.4\0'), at); // not a real syntax: unknown
   await assert.rejects(decodeFrame(parseDicom(bytes), 0), /unsupported transfer syntax 1\.2\.840\.10008\.1\.2\.4 \(unknown transfer syntax/);
 });
+
+test('encapsulated Pixel Data of defined length (no sequence delimiter) decodes like the same items of undefined length', async () => {
+  const { readFileSync } = await import('node:fs');
+  const corpus = (name: string) => readFileSync(new URL(`../../fixtures/dicom-conformance/files/${name}`, import.meta.url));
+  for (const name of ['jpeg-sv1-2frames-fragments-bot', 'j2k-lossless-u12-gdcm', 'rle-u16-dcmtk']) {
+    const defined = parseDicom(corpus(`defined-length-${name}.dcm`));
+    const original = parseDicom(corpus(`${name}.dcm`));
+    assert.equal(defined.header.frames, original.header.frames);
+    for (let f = 0; f < original.header.frames; f++) {
+      assert.deepEqual(Array.from(frameValues(await decodeFrame(defined, f))), Array.from(frameValues(await decodeFrame(original, f))), `${name} frame ${f}`);
+    }
+  }
+});
