@@ -317,8 +317,9 @@ function planeOf(c: FrameComponent, frame: Frame): DctComponent {
  * libjpeg's jpeg_idct_islow (jidctint.c): CONST_BITS 13, PASS1_BITS 2 (8-bit) or 1 (12/16-bit), then the
  * range-limit table (values wrap modulo 4 * 2^precision before clamping). Doubles hold libjpeg's INT32
  * products exactly; shifts are floor divisions by powers of two. Precision 16 is not in T.81: GDCM writes
- * it for lossy 16-bit-allocated data (`gdcmconv -J --lossy`), and its 16-bit libjpeg returns samples
- * wrapped to 16 bits, not clamped (an undershoot of -6 reads 65530), which is what pydicom shows.
+ * it for lossy 16-bit-allocated data (`gdcmconv -J --lossy`). Samples wrap to 16 bits instead of clamping
+ * (an undershoot of -6 reads 65530), which gives GDCM's (pydicom's) values for the 10-14-bit files tested;
+ * with Bits Stored 16 some GDCM files decode 32768 apart from ours (docs/convert.md, cause unknown).
  */
 function islowIdct(precision: number): (coef: Float64Array, out: Uint16Array) => void {
   const CONST = 2 ** 13;
