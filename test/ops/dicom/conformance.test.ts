@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { convertDicom } from '../../../src/ops/dicom/convert.ts';
+import { parseDicom } from '../../../src/ops/dicom/parse.ts';
+import { decodeFrame, frameValues } from '../../../src/ops/dicom/decode/index.ts';
 import { compareImages, pydicomRender, type PydicomRender } from './pydicom-render.ts';
 import { needs } from '../../support/reference-tools.ts';
 
@@ -93,12 +95,13 @@ async function ours(path: string): Promise<Outcome> {
 }
 
 /** Compares a folder; returns one line per file that is not an exact match. */
-async function conformance(dir: string, t: { diagnostic(s: string): void }): Promise<{ exact: number; images: number; deviations: string[] }> {
+async function conformance(dir: string, t: { diagnostic(s: string): void }): Promise<{ exact: number; images: number; deviations: string[]; storedEqual: number }> {
   const names = (await readdir(dir)).filter((f) => f.endsWith('.dcm')).sort();
   const paths = names.map((n) => join(dir, n));
   const reference = await pydicomRender(paths, await mkdtemp(join(tmpdir(), 'conformance-py-')), { allFrames: true });
   let exact = 0;
   let images = 0;
+  let storedEqual = 0;
   const deviations: string[] = [];
   const unmasked: string[] = [];
   for (const [i, name] of names.entries()) {
@@ -119,19 +122,30 @@ async function conformance(dir: string, t: { diagnostic(s: string): void }): Pro
       assert.equal(compareImages(frame.png8, py.pixels8[f]).maxDiff, 0, `${name} frame ${f}: 8-bit PNG vs pydicom (${py.mode})`);
       assert.equal(compareImages(frame.png16, py.pixels16[f]).maxDiff, 0, `${name} frame ${f}: 16-bit PNG vs pydicom (${py.mode})`);
     });
+    if (py.stored) {
+      // The stored values themselves (before any LUT): a min-max rendering would hide an offset or a scale.
+      const parsed = parseDicom(await readFile(paths[i]));
+      for (const [f, expected] of py.stored.entries()) {
+        const values = frameValues(await decodeFrame(parsed, f));
+        const at = values.findIndex((v, k) => v !== expected[k]);
+        assert.equal(at, -1, `${name} frame ${f}: stored value ${at} is ${values[at]}, pydicom's ${expected[at]}`);
+      }
+      storedEqual++;
+    }
     if (!deviation) assert.notEqual(py.gdcm, false, `${name}: GDCM's own decoder disagrees with pydicom's stored values`);
     if (py.notes.includes('pydicom-unmasked')) unmasked.push(name);
     exact++;
   }
-  t.diagnostic(`${dir}: ${images} images, ${exact} equal to pydicom to 0 grey levels (8- and 16-bit PNG, all frames); deviations: ${deviations.length ? deviations.join('; ') : 'none'}`);
+  t.diagnostic(`${dir}: ${images} images, ${exact} equal to pydicom to 0 grey levels (8- and 16-bit PNG, all frames), ${storedEqual} grey ones also in every stored value; deviations: ${deviations.length ? deviations.join('; ') : 'none'}`);
   // Against pydicom's array as it is (no mask, no sign extension), these would differ: the reason is pydicom's.
   t.diagnostic(`of those, ${unmasked.length} only after masking/sign-extending pydicom's values to Bits Stored (pydicom 2.3 does neither): ${unmasked.join(', ') || 'none'}`);
-  return { exact, images, deviations };
+  return { exact, images, deviations, storedEqual };
 }
 
 test('conformance corpus: every file equals pydicom + GDCM to 0 grey levels, or deviates for its stated reason', { skip: needs('pydicom', 'gdcm', 'numpy') }, async (t) => {
-  const { exact, images, deviations } = await conformance(CORPUS, t);
+  const { exact, images, deviations, storedEqual } = await conformance(CORPUS, t);
   assert.ok(images >= 150, `the corpus holds ${images} images`);
+  assert.ok(storedEqual >= 150, `${storedEqual} grey images compared value by value`);
   assert.equal(exact + deviations.filter((d) => !DEVIATIONS[d.split(':')[0]].gdcmOnly).length, images);
   // Rounding: the corpus must hold grey levels where half up and half to even differ (and they matched).
   const ties = (await pydicomRender([join(CORPUS, 'rounding-ties-minmax.dcm')], await mkdtemp(join(tmpdir(), 'ties-'))))[0];

@@ -22,6 +22,8 @@ interface Rendered {
   /** Frame by frame (only frame 0 unless all frames were asked for). */
   pixels8: Uint8Array[];
   pixels16: Uint16Array[];
+  /** Grey integer images: the stored values (masked, sign-extended) frame by frame, before any LUT. */
+  stored?: Float64Array[];
 }
 
 export type PydicomRender = Rendered | { ok: false; error: string };
@@ -33,19 +35,25 @@ export type PydicomRender = Rendered | { ok: false; error: string };
 export async function pydicomRender(paths: string[], workDir: string, options: { allFrames?: boolean } = {}): Promise<PydicomRender[]> {
   const args = [SCRIPT, workDir, ...(options.allFrames ? ['--all-frames'] : []), ...paths];
   const out = execFileSync(DEBIAN_PYTHON, args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
-  const results = JSON.parse(out) as Array<Omit<Rendered, 'pixels8' | 'pixels16'> | { ok: false; error: string }>;
+  const results = JSON.parse(out) as Array<(Omit<Rendered, 'pixels8' | 'pixels16' | 'stored'> & { stored: boolean }) | { ok: false; error: string }>;
   return Promise.all(
     results.map(async (r, i): Promise<PydicomRender> => {
       if (!r.ok) return r;
       const count = options.allFrames ? r.frames : 1;
       const pixels8: Uint8Array[] = [];
       const pixels16: Uint16Array[] = [];
+      const stored: Float64Array[] = [];
       for (let f = 0; f < count; f++) {
         pixels8.push(new Uint8Array(await readFile(join(workDir, `${i}.${f}.8.raw`))));
         const raw16 = await readFile(join(workDir, `${i}.${f}.16.raw`));
         pixels16.push(new Uint16Array(raw16.buffer.slice(raw16.byteOffset, raw16.byteOffset + raw16.byteLength)));
+        if (r.stored) {
+          const raw = await readFile(join(workDir, `${i}.${f}.stored.raw`));
+          stored.push(new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+        }
       }
-      return { ...r, pixels8, pixels16 };
+      const { stored: hasStored, ...rest } = r;
+      return { ...rest, pixels8, pixels16, ...(hasStored ? { stored } : {}) };
     }),
   );
 }

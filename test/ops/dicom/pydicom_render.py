@@ -2,7 +2,8 @@
 
 usage: /usr/bin/python3 pydicom_render.py OUT_DIR [--all-frames] FILE...
 Writes OUT_DIR/<i>.<frame>.<8|16>.raw (grey, row-major) and prints one JSON list entry per file:
-{ok, mode, rows, columns, frames, notes: [...], gdcm: true|false|null, ties: n} or {ok: false, error}.
+{ok, mode, rows, columns, frames, notes: [...], gdcm: true|false|null, ties: n, stored: bool} or {ok: false, error}.
+For grey integer images also OUT_DIR/<i>.<frame>.stored.raw: the stored values of rule 1 as float64.
 
 The rule (docs/convert.md, "Windowing rules"):
 1. Stored values: pydicom's pixel_array, masked to Bits Stored (shifted down when High Bit != Bits Stored - 1)
@@ -188,7 +189,10 @@ def main():
             notes = []
             modes = set()
             ties = 0
+            grey_integers = samples == 1 and ds.PhotometricInterpretation != 'PALETTE COLOR' and 'FloatPixelData' not in ds and 'DoubleFloatPixelData' not in ds
             for f, frame in enumerate(frames if all_frames else frames[:1]):
+                if grey_integers:
+                    np.ascontiguousarray(corrected(frame, ds), dtype='<f8').tofile(f'{out_dir}/{i}.{f}.stored.raw')
                 unit, mode = render_frame(ds, frame, notes)
                 modes.add(mode)
                 for bits in (8, 16):
@@ -204,7 +208,7 @@ def main():
             if 'FloatPixelData' not in ds and 'DoubleFloatPixelData' not in ds:
                 agree = gdcm_agrees(path, ds, frames[0], notes)
             results.append({'ok': True, 'mode': '+'.join(sorted(modes)), 'rows': int(frames[0].shape[0]), 'columns': int(frames[0].shape[1]),
-                            'frames': n_frames, 'notes': notes, 'gdcm': agree, 'ties': ties})
+                            'frames': n_frames, 'notes': notes, 'gdcm': agree, 'ties': ties, 'stored': grey_integers})
         except Exception as e:  # reported per file; the caller decides whether that is expected
             results.append({'ok': False, 'error': f'{type(e).__name__}: {e}'})
     print(json.dumps(results))
