@@ -14,11 +14,17 @@ interface Profiled {
 export interface OpTimes {
   /** Microseconds per op type and per node, summed over every profiled run. */
   byOp: Map<string, { us: number; singleThreaded: number }>;
-  byNode: Map<string, { op: string; us: number }>;
+  /** Per node also its time in each counted run (`samples`, in run order). */
+  byNode: Map<string, { op: string; us: number; samples: number[] }>;
+  /** Microseconds of each counted run of the session (ORT's model_run events). */
+  runs: number[];
 }
 
-/** The next `InferenceSession.create` of `ort` profiles (files /tmp/PREFIX*); returns a reader of its profile. */
-export function profileNextSession(ort: OnnxRuntime, prefix: string): () => Promise<OpTimes> {
+/**
+ * The next `InferenceSession.create` of `ort` profiles (files /tmp/PREFIX*); returns a reader of its
+ * profile that leaves out the first `skipRuns` runs (warm-ups: the first run allocates the arenas).
+ */
+export function profileNextSession(ort: OnnxRuntime, prefix: string): (skipRuns?: number) => Promise<OpTimes> {
   const create = ort.InferenceSession.create.bind(ort.InferenceSession);
   let session: Profiled | undefined;
   (ort.InferenceSession as { create: unknown }).create = async (bytes: Uint8Array, options: object) => {
@@ -27,24 +33,28 @@ export function profileNextSession(ort: OnnxRuntime, prefix: string): () => Prom
     (ort.InferenceSession as { create: unknown }).create = create;
     return s;
   };
-  return async () => {
+  return async (skipRuns = 0) => {
     if (!session) throw new Error('no session was created');
     const file = (await session.endProfiling()) ?? (await latestProfile(prefix));
-    const events = JSON.parse(await readFile(file, 'utf8')) as Array<{ cat: string; name: string; dur: number; args?: { op_name?: string; thread_scheduling_stats?: { main_thread?: { block_size?: number[] } } } }>;
+    const events = JSON.parse(await readFile(file, 'utf8')) as Array<{ cat: string; name: string; ts: number; dur: number; args?: { op_name?: string; thread_scheduling_stats?: { main_thread?: { block_size?: number[] } } } }>;
     await rm(file);
     const byOp = new Map<string, { us: number; singleThreaded: number }>();
-    const byNode = new Map<string, { op: string; us: number }>();
+    const byNode = new Map<string, { op: string; us: number; samples: number[] }>();
+    const modelRuns = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
+    const countedFrom = skipRuns > 0 && modelRuns.length >= skipRuns ? modelRuns[skipRuns - 1].ts + modelRuns[skipRuns - 1].dur : -Infinity;
     for (const e of events) {
-      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < countedFrom) continue;
       const op = e.args?.op_name ?? '?';
       const stats = e.args?.thread_scheduling_stats;
       const single = stats !== undefined && (stats.main_thread?.block_size ?? []).length === 0;
       const sum = byOp.get(op) ?? { us: 0, singleThreaded: 0 };
       byOp.set(op, { us: sum.us + e.dur, singleThreaded: sum.singleThreaded + (single ? e.dur : 0) });
       const name = e.name.replace(/_kernel_time$/, '');
-      byNode.set(name, { op, us: (byNode.get(name)?.us ?? 0) + e.dur });
+      const node = byNode.get(name) ?? byNode.set(name, { op, us: 0, samples: [] }).get(name)!;
+      node.us += e.dur;
+      node.samples.push(e.dur);
     }
-    return { byOp, byNode };
+    return { byOp, byNode, runs: modelRuns.slice(skipRuns).map((e) => e.dur) };
   };
 }
 

@@ -6,7 +6,7 @@ import { EXACT_PREFIX, splitExactState, type NamedTensor } from '../../training/
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime, type OrtSession, type OrtTensor } from '../runtime.ts';
 import { lossEmitterFor, type TrainLoss } from './losses/index.ts';
 import { optimizerFactoryFor, type OptimizerConfig, type OptimizerGraph } from './optimizers/index.ts';
-import { buildTrainGraph, fromLayout, toLayout, type CustomTrainLoss, type FlatBuffer, type TrainGraph, type WeightSlot } from './train-graph.ts';
+import { buildTrainGraph, fromLayout, toLayout, type ChunkedBuffer, type CustomTrainLoss, type FlatBuffer, type TrainGraph, type WeightSlot } from './train-graph.ts';
 import { UnsupportedTrainingError } from './unsupported.ts';
 
 export { UnsupportedTrainingError } from './unsupported.ts';
@@ -38,6 +38,8 @@ export interface OrtTrainerOptions {
   runtime?: OnnxRuntime;
   /** Also fetch every weight's gradient each step (`lastGradients`; tests). */
   exposeGradients?: boolean;
+  /** Elements per chunk of the parameter and optimizer buffers (train-graph.ts; benchmarks). */
+  paramChunkElements?: number;
 }
 
 function optimizerGraphOf(config: OptimizerConfig): OptimizerGraph {
@@ -50,9 +52,9 @@ function optimizerGraphOf(config: OptimizerConfig): OptimizerGraph {
  * The step graph of a model, loss and optimizer (no session): throws UnsupportedLayerError /
  * UnsupportedTrainingError (both OnnxExportError) for what the graph does not implement.
  */
-export function compileTrainStep(model: tf.LayersModel, options: Pick<OrtTrainerOptions, 'loss' | 'optimizer' | 'exposeGradients'>): { graph: TrainGraph; optimizer: OptimizerGraph } {
+export function compileTrainStep(model: tf.LayersModel, options: Pick<OrtTrainerOptions, 'loss' | 'optimizer' | 'exposeGradients' | 'paramChunkElements'>): { graph: TrainGraph; optimizer: OptimizerGraph } {
   const optimizer = optimizerGraphOf(options.optimizer);
-  return { graph: buildTrainGraph(model, { loss: options.loss, optimizer, exposeGradients: options.exposeGradients }), optimizer };
+  return { graph: buildTrainGraph(model, { loss: options.loss, optimizer, exposeGradients: options.exposeGradients, paramChunkElements: options.paramChunkElements }), optimizer };
 }
 
 /**
@@ -121,8 +123,8 @@ export class OrtTrainer {
 
   /** Copies the weights and BN moving statistics into the tfjs model's variables. */
   writeToModel(): void {
-    const params = this.flat(this.graph.params.value);
-    const stats = this.graph.stats ? this.flat(this.graph.stats.value) : undefined;
+    const params = this.read(this.graph.params);
+    const stats = this.graph.stats ? this.read(this.graph.stats) : undefined;
     tf.tidy(() => {
       for (const w of this.graph.weights) w.variable.write(tf.tensor(this.weightView(params, w), w.variable.shape as number[]));
       for (const s of this.graph.states) s.variable.write(tf.tensor(stats!.slice(s.offset, s.offset + s.size), s.variable.shape as number[]));
@@ -133,11 +135,11 @@ export class OrtTrainer {
   readFromModel(): void {
     const params = new Float32Array(this.graph.params.size);
     for (const w of this.graph.weights) params.set(toLayout(Float32Array.from(w.variable.read().dataSync()), w.variable.shape as number[], w.layout), w.offset);
-    this.state.set(this.graph.params.value, this.tensor(params, [params.length]));
+    this.write(this.graph.params, params);
     if (this.graph.stats) {
       const stats = new Float32Array(this.graph.stats.size);
       for (const s of this.graph.states) stats.set(s.variable.read().dataSync(), s.offset);
-      this.state.set(this.graph.stats.value, this.tensor(stats, [stats.length]));
+      this.write(this.graph.stats, stats);
     }
   }
 
@@ -147,10 +149,10 @@ export class OrtTrainer {
    */
   getOptimizerWeights(): NamedTensor[] {
     const groups = this.optimizer.slots.map((suffix, k) => {
-      const flat = this.flat(this.graph.slots[k].value);
+      const flat = this.read(this.graph.slots[k]);
       return this.graph.weights.map((w) => ({ name: `${(w.variable.read() as tf.Variable).name}/${suffix}`, tensor: tf.tensor(this.weightView(flat, w), w.variable.shape as number[]) }));
     });
-    const exact = this.optimizer.scalars.map((s, i) => ({ name: `${EXACT_PREFIX}${s.key}`, tensor: tf.scalar(this.flat(this.graph.optimizerScalars[i].value)[0]) }));
+    const exact = this.optimizer.scalars.map((s, i) => ({ name: `${EXACT_PREFIX}${s.key}`, tensor: tf.scalar(this.scalar(this.graph.optimizerScalars[i].value)) }));
     return [{ name: 'iter', tensor: tf.scalar(this.iterations, 'int32') }, ...groups.flat(), ...exact];
   }
 
@@ -165,7 +167,7 @@ export class OrtTrainer {
     this.graph.slots.forEach((slot, k) => {
       const flat = new Float32Array(slot.size);
       this.graph.weights.forEach((w, i) => flat.set(toLayout(Float32Array.from(tfjs[1 + k * count + i].tensor.dataSync()), w.variable.shape as number[], w.layout), w.offset));
-      this.state.set(slot.value, this.tensor(flat, [flat.length]));
+      this.write(slot, flat);
     });
     this.optimizer.scalars.forEach((s, i) => {
       const given = exact.get(s.key);
@@ -180,17 +182,30 @@ export class OrtTrainer {
 
   private resetOptimizer(): void {
     this.iterations = 0;
-    for (const slot of this.graph.slots) this.state.set(slot.value, this.tensor(new Float32Array(slot.size), [slot.size]));
+    for (const slot of this.graph.slots) this.write(slot, new Float32Array(slot.size));
     this.optimizer.scalars.forEach((s, i) => this.state.set(this.graph.optimizerScalars[i].value, this.tensor(Float32Array.of(s.before(0)), [])));
   }
 
-  /** The buffers a step replaces: parameters, optimizer slots, moving statistics. */
+  /** The buffers a step replaces (every chunk of the parameters and optimizer slots, the moving statistics). */
   private buffers(): FlatBuffer[] {
-    return [this.graph.params, ...this.graph.slots, ...(this.graph.stats ? [this.graph.stats] : [])];
+    return [...[this.graph.params, ...this.graph.slots].flatMap((b) => b.chunks), ...(this.graph.stats ? [this.graph.stats] : [])];
   }
 
-  private flat(name: string): Float32Array {
-    return this.state.get(name)!.data as Float32Array;
+  /** A buffer's current value, its chunks laid end to end. */
+  private read(buffer: ChunkedBuffer | FlatBuffer): Float32Array {
+    if (!('chunks' in buffer)) return this.state.get(buffer.value)!.data as Float32Array;
+    const flat = new Float32Array(buffer.size);
+    for (const chunk of buffer.chunks) flat.set(this.state.get(chunk.value)!.data as Float32Array, chunk.offset);
+    return flat;
+  }
+
+  /** Sets a buffer's value (copied into one tensor per chunk). */
+  private write(buffer: ChunkedBuffer | FlatBuffer, flat: Float32Array): void {
+    for (const chunk of 'chunks' in buffer ? buffer.chunks : [{ ...buffer, offset: 0 }]) this.state.set(chunk.value, this.tensor(flat.slice(chunk.offset, chunk.offset + chunk.size), [chunk.size]));
+  }
+
+  private scalar(name: string): number {
+    return (this.state.get(name)!.data as Float32Array)[0];
   }
 
   /** One weight's part of a flat buffer, in tfjs layout. */

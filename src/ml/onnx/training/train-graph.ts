@@ -12,18 +12,31 @@ import { layoutDims } from './weight-layout.ts';
 
 export { fromLayout, layoutDims, toLayout } from './weight-layout.ts';
 
+/**
+ * Parameters and optimizer slots travel in chunks of consecutive weights of up to this many elements (a
+ * larger weight is a chunk of its own), and the optimizer updates each chunk apart. ResNet-18's
+ * 11.2M parameters as one buffer: each of Adam's 14 elementwise passes streamed 45 MB through memory
+ * and scaled 1.0-1.3x from 1 to 2 threads, and every 45 MB output of the step cost the Node binding
+ * ~12K page faults (a fresh mmap per output); in chunks of <= 4 MB the update of a chunk stays in cache
+ * and the outputs reuse freed memory (Adam alone, bench/results/train.md round 4: 126 -> 56-65 ms).
+ */
+const PARAM_CHUNK_ELEMENTS = 1 << 20;
+
 /** ScatterElements with reduction 'add' (MaxPool's gradient) needs opset 16; 17 as the inference exporter. */
 const OPSET = 17;
 const IR_VERSION = 8;
 
-/** A trainable weight: a view of the flat parameter buffer (and of each optimizer slot buffer) at `offset`. */
+/** A trainable weight: a view of the parameter buffer (and of each optimizer slot buffer) at `offset`. */
 export interface WeightSlot {
   variable: LayerVariable;
   layout: WeightLayout;
   /** Shape in the graph (the layout's). */
   dims: number[];
+  /** In the whole buffer (the chunks laid end to end). */
   offset: number;
   size: number;
+  /** The chunk holding it (`ChunkedBuffer.chunks` index). */
+  chunk: number;
 }
 
 /** A non-trainable state tensor (a BN moving statistic): a view of the flat statistics buffer. */
@@ -41,6 +54,12 @@ export interface FlatBuffer {
   size: number;
 }
 
+/** A buffer of `size` elements exchanged with the step as consecutive chunks (elements `offset` .. `offset + size` each). */
+export interface ChunkedBuffer {
+  size: number;
+  chunks: (FlatBuffer & { offset: number })[];
+}
+
 export interface TrainGraph {
   bytes: Uint8Array;
   /** Input images NHWC [N, ...inputShape], targets [N, ...targetShape] ([N, classes] for the registered losses), learning rate []. */
@@ -52,9 +71,9 @@ export interface TrainGraph {
   targetShape: number[];
   loss: string;
   /** Every trainable weight, concatenated in model.trainableWeights order (graph layouts). */
-  params: FlatBuffer;
-  /** The optimizer's per-weight state, one buffer per slot (`optimizer.slots` order), laid out as `params`. */
-  slots: FlatBuffer[];
+  params: ChunkedBuffer;
+  /** The optimizer's per-weight state, one buffer per slot (`optimizer.slots` order), laid out and chunked as `params`. */
+  slots: ChunkedBuffer[];
   /** Every batch-norm moving statistic, concatenated (absent without batch norms). */
   stats?: FlatBuffer;
   /** In model.trainableWeights order (the order of tfjs's optimizer state). */
@@ -79,6 +98,8 @@ export interface TrainGraphOptions {
   optimizer: OptimizerGraph;
   /** Also output the gradients (tests compare them with tfjs's). */
   exposeGradients?: boolean;
+  /** Elements per parameter chunk (default PARAM_CHUNK_ELEMENTS; Infinity: one buffer, for benchmarks). */
+  paramChunkElements?: number;
 }
 
 /**
@@ -116,23 +137,29 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
   const lr = graphInput('lr', []);
   const scalarInputs = options.optimizer.scalars.map((s) => graphInput(`opt_${s.key}`, []));
 
-  // One flat buffer of parameters (and one per optimizer slot): the optimizer update is a few ops over
-  // all weights instead of a dozen per weight (DenseNet-121: 5,100 of its 15,300 nodes), and the step
-  // exchanges 3 tensors with the caller instead of 3 per weight.
+  // The parameters (and each optimizer slot) in a few chunks of consecutive weights: the optimizer update
+  // is a few ops per chunk instead of a dozen per weight (DenseNet-121: 5,100 of its 15,300 nodes), and
+  // the step exchanges 3 tensors per chunk with the caller instead of 3 per weight (see PARAM_CHUNK_ELEMENTS).
+  const chunkElements = options.paramChunkElements ?? PARAM_CHUNK_ELEMENTS;
   let paramCount = 0;
   const weights = new Map<LayerVariable, WeightSlot>();
+  const chunkBounds: { offset: number; size: number }[] = [];
   for (const variable of model.trainableWeights) {
     const size = (variable.shape as number[]).reduce((a, b) => a * b, 1);
-    weights.set(variable, { variable, layout: 'same', dims: [...variable.shape] as number[], offset: paramCount, size });
+    const last = chunkBounds.at(-1);
+    if (!last || (last.size > 0 && last.size + size > chunkElements)) chunkBounds.push({ offset: paramCount, size: 0 });
+    chunkBounds.at(-1)!.size += size;
+    weights.set(variable, { variable, layout: 'same', dims: [...variable.shape] as number[], offset: paramCount, size, chunk: chunkBounds.length - 1 });
     paramCount += size;
   }
-  const params = graphInput('params', [paramCount]);
-  const slotInputs = options.optimizer.slots.map((suffix) => graphInput(`opt_${suffix}`, [paramCount]));
+  const paramChunks = chunkBounds.map((c, k) => graphInput(`params_${k}`, [c.size]));
+  const slotChunks = options.optimizer.slots.map((suffix) => chunkBounds.map((c, k) => graphInput(`opt_${suffix}_${k}`, [c.size])));
   const stats = g.reserve('stats');
   const states = new Map<LayerVariable, StateSlot & { next: string }>();
   let statCount = 0;
-  const view = (buffer: string, offset: number, size: number, dims: number[], base: string) =>
-    reshape(g, g.node('Slice', [buffer, g.int64s(`${base}/start`, [offset]), g.int64s(`${base}/end`, [offset + size]), g.int64s('axis0', [0])], `${base}/flat`), dims, base);
+  /** Elements offset .. offset + size of a flat buffer of `bufferSize` as `dims` (no copy when that is all of it). */
+  const view = (buffer: string, bufferSize: number, offset: number, size: number, dims: number[], base: string) =>
+    reshape(g, offset === 0 && size === bufferSize ? buffer : g.node('Slice', [buffer, g.int64s(`${base}/start`, [offset]), g.int64s(`${base}/end`, [offset + size]), g.int64s('axis0', [0])], `${base}/flat`), dims, base);
   const used = new Map<LayerVariable, string>();
 
   const values = new Map<tf.SymbolicTensor, Value>();
@@ -161,7 +188,8 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
         }
         slot.layout = layout;
         slot.dims = layoutDims(variable.shape as number[], layout);
-        const value = view(params, slot.offset, slot.size, slot.dims, `w/${variable.name}`);
+        const chunk = chunkBounds[slot.chunk];
+        const value = view(paramChunks[slot.chunk], chunk.size, slot.offset - chunk.offset, slot.size, slot.dims, `w/${variable.name}`);
         used.set(variable, value);
         return value;
       },
@@ -171,7 +199,7 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
         const slot = { variable, dims, offset: statCount, size, next: '' };
         statCount += size;
         states.set(variable, slot);
-        return view(stats, slot.offset, size, dims, `s/${variable.name}`);
+        return view(stats, -1, slot.offset, size, dims, `s/${variable.name}`);
       },
       setNextState(variable, next) {
         states.get(variable)!.next = next;
@@ -202,16 +230,20 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
   const flatGrads = [...weights.values()].map((slot) => {
     const grad = weightGrads.get(slot.variable);
     if (!grad) throw new OnnxExportError(`no gradient reaches trainable weight ${slot.variable.name}`);
-    return reshape(g, grad, [-1], `g/${slot.variable.name}`);
+    return { chunk: slot.chunk, grad: reshape(g, grad, [-1], `g/${slot.variable.name}`) };
   });
-  const gradient = flatGrads.length === 1 ? flatGrads[0] : g.node('Concat', flatGrads, 'gradient', [{ name: 'axis', int: 0 }]);
+  const concat = (parts: string[], base: string) => (parts.length === 1 ? parts[0] : g.node('Concat', parts, base, [{ name: 'axis', int: 0 }]));
+  const chunkGrads = chunkBounds.map((_, k) => concat(flatGrads.filter((f) => f.chunk === k).map((f) => f.grad), `gradient_${k}`));
 
   graphOutput(loss, []);
   const step = options.optimizer.emit(g, lr, scalarInputs);
-  const update = step.update(params, slotInputs, gradient, 'params');
-  graphOutput(update.value, [paramCount]);
-  update.slots.forEach((name) => graphOutput(name, [paramCount]));
-  if (options.exposeGradients) graphOutput(gradient, [paramCount]);
+  const updates = chunkBounds.map((c, k) => {
+    const update = step.update(paramChunks[k], slotChunks.map((slot) => slot[k]), chunkGrads[k], `params_${k}`);
+    for (const name of [update.value, ...update.slots]) graphOutput(name, [c.size]);
+    return update;
+  });
+  const gradient = options.exposeGradients ? concat(chunkGrads, 'gradient') : undefined;
+  if (gradient) graphOutput(gradient, [paramCount]);
   let nextStats: string | undefined;
   if (states.size > 0) {
     inputs.push({ name: stats, elemType: DataType.FLOAT, shape: [statCount] });
@@ -237,13 +269,13 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
     classes,
     targetShape,
     loss,
-    params: { value: params, next: update.value, size: paramCount },
-    slots: slotInputs.map((value, k) => ({ value, next: update.slots[k], size: paramCount })),
+    params: { size: paramCount, chunks: chunkBounds.map((c, k) => ({ ...c, value: paramChunks[k], next: updates[k].value })) },
+    slots: slotChunks.map((chunks, j) => ({ size: paramCount, chunks: chunkBounds.map((c, k) => ({ ...c, value: chunks[k], next: updates[k].slots[j] })) })),
     stats: nextStats ? { value: stats, next: nextStats, size: statCount } : undefined,
     weights: [...weights.values()],
     states: [...states.values()].map(({ next: _next, ...slot }) => slot),
     optimizerScalars: scalarInputs.map((value, i) => ({ value, next: nextScalars[i] })),
-    gradients: options.exposeGradients ? gradient : undefined,
+    gradients: gradient,
     nodeCount: g.nodes.length,
   };
 }
