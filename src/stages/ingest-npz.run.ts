@@ -80,6 +80,8 @@ export async function runNpz(ctx: StageContext, params: IngestImagesParams): Pro
       classes: [...names],
       // train's task: auto follows this (a multi-label set whose rows happen to carry one label each stays multi-label).
       task: npz.kind === 'multilabel' ? 'multilabel' : 'multiclass',
+      // train warns when it would drop the colour of these images (channels: 1).
+      channels: rgb ? 3 : 1,
       label_format: 'npz',
       label_kind: npz.kind,
       pseudonymized: !params.keep_original_patient_ids,

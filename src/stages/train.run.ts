@@ -45,6 +45,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
   const counts = classCounts(train, classes);
   ctx.log.info(`train ${params.model} ${params.size}px ${task}, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation rows, classes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}`);
 
+  if (data.artifact.meta.channels === 3 && params.channels === 1) ctx.log.warn(`the images of ${data.stage} are RGB (meta.channels 3) but channels: 1 trains on their grey: set channels: 3 to keep the colour`);
   const spec = modelSpecOf(params, classes.length, task);
   const stem = spec.stem;
   const model = buildModel(spec);

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { runStage } from '../../src/testing/harness.ts';
 import { ingestImages } from '../../src/stages/ingest-images.ts';
+import { trainStage } from '../../src/stages/train.ts';
 import { MEDMNIST_LABELS } from '../../src/ops/npz/medmnist-names.ts';
 import type { DatasetRow } from '../../src/data-model.ts';
 import { NIH_FIXTURES } from '../support/fixtures.ts';
@@ -66,6 +67,7 @@ test('ingest-images reads a MedMNIST .npz written by np.savez: grey, multi-class
   const r = await assertRoundTrip('grey-multiclass.npz', ['0', '1', '2'], 1);
   assert.equal(r.artifact.meta.task, 'multiclass');
   assert.equal(r.artifact.meta.label_kind, 'multiclass');
+  assert.equal(r.artifact.meta.channels, 1);
   const rows = await r.rows<DatasetRow>();
   assert.deepEqual(rows.slice(0, 2).map((x) => [x.id, x.patient]), [['train_0', 'image:train_0'], ['train_1', 'image:train_1']], 'ids padded to the digits of the largest index (6)');
 });
@@ -73,6 +75,7 @@ test('ingest-images reads a MedMNIST .npz written by np.savez: grey, multi-class
 test('ingest-images reads np.savez_compressed (deflate): RGB multi-label kept as RGB with colour: rgb, names from labels.names', { skip }, async () => {
   const r = await assertRoundTrip('rgb-multilabel.npz', ['a', 'b', 'c'], 3, { colour: 'rgb', labels: { names: ['a', 'b', 'c'] } });
   assert.equal(r.artifact.meta.task, 'multilabel');
+  assert.equal(r.artifact.meta.channels, 3);
   assert.equal((r.artifact.meta.summary as Record<string, number>).unlabeled, (await r.rows<DatasetRow>()).filter((x) => x.labels!.length === 0).length);
 });
 
@@ -90,7 +93,19 @@ test('ingest-images .npz: RGB images become grey (luminance) by default, with a 
   const rows = await r.rows<DatasetRow>();
   const meta = await sharp(await r.store.getBlob(rows[0].image!)).metadata();
   assert.equal(meta.channels, 1);
+  assert.equal(r.artifact.meta.channels, 1);
   assert.ok(r.logs.some((l) => l.startsWith('warn:') && l.includes('colour: rgb')));
+});
+
+test('train warns when an RGB archive (colour: rgb) trains with channels: 1, not with channels: 3', { skip }, async () => {
+  const r = await ingest('rgb-multilabel.npz', { colour: 'rgb' });
+  const rows = await r.rows<DatasetRow>();
+  const inputs = [{ name: 'split', artifact: { kind: 'dataset' as const, rows, meta: r.artifact.meta } }];
+  const params = { model: 'small-cnn', width: 0.25, size: 28, batch: 8, epochs: 1, seed: 1 };
+  const grey = await runStage(trainStage, { store: r.store, params: { ...params, channels: 1 }, inputs });
+  assert.ok(grey.logs.some((l) => l.startsWith('warn:') && l.includes('are RGB (meta.channels 3) but channels: 1')), grey.logs.join('\n'));
+  const colour = await runStage(trainStage, { store: r.store, params: { ...params, channels: 3 }, inputs });
+  assert.ok(!colour.logs.some((l) => l.includes('meta.channels 3')));
 });
 
 test('ingest-images .npz: malformed archives fail with the file, the key and the shape at fault', { skip }, async () => {
