@@ -33,5 +33,8 @@ test('medmnist.yaml plans and runs end to end on a tiny .npz: official split, Re
   assert.deepEqual(report.classes, ['normal', 'pneumonia']);
   // A binary set's AUC is MedMNIST's: the positive (last) class's score, which a 2-way softmax ranks like the macro mean.
   assert.ok(Math.abs(report.metrics.auc_macro - report.metrics['auc/pneumonia']) < 1e-9, JSON.stringify(report.metrics));
-  assert.ok(report.metrics.accuracy >= 0 && report.metrics.accuracy <= 1);
+  // ACC is argmax accuracy (MedMNIST's multi-class/binary ACC): the confusion matrix's diagonal over the 4 test images.
+  const matrix: number[][] = report.confusion.matrix;
+  assert.equal(matrix.flat().reduce((a, b) => a + b, 0), 4, JSON.stringify(report.confusion));
+  assert.ok(Math.abs(report.metrics.accuracy - matrix.reduce((a, row, i) => a + row[i], 0) / 4) < 1e-12, `accuracy ${report.metrics.accuracy} vs ${JSON.stringify(matrix)}`);
 });
