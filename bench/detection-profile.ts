@@ -9,7 +9,7 @@ import { detectionTrainLoss } from '../src/ml/detection/detection-engine.ts';
 import { buildDetector, pyramidLevels, type DetectorBackbone } from '../src/ml/detection/detector.ts';
 import { defaultDetectionLoss } from '../src/ml/detection/loss.ts';
 import { loadOnnxRuntime } from '../src/ml/onnx/runtime.ts';
-import { OrtTrainer } from '../src/ml/onnx/training/ort-trainer.ts';
+import { nchwcBlockSize, OrtTrainer } from '../src/ml/onnx/training/ort-trainer.ts';
 import { printOpTimes, profileNextSession } from './ort-profiler.ts';
 
 const [size, batch, threads, steps] = [256, 8, 1, 3].map((d, i) => Number(process.argv[2 + i] ?? d));
@@ -20,6 +20,7 @@ const classes = 3;
 const model = buildDetector({ backbone, inputSize: size, channels: 3, classes, seed: 1, neck, neckChannels: 64, headConvs: 2 });
 const points = anchorPoints(pyramidLevels(size));
 const ort = (await loadOnnxRuntime())!;
+await nchwcBlockSize(ort); // its probe session first, so that the profiler gets the trainer's
 const profile = profileNextSession(ort, 'det-profile');
 const trainer = await OrtTrainer.create(model, { loss: detectionTrainLoss(defaultDetectionLoss, points, classes), optimizer: { name: 'adam' }, threads, runtime: ort });
 const x = Float32Array.from({ length: batch * size * size * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000);

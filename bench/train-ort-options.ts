@@ -7,7 +7,7 @@
  * spin without limit), spinNNN (spin NNN us, then sleep), affinity (pool thread pinned to the other
  * core), extended (graph optimisation level 'extended': no NCHWc layout), parallel (executionMode
  * 'parallel', 2 inter-op threads), chunkNNN / chunkInf (the trainer's parameter chunks of NNN elements,
- * or one buffer). Spinning variants belong in separate processes: an idle session's spinning pool
+ * or one buffer), nchwcOff (plain Conv ops instead of ONNX Runtime's NCHWc ones). Spinning variants belong in separate processes: an idle session's spinning pool
  * would hold a core while the others run.
  * usage: [VARIANTS=base,spin200] node --import tsx bench/train-ort-options.ts [ARCH=resnet18] [SIZE=128] [BATCH=32] [THREADS=2] [STEPS=5]
  */
@@ -23,7 +23,7 @@ const variants = (process.env.VARIANTS ?? 'base,spin').split(',');
 /** Session options merged over the trainer's for a variant name. */
 function optionsOf(variant: string): Record<string, unknown> {
   const spin = /^spin(\d*)$/.exec(variant);
-  if (variant === 'base' || variant.startsWith('chunk')) return {};
+  if (variant === 'base' || variant === 'nchwcOff' || variant.startsWith('chunk')) return {};
   if (spin) return { extra: { session: { intra_op: { allow_spinning: '1', ...(spin[1] ? { spin_duration_us: spin[1] } : {}) } } } };
   if (variant === 'affinity') return { extra: { session: { intra_op: { allow_spinning: '0' }, intra_op_thread_affinities: '2' } } };
   if (variant === 'extended') return { graphOptimizationLevel: 'extended' };
@@ -43,7 +43,7 @@ for (const variant of variants) {
   (ort.InferenceSession as { create: unknown }).create = (bytes: Uint8Array, options: Record<string, unknown>) => create(bytes, { ...options, ...extra } as never);
   const chunk = /^chunk(\d+|Inf)$/.exec(variant);
   const paramChunkElements = chunk ? (chunk[1] === 'Inf' ? Infinity : Number(chunk[1])) : undefined;
-  const trainer = await OrtTrainer.create(model, { loss: trainLossOf('bce', 'multilabel'), optimizer: { name: 'adam' }, threads, runtime: ort, paramChunkElements });
+  const trainer = await OrtTrainer.create(model, { loss: trainLossOf('bce', 'multilabel'), optimizer: { name: 'adam' }, threads, runtime: ort, paramChunkElements, nchwc: variant !== 'nchwcOff' });
   await trainer.step(x, y, batch, 1e-3); // warm-up
   runs.push({ variant, trainer, wall: [], cpu: [] });
 }

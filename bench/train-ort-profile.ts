@@ -6,7 +6,7 @@
 import { initBackend } from '../src/ml/backend.ts';
 import { buildModel, type Architecture } from '../src/ml/models/index.ts';
 import { loadOnnxRuntime } from '../src/ml/onnx/runtime.ts';
-import { OrtTrainer, trainLossOf } from '../src/ml/onnx/training/ort-trainer.ts';
+import { nchwcBlockSize, OrtTrainer, trainLossOf } from '../src/ml/onnx/training/ort-trainer.ts';
 import { printOpTimes, profileNextSession } from './ort-profiler.ts';
 
 const arch = (process.argv[2] ?? 'resnet18') as Architecture;
@@ -14,6 +14,7 @@ const [size, batch, threads, steps] = [128, 32, 1, 3].map((d, i) => Number(proce
 await initBackend('auto');
 const model = buildModel({ arch, inputSize: size, channels: 1, classes: 4, task: 'multilabel', seed: 1 });
 const ort = (await loadOnnxRuntime())!;
+await nchwcBlockSize(ort); // its probe session first, so that the profiler gets the trainer's
 const profile = profileNextSession(ort, 'train-profile');
 const trainer = await OrtTrainer.create(model, { loss: trainLossOf('bce', 'multilabel'), optimizer: { name: 'adam' }, threads, runtime: ort });
 const x = Float32Array.from({ length: batch * size * size }, (_, i) => ((i * 2654435761) % 1000) / 1000);

@@ -21,6 +21,8 @@ export interface OnnxNode {
   outputs: readonly string[];
   name?: string;
   attributes?: readonly OnnxAttribute[];
+  /** Operator set domain (e.g. ONNX Runtime's "com.microsoft.nchwc"); the default set when absent. */
+  domain?: string;
 }
 
 /** A constant tensor (initializer): float32 data is stored as raw little-endian bytes. */
@@ -45,6 +47,8 @@ export interface OnnxModel {
   irVersion: number;
   /** Version of the default ("ai.onnx") operator set. */
   opsetVersion: number;
+  /** Other operator sets the nodes use (their `domain`), with their versions. */
+  extraOpsets?: readonly { domain: string; version: number }[];
   producerName: string;
   producerVersion?: string;
   graph: OnnxGraph;
@@ -57,6 +61,7 @@ export function encodeModel(model: OnnxModel): Uint8Array {
   if (model.producerVersion) w.string(3, model.producerVersion);
   w.bytes(7, encodeGraph(model.graph));
   w.message(8, (opset) => opset.varint(2, model.opsetVersion)); // domain (field 1) empty: the default operator set
+  for (const { domain, version } of model.extraOpsets ?? []) w.message(8, (opset) => opset.string(1, domain).varint(2, version));
   return w.finish();
 }
 
@@ -77,6 +82,7 @@ export function encodeNode(node: OnnxNode): Uint8Array {
   if (node.name) w.string(3, node.name);
   w.string(4, node.opType);
   for (const attribute of node.attributes ?? []) w.bytes(5, encodeAttribute(attribute));
+  if (node.domain) w.string(7, node.domain);
   return w.finish();
 }
 

@@ -19,6 +19,16 @@ export function scalar(g: OnnxGraphBuilder, value: number, base = 'const'): stri
   return g.floats(base, [], Float32Array.of(value));
 }
 
+/** ONNX Runtime's NCHWc operator set (blocked-channel convolutions and their layout reorders). */
+export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
+
+/** A single-output node of ONNX Runtime's NCHWc operator set. */
+export function nchwcNode(g: OnnxGraphBuilder, opType: string, inputs: readonly string[], base: string, attributes: readonly OnnxAttribute[] = []): string {
+  const name = g.unique(base);
+  g.nodes.push({ opType, inputs, outputs: [name], name, attributes, domain: NCHWC_DOMAIN });
+  return name;
+}
+
 /** A node with several outputs (e.g. MaxPool's values and indices); returns their names. */
 export function multiOutputNode(g: OnnxGraphBuilder, opType: string, inputs: readonly string[], outputs: readonly string[], attributes: readonly OnnxAttribute[] = []): string[] {
   const names = outputs.map((o) => g.unique(o));

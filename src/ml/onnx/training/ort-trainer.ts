@@ -8,6 +8,8 @@ import { lossEmitterFor, type TrainLoss } from './losses/index.ts';
 import { optimizerFactoryFor, type OptimizerConfig, type OptimizerGraph } from './optimizers/index.ts';
 import { buildTrainGraph, fromLayout, toLayout, type ChunkedBuffer, type CustomTrainLoss, type FlatBuffer, type TrainGraph, type WeightSlot } from './train-graph.ts';
 import { UnsupportedTrainingError } from './unsupported.ts';
+import { DataType, encodeModel } from '../onnx-model.ts';
+import { NCHWC_DOMAIN } from './graph-ops.ts';
 
 export { UnsupportedTrainingError } from './unsupported.ts';
 export type { NamedTensor } from '../../training/optimizer-state.ts';
@@ -40,6 +42,8 @@ export interface OrtTrainerOptions {
   exposeGradients?: boolean;
   /** Elements per chunk of the parameter and optimizer buffers (train-graph.ts; benchmarks). */
   paramChunkElements?: number;
+  /** Use ONNX Runtime's NCHWc convolutions where they fit (default true; false for comparisons). */
+  nchwc?: boolean;
 }
 
 function optimizerGraphOf(config: OptimizerConfig): OptimizerGraph {
@@ -52,9 +56,9 @@ function optimizerGraphOf(config: OptimizerConfig): OptimizerGraph {
  * The step graph of a model, loss and optimizer (no session): throws UnsupportedLayerError /
  * UnsupportedTrainingError (both OnnxExportError) for what the graph does not implement.
  */
-export function compileTrainStep(model: tf.LayersModel, options: Pick<OrtTrainerOptions, 'loss' | 'optimizer' | 'exposeGradients' | 'paramChunkElements'>): { graph: TrainGraph; optimizer: OptimizerGraph } {
+export function compileTrainStep(model: tf.LayersModel, options: Pick<OrtTrainerOptions, 'loss' | 'optimizer' | 'exposeGradients' | 'paramChunkElements'> & { nchwcBlock?: number }): { graph: TrainGraph; optimizer: OptimizerGraph } {
   const optimizer = optimizerGraphOf(options.optimizer);
-  return { graph: buildTrainGraph(model, { loss: options.loss, optimizer, exposeGradients: options.exposeGradients, paramChunkElements: options.paramChunkElements }), optimizer };
+  return { graph: buildTrainGraph(model, { loss: options.loss, optimizer, exposeGradients: options.exposeGradients, paramChunkElements: options.paramChunkElements, nchwcBlock: options.nchwcBlock }), optimizer };
 }
 
 /**
@@ -80,10 +84,11 @@ export class OrtTrainer {
 
   static async create(model: tf.LayersModel, options: OrtTrainerOptions): Promise<OrtTrainer> {
     const started = performance.now();
-    const { graph, optimizer } = compileTrainStep(model, options);
-    const built = performance.now();
     const ort = options.runtime ?? (await loadOnnxRuntime());
     if (!ort) throw new Error(`onnxruntime-node is not available (${onnxRuntimeLoadError() ?? 'not installed'})`);
+    const nchwcBlock = options.nchwc === false ? undefined : await nchwcBlockSize(ort);
+    const { graph, optimizer } = compileTrainStep(model, { ...options, nchwcBlock });
+    const built = performance.now();
     // Pool threads sleep between ops instead of spinning. Small CNN 64 px, batch 32, 2 threads, on this
     // shared 2-core machine, spinning vs not, img/s: 19.9 vs 24.1 and 19.1 vs 48.8 while another job held
     // a core, 49.4 vs 47.5 and 50.9 vs 51.8 while it did not (then 10-20 % less CPU per image).
@@ -216,4 +221,38 @@ export class OrtTrainer {
   private tensor(data: Float32Array, dims: readonly number[]): OrtTensor {
     return new this.ort.Tensor('float32', data, dims);
   }
+}
+
+let nchwcBlock: Promise<number | undefined> | undefined;
+
+/**
+ * ONNX Runtime's NCHWc channel block on this CPU (16 with AVX-512, 8 with AVX2), read from the shape
+ * ReorderInput gives 4 channels; undefined where the runtime has no NCHWc kernels. Asked once per process.
+ */
+export function nchwcBlockSize(ort: OnnxRuntime): Promise<number | undefined> {
+  nchwcBlock ??= (async () => {
+    const bytes = encodeModel({
+      irVersion: 8,
+      opsetVersion: 17,
+      extraOpsets: [{ domain: NCHWC_DOMAIN, version: 1 }],
+      producerName: 'pipeline',
+      graph: {
+        name: 'nchwc_probe',
+        nodes: [{ opType: 'ReorderInput', inputs: ['x'], outputs: ['y'], name: 'reorder', domain: NCHWC_DOMAIN }],
+        initializers: [],
+        inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [1, 4, 1, 1] }],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [1, 'channels', 1, 1] }],
+      },
+    });
+    try {
+      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+      const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
+      await session.release();
+      const block = out.y.dims[1];
+      return block > 4 ? block : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  return nchwcBlock;
 }

@@ -3,7 +3,7 @@ import { OnnxExportError, UnsupportedLayerError } from '../errors.ts';
 import { topologicalNodes } from '../export-model.ts';
 import { OnnxGraphBuilder } from '../graph-builder.ts';
 import { DataType, encodeModel, type OnnxValueInfo } from '../onnx-model.ts';
-import { reshape, sumGrads } from './graph-ops.ts';
+import { NCHWC_DOMAIN, reshape, sumGrads } from './graph-ops.ts';
 import { layerEmitterFor, type Emitted, type LayerVariable, type Value, type WeightLayout } from './layers/index.ts';
 import { lossEmitterFor, type TrainLoss } from './losses/index.ts';
 import type { OptimizerGraph } from './optimizers/index.ts';
@@ -100,6 +100,8 @@ export interface TrainGraphOptions {
   exposeGradients?: boolean;
   /** Elements per parameter chunk (default PARAM_CHUNK_ELEMENTS; Infinity: one buffer, for benchmarks). */
   paramChunkElements?: number;
+  /** ONNX Runtime's NCHWc block on the CPU that will run the graph (`nchwcBlockSize`); without it no NCHWc ops. */
+  nchwcBlock?: number;
 }
 
 /**
@@ -204,6 +206,7 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
       setNextState(variable, next) {
         states.get(variable)!.next = next;
       },
+      nchwcBlock: options.nchwcBlock,
     });
     emitted.push(result);
     values.set(out, { name: result.output, shape: out.shape });
@@ -256,6 +259,7 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
   const bytes = encodeModel({
     irVersion: IR_VERSION,
     opsetVersion: OPSET,
+    extraOpsets: options.nchwcBlock ? [{ domain: NCHWC_DOMAIN, version: 1 }] : [],
     producerName: 'pipeline',
     producerVersion: `tfjs ${tf.version.tfjs}`,
     graph: { name: `${model.name}_train_step`, nodes: g.nodes, initializers: g.initializers, inputs, outputs },

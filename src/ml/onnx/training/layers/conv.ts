@@ -1,6 +1,7 @@
 import type { OnnxGraphBuilder } from '../../graph-builder.ts';
+import type { OnnxAttribute } from '../../onnx-model.ts';
 import { samePadding, type ConvConfig } from '../../layer-converters.ts';
-import { reduceSum, reshape } from '../graph-ops.ts';
+import { nchwcNode, reduceSum, reshape } from '../graph-ops.ts';
 import { emitActivation } from './activation.ts';
 import { registerLayerEmitter } from './registry.ts';
 import { layerConfig, NCHW_BATCH_AND_SPACE, staticDims, unsupported, type EmitContext, type Emitted, type LayerVariable } from './types.ts';
@@ -50,13 +51,15 @@ const convAttributes = (k: ConvGeometry, group = 1) => [
  * output_padding restores the rows/columns a strided conv without padding on that side never reached.
  * `group` = channels for a depthwise conv (multiplier 1: the kernel [C, 1, kh, kw] serves both ways).
  */
-function convInputGrad(g: OnnxGraphBuilder, dy: string, kernel: string, k: ConvGeometry, cout: number, group: number, base: string): string {
+function convInputGrad(g: OnnxGraphBuilder, dy: string, kernel: string, k: ConvGeometry, cout: number, group: number, base: string, nchwcBlock?: number): string {
   const [top, left, bottom, right] = k.pads;
   if (k.sh === 1 && k.sw === 1) {
     const oriented = group === 1 ? g.node('Transpose', [kernel], `${base}/kernel_io`, [{ name: 'perm', ints: [1, 0, 2, 3] }]) : kernel;
     const flipped = flipKernel(g, oriented, [k.cin, group === 1 ? cout : 1, k.kh, k.kw], base);
     const dxPads = [k.kh - 1 - top, k.kw - 1 - left, k.kh - 1 - bottom, k.kw - 1 - right];
-    return g.node('Conv', [dy, flipped], `${base}/dx`, [{ name: 'kernel_shape', ints: [k.kh, k.kw] }, { name: 'pads', ints: dxPads }, ...(group > 1 ? [{ name: 'group', int: group }] : [])]);
+    const attributes: OnnxAttribute[] = [{ name: 'kernel_shape', ints: [k.kh, k.kw] }, { name: 'pads', ints: dxPads }, ...(group > 1 ? [{ name: 'group', int: group }] : [])];
+    if (group === 1) return fullConv(g, dy, flipped, undefined, attributes, [cout, k.cin, k.kh, k.kw, k.h * k.w], nchwcBlock, `${base}/dx`);
+    return g.node('Conv', [dy, flipped], `${base}/dx`, attributes);
   }
   const outputPadding = [k.h - ((k.ho - 1) * k.sh + k.kh - top - bottom), k.w - ((k.wo - 1) * k.sw + k.kw - left - right)];
   return g.node('ConvTranspose', [dy, kernel], `${base}/dx`, [...convAttributes(k, group), { name: 'output_padding', ints: outputPadding }]);
@@ -215,6 +218,25 @@ function depthwiseFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: Conv
   return reshape(g, stacked, [k.cin, 1, k.kh, k.kw], `${base}/dw`);
 }
 
+/** Maps of at least this many pixels per channel take ONNX Runtime's NCHWc convolution (smaller ones lose to the per-step filter reorder). */
+const NCHWC_MIN_PIXELS = 256;
+
+/**
+ * A full (group 1) convolution y = conv(x, kernel [O, I, kh, kw]): ONNX Runtime's NCHWc kernel where
+ * the channels fit its block and the map is large, else a plain Conv. ORT puts convolutions with
+ * constant weights on NCHWc itself (inference); a training graph's weights are inputs, so here the
+ * filter is reordered in the graph to the blocked layout [O/B, I/B, kh, kw, B(i), B(o)] and the
+ * activations go through ReorderInput / ReorderOutput.
+ */
+function fullConv(g: OnnxGraphBuilder, x: string, kernel: string, bias: string | undefined, attributes: OnnxAttribute[], [cin, cout, kh, kw, pixels]: number[], block: number | undefined, base: string): string {
+  if (!block || cin % block !== 0 || cout % block !== 0 || pixels < NCHWC_MIN_PIXELS) return g.node('Conv', [x, kernel, ...(bias ? [bias] : [])], base, attributes);
+  const blocked = reshape(g, kernel, [cout / block, block, cin / block, block, kh, kw], `${base}/w_blocks`);
+  const reordered = reshape(g, g.node('Transpose', [blocked], `${base}/w_nchwc6`, [{ name: 'perm', ints: [0, 2, 4, 5, 3, 1] }]), [cout, cin, kh, kw], `${base}/w_nchwc`);
+  const xc = nchwcNode(g, 'ReorderInput', [x], `${base}/x_nchwc`);
+  const yc = nchwcNode(g, 'Conv', [xc, reordered, ...(bias ? [bias] : [])], `${base}/y_nchwc`, attributes);
+  return nchwcNode(g, 'ReorderOutput', [yc], base, [{ name: 'channels', int: cout }]);
+}
+
 function conv2d(ctx: EmitContext): Emitted {
   const { g, layer } = ctx;
   const k = convGeometry(ctx);
@@ -225,7 +247,7 @@ function conv2d(ctx: EmitContext): Emitted {
   const kernel = ctx.weight(kernelVar, 'hwio-as-oihw');
   const bias = c.useBias ? ctx.weight(biasVar) : undefined;
   const base = layer.name;
-  const z = g.node('Conv', [ctx.inputs[0].name, kernel, ...(bias ? [bias] : [])], base, convAttributes(k));
+  const z = fullConv(g, ctx.inputs[0].name, kernel, bias, convAttributes(k), [k.cin, cout, k.kh, k.kw, k.ho * k.wo], ctx.nchwcBlock, base);
   const act = emitActivation(ctx, z, c.activation, `${base}/${c.activation}`);
   return {
     output: act.y,
@@ -233,7 +255,7 @@ function conv2d(ctx: EmitContext): Emitted {
       const dz = act.grad(dy);
       const weights: [LayerVariable, string][] = [[kernelVar, convFilterGrad(g, ctx.inputs[0].name, dz, k, cout, base)]];
       if (bias) weights.push([biasVar, reduceSum(g, dz, NCHW_BATCH_AND_SPACE, false, `${base}/dbias`)]);
-      return { inputs: [wantInput ? convInputGrad(g, dz, kernel, k, cout, 1, base) : undefined], weights };
+      return { inputs: [wantInput ? convInputGrad(g, dz, kernel, k, cout, 1, base, ctx.nchwcBlock) : undefined], weights };
     },
   };
 }

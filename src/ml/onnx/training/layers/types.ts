@@ -32,6 +32,8 @@ export interface EmitContext {
   /** The graph value holding a non-trainable state tensor (BN moving statistics) and where its next value is set. */
   state(v: LayerVariable): string;
   setNextState(v: LayerVariable, next: string): void;
+  /** ONNX Runtime's NCHWc channel block on this CPU (16 with AVX-512, 8 with AVX2), when its NCHWc kernels may be used. */
+  nchwcBlock?: number;
 }
 
 export interface Backward {
