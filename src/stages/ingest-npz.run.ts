@@ -49,6 +49,7 @@ export async function runNpz(ctx: StageContext, params: IngestImagesParams): Pro
   if (npz.channels === 3 && !rgb) ctx.log.warn(`${file} holds RGB images: stored as grey (luminance); set colour: rgb (and train with channels: 3) to keep colour`);
   const width = String(Math.max(...npz.parts.map((p) => p.count - 1), 0)).length;
   const rows: DatasetRow[] = [];
+  const total = npz.parts.reduce((n, p) => n + p.count, 0);
   for (const part of npz.parts) {
     for (let from = 0; from < part.count; from += BATCH) {
       const indices = Array.from({ length: Math.min(BATCH, part.count - from) }, (_, j) => from + j);
@@ -69,6 +70,7 @@ export async function runNpz(ctx: StageContext, params: IngestImagesParams): Pro
           split: part.split,
         });
       });
+      ctx.progress({ done: rows.length, total });
     }
   }
   const counts = npz.parts.map((p) => `${p.split} ${p.count}`).join(', ');

@@ -68,6 +68,8 @@ test('ingest-images reads a MedMNIST .npz written by np.savez: grey, multi-class
   assert.equal(r.artifact.meta.task, 'multiclass');
   assert.equal(r.artifact.meta.label_kind, 'multiclass');
   assert.equal(r.artifact.meta.channels, 1);
+  const progress = r.events.flatMap((e) => (e.type === 'progress' ? [[e.items.done, e.items.total]] : []));
+  assert.deepEqual(progress.at(-1), [14, 14], `progress reported while storing the images: ${JSON.stringify(progress)}`);
   const rows = await r.rows<DatasetRow>();
   assert.deepEqual(rows.slice(0, 2).map((x) => [x.id, x.patient]), [['train_0', 'image:train_0'], ['train_1', 'image:train_1']], 'ids padded to the digits of the largest index (6)');
 });
