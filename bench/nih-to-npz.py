@@ -1,10 +1,13 @@
 """The NIH 1000 set (nih1000_64px: 64 px PNGs, labels.csv with image, label, split, label_name) as a
 MedMNIST-layout .npz, to run experiments/medmnist.yaml on real images: grey (OpenCV luminance), resized
 to SIZE px with INTER_AREA, labels N x 1 uint8 from the `label` column (0 normal, 1 abnormal), the
-uploader's train / valid / test split. NIH 1000 is not a MedMNIST set: its numbers are not MedMNIST's.
+uploader's train / valid / test split, or with --resplit SEED a random split of all images stratified by
+label with the uploader's part sizes (600 / 200 / 200). NIH 1000 is not a MedMNIST set: its numbers are
+not MedMNIST's.
 
-  /usr/bin/python3 bench/nih-to-npz.py path/to/nih1000_64px out/nih1000.npz [SIZE=28]
+  /usr/bin/python3 bench/nih-to-npz.py path/to/nih1000_64px out/nih1000.npz [SIZE=28] [--resplit SEED]
 """
+import argparse
 import csv
 import os
 import sys
@@ -12,21 +15,38 @@ import sys
 import cv2
 import numpy as np
 
-src, out = sys.argv[1], sys.argv[2]
-size = int(sys.argv[3]) if len(sys.argv) > 3 else 28
+ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+ap.add_argument('src')
+ap.add_argument('out')
+ap.add_argument('size', nargs='?', type=int, default=28)
+ap.add_argument('--resplit', type=int, metavar='SEED', help='random stratified re-split instead of the uploader\'s')
+args = ap.parse_args()
 SPLITS = {'train': 'train', 'valid': 'val', 'val': 'val', 'test': 'test'}
-parts = {s: ([], []) for s in ('train', 'val', 'test')}
-with open(os.path.join(src, 'labels.csv'), newline='') as f:
-    for row in csv.DictReader(f):
-        image = cv2.imread(os.path.join(src, row['image']), cv2.IMREAD_GRAYSCALE)
+images, labels, splits = [], [], []
+with open(os.path.join(args.src, 'labels.csv'), newline='') as f:
+    for line, row in enumerate(csv.DictReader(f), start=2):
+        image = cv2.imread(os.path.join(args.src, row['image']), cv2.IMREAD_GRAYSCALE)
         if image is None:
-            sys.exit(f"{row['image']}: not readable")
-        images, labels = parts[SPLITS[row['split']]]
-        images.append(cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA))
-        labels.append([int(row['label'])])
+            sys.exit(f"labels.csv line {line}: {row['image']} not readable")
+        if row['split'] not in SPLITS or row['label'] not in ('0', '1'):
+            sys.exit(f"labels.csv line {line}: split {row['split']!r} / label {row['label']!r} not understood")
+        images.append(cv2.resize(image, (args.size, args.size), interpolation=cv2.INTER_AREA))
+        labels.append(int(row['label']))
+        splits.append(SPLITS[row['split']])
+images, labels, splits = np.stack(images).astype(np.uint8), np.array(labels, dtype=np.uint8), np.array(splits)
+if args.resplit is not None:
+    # Same part sizes per class as the uploader's split, images drawn at random within each class.
+    rng = np.random.default_rng(args.resplit)
+    new = np.empty_like(splits)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        new[rng.permutation(members)] = np.sort(splits[members])  # 'test' < 'train' < 'val': counts kept
+    splits = new
 arrays = {}
-for split, (images, labels) in parts.items():
-    arrays[f'{split}_images'] = np.stack(images).astype(np.uint8)
-    arrays[f'{split}_labels'] = np.array(labels, dtype=np.uint8)
-np.savez_compressed(out, **arrays)
-print(out, {k: v.shape for k, v in arrays.items()}, {s: np.bincount(arrays[f'{s}_labels'][:, 0]).tolist() for s in parts})
+for split in ('train', 'val', 'test'):
+    keep = splits == split
+    arrays[f'{split}_images'] = images[keep]
+    arrays[f'{split}_labels'] = labels[keep][:, None]
+np.savez_compressed(args.out, **arrays)
+print(args.out, {k: v.shape for k, v in arrays.items()},
+      {s: np.bincount(arrays[f'{s}_labels'][:, 0]).tolist() for s in ('train', 'val', 'test')})
