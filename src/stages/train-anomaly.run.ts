@@ -8,6 +8,9 @@ import { initBackend, wasmThreads } from '../ml/backend.ts';
 import { LEVELS, buildAutoencoder, buildScoreModel } from '../ml/anomaly/autoencoder.ts';
 import { createAnomalyTrainer } from '../ml/anomaly/anomaly-engine.ts';
 import { trainAnomalyDetector } from '../ml/anomaly/train-anomaly.ts';
+import type { AnomalyJobBase } from '../ml/anomaly/train-anomaly.ts';
+import type { EpochsResult } from '../ml/training/epoch-loop.ts';
+import { requireFanoganParams, trainFanoganDetector } from './train-fanogan.run.ts';
 import { loadModel, saveModelFiles } from '../ml/model-io.ts';
 import { CheckpointStore } from '../ml/training/checkpoint.ts';
 import { ImageLoader } from '../ml/training/image-loader.ts';
@@ -19,7 +22,7 @@ import { bestEpochMetrics, epochReporter, foldOf, isSet, modelFromFile, optimiza
 /** Parameters of the classification path that mean nothing for an autoencoder (an error when set). */
 const CLASSIFICATION_ONLY = ['loss', 'mixup', 'cutmix', 'label_smoothing', 'class_balanced', 'balanced_sampler', 'dropout', 'detection'] as const;
 
-/** `train` with `task: anomaly`: a convolutional autoencoder trained on the normal rows only (docs/training.md). */
+/** `train` with `task: anomaly`: a convolutional autoencoder or f-AnoGAN trained on the normal rows only (docs/training.md). */
 export async function runAnomaly(ctx: StageContext, inputs: StageInput[], params: TrainParams): Promise<ArtifactDraft> {
   const options = params.anomaly ?? AnomalyParams.parse({});
   const misplaced = CLASSIFICATION_ONLY.filter((k) => isSet(params[k]));
@@ -42,27 +45,18 @@ export async function runAnomaly(ctx: StageContext, inputs: StageInput[], params
   if (train.length < 2) throw new StageInputError(`train: ${train.length} normal ("${options.normal}") training rows for ${fold === undefined ? 'split train' : `fold ${fold}`} in the dataset from ${data.stage}`, fold === undefined ? 'run kfold or holdout upstream, or set fold:' : 'check the fold number against the kfold stage k');
   const abnormalVal = val.filter((r) => anomalyKind(r.labels, options.normal) === 'abnormal').length;
   const skipped = candidates.length - train.length;
-  ctx.log.info(`train anomaly autoencoder ${params.size}px, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} normal ("${options.normal}") training rows (${skipped} other training rows left out), ${val.length} validation rows (${abnormalVal} abnormal)`);
-
-  const spec = { inputSize: params.size, channels: params.channels, seed: params.seed, width: params.width, bottleneck: options.bottleneck };
-  const model = buildAutoencoder(spec);
-  if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
-  if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
-  const scorer = buildScoreModel(model);
+  if (options.method === 'f-anogan') requireFanoganParams(params, init);
+  ctx.log.info(`train anomaly ${options.method} ${params.size}px, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} normal ("${options.normal}") training rows (${skipped} other training rows left out), ${val.length} validation rows (${abnormalVal} abnormal)`);
 
   const { epochs: _e, cache_mb: _c, inference: _i, engine: _g, ...identity } = params;
-  const checkpoints = new CheckpointStore(ctx.store, fingerprint({ stage: 'train', version: TRAIN_VERSION, params: identity, anomaly: options, data: data.artifact.digest, init: init?.artifact.digest, fold }));
-  if (ctx.forced) await checkpoints.clear();
-  const metric = (m: TrainParams['monitor']) => (m === 'val_loss' ? 'val_loss' : 'val_auc');
+  const checkpointKey = (phase?: string) => fingerprint({ stage: 'train', version: TRAIN_VERSION, params: identity, anomaly: options, data: data.artifact.digest, init: init?.artifact.digest, fold, ...(phase ? { phase } : {}) });
+  const metric = (m: TrainParams['monitor']): 'val_loss' | 'val_auc' => (m === 'val_loss' ? 'val_loss' : 'val_auc');
   const loader = new ImageLoader(ctx.store, { size: params.size, channels: params.channels }, params.cache_mb * 2 ** 20);
-  const trainer = await createAnomalyTrainer(model, { engine: params.engine, optimizer: params.optimizer, momentum: params.momentum, pixels: loader.pixelsPerImage, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
-  const result = await trainAnomalyDetector({
-    model,
-    scorer,
+  const job: AnomalyJobBase = {
     loader,
     trainRows: train,
     valRows: val,
-    abnormal: (r) => anomalyKind(r.labels, options.normal) === 'abnormal',
+    abnormal: (r: DatasetRow) => anomalyKind(r.labels, options.normal) === 'abnormal',
     config: {
       ...optimizationConfig(params),
       augment: params.augment,
@@ -70,38 +64,57 @@ export async function runAnomaly(ctx: StageContext, inputs: StageInput[], params
       earlyStopping: params.early_stopping ? { patience: params.early_stopping.patience, metric: metric(params.early_stopping.metric ?? params.monitor) } : null,
       inference: { engine: params.inference, threads: wasmThreads() },
     },
-    checkpoints,
-    trainer,
     signal: ctx.signal,
-    log: (m) => ctx.log.info(m),
+    log: (m: string) => ctx.log.info(m),
     onEpoch: epochReporter(ctx, params.epochs, 'val_auc'),
-    onProgress: (done, total) => ctx.progress({ done, total }),
-  }).finally(() => trainer?.dispose());
-
-  const metrics = bestEpochMetrics(result, 'val_auc');
-  const files = await saveModelFiles(scorer);
-  model.dispose();
+    onProgress: (done: number, total: number) => ctx.progress({ done, total }),
+  };
+  const trained = options.method === 'f-anogan' ? await trainFanoganDetector(ctx, params, options, job, checkpointKey) : await trainAutoencoder(ctx, params, options, job, checkpointKey(), init);
   return {
     kind: 'model',
-    files,
+    files: trained.files,
     meta: {
-      // tta, ensemble and evaluate see a binary classifier of one class, `abnormal`, scored by the reconstruction error
+      // tta, ensemble and evaluate see a binary classifier of one class, `abnormal`, scored by the detector's anomaly score
       classes: [ABNORMAL],
       task: 'binary',
-      anomaly: { normal: options.normal, method: 'autoencoder', bottleneck: options.bottleneck, score: 'reconstruction mean squared error' },
+      anomaly: trained.anomaly,
       inputSize: params.size,
       channels: params.channels,
-      arch: 'autoencoder',
+      arch: trained.arch,
       fold,
       dataset: data.artifact.digest,
       rows: { train: train.length, val: val.length, left_out: skipped },
       backend,
-      history: result.history.map(({ seconds: _seconds, ...epoch }) => epoch),
-      best_epoch: result.bestEpoch,
-      stopped_early: result.stoppedEarly,
-      metrics,
+      history: trained.result.history.map(({ seconds: _seconds, ...epoch }) => epoch),
+      best_epoch: trained.result.bestEpoch,
+      stopped_early: trained.result.stoppedEarly,
+      metrics: bestEpochMetrics(trained.result, 'val_auc'),
     },
   };
+}
+
+/** What a detector's training gives the stage's artifact. */
+export interface TrainedDetector {
+  files: Record<string, Uint8Array | string>;
+  /** The epochs that chose the output model (f-AnoGAN: the encoder's). */
+  result: EpochsResult;
+  arch: string;
+  anomaly: Record<string, unknown>;
+}
+
+/** The autoencoder's training (ONNX Runtime or tfjs) and its scoring model's files. */
+async function trainAutoencoder(ctx: StageContext, params: TrainParams, options: AnomalyParams, job: AnomalyJobBase, key: string, init: StageInput | undefined): Promise<TrainedDetector> {
+  const model = buildAutoencoder({ inputSize: params.size, channels: params.channels, seed: params.seed, width: params.width, bottleneck: options.bottleneck });
+  if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
+  if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
+  const scorer = buildScoreModel(model);
+  const checkpoints = new CheckpointStore(ctx.store, key);
+  if (ctx.forced) await checkpoints.clear();
+  const trainer = await createAnomalyTrainer(model, { engine: params.engine, optimizer: params.optimizer, momentum: params.momentum, pixels: job.loader.pixelsPerImage, threads: wasmThreads(), log: job.log });
+  const result = await trainAnomalyDetector({ ...job, model, scorer, checkpoints, trainer }).finally(() => trainer?.dispose());
+  const files = await saveModelFiles(scorer);
+  model.dispose();
+  return { files, result, arch: 'autoencoder', anomaly: { normal: options.normal, method: 'autoencoder', bottleneck: options.bottleneck, score: 'reconstruction mean squared error' } };
 }
 
 /** The normal label must be one of the dataset's labels (a typo would otherwise leave nothing to train on). */

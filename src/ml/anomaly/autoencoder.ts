@@ -28,20 +28,63 @@ const FILTERS = [32, 64, 128, 128];
 export function buildAutoencoder(spec: AutoencoderSpec): tf.LayersModel {
   if (spec.inputSize % 2 ** LEVELS !== 0) throw new Error(`autoencoder input size ${spec.inputSize} is not a multiple of ${2 ** LEVELS}`);
   const b = new LayerBuilder(spec.seed);
-  const filters = FILTERS.map((f) => Math.max(8, Math.round(f * spec.width)));
+  const filters = levelFilters(spec.width);
   const input = tf.input({ name: 'image', shape: [spec.inputSize, spec.inputSize, spec.channels] });
   let y: T = input;
   for (const [i, f] of filters.entries()) y = b.convBnAct(y, `enc${i + 1}`, f, 3, 2);
   y = b.conv(y, 'code', spec.bottleneck, 1, 1, true);
-  for (let i = LEVELS - 1; i >= 0; i--) {
-    y = tf.layers.upSampling2d({ name: `dec${i + 1}_up`, size: [2, 2] }).apply(y) as T;
-    y = b.convBnAct(y, `dec${i + 1}`, filters[i], 3);
-  }
-  const reconstruction = b.act(b.conv(y, 'out_conv', spec.channels, 3, 1, true), 'reconstruction', 'sigmoid');
+  const reconstruction = decoder(b, y, filters, spec.channels, { prefix: 'dec', out: 'out_conv', image: 'reconstruction' });
   const flat = tf.layers.reshape({ name: 'reconstruction_flat', targetShape: [spec.inputSize * spec.inputSize * spec.channels] }).apply(reconstruction) as T;
   const model = tf.model({ name: 'autoencoder', inputs: input, outputs: flat });
   foldConvBatchNorms(model);
   return model;
+}
+
+/** Filters of the four levels at channel multiplier `width`. */
+export function levelFilters(width: number): number[] {
+  return FILTERS.map((f) => Math.max(8, Math.round(f * width)));
+}
+
+/**
+ * The decoder (the autoencoder's, and f-AnoGAN's generator): four nearest-upsampling + conv-BN-ReLU levels
+ * `<prefix><level>_*` from a (size/16)^2 code, a 3x3 conv `out` with a sigmoid `image` (NHWC in [0, 1]).
+ */
+export function decoder(b: LayerBuilder, code: T, filters: readonly number[], channels: number, names: { prefix: string; out: string; image: string }): T {
+  let y = code;
+  for (let i = LEVELS - 1; i >= 0; i--) {
+    y = tf.layers.upSampling2d({ name: `${names.prefix}${i + 1}_up`, size: [2, 2] }).apply(y) as T;
+    y = b.convBnAct(y, `${names.prefix}${i + 1}`, filters[i], 3);
+  }
+  return b.act(b.conv(y, names.out, channels, 3, 1, true), names.image, 'sigmoid');
+}
+
+/** Layer names of a mean squared difference built by `meanSquaredDifference`. */
+export interface DifferenceNames {
+  negate: string;
+  residual: string;
+  squared: string;
+  pool: string;
+  mean: string;
+}
+
+/**
+ * weight * mean((a - b)^2) over positions and channels of two NHWC maps, [N, 1], as layers with fixed
+ * weights (a 1x1 conv of -1, add, multiply, global average pooling, a dense of weight/C), so it saves,
+ * loads and exports to ONNX like the zoo's layers.
+ */
+export function meanSquaredDifference(a: T, b: T, names: DifferenceNames, weight = 1): T {
+  const channels = a.shape[3] as number;
+  const negate = tf.layers.conv2d({ name: names.negate, filters: channels, kernelSize: 1, useBias: false, trainable: false });
+  const residual = tf.layers.add({ name: names.residual }).apply([a, negate.apply(b) as T]) as T;
+  const squared = tf.layers.multiply({ name: names.squared }).apply([residual, residual]) as T;
+  const pooled = tf.layers.globalAveragePooling2d({ name: names.pool }).apply(squared) as T;
+  const mean = tf.layers.dense({ name: names.mean, units: 1, useBias: false, trainable: false });
+  const out = mean.apply(pooled) as T;
+  tf.tidy(() => {
+    negate.setWeights([tf.eye(channels).mul(-1).reshape([1, 1, channels, channels])]);
+    mean.setWeights([tf.fill([channels, 1], weight / channels)]);
+  });
+  return out;
 }
 
 /**
@@ -53,22 +96,13 @@ export function buildAutoencoder(spec: AutoencoderSpec): tf.LayersModel {
  */
 export function buildScoreModel(autoencoder: tf.LayersModel): tf.LayersModel {
   const input = autoencoder.inputs[0];
-  const channels = input.shape[3] as number;
   const reconstruction = autoencoder.getLayer('reconstruction').output as T;
-  const negate = tf.layers.conv2d({ name: 'negate', filters: channels, kernelSize: 1, useBias: false, trainable: false });
-  const negated = negate.apply(reconstruction) as T;
-  const residual = tf.layers.add({ name: 'residual' }).apply([input, negated]) as T;
-  const squared = tf.layers.multiply({ name: 'squared_residual' }).apply([residual, residual]) as T;
-  const pooled = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(squared) as T;
-  const mean = tf.layers.dense({ name: 'score', units: 1, useBias: false, trainable: false });
-  const score = mean.apply(pooled) as T;
-  const model = tf.model({ name: 'anomaly_autoencoder', inputs: input, outputs: score });
-  tf.tidy(() => {
-    negate.setWeights([tf.eye(channels).mul(-1).reshape([1, 1, channels, channels])]);
-    mean.setWeights([tf.fill([channels, 1], 1 / channels)]);
-  });
-  return model;
+  const score = meanSquaredDifference(input, reconstruction, SCORE_NAMES);
+  return tf.model({ name: 'anomaly_autoencoder', inputs: input, outputs: score });
 }
+
+/** The image residual's layers (the gallery's residual maps read `squared_residual`). */
+export const SCORE_NAMES: DifferenceNames = { negate: 'negate', residual: 'residual', squared: 'squared_residual', pool: 'pool', mean: 'score' };
 
 /** Per-image squared residual maps [N, H, W] (summed over channels) of a scoring model: the anomaly heat maps. */
 export function residualMaps(scoreModel: tf.LayersModel, images: tf.Tensor4D): { maps: Float32Array[]; height: number; width: number } {

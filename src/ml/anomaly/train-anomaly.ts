@@ -30,6 +30,9 @@ export interface AnomalyTrainJob extends EpochJob<DatasetRow> {
   config: AnomalyTrainConfig;
 }
 
+/** What both detectors' trainings share: rows, loader, config, callbacks. */
+export type AnomalyJobBase = Omit<AnomalyTrainJob, 'model' | 'scorer' | 'checkpoints' | 'trainer'>;
+
 /**
  * The anomaly training loop, with the classification loop's contract (epoch-loop.ts): a seeded order and
  * augmentation stream per epoch over the normal rows, one optimizer step per batch reconstructing the batch
@@ -39,7 +42,6 @@ export interface AnomalyTrainJob extends EpochJob<DatasetRow> {
  */
 export async function trainAnomalyDetector(job: AnomalyTrainJob): Promise<EpochsResult> {
   const { model, loader, config } = job;
-  const { size, channels } = loader.options;
   const pixels = loader.pixelsPerImage;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return runEpochs(job, {
@@ -47,10 +49,7 @@ export async function trainAnomalyDetector(job: AnomalyTrainJob): Promise<Epochs
     load: (rows) => loader.batch(rows.map((r) => r.image as string)),
     async step(decoded, rows, { optimizer, lr, random }) {
       const n = rows.length;
-      const x = tf.tidy(() => {
-        const batch = tf.tensor4d(decoded, [n, size, size, channels]);
-        return config.augment ? augmentBatch(batch, config.augment, random) : batch;
-      });
+      const x = imageBatch(decoded, n, loader, config.augment, random);
       try {
         if (!job.trainer) return tf.tidy(() => optimizer.minimize(() => reconstructionLoss(x.reshape([n, pixels]), model.apply(x, { training: true }) as tf.Tensor2D), true, vars)!.dataSync()[0]);
         const input = x.dataSync() as Float32Array;
@@ -63,8 +62,17 @@ export async function trainAnomalyDetector(job: AnomalyTrainJob): Promise<Epochs
   });
 }
 
+/** A decoded batch as NHWC images, augmented when the config says so (the augmented image is also the target). */
+export function imageBatch(decoded: Float32Array, n: number, loader: ImageLoader, augment: AugmentRanges | null, random: () => number): tf.Tensor4D {
+  const { size, channels } = loader.options;
+  return tf.tidy(() => {
+    const batch = tf.tensor4d(decoded, [n, size, size, channels]);
+    return augment ? augmentBatch(batch, augment, random) : batch;
+  });
+}
+
 /** Anomaly scores of the validation rows; val_loss over the normal ones, val_auc when both kinds are present. */
-async function validateScores(job: AnomalyTrainJob, logEngine: boolean): Promise<Pick<EpochRecord, 'val_loss' | 'val_auc'>> {
+export async function validateScores(job: Pick<AnomalyTrainJob, 'loader' | 'config' | 'scorer' | 'valRows' | 'abnormal' | 'log'>, logEngine: boolean): Promise<Pick<EpochRecord, 'val_loss' | 'val_auc'>> {
   const { loader, config } = job;
   const predictor = await createPredictor(job.scorer, { ...config.inference, log: logEngine ? job.log : undefined });
   const scores: number[] = [];

@@ -32,7 +32,7 @@ export async function resumeTraining(job: Trained, optimizer: tf.Optimizer, base
   const slots = decodeTensorList(await job.checkpoints.getWeights(previous.optimizer), previous.optimizer.specs);
   if (job.trainer) {
     job.trainer.readFromModel();
-    job.trainer.setOptimizerWeights(slots);
+    await job.trainer.setOptimizerWeights(slots);
     tf.dispose(slots.map((s) => s.tensor));
   } else if (slots.length > 0) await restoreTfjsOptimizerState(optimizer, slots);
   job.log(`resuming from the checkpoint of epoch ${previous.epoch}`);
@@ -68,7 +68,7 @@ export async function checkpointEpoch(job: Trained, optimizer: tf.Optimizer, sel
     stopped = shouldStop(stopWatch, record.epoch, patience, end.epochs);
     if (stopped) job.log(`early stopping at epoch ${record.epoch}: no ${metric} improvement since epoch ${stopWatch.epoch} (patience ${patience}); the model is the best epoch by ${end.monitor}, ${best.epoch}`);
   }
-  const slots = job.trainer ? job.trainer.getOptimizerWeights() : await tfjsOptimizerState(optimizer);
+  const slots = job.trainer ? await job.trainer.getOptimizerWeights() : await tfjsOptimizerState(optimizer);
   const state = await encodeTensorList(slots);
   // getWeights returns the optimizer's variables plus a fresh iteration-count scalar: free that one.
   tf.dispose(slots.filter((s) => !(s.tensor instanceof tf.Variable)).map((s) => s.tensor));

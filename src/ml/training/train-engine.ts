@@ -21,8 +21,8 @@ export interface ExternalTrainer {
   step(x: Float32Array, y: Float32Array, n: number, lr: number): Promise<number>;
   writeToModel(): void;
   readFromModel(): void;
-  getOptimizerWeights(): NamedTensor[];
-  setOptimizerWeights(weights: readonly NamedTensor[]): void;
+  getOptimizerWeights(): NamedTensor[] | Promise<NamedTensor[]>;
+  setOptimizerWeights(weights: readonly NamedTensor[]): void | Promise<void>;
   dispose(): Promise<void>;
 }
 
