@@ -98,7 +98,7 @@ export const TrainParams = z
     dropout: z.number().min(0).max(0.9).default(0).describe('Dropout before the classifier'),
     size: z.number().int().min(8).max(2048).default(64).describe('Input size in pixels (images are resized to size x size)'),
     channels: z.union([z.literal(1), z.literal(3)]).default(1).describe('Input channels: 1 (grey) or 3 (grey replicated / RGB)'),
-    task: z.enum(['auto', 'binary', 'multiclass', 'multilabel', 'detection', 'anomaly']).default('auto').describe('auto: 1 class -> binary, a dataset declared multi-label (meta.task: an .npz with N x K labels) -> multilabel, one label per row -> multiclass, else multilabel; detection: a box detector (model = its backbone, see `detection`); anomaly: an autoencoder trained on normal rows only, scoring `abnormal` (see `anomaly`)'),
+    task: z.enum(['auto', 'binary', 'multiclass', 'multilabel', 'detection', 'anomaly']).default('auto').describe('auto: 1 class -> binary, a dataset declared multi-label (meta.task: an .npz with N x K labels) -> multilabel, one label per row -> multiclass, else multilabel; detection: a box detector (model = its backbone, see `detection`); anomaly: an autoencoder or f-AnoGAN trained on normal rows only, scoring `abnormal` (see `anomaly`)'),
     fold: foldParam,
     epochs: z.number().int().min(1).default(10).describe('Epochs (a rerun with more epochs resumes from the last checkpoint)'),
     batch: z.number().int().min(2).default(32).describe('Batch size'),
@@ -141,7 +141,7 @@ export const TrainParams = z
     inference: inferenceParam,
     cache_mb: z.number().int().min(0).default(2048).describe('Memory for decoded images kept across epochs'),
     detection: DetectionParams.optional().describe("Detector options (task: detection): neck, head, label assignment, loss, box augmentation, decoding; defaults when omitted"),
-    anomaly: AnomalyParams.optional().describe('Anomaly detector options (task: anomaly): the normal label, the code size; defaults when omitted'),
+    anomaly: AnomalyParams.optional().describe('Anomaly detector options (task: anomaly): the method, the normal label, the code size, f-AnoGAN\'s WGAN settings; defaults when omitted'),
   })
   .strict();
 
