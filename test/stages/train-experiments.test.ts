@@ -45,6 +45,7 @@ for (const file of files) {
       assert.notEqual(params.engine, 'tfjs', `${instance.id} asks for the tfjs engine`);
       if (params.task === 'detection') continue;
       if (params.task === 'anomaly') {
+        assert.notEqual(params.anomaly?.method, 'f-anogan', `${file} ${instance.id}: f-AnoGAN trains on tfjs (run it with -S, as experiments/nih-anomaly.yaml says)`);
         const autoencoder = buildAutoencoder({ inputSize: 32, channels: params.channels, seed: 1, width: params.width, bottleneck: params.anomaly?.bottleneck ?? 16 });
         const pixels = 32 * 32 * params.channels;
         assert.doesNotThrow(() => compileTrainStep(autoencoder, { loss: reconstructionTrainLoss(pixels), optimizer: ortOptimizerConfig(params.optimizer, params.momentum) }), `${file} ${instance.id}`);

@@ -16,6 +16,11 @@ import type { Store } from '../../src/store/store.ts';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { abortingStore, copyBlobs } from './train-helpers.ts';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadArtifact } from '../../src/engine/artifact.ts';
+import { FsStore } from '../../src/store/fs-store.ts';
+import { workspace } from '../support/workspace.ts';
 
 const SIZE = 32;
 /** The disc's brightness over the texture: the image's mean grey alone does not tell the discs (normal means span 0.25-0.65). */
@@ -129,4 +134,40 @@ test('f-AnoGAN: bad params are named', async () => {
   await assert.rejects(runStage(trainStage, { store, params: { ...base, anomaly: { method: 'anogan', normal: 'normal' } }, inputs }), /anomaly\.method/);
   await assert.rejects(runStage(trainStage, { store, params: { ...fanogan(), engine: 'onnxruntime' }, inputs }), /engine onnxruntime does not train method f-anogan/);
   await assert.rejects(runStage(trainStage, { store, params: { ...fanogan(), weights: 'x/model.json' }, inputs }), /method f-anogan starts from scratch/);
+});
+
+test('f-AnoGAN from an experiment file: ingest-images, holdout, train (method f-anogan), tta, evaluate and the residual gallery run in one pipeline', async () => {
+  const ws = await workspace(`
+stages:
+  ingest: { uses: ingest-images, with: { source: data, labels: { path: data/labels.csv, path_column: image, label_column: label_name, split_column: split } } }
+  split: { uses: holdout, from: ingest, with: { mode: column } }
+  anomaly:
+    uses: train
+    from: split
+    with: { task: anomaly, anomaly: { method: f-anogan, normal: normal, bottleneck: 4, gan_epochs: 3, gan_lr: 1e-3, n_critic: 2 }, size: ${SIZE}, width: 0.25, epochs: 2, batch: 8, seed: 1, monitor: val_loss }
+  tta: { uses: tta, from: { models: anomaly, data: split }, with: { on: all, transforms: [identity] } }
+  evaluate: { uses: evaluate, from: { predictions: tta, models: anomaly }, with: { split: test, bootstrap: { n: 50, seed: 1 } } }
+  residuals: { uses: gradcam, from: { model: anomaly, data: split, predictions: tta, evaluation: evaluate }, with: { split: test, per_group: 2 } }
+`);
+  const random = seededRandom(11);
+  const lines = ['image,label_name,split'];
+  await mkdir(join(ws.dir, 'data', 'images'), { recursive: true });
+  for (const [split, count] of [['train', 16], ['val', 4], ['test', 8]] as const)
+    for (const label of ['normal', 'disc'])
+      for (let i = 0; i < count; i++) {
+        const image = `images/${split}-${label}-${i}.png`;
+        await writeFile(join(ws.dir, 'data', image), await sharp(Buffer.from(texture(random, label === 'disc')), { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toBuffer());
+        lines.push(`${image},${label},${split}`);
+      }
+  await writeFile(join(ws.dir, 'data', 'labels.csv'), lines.join('\n') + '\n');
+  const run = await ws.run();
+  assert.equal(run.status, 'succeeded', JSON.stringify(Object.fromEntries(Object.entries(run.byId).map(([k, v]) => [k, v.error ?? v.status]))));
+  const store = await FsStore.open(ws.storeDir, { durable: false });
+  const model = (await loadArtifact(store, run.byId.anomaly.artifact!))!;
+  assert.deepEqual([model.meta.arch, (model.meta.anomaly as Record<string, unknown>).method], ['f-anogan', 'f-anogan']);
+  const report = (await loadArtifact(store, run.byId.evaluate.artifact!))!;
+  const auc = (report.meta.metrics as Record<string, number>)['auc/abnormal'];
+  assert.ok(auc >= 0 && auc <= 1, `evaluate reports the test AUC of the f-AnoGAN score: ${auc}`);
+  const gallery = (await loadArtifact(store, run.byId.residuals.artifact!))!;
+  assert.ok((gallery.meta.images as number) >= 4, JSON.stringify(gallery.meta));
 });
