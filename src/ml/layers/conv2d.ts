@@ -47,6 +47,6 @@ export class LeanConv2D extends BuiltinConv2D {
 
 tf.serialization.registerClass(LeanConv2D as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 
-export function conv2d(args: { name: string; filters: number; kernelSize: number; strides: number; padding: 'same' | 'valid'; useBias: boolean; kernelInitializer: ReturnType<typeof tf.initializers.heNormal> }): tf.layers.Layer {
+export function conv2d(args: { name: string; filters: number; kernelSize: number; strides: number; padding: 'same' | 'valid'; useBias: boolean; kernelInitializer: ReturnType<typeof tf.initializers.heNormal>; biasInitializer?: ReturnType<typeof tf.initializers.heNormal> }): tf.layers.Layer {
   return new LeanConv2D(args);
 }

@@ -3,6 +3,15 @@ import { batchNormalization } from '../layers/batch-norm.ts';
 import { conv2d } from '../layers/conv2d.ts';
 
 type T = tf.SymbolicTensor;
+type Initializer = ReturnType<typeof tf.initializers.heNormal>;
+
+/**
+ * Initial weights: `zoo` (Keras's: He-normal convolutions, Glorot-uniform dense kernels, zero biases) or
+ * `torch` (PyTorch's layer defaults: kernels and biases uniform in +-1/sqrt(fan_in), i.e. kaiming_uniform
+ * with a = sqrt(5)), which recipes written for PyTorch assume (MedMNIST's ResNets).
+ */
+export const initSchemes = ['zoo', 'torch'] as const;
+export type InitScheme = (typeof initSchemes)[number];
 
 /**
  * Builds named layers with seeded initializers: the n-th weight-bearing layer of a model gets seed
@@ -11,7 +20,10 @@ type T = tf.SymbolicTensor;
  */
 export class LayerBuilder {
   private n = 0;
-  constructor(private readonly seed: number) {}
+  constructor(
+    private readonly seed: number,
+    private readonly scheme: InitScheme = 'zoo',
+  ) {}
 
   /** The next layer seed (reserving `count` of them for a layer with several initialised weights). */
   nextSeed(count = 1): number {
@@ -20,9 +32,15 @@ export class LayerBuilder {
     return seed;
   }
 
-  private init(kind: 'he' | 'glorot') {
+  private init(kind: 'he' | 'glorot', fanIn: number): Initializer {
     const seed = this.seed + this.n++;
+    if (this.scheme === 'torch') return torchUniform(fanIn, seed);
     return kind === 'he' ? tf.initializers.heNormal({ seed }) : tf.initializers.glorotUniform({ seed });
+  }
+
+  /** A bias's initializer: zeros (zoo) or PyTorch's uniform in +-1/sqrt(fan_in) with a seed of its own. */
+  private biasInit(fanIn: number): Initializer | undefined {
+    return this.scheme === 'torch' ? torchUniform(fanIn, this.nextSeed()) : undefined;
   }
 
   /**
@@ -32,12 +50,15 @@ export class LayerBuilder {
    */
   conv(x: T, name: string, filters: number, kernelSize: number, strides = 1, useBias = false): T {
     const [input, padding] = this.torchPadding(x, name, kernelSize, strides);
-    return conv2d({ name, filters, kernelSize, strides, padding, useBias, kernelInitializer: this.init('he') }).apply(input) as T;
+    const fanIn = channelsOf(x) * kernelSize * kernelSize;
+    const kernelInitializer = this.init('he', fanIn);
+    return conv2d({ name, filters, kernelSize, strides, padding, useBias, kernelInitializer, biasInitializer: useBias ? this.biasInit(fanIn) : undefined }).apply(input) as T;
   }
 
   depthwise(x: T, name: string, kernelSize: number, strides = 1): T {
     const [input, padding] = this.torchPadding(x, name, kernelSize, strides);
-    return tf.layers.depthwiseConv2d({ name, kernelSize, strides, padding, useBias: false, depthwiseInitializer: this.init('he') }).apply(input) as T;
+    // PyTorch's depthwise weight is [C, 1, k, k]: fan_in k * k.
+    return tf.layers.depthwiseConv2d({ name, kernelSize, strides, padding, useBias: false, depthwiseInitializer: this.init('he', kernelSize * kernelSize) }).apply(input) as T;
   }
 
   private torchPadding(x: T, name: string, kernelSize: number, strides: number): [T, 'same' | 'valid'] {
@@ -47,7 +68,9 @@ export class LayerBuilder {
 
   /** A patch embedding: a `patch` x `patch` convolution with stride `patch`, no padding, with bias (ViT, Swin). */
   patchConv(x: T, name: string, filters: number, patch: number): T {
-    return conv2d({ name, filters, kernelSize: patch, strides: patch, padding: 'valid', useBias: true, kernelInitializer: this.init('he') }).apply(x) as T;
+    const fanIn = channelsOf(x) * patch * patch;
+    const kernelInitializer = this.init('he', fanIn);
+    return conv2d({ name, filters, kernelSize: patch, strides: patch, padding: 'valid', useBias: true, kernelInitializer, biasInitializer: this.biasInit(fanIn) }).apply(x) as T;
   }
 
   zeroPad(x: T, name: string, pixels: number): T {
@@ -71,7 +94,9 @@ export class LayerBuilder {
   }
 
   dense(x: T, name: string, units: number, activation?: 'relu' | 'sigmoid' | 'softmax' | 'swish'): T {
-    return tf.layers.dense({ name, units, activation, kernelInitializer: this.init('glorot') }).apply(x) as T;
+    const fanIn = channelsOf(x);
+    const kernelInitializer = this.init('glorot', fanIn);
+    return tf.layers.dense({ name, units, activation, kernelInitializer, biasInitializer: this.biasInit(fanIn) }).apply(x) as T;
   }
 
   add(xs: T[], name: string): T {
@@ -106,6 +131,11 @@ export class LayerBuilder {
   globalPool(x: T, name = 'pool'): T {
     return tf.layers.globalAveragePooling2d({ name }).apply(x) as T;
   }
+}
+
+function torchUniform(fanIn: number, seed: number): Initializer {
+  const bound = 1 / Math.sqrt(fanIn);
+  return tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed });
 }
 
 /** Channels of a symbolic NHWC tensor. */

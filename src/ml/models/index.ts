@@ -1,5 +1,5 @@
 import * as tf from '../tf.ts';
-import { LayerBuilder } from './builder.ts';
+import { LayerBuilder, type InitScheme } from './builder.ts';
 import { foldConvBatchNorms } from '../layers/fold-model.ts';
 import { densenetBody } from './densenet.ts';
 import { efficientnetB0Body, mobilenetV2Body } from './mobilenet.ts';
@@ -9,6 +9,7 @@ import { smallCnnBody } from './small-cnn.ts';
 import { SWIN_TINY, swinBody, VIT_SIZES, vitBody, type SwinConfig, type VitConfig } from './vit.ts';
 
 import type { Architecture, Stem } from './architectures.ts';
+export { initSchemes, type InitScheme } from './builder.ts';
 export { architectures, resolveStem, stems, type Architecture, type Stem, type StemOption } from './architectures.ts';
 export type Task = 'binary' | 'multiclass' | 'multilabel';
 
@@ -28,6 +29,8 @@ export interface ModelSpec {
   stem?: Stem;
   /** Patch size of the transformers (default ViT 16, Swin 4). */
   patch?: number;
+  /** Initial weights' scheme (default `zoo`; `torch`: PyTorch's layer defaults). */
+  init?: InitScheme;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface ModelSpec {
  * Inference folds each conv's batch norm into it (`foldBatchNorms`, default true; training unaffected).
  */
 export function buildModel(spec: ModelSpec, options: { foldBatchNorms?: boolean; /** Other transformer sizes than the named ones (tests). */ transformer?: Partial<VitConfig> | Partial<SwinConfig>; /** Shallower DenseNet / MobileNetV2 of the same design (tests). */ depth?: ShallowerCnn } = {}): tf.LayersModel {
-  const b = new LayerBuilder(spec.seed ?? 42);
+  const b = new LayerBuilder(spec.seed ?? 42, spec.init);
   const input = tf.input({ name: 'image', shape: [spec.inputSize, spec.inputSize, spec.channels] });
   const body = bodyOf(spec, b, input, options.transformer, options.depth);
   // A CNN body ends in a feature map (pooled here); a ViT body pools itself (class token) and marks its own `features`.
