@@ -84,6 +84,16 @@ class ResNet18Small(nn.Module):
         return self.linear(torch.flatten(self.avgpool(out), 1))
 
 
+def zoo_init(model):
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            std = (2 / nn.init._calculate_correct_fan(m.weight, 'fan_in')) ** 0.5  # tfjs heNormal: truncated at 2 sd
+            nn.init.trunc_normal_(m.weight, std=std, a=-2 * std, b=2 * std)
+        elif isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
 def get_auc(y_true, y_score, task):
     if task == BINARY:
         return roc_auc_score(y_true, y_score[:, -1])
@@ -151,6 +161,8 @@ def main():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--task', choices=[BINARY, MULTICLASS, MULTILABEL])
+    ap.add_argument('--init', choices=['torch', 'zoo'], default='torch',
+                    help="zoo: the pipeline zoo's Keras-style initialisers (He-normal convs, Glorot-uniform linear, zero bias) instead of PyTorch's defaults")
     ap.add_argument('--save-init', metavar='ONNX', help='also write the initial weights as ONNX (batch norms kept), for `weights:`')
     ap.add_argument('--as-rgb', action='store_true', help='grey archives as 3 equal channels (their --as_rgb)')
     args = ap.parse_args()
@@ -167,6 +179,8 @@ def main():
     n_classes = columns if columns > 1 else int(max(p[1].max() for p in parts.values())) + 1
     task = args.task or (MULTILABEL if columns > 1 else BINARY if n_classes == 2 else MULTICLASS)
     model = ResNet18Small(train_x.shape[1], n_classes)
+    if args.init == 'zoo':
+        zoo_init(model)
     if args.save_init:
         model.eval()
         torch.onnx.export(model, train_x[:1], args.save_init, training=torch.onnx.TrainingMode.PRESERVE,
