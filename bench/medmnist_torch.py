@@ -28,6 +28,10 @@ and PIL `fromarray` (the .npz is read directly here), and anything GPU-specific.
 
   /usr/bin/python3 bench/medmnist_torch.py ARCHIVE.npz [--epochs 20] [--seed 1] [--threads 1]
 
+Options to compare starts and inputs with the pipeline's (not part of MedMNIST's recipe): --save-init
+writes the initial weights as ONNX (for `weights:`), --init zoo draws the zoo's Keras-style initialisers,
+--init-from takes the zoo's exact weights (bench/zoo-init-dump.ts), --input unit feeds x / 255 unshifted.
+
 Prints one line per epoch (train loss, val AUC, test AUC), the best epoch, test AUC / ACC of the best
 and of the last epoch, wall and CPU time, and a final `result {json}` line for bench/medmnist.sh.
 """
@@ -111,7 +115,35 @@ def get_acc(y_true, y_score, task, threshold=0.5):
     return accuracy_score(y_true, np.argmax(y_score, axis=1))
 
 
-def load(path, as_rgb):
+def load_zoo_weights(model, path):
+    """Copies a bench/zoo-init-dump.ts dump (tfjs names and layouts) into ResNet18Small."""
+    with open(path) as f:
+        dump = json.load(f)
+    tensor = lambda name: torch.tensor(dump[name]['data'], dtype=torch.float32).reshape(dump[name]['shape'])
+    conv = lambda m, name: m.weight.data.copy_(tensor(name + '/kernel').permute(3, 2, 0, 1))  # HWIO -> OIHW
+
+    def bn(m, name):
+        m.weight.data.copy_(tensor(name + '/gamma'))
+        m.bias.data.copy_(tensor(name + '/beta'))
+        m.running_mean.copy_(tensor(name + '/moving_mean'))
+        m.running_var.copy_(tensor(name + '/moving_variance'))
+    conv(model.conv1, 'stem_conv')
+    bn(model.bn1, 'stem_bn')
+    for i, stage in enumerate(model.layers):
+        for j, block in enumerate(stage):
+            p = f's{i + 1}b{j + 1}'
+            conv(block.conv1, p + '_1_conv')
+            bn(block.bn1, p + '_1_bn')
+            conv(block.conv2, p + '_2_conv')
+            bn(block.bn2, p + '_2_bn')
+            if len(block.shortcut):
+                conv(block.shortcut[0], p + '_down_conv')
+                bn(block.shortcut[1], p + '_down_bn')
+    model.linear.weight.data.copy_(tensor('logits/kernel').T)
+    model.linear.bias.data.copy_(tensor('logits/bias'))
+
+
+def load(path, as_rgb, shift=True):
     try:
         npz = np.load(path)
     except (OSError, ValueError) as err:
@@ -132,7 +164,7 @@ def load(path, as_rgb):
         x = x[:, None] if x.ndim == 3 else x.permute(0, 3, 1, 2)
         if as_rgb and x.shape[1] == 1:
             x = x.expand(-1, 3, -1, -1).contiguous()
-        parts[split] = ((x - 0.5) / 0.5, labels.astype(np.int64))  # Normalize(mean=[.5], std=[.5])
+        parts[split] = ((x - 0.5) / 0.5 if shift else x, labels.astype(np.int64))  # Normalize(mean=[.5], std=[.5])
     return parts
 
 
@@ -163,6 +195,9 @@ def main():
     ap.add_argument('--task', choices=[BINARY, MULTICLASS, MULTILABEL])
     ap.add_argument('--init', choices=['torch', 'zoo'], default='torch',
                     help="zoo: the pipeline zoo's Keras-style initialisers (He-normal convs, Glorot-uniform linear, zero bias) instead of PyTorch's defaults")
+    ap.add_argument('--init-from', metavar='JSON', help="start from the pipeline zoo's weights written by bench/zoo-init-dump.ts")
+    ap.add_argument('--input', choices=['shifted', 'unit'], default='shifted',
+                    help='shifted: (x / 255 - 0.5) / 0.5 as MedMNIST; unit: x / 255 in [0, 1] as the pipeline feeds it')
     ap.add_argument('--save-init', metavar='ONNX', help='also write the initial weights as ONNX (batch norms kept), for `weights:`')
     ap.add_argument('--as-rgb', action='store_true', help='grey archives as 3 equal channels (their --as_rgb)')
     args = ap.parse_args()
@@ -173,7 +208,7 @@ def main():
     np.random.seed(args.seed)
     wall0, cpu0 = time.time(), time.process_time()
 
-    parts = load(args.archive, args.as_rgb)
+    parts = load(args.archive, args.as_rgb, shift=args.input == 'shifted')
     train_x, train_y = parts['train']
     columns = train_y.shape[1]
     n_classes = columns if columns > 1 else int(max(p[1].max() for p in parts.values())) + 1
@@ -181,6 +216,8 @@ def main():
     model = ResNet18Small(train_x.shape[1], n_classes)
     if args.init == 'zoo':
         zoo_init(model)
+    if args.init_from:
+        load_zoo_weights(model, args.init_from)
     if args.save_init:
         model.eval()
         torch.onnx.export(model, train_x[:1], args.save_init, training=torch.onnx.TrainingMode.PRESERVE,
