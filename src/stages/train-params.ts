@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { architectures, stems } from '../ml/models/architectures.ts';
-import { initSchemes } from '../ml/models/builder.ts';
+import { architectures, initSchemes, stems } from '../ml/models/architectures.ts';
 import { backendParam } from '../ml/backend-param.ts';
 import { inferenceParam } from '../ml/inference/inference-param.ts';
 import { trainEngineParam } from '../ml/training/train-engine-param.ts';
@@ -96,7 +95,7 @@ export const TrainParams = z
     width: z.number().positive().max(4).default(1).describe('Channel width multiplier (small-cnn, resnet18/34/50, csp-nano)'),
     stem: z.enum(stems).default('auto').describe('First layers of the CNNs: imagenet (7x7 stride-2 conv + max pool, or a stride-2 conv), small (3x3 stride-1 conv, no pooling: MedMNIST-style 28 px inputs), auto (small below 64 px unless ONNX weights are imported)'),
     patch: z.number().int().min(1).max(64).optional().describe('Patch size of the transformers (default vit-* 16, swin-tiny 4); the input size should be a multiple of it'),
-    init: z.enum(initSchemes).optional().describe("Initial weights: zoo (default: Keras's He-normal convolutions, Glorot-uniform dense, zero biases) or torch (PyTorch's layer defaults, uniform in +-1/sqrt(fan_in): for recipes written for PyTorch, e.g. MedMNIST's)"),
+    initializer: z.enum(initSchemes).optional().describe("Initial weights: zoo (default: Keras's He-normal convolutions, Glorot-uniform dense, zero biases) or torch (PyTorch's layer defaults, uniform in +-1/sqrt(fan_in): for recipes written for PyTorch, e.g. MedMNIST's)"),
     dropout: z.number().min(0).max(0.9).default(0).describe('Dropout before the classifier'),
     size: z.number().int().min(8).max(2048).default(64).describe('Input size in pixels (images are resized to size x size)'),
     channels: z.union([z.literal(1), z.literal(3)]).default(1).describe('Input channels: 1 (grey) or 3 (grey replicated / RGB)'),

@@ -154,7 +154,7 @@ export function bestEpochMetrics(result: { history: EpochRecord[]; bestEpoch: nu
 /** The zoo model the stage trains for its params. */
 export function modelSpecOf(params: TrainParams, classes: number, task: Task): ModelSpec {
   const stem = resolveStem(params.stem, params.size, isOnnxPath(params.weights));
-  return { arch: params.model, inputSize: params.size, channels: params.channels, classes, task, seed: params.seed, width: params.width, dropout: params.dropout, stem, patch: params.patch, ...(params.init ? { init: params.init } : {}) };
+  return { arch: params.model, inputSize: params.size, channels: params.channels, classes, task, seed: params.seed, width: params.width, dropout: params.dropout, stem, patch: params.patch, ...(params.initializer ? { init: params.initializer } : {}) };
 }
 
 /** The dataset input and the optional `init` model input (`from: { data: split, init: pretrain }`). */

@@ -24,6 +24,14 @@ export function resolveStem(option: StemOption, inputSize: number, importsWeight
   return inputSize < SMALL_STEM_BELOW && !importsWeights ? 'small' : 'imagenet';
 }
 
+/**
+ * Initial weights: `zoo` (Keras's: He-normal convolutions, Glorot-uniform dense kernels, zero biases) or
+ * `torch` (PyTorch's layer defaults: kernels and biases uniform in +-1/sqrt(fan_in), i.e. kaiming_uniform
+ * with a = sqrt(5)), which recipes written for PyTorch assume (MedMNIST's ResNets).
+ */
+export const initSchemes = ['zoo', 'torch'] as const;
+export type InitScheme = (typeof initSchemes)[number];
+
 /** The transformers' default patch size (ViT 16, Swin 4); `patch` overrides it. */
 export function defaultPatch(arch: Architecture): number | undefined {
   if (arch === 'vit-tiny' || arch === 'vit-small') return 16;

@@ -1,17 +1,11 @@
 import * as tf from '../tf.ts';
 import { batchNormalization } from '../layers/batch-norm.ts';
 import { conv2d } from '../layers/conv2d.ts';
+import type { InitScheme } from './architectures.ts';
 
 type T = tf.SymbolicTensor;
 type Initializer = ReturnType<typeof tf.initializers.heNormal>;
 
-/**
- * Initial weights: `zoo` (Keras's: He-normal convolutions, Glorot-uniform dense kernels, zero biases) or
- * `torch` (PyTorch's layer defaults: kernels and biases uniform in +-1/sqrt(fan_in), i.e. kaiming_uniform
- * with a = sqrt(5)), which recipes written for PyTorch assume (MedMNIST's ResNets).
- */
-export const initSchemes = ['zoo', 'torch'] as const;
-export type InitScheme = (typeof initSchemes)[number];
 
 /**
  * Builds named layers with seeded initializers: the n-th weight-bearing layer of a model gets seed

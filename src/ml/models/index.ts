@@ -1,5 +1,6 @@
 import * as tf from '../tf.ts';
-import { LayerBuilder, type InitScheme } from './builder.ts';
+import type { InitScheme } from './architectures.ts';
+import { LayerBuilder } from './builder.ts';
 import { foldConvBatchNorms } from '../layers/fold-model.ts';
 import { densenetBody } from './densenet.ts';
 import { efficientnetB0Body, mobilenetV2Body } from './mobilenet.ts';
@@ -9,7 +10,7 @@ import { smallCnnBody } from './small-cnn.ts';
 import { SWIN_TINY, swinBody, VIT_SIZES, vitBody, type SwinConfig, type VitConfig } from './vit.ts';
 
 import type { Architecture, Stem } from './architectures.ts';
-export { initSchemes, type InitScheme } from './builder.ts';
+export { initSchemes, type InitScheme } from './architectures.ts';
 export { architectures, resolveStem, stems, type Architecture, type Stem, type StemOption } from './architectures.ts';
 export type Task = 'binary' | 'multiclass' | 'multilabel';
 

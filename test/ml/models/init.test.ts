@@ -33,7 +33,7 @@ function weightsWithFanIn(model: tf.LayersModel) {
 
 const spec: ModelSpec = { arch: 'resnet18', inputSize: 28, channels: 1, classes: 2, task: 'multiclass', seed: 1, stem: 'small' };
 
-test("init: torch gives PyTorch's layer defaults: every kernel and bias uniform in +-1/sqrt(fan_in)", async () => {
+test("initializer: torch gives PyTorch's layer defaults: every kernel and bias uniform in +-1/sqrt(fan_in)", async () => {
   await initBackend('cpu');
   const model = buildModel({ ...spec, init: 'torch' });
   const weights = weightsWithFanIn(model);
