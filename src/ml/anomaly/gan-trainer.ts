@@ -23,8 +23,9 @@ export interface GanSettings {
  * `nCritic`-th critic step one generator step (RMSProp on -mean D(G(z))). A constraint after the step
  * rather than WGAN-GP's gradient penalty: the penalty needs second-order gradients (the gradient of the
  * critic's input gradient), which neither training engine here provides (docs/training.md says why
- * spectral is the default). The variables are the model's own, so writeToModel / readFromModel have nothing to copy; the optimizer state is both RMSProps' (`critic/`, `generator/`) and the power
- * iteration vectors (`spectral/`), so a checkpoint resumes exactly.
+ * spectral is the default). The variables are the model's own, so writeToModel / readFromModel have
+ * nothing to copy; the optimizer state is both RMSProps' (`critic/`, `generator/`) and the power iteration
+ * vectors (`spectral/`), so a checkpoint resumes exactly.
  */
 export class GanTrainer implements ExternalTrainer {
   private readonly criticOptimizer: tf.Optimizer;

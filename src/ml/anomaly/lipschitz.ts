@@ -67,10 +67,13 @@ export class SpectralProjection {
     return this.vectors.map((v, i) => ({ name: `${prefix}/${i}`, tensor: v.clone() }));
   }
 
+  /** Entries named `<i>` (as `state` wrote them, without its prefix), in any order. */
   restore(list: readonly NamedTensor[]): void {
-    if (list.length !== this.vectors.length) throw new Error(`spectral projection state has ${list.length} vectors, the critic ${this.vectors.length} kernels`);
+    const byIndex = new Map(list.map((t) => [Number(t.name), t.tensor]));
+    const missing = this.vectors.findIndex((_, i) => !byIndex.has(i));
+    if (list.length !== this.vectors.length || missing >= 0) throw new Error(`spectral projection state has ${list.length} vectors (${list.map((t) => t.name).join(', ')}), the critic ${this.vectors.length} kernels`);
     tf.dispose(this.vectors);
-    list.forEach((t, i) => (this.vectors[i] = t.tensor.clone()));
+    this.vectors.forEach((_, i) => (this.vectors[i] = byIndex.get(i)!.clone()));
   }
 
   dispose(): void {

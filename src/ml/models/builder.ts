@@ -6,7 +6,6 @@ import type { InitScheme } from './architectures.ts';
 type T = tf.SymbolicTensor;
 type Initializer = ReturnType<typeof tf.initializers.heNormal>;
 
-
 /**
  * Builds named layers with seeded initializers: the n-th weight-bearing layer of a model gets seed
  * `seed + n`, so the same (architecture, seed) gives the same initial weights on a given backend, and
