@@ -3,8 +3,10 @@
  * (the trainer's options with the variant's merged over them), steps alternating between the sessions so
  * that load hits every variant alike; per variant the median wall and CPU ms per step (the process's CPU
  * time over the step, which includes what another session's pool still spins then).
- * Variants (VARIANTS, comma-separated, default "base,spin"): base (the trainer's), spin (pool threads
- * spin without limit), spinNNN (spin NNN us, then sleep), affinity (pool thread pinned to the other
+ * Variants (VARIANTS, comma-separated, default "base,spin"): base (the trainer's: PIPELINE_ORT_SPIN, else
+ * auto), sleep (pool threads sleep between ops), spin (pool threads spin without limit), spinNNN (spin NNN
+ * us, then sleep), dbbNNN (session.dynamic_block_base NNN: parallel loops split into shrinking blocks),
+ * daz (session.set_denormal_as_zero), affinity (pool thread pinned to the other
  * core), extended (graph optimisation level 'extended': no NCHWc layout), parallel (executionMode
  * 'parallel', 2 inter-op threads), chunkNNN / chunkInf (the trainer's parameter chunks of NNN elements,
  * or one buffer), nchwcOff (plain Conv ops instead of ONNX Runtime's NCHWc ones). Spinning variants belong in separate processes: an idle session's spinning pool
@@ -23,12 +25,29 @@ const variants = (process.env.VARIANTS ?? 'base,spin').split(',');
 /** Session options merged over the trainer's for a variant name. */
 function optionsOf(variant: string): Record<string, unknown> {
   const spin = /^spin(\d*)$/.exec(variant);
+  const dbb = /^dbb(\d+)$/.exec(variant);
   if (variant === 'base' || variant === 'nchwcOff' || variant.startsWith('chunk')) return {};
+  if (variant === 'sleep') return { extra: { session: { intra_op: { allow_spinning: '0' } } } };
+  if (dbb) return { extra: { session: { dynamic_block_base: dbb[1] } } };
+  if (variant === 'daz') return { extra: { session: { set_denormal_as_zero: '1' } } };
   if (spin) return { extra: { session: { intra_op: { allow_spinning: '1', ...(spin[1] ? { spin_duration_us: spin[1] } : {}) } } } };
   if (variant === 'affinity') return { extra: { session: { intra_op: { allow_spinning: '0' }, intra_op_thread_affinities: '2' } } };
   if (variant === 'extended') return { graphOptimizationLevel: 'extended' };
   if (variant === 'parallel') return { executionMode: 'parallel', interOpNumThreads: 2 };
   throw new Error(`VARIANTS: unknown variant ${variant}`);
+}
+
+/**
+ * b's entries over a's; `extra` and `extra.session` merged key by key (a variant's session entry keeps
+ * the trainer's pool policy), `extra.session.intra_op` replaced whole (a spin variant sets all of it).
+ */
+function merged(a: Record<string, unknown>, b: Record<string, unknown>, depth = 2): Record<string, unknown> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const both = depth > 0 && v && typeof v === 'object' && a[k] && typeof a[k] === 'object';
+    out[k] = both ? merged(a[k] as Record<string, unknown>, v as Record<string, unknown>, depth - 1) : v;
+  }
+  return out;
 }
 
 await initBackend('auto');
@@ -40,7 +59,7 @@ const y = Float32Array.from({ length: batch * 4 }, (_, i) => ((i * 7) % 3 === 0 
 const runs: { variant: string; trainer: OrtTrainer; wall: number[]; cpu: number[] }[] = [];
 for (const variant of variants) {
   const extra = optionsOf(variant);
-  (ort.InferenceSession as { create: unknown }).create = (bytes: Uint8Array, options: Record<string, unknown>) => create(bytes, { ...options, ...extra } as never);
+  (ort.InferenceSession as { create: unknown }).create = (bytes: Uint8Array, options: Record<string, unknown>) => create(bytes, merged(options, extra) as never);
   const chunk = /^chunk(\d+|Inf)$/.exec(variant);
   const paramChunkElements = chunk ? (chunk[1] === 'Inf' ? Infinity : Number(chunk[1])) : undefined;
   const trainer = await OrtTrainer.create(model, { loss: trainLossOf('bce', 'multilabel'), optimizer: { name: 'adam' }, threads, runtime: ort, paramChunkElements, nchwc: variant !== 'nchwcOff' });

@@ -4,6 +4,7 @@
 // RECIPE=vinbig-cls: experiments/vinbig-cls.yaml's training recipe instead of BCE (asymmetric loss 4/1/0.05,
 // mixup 0.2 on every batch as the training loop does it, label smoothing 0.1), as bench/train.py.
 // STEM=small|imagenet: the CNN stem (default: the zoo's imagenet).
+// pool / infer_pool: how the sessions' pool threads waited (src/ml/onnx/pool-spin.ts, PIPELINE_ORT_SPIN).
 // usage: ORT_THREADS=1 [RECIPE=vinbig-cls] [STEM=small] node --import tsx bench/train-ort.ts ARCH SIZE BATCH STEPS
 import { availableParallelism } from 'node:os';
 import * as tf from '../src/ml/tf.ts';
@@ -56,7 +57,8 @@ const trainPerCpuSec = (steps * batch) / (cpuSeconds() - c);
 // Inference of the trained weights, exported to ONNX as the tta stage does (the pipeline's default engines).
 trainer.writeToModel();
 await trainer.dispose();
-const predictor = await createPredictor(model, { engine: 'onnxruntime', threads });
+let inferPool: string | undefined;
+const predictor = await createPredictor(model, { engine: 'onnxruntime', threads, log: (m) => (inferPool = /pool (.*)\)$/.exec(m)?.[1]) });
 await predictor.predict(x, batch);
 const ti = performance.now();
 const ci = cpuSeconds();
@@ -64,4 +66,4 @@ for (let i = 0; i < steps; i++) await predictor.predict(x, batch);
 const inferPerSec = (steps * batch * 1000) / (performance.now() - ti);
 const inferPerCpuSec = (steps * batch) / (cpuSeconds() - ci);
 await predictor.dispose();
-console.log(JSON.stringify({ tool: `onnxruntime-${version.split('.').slice(0, 2).join('.')}-${threads}thr`, arch: arch + (recipe ? `+${recipe}` : '') + (stem === 'small' ? '+small-stem' : ''), size, batch, train: +trainPerSec.toFixed(2), infer: +inferPerSec.toFixed(2), train_cpu: +trainPerCpuSec.toFixed(2), infer_cpu: +inferPerCpuSec.toFixed(2) }));
+console.log(JSON.stringify({ tool: `onnxruntime-${version.split('.').slice(0, 2).join('.')}-${threads}thr`, arch: arch + (recipe ? `+${recipe}` : '') + (stem === 'small' ? '+small-stem' : ''), size, batch, train: +trainPerSec.toFixed(2), infer: +inferPerSec.toFixed(2), train_cpu: +trainPerCpuSec.toFixed(2), infer_cpu: +inferPerCpuSec.toFixed(2), pool: trainer.pool ?? 'one thread', infer_pool: inferPool ?? 'one thread' }));

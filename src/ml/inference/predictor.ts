@@ -3,6 +3,7 @@ import * as tf from '../tf.ts';
 import { nativeTensorflowReason } from '../native-tensorflow.ts';
 import { exportToOnnx } from '../onnx/export-model.ts';
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime } from '../onnx/runtime.ts';
+import { ortPoolSpin, ortSpinMode, type OrtSpinMode } from '../onnx/pool-spin.ts';
 import type { InferenceEngine } from './inference-param.ts';
 import { errorText } from '../../util/error-text.ts';
 
@@ -21,6 +22,8 @@ export interface PredictorOptions {
   engine?: InferenceEngine;
   /** ONNX Runtime intra-op threads (default: the machine's available parallelism). */
   threads?: number;
+  /** Whether the pool threads spin between ops (pool-spin.ts; default: PIPELINE_ORT_SPIN, else auto). */
+  spin?: OrtSpinMode;
   log?: (message: string) => void;
   /** Loads onnxruntime-node (default `loadOnnxRuntime`; tests substitute a missing one). */
   loadRuntime?: () => Promise<OnnxRuntime | undefined>;
@@ -39,12 +42,13 @@ export async function createPredictor(model: tf.LayersModel, options: PredictorO
     log(`inference engine: tfjs (${native})`);
     return tfjsPredictor(model);
   }
+  const spin = options.spin ?? ortSpinMode(); // outside the try: a bad PIPELINE_ORT_SPIN is no reason to fall back
   const ort = await (options.loadRuntime ?? loadOnnxRuntime)();
   try {
     if (!ort) throw new Error(`onnxruntime-node is not available (${onnxRuntimeLoadError() ?? 'not installed'})`);
     const threads = options.threads ?? availableParallelism();
-    const predictor = await onnxRuntimePredictor(ort, model, threads);
-    log(`inference engine: onnxruntime (${threads} thread${threads === 1 ? '' : 's'})`);
+    const { predictor, pool } = await onnxRuntimePredictor(ort, model, threads, spin);
+    log(`inference engine: onnxruntime (${threads} thread${threads === 1 ? '' : 's'}${pool ? `, pool ${pool}` : ''})`);
     return predictor;
   } catch (e) {
     if (engine === 'onnxruntime') throw e;
@@ -70,17 +74,17 @@ function tfjsPredictor(model: tf.LayersModel): Predictor {
   };
 }
 
-async function onnxRuntimePredictor(ort: OnnxRuntime, model: tf.LayersModel, threads: number): Promise<Predictor> {
+async function onnxRuntimePredictor(ort: OnnxRuntime, model: tf.LayersModel, threads: number, spin: OrtSpinMode): Promise<{ predictor: Predictor; pool?: string }> {
+  const deciding = ortPoolSpin(threads, spin);
   const exported = await exportToOnnx(model);
+  const pool = await deciding;
   const session = await ort.InferenceSession.create(exported.bytes, {
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     executionMode: 'sequential',
-    // Pool threads sleep between ops instead of spinning: with another job on a core, 2 threads ran
-    // 12-24% faster this way (ResNet-18, 128 px); the same speed on 1 thread.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    ...(pool && { extra: pool.config }), // the binding rejects extra: undefined
   });
-  return {
+  const predictor: Predictor = {
     engine: 'onnxruntime',
     async predict(x, n) {
       checkBatch(x, n, exported.inputShape);
@@ -89,6 +93,7 @@ async function onnxRuntimePredictor(ort: OnnxRuntime, model: tf.LayersModel, thr
     },
     dispose: () => session.release(),
   };
+  return { predictor, pool: pool?.reason };
 }
 
 function checkBatch(x: Float32Array, n: number, shape: readonly number[]): void {

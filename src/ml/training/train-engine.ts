@@ -5,6 +5,7 @@ import type { Task } from '../models/index.ts';
 import { nativeTensorflowReason } from '../native-tensorflow.ts';
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime } from '../onnx/runtime.ts';
 import { OnnxExportError } from '../onnx/errors.ts';
+import { ortSpinMode } from '../onnx/pool-spin.ts';
 import { compileTrainStep, OrtTrainer, trainLossOf, type NamedTensor } from '../onnx/training/ort-trainer.ts';
 import { ortOptimizerConfig, type OptimizerName } from './optimizer.ts';
 import type { TrainEngine } from './train-engine-param.ts';
@@ -24,6 +25,8 @@ export interface ExternalTrainer {
   getOptimizerWeights(): NamedTensor[] | Promise<NamedTensor[]>;
   setOptimizerWeights(weights: readonly NamedTensor[]): void | Promise<void>;
   dispose(): Promise<void>;
+  /** How ONNX Runtime's pool threads wait between ops (pool-spin.ts), for the log; undefined with one thread. */
+  readonly pool?: string;
 }
 
 export interface TrainEngineOptions {
@@ -62,6 +65,7 @@ export async function onnxRuntimeTrainer(
   create: (runtime: OnnxRuntime, threads: number) => Promise<ExternalTrainer>,
 ): Promise<ExternalTrainer | undefined> {
   if (options.engine === 'tfjs') return undefined;
+  ortSpinMode(); // a bad PIPELINE_ORT_SPIN fails here, not as a reason for auto to fall back to tfjs
   try {
     const native = options.engine === 'auto' ? nativeTensorflowReason() : undefined;
     if (native) throw new Error(native);
@@ -69,7 +73,7 @@ export async function onnxRuntimeTrainer(
     if (!runtime) throw new Error(`onnxruntime-node is not available (${onnxRuntimeLoadError() ?? 'not installed'})`);
     const threads = options.threads ?? availableParallelism();
     const trainer = await create(runtime, threads);
-    options.log(`training engine: onnxruntime (${threads} thread${threads === 1 ? '' : 's'})`);
+    options.log(`training engine: onnxruntime (${threads} thread${threads === 1 ? '' : 's'}${trainer.pool ? `, pool ${trainer.pool}` : ''})`);
     return trainer;
   } catch (e) {
     if (options.engine === 'onnxruntime') throw e;

@@ -10,6 +10,7 @@ import { buildTrainGraph, fromLayout, toLayout, type ChunkedBuffer, type CustomT
 import { UnsupportedTrainingError } from './unsupported.ts';
 import { DataType, encodeModel } from '../onnx-model.ts';
 import { NCHWC_DOMAIN } from './graph-ops.ts';
+import { ortPoolSpin, ortSpinMode, type OrtSpinMode } from '../pool-spin.ts';
 
 export { UnsupportedTrainingError } from './unsupported.ts';
 export type { NamedTensor } from '../../training/optimizer-state.ts';
@@ -44,6 +45,8 @@ export interface OrtTrainerOptions {
   paramChunkElements?: number;
   /** Use ONNX Runtime's NCHWc convolutions where they fit (default true; false for comparisons). */
   nchwc?: boolean;
+  /** Whether the pool threads spin between ops (pool-spin.ts; default: PIPELINE_ORT_SPIN, else auto). */
+  spin?: OrtSpinMode;
 }
 
 function optimizerGraphOf(config: OptimizerConfig): OptimizerGraph {
@@ -80,25 +83,27 @@ export class OrtTrainer {
     private readonly optimizer: OptimizerGraph,
     /** Milliseconds spent building the graph and creating the session. */
     readonly setupMs: { build: number; session: number },
+    /** How the pool threads wait between ops, for the engine's log (undefined: one thread, no pool). */
+    readonly pool?: string,
   ) {}
 
   static async create(model: tf.LayersModel, options: OrtTrainerOptions): Promise<OrtTrainer> {
     const started = performance.now();
+    const threads = options.threads ?? availableParallelism();
+    const spin = ortPoolSpin(threads, options.spin ?? ortSpinMode());
     const ort = options.runtime ?? (await loadOnnxRuntime());
     if (!ort) throw new Error(`onnxruntime-node is not available (${onnxRuntimeLoadError() ?? 'not installed'})`);
     const nchwcBlock = options.nchwc === false ? undefined : await nchwcBlockSize(ort);
     const { graph, optimizer } = compileTrainStep(model, { ...options, nchwcBlock });
     const built = performance.now();
-    // Pool threads sleep between ops instead of spinning. Small CNN 64 px, batch 32, 2 threads, on this
-    // shared 2-core machine, spinning vs not, img/s: 19.9 vs 24.1 and 19.1 vs 48.8 while another job held
-    // a core, 49.4 vs 47.5 and 50.9 vs 51.8 while it did not (then 10-20 % less CPU per image).
+    const pool = await spin;
     const session = await ort.InferenceSession.create(graph.bytes, {
       graphOptimizationLevel: 'all',
-      intraOpNumThreads: options.threads ?? availableParallelism(),
+      intraOpNumThreads: threads,
       executionMode: 'sequential',
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
+      ...(pool && { extra: pool.config }), // the binding rejects extra: undefined
     });
-    const trainer = new OrtTrainer(ort, session, graph, optimizer, { build: built - started, session: performance.now() - built });
+    const trainer = new OrtTrainer(ort, session, graph, optimizer, { build: built - started, session: performance.now() - built }, pool?.reason);
     trainer.readFromModel();
     trainer.resetOptimizer();
     return trainer;

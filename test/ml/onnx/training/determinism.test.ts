@@ -9,7 +9,8 @@ import { batch, needsOrt, ort } from './step-fixtures.ts';
 /**
  * Training steps give the same bits on 1, 2 and 3 ONNX Runtime threads (graph-ops.ts, thread-invariant
  * products): the engine gives each training job its share of the cores, which differs between an
- * uninterrupted run and a resumed or partly cached one, and exact resume needs equal bits.
+ * uninterrupted run and a resumed or partly cached one, and exact resume needs equal bits. The pool
+ * spins on 2 threads and sleeps on 3 (pool-spin.ts: auto chooses by the machine's load, so both).
  */
 const specs: ModelSpec[] = [
   { arch: 'small-cnn', inputSize: 32, channels: 1, classes: 3, task: 'multilabel', seed: 1 },
@@ -23,9 +24,9 @@ for (const spec of specs) {
     await initBackend('wasm');
     const { xs, ys } = batch(spec, 8, 5);
     const digests: string[] = [];
-    for (const threads of [1, 2, 3]) {
+    for (const [threads, spin] of [[1, 'auto'], [2, 'on'], [3, 'off']] as const) {
       const model = buildModel(spec);
-      const trainer = await OrtTrainer.create(model, { loss: trainLossOf('bce', spec.task), optimizer: { name: 'adam' }, threads, runtime: ort });
+      const trainer = await OrtTrainer.create(model, { loss: trainLossOf('bce', spec.task), optimizer: { name: 'adam' }, threads, runtime: ort, spin });
       for (let i = 0; i < 2; i++) await trainer.step(xs, ys, 8, 1e-3);
       trainer.writeToModel();
       const hash = createHash('sha256');
