@@ -1,4 +1,5 @@
 import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
+import { wasmThreads } from '../ml/backend.ts';
 import { buildFanogan, disposeFanogan } from '../ml/anomaly/fanogan.ts';
 import type { AnomalyJobBase } from '../ml/anomaly/train-anomaly.ts';
 import { trainFanogan } from '../ml/anomaly/train-fanogan.ts';
@@ -10,7 +11,6 @@ import type { TrainParams } from './train-params.ts';
 
 /** What f-AnoGAN cannot take (before any data is read). */
 export function requireFanoganParams(params: TrainParams, init: StageInput | undefined): void {
-  if (params.engine === 'onnxruntime') throw new StageInputError('train: engine onnxruntime does not train method f-anogan (its WGAN and encoder steps run on tfjs)', 'use engine: auto or tfjs');
   if (params.weights || init) throw new StageInputError(`train: method f-anogan starts from scratch (${params.weights ? `weights ${params.weights}` : `init ${init!.stage}`}): the saved scoring model lacks the critic's head, so a GAN cannot resume from it`, 'remove weights: / the init input, or use method: autoencoder');
 }
 
@@ -23,7 +23,6 @@ export async function trainFanoganDetector(ctx: StageContext, params: TrainParam
   const gan = buildFanogan({ inputSize: params.size, channels: params.channels, seed: params.seed, width: params.width, bottleneck: options.bottleneck, kappa: s.kappa });
   const checkpoints = { gan: new CheckpointStore(ctx.store, key('gan')), encoder: new CheckpointStore(ctx.store, key('encoder')) };
   if (ctx.forced) await Promise.all([checkpoints.gan.clear(), checkpoints.encoder.clear()]);
-  job.log(`training engine: tfjs (f-AnoGAN's WGAN and encoder steps have no ONNX Runtime training graph)`);
   job.log(`f-AnoGAN: WGAN ${s.gan_epochs} epochs (RMSProp lr ${s.gan_lr}, ${s.lipschitz === 'clip' ? `weight clipping ${s.clip}` : 'spectral-norm projection'}, ${s.n_critic} critic steps per generator step), then the izi_f encoder ${params.epochs} epochs (kappa ${s.kappa})`);
   try {
     const result = await trainFanogan({
@@ -31,6 +30,7 @@ export async function trainFanoganDetector(ctx: StageContext, params: TrainParam
       gan,
       wgan: { epochs: s.gan_epochs, lr: s.gan_lr, nCritic: s.n_critic, lipschitz: s.lipschitz, clip: s.clip },
       checkpoints,
+      engine: { engine: params.engine, threads: wasmThreads() },
       onGanEpoch: (r) => {
         ctx.metric('critic_loss', r.critic_loss, r.epoch);
         if (r.generator_loss !== undefined) ctx.metric('generator_loss', r.generator_loss, r.epoch);

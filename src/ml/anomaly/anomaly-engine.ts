@@ -2,6 +2,10 @@ import type * as tf from '../tf.ts';
 import { OrtTrainer } from '../onnx/training/ort-trainer.ts';
 import { emitReconstructionLoss } from '../onnx/training/reconstruction-loss-graph.ts';
 import type { CustomTrainLoss } from '../onnx/training/train-graph.ts';
+import { meanCombinationLoss } from '../onnx/training/mean-loss-graph.ts';
+import type { Fanogan } from './fanogan.ts';
+import type { GanSettings, WganTrainer } from './gan-trainer.ts';
+import { OrtGanTrainer } from './gan-trainer-ort.ts';
 import { ortOptimizerConfig, type OptimizerName } from '../training/optimizer.ts';
 import { onnxRuntimeTrainer, type ExternalTrainer, type TrainEngine } from '../training/train-engine.ts';
 
@@ -29,5 +33,22 @@ export function reconstructionTrainLoss(pixels: number): CustomTrainLoss {
 export async function createAnomalyTrainer(model: tf.LayersModel, options: AnomalyTrainerOptions): Promise<ExternalTrainer | undefined> {
   return onnxRuntimeTrainer(options, (runtime, threads) =>
     OrtTrainer.create(model, { loss: reconstructionTrainLoss(options.pixels), optimizer: ortOptimizerConfig(options.optimizer, options.momentum), threads, runtime }),
+  );
+}
+
+/** f-AnoGAN's WGAN steps on ONNX Runtime (`OrtGanTrainer`), or undefined for tfjs (as `createAnomalyTrainer`). */
+export async function createGanTrainer(gan: Pick<Fanogan, 'generator' | 'critic'>, settings: GanSettings, options: Pick<AnomalyTrainerOptions, 'engine' | 'threads' | 'log'>): Promise<WganTrainer | undefined> {
+  return (await onnxRuntimeTrainer(options, (runtime, threads) => OrtGanTrainer.create(gan, settings, runtime, threads))) as WganTrainer | undefined;
+}
+
+/**
+ * f-AnoGAN's izi_f encoder steps on ONNX Runtime, or undefined for tfjs: the scoring model's graph in
+ * inference mode (the generator's batch norms on their moving statistics, as tfjs's training: false),
+ * the mean score as the loss, only the encoder's weights trained; the generator's and the critic's
+ * weights, fixed in this phase, are the graph's constants (read when it is built).
+ */
+export async function createEncoderTrainer(gan: Pick<Fanogan, 'scorer' | 'encoder'>, options: Omit<AnomalyTrainerOptions, 'pixels'>): Promise<ExternalTrainer | undefined> {
+  return onnxRuntimeTrainer(options, (runtime, threads) =>
+    OrtTrainer.create(gan.scorer, { loss: meanCombinationLoss([1]), optimizer: ortOptimizerConfig(options.optimizer, options.momentum), trainable: gan.encoder.trainableWeights, training: false, threads, runtime }),
   );
 }

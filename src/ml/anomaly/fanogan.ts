@@ -32,12 +32,12 @@ export interface Fanogan {
   bundle: tf.LayersModel;
 }
 
-/** Nodes of the chain of layers between `input` and `output` (each layer has one input), in order. */
-function chain(input: T, output: T): tf.layers.Layer[] {
+/** Layers of the chain of layers between `input` and `output` (each layer has one input), in order. */
+export function chain(input: T, output: T): tf.layers.Layer[] {
   return tf.model({ inputs: input, outputs: output }).layers.slice(1);
 }
 
-const replay = (layers: readonly tf.layers.Layer[], x: T): T => layers.reduce((y, layer) => layer.apply(y) as T, x);
+export const replay = (layers: readonly tf.layers.Layer[], x: T): T => layers.reduce((y, layer) => layer.apply(y) as T, x);
 
 /** Four stride-2 3x3 convs with bias and ReLU, no batch norm (the critic's and the encoder's trunk). */
 function trunk(b: LayerBuilder, x: T, filters: readonly number[], prefix: string): T {

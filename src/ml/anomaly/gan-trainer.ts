@@ -3,7 +3,7 @@ import { restoreTfjsOptimizerState, tfjsOptimizerState, type NamedTensor } from 
 import { setLearningRate } from '../training/optimizer.ts';
 import type { ExternalTrainer } from '../training/train-engine.ts';
 import { variablesOf, type Fanogan } from './fanogan.ts';
-import { clipWeights, SpectralProjection, type LipschitzMethod } from './lipschitz.ts';
+import { clipWeights, SpectralProjection, variableKernels, type LipschitzMethod } from './lipschitz.ts';
 
 export interface GanSettings {
   /** Critic steps per generator step. */
@@ -27,13 +27,13 @@ export interface GanSettings {
  * nothing to copy; the optimizer state is both RMSProps' (`critic/`, `generator/`) and the power iteration
  * vectors (`spectral/`), so a checkpoint resumes exactly.
  */
-export class GanTrainer implements ExternalTrainer {
+export class GanTrainer implements WganTrainer {
   private readonly criticOptimizer: tf.Optimizer;
   private readonly generatorOptimizer: tf.Optimizer;
   private readonly criticVars: tf.Variable[];
   private readonly generatorVars: tf.Variable[];
   private readonly latentShape: number[];
-  private generatorLosses: number[] = [];
+  private readonly generatorLosses = new GeneratorLosses();
   private readonly spectral: SpectralProjection | undefined;
 
   constructor(
@@ -41,16 +41,15 @@ export class GanTrainer implements ExternalTrainer {
     private readonly settings: GanSettings,
     lr: number,
   ) {
-    // decay 0.99, epsilon 1e-8: PyTorch's RMSprop defaults, which the WGAN reference implementation used
-    this.criticOptimizer = tf.train.rmsprop(lr, 0.99, 0, 1e-8);
-    this.generatorOptimizer = tf.train.rmsprop(lr, 0.99, 0, 1e-8);
+    const { decay, momentum, epsilon } = WGAN_RMSPROP;
+    this.criticOptimizer = tf.train.rmsprop(lr, decay, momentum, epsilon);
+    this.generatorOptimizer = tf.train.rmsprop(lr, decay, momentum, epsilon);
     this.criticVars = variablesOf(gan.critic);
     this.generatorVars = variablesOf(gan.generator);
     this.latentShape = gan.generator.inputs[0].shape.slice(1) as number[];
-    this.spectral = settings.lipschitz === 'spectral' ? new SpectralProjection(this.criticVars, settings.seed) : undefined;
+    this.spectral = settings.lipschitz === 'spectral' ? new SpectralProjection(variableKernels(this.criticVars), settings.seed) : undefined;
   }
 
-  /** Critic steps taken (restored with the optimizer state). */
   get criticSteps(): number {
     return this.criticOptimizer.iterations;
   }
@@ -80,15 +79,12 @@ export class GanTrainer implements ExternalTrainer {
     return criticLoss;
   }
 
-  /** Mean generator loss and generator steps since the last call. */
   takeGeneratorLosses(): { mean: number | undefined; steps: number } {
-    const losses = this.generatorLosses;
-    this.generatorLosses = [];
-    return { mean: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : undefined, steps: losses.length };
+    return this.generatorLosses.take();
   }
 
   private noise(n: number, draw: number): tf.Tensor {
-    return tf.randomNormal([n, ...this.latentShape], 0, 1, 'float32', this.settings.seed * 1_000_003 + draw);
+    return ganNoise(n, this.latentShape, this.settings.seed, draw);
   }
 
   writeToModel(): void {}
@@ -97,20 +93,54 @@ export class GanTrainer implements ExternalTrainer {
 
   /** Both optimizers' state; the caller disposes entries that are not optimizer variables (as for tfjs's getWeights). */
   async getOptimizerWeights(): Promise<NamedTensor[]> {
-    const named = async (prefix: string, o: tf.Optimizer) => (await tfjsOptimizerState(o)).map((t) => ({ name: `${prefix}/${t.name}`, tensor: t.tensor }));
-    return [...(await named('critic', this.criticOptimizer)), ...(await named('generator', this.generatorOptimizer)), ...(this.spectral?.state('spectral') ?? [])];
+    return [...prefixedState('critic', await tfjsOptimizerState(this.criticOptimizer)), ...prefixedState('generator', await tfjsOptimizerState(this.generatorOptimizer)), ...(this.spectral?.state('spectral') ?? [])];
   }
 
   async setOptimizerWeights(weights: readonly NamedTensor[]): Promise<void> {
-    const part = (prefix: string) => weights.filter((w) => w.name.startsWith(`${prefix}/`)).map((w) => ({ name: w.name.slice(prefix.length + 1), tensor: w.tensor }));
-    await restoreTfjsOptimizerState(this.criticOptimizer, part('critic'));
-    await restoreTfjsOptimizerState(this.generatorOptimizer, part('generator'));
-    this.spectral?.restore(part('spectral'));
+    await restoreTfjsOptimizerState(this.criticOptimizer, stateUnder('critic', weights));
+    await restoreTfjsOptimizerState(this.generatorOptimizer, stateUnder('generator', weights));
+    this.spectral?.restore(stateUnder('spectral', weights));
   }
 
   async dispose(): Promise<void> {
     this.criticOptimizer.dispose();
     this.generatorOptimizer.dispose();
-    this.spectral?.dispose();
   }
 }
+
+/** A WGAN trainer of either engine: the epoch loop's external trainer, plus what the f-AnoGAN loop reads. */
+export interface WganTrainer extends ExternalTrainer {
+  /** Critic steps taken (restored with the optimizer state). */
+  readonly criticSteps: number;
+  /** Mean generator loss and generator steps since the last call. */
+  takeGeneratorLosses(): { mean: number | undefined; steps: number };
+}
+
+/** The trainer's state is both optimizers' and the projection's, each under its prefix (`critic/`, `generator/`, `spectral/`): the same names on both engines. */
+export const prefixedState = (prefix: string, list: readonly NamedTensor[]): NamedTensor[] => list.map((t) => ({ name: `${prefix}/${t.name}`, tensor: t.tensor }));
+
+export const stateUnder = (prefix: string, list: readonly NamedTensor[]): NamedTensor[] => list.filter((w) => w.name.startsWith(`${prefix}/`)).map((w) => ({ name: w.name.slice(prefix.length + 1), tensor: w.tensor }));
+
+/** The z of draw `draw` (critic step s draws 2s, its generator step 2s + 1): N x latent standard normal values. */
+export function ganNoise(n: number, latentShape: readonly number[], seed: number, draw: number): tf.Tensor {
+  return tf.randomNormal([n, ...latentShape], 0, 1, 'float32', seed * 1_000_003 + draw);
+}
+
+/** The generator losses of an epoch's steps. */
+export class GeneratorLosses {
+  private losses: number[] = [];
+
+  push(loss: number): void {
+    this.losses.push(loss);
+  }
+
+  /** Mean generator loss and generator steps since the last call. */
+  take(): { mean: number | undefined; steps: number } {
+    const losses = this.losses;
+    this.losses = [];
+    return { mean: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : undefined, steps: losses.length };
+  }
+}
+
+/** RMSProp as the WGAN reference implementation used it: PyTorch's defaults, decay 0.99, epsilon 1e-8, no momentum. */
+export const WGAN_RMSPROP = { decay: 0.99, momentum: 0, epsilon: 1e-8 } as const;

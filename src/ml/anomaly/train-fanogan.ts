@@ -5,7 +5,9 @@ import type { CheckpointStore, EpochRecord } from '../training/checkpoint.ts';
 import { runEpochs, type EpochsResult } from '../training/epoch-loop.ts';
 import { restoreModelWeights } from '../training/weights-io.ts';
 import { variablesOf, type Fanogan } from './fanogan.ts';
-import { GanTrainer } from './gan-trainer.ts';
+import { createEncoderTrainer, createGanTrainer } from './anomaly-engine.ts';
+import { GanTrainer, type GanSettings } from './gan-trainer.ts';
+import type { TrainEngine } from '../training/train-engine.ts';
 import type { LipschitzMethod } from './lipschitz.ts';
 import { imageBatch, validateScores, type AnomalyJobBase } from './train-anomaly.ts';
 
@@ -23,6 +25,8 @@ export interface FanoganTrainJob extends AnomalyJobBase {
   wgan: { epochs: number; lr: number; nCritic: number; lipschitz: LipschitzMethod; clip: number };
   /** The WGAN stage's and the encoder stage's resume state. */
   checkpoints: { gan: CheckpointStore; encoder: CheckpointStore };
+  /** The training engine of both phases (auto: ONNX Runtime where it can). */
+  engine: { engine: TrainEngine; threads?: number };
   onGanEpoch(record: GanEpoch): void;
 }
 
@@ -46,7 +50,9 @@ export async function trainFanogan(job: FanoganTrainJob): Promise<FanoganResult>
   const common = { model: gan.bundle, trainRows: job.trainRows, signal: job.signal, log: job.log };
   const load = (rows: DatasetRow[]) => loader.batch(rows.map((r) => r.image as string));
 
-  const trainer = new GanTrainer(gan, { nCritic: job.wgan.nCritic, lipschitz: job.wgan.lipschitz, clip: job.wgan.clip, seed: config.seed }, job.wgan.lr);
+  const settings: GanSettings = { nCritic: job.wgan.nCritic, lipschitz: job.wgan.lipschitz, clip: job.wgan.clip, seed: config.seed };
+  const engine = { ...job.engine, log: job.log };
+  const trainer = (await createGanTrainer(gan, settings, engine)) ?? new GanTrainer(gan, settings, job.wgan.lr);
   let ganResult: EpochsResult;
   try {
     ganResult = await runEpochs(
@@ -84,21 +90,28 @@ export async function trainFanogan(job: FanoganTrainJob): Promise<FanoganResult>
 
   const encoderVars = variablesOf(gan.encoder);
   const offset = perEpoch * job.wgan.epochs;
-  const encoder = await runEpochs(
-    { ...common, config, checkpoints: job.checkpoints.encoder, onEpoch: job.onEpoch, onProgress: (done) => job.onProgress(offset + done, total) },
-    {
-      order: shuffled,
-      load,
-      async step(decoded, rows, { optimizer, random }) {
-        const x = imageBatch(decoded, rows.length, loader, config.augment, random);
-        try {
-          return tf.tidy(() => optimizer.minimize(() => (gan.scorer.apply(x, { training: false }) as tf.Tensor).mean() as tf.Scalar, true, encoderVars)!.dataSync()[0]);
-        } finally {
-          x.dispose();
-        }
+  // created after the WGAN's last weights are in the model: on ONNX Runtime they are the step's constants
+  const encoderTrainer = await createEncoderTrainer(gan, { ...engine, optimizer: config.optimizer, momentum: config.momentum });
+  try {
+    const encoder = await runEpochs(
+      { ...common, config, checkpoints: job.checkpoints.encoder, trainer: encoderTrainer, onEpoch: job.onEpoch, onProgress: (done) => job.onProgress(offset + done, total) },
+      {
+        order: shuffled,
+        load,
+        async step(decoded, rows, { optimizer, lr, random }) {
+          const x = imageBatch(decoded, rows.length, loader, config.augment, random);
+          try {
+            if (encoderTrainer) return await encoderTrainer.step(x.dataSync() as Float32Array, new Float32Array(0), rows.length, lr);
+            return tf.tidy(() => optimizer.minimize(() => (gan.scorer.apply(x, { training: false }) as tf.Tensor).mean() as tf.Scalar, true, encoderVars)!.dataSync()[0]);
+          } finally {
+            x.dispose();
+          }
+        },
+        validate: async (first) => (job.valRows.length > 0 ? validateScores({ ...job, scorer: gan.scorer }, first) : {}),
       },
-      validate: async (first) => (job.valRows.length > 0 ? validateScores({ ...job, scorer: gan.scorer }, first) : {}),
-    },
-  );
-  return { gan: ganResult, encoder };
+    );
+    return { gan: ganResult, encoder };
+  } finally {
+    await encoderTrainer?.dispose();
+  }
 }

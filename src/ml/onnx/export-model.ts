@@ -32,7 +32,7 @@ export interface GraphNode {
 const nodeOf = (t: SymbolicTensor) => t.sourceLayer.inboundNodes[t.nodeIndex] as unknown as GraphNode;
 
 /** The model's layer calls feeding its output, inputs before consumers. */
-export function topologicalNodes(output: SymbolicTensor): GraphNode[] {
+export function topologicalNodes(output: SymbolicTensor | readonly SymbolicTensor[]): GraphNode[] {
   const order: GraphNode[] = [];
   const seen = new Set<GraphNode>();
   const visit = (t: SymbolicTensor) => {
@@ -42,7 +42,7 @@ export function topologicalNodes(output: SymbolicTensor): GraphNode[] {
     if (node.outboundLayer.getClassName() !== 'InputLayer') for (const input of node.inputTensors) visit(input); // an input layer lists its own output as input
     order.push(node);
   };
-  visit(output);
+  for (const o of Array.isArray(output) ? output : [output]) visit(o as SymbolicTensor);
   return order;
 }
 

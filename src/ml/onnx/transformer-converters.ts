@@ -17,7 +17,7 @@ function fromEmitter(className: string) {
     const noState = (): never => {
       throw new UnsupportedLayerError(layer.name, className, 'state tensors');
     };
-    return emit({ g, layer, inputs: ctx.inputs, outputShape: [], weight: (v) => values.get(v)!, state: noState, setNextState: noState }).output;
+    return emit({ g, layer, inputs: ctx.inputs, outputShape: [], weight: (v) => values.get(v)!, state: noState, setNextState: noState, training: false }).output;
   };
 }
 

@@ -5,7 +5,7 @@ import { initBackend } from '../../../src/ml/backend.ts';
 import { residualMaps } from '../../../src/ml/anomaly/autoencoder.ts';
 import { buildFanogan, disposeFanogan, variablesOf } from '../../../src/ml/anomaly/fanogan.ts';
 import { GanTrainer } from '../../../src/ml/anomaly/gan-trainer.ts';
-import { SpectralProjection } from '../../../src/ml/anomaly/lipschitz.ts';
+import { SpectralProjection, variableKernels } from '../../../src/ml/anomaly/lipschitz.ts';
 import { createPredictor } from '../../../src/ml/inference/predictor.ts';
 import { modelFromBytes, saveModelFiles } from '../../../src/ml/model-io.ts';
 import { loadOnnxRuntime } from '../../../src/ml/onnx/runtime.ts';
@@ -106,9 +106,7 @@ test('f-AnoGAN score: mean((x - G(E(x)))^2) + kappa * mean((f(x) - f(G(E(x))))^2
     const n = 3;
     const x = tf.randomUniform([n, 32, 32, channels], 0, 1, 'float32', 7) as tf.Tensor4D;
     // the critic's kernels as after a spectral projection, so the feature term is of the size it has in training
-    const projection = new SpectralProjection(variablesOf(gan.critic), 3);
-    projection.project();
-    projection.dispose();
+    new SpectralProjection(variableKernels(variablesOf(gan.critic)), 3).project();
     const expected = tf.tidy(() => {
       const xh = gan.generator.predict(gan.encoder.predict(x) as tf.Tensor) as tf.Tensor;
       const image = tf.squaredDifference(x, xh).mean([1, 2, 3]);

@@ -6,7 +6,8 @@ import { EXACT_PREFIX, splitExactState, type NamedTensor } from '../../training/
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime, type OrtSession, type OrtTensor } from '../runtime.ts';
 import { lossEmitterFor, type TrainLoss } from './losses/index.ts';
 import { optimizerFactoryFor, type OptimizerConfig, type OptimizerGraph } from './optimizers/index.ts';
-import { buildTrainGraph, fromLayout, toLayout, type ChunkedBuffer, type CustomTrainLoss, type FlatBuffer, type TrainGraph, type WeightSlot } from './train-graph.ts';
+import type { LayerVariable } from './layers/index.ts';
+import { buildTrainGraph, fromLayout, toLayout, type ChunkedBuffer, type CustomTrainLoss, type FlatBuffer, type FrozenGroup, type OutputsTrainLoss, type TrainGraph, type WeightSlot } from './train-graph.ts';
 import { UnsupportedTrainingError } from './unsupported.ts';
 import { DataType, encodeModel } from '../onnx-model.ts';
 import { NCHWC_DOMAIN } from './graph-ops.ts';
@@ -33,7 +34,13 @@ export function trainLossOf(config: LossConfig, task: Task, classWeights?: reado
 }
 
 export interface OrtTrainerOptions {
-  loss: TrainLoss | CustomTrainLoss;
+  loss: TrainLoss | CustomTrainLoss | OutputsTrainLoss;
+  /** The weights trained (default: the model's trainable weights); the others are frozen (train-graph.ts). */
+  trainable?: readonly LayerVariable[];
+  /** Frozen weights fed as inputs (`feedFrozen`), initially the model's values. */
+  frozen?: readonly FrozenGroup[];
+  /** false: the layers in inference mode (default true). */
+  training?: boolean;
   optimizer: OptimizerConfig;
   /** ONNX Runtime intra-op threads (default: os.availableParallelism()). */
   threads?: number;
@@ -59,9 +66,10 @@ function optimizerGraphOf(config: OptimizerConfig): OptimizerGraph {
  * The step graph of a model, loss and optimizer (no session): throws UnsupportedLayerError /
  * UnsupportedTrainingError (both OnnxExportError) for what the graph does not implement.
  */
-export function compileTrainStep(model: tf.LayersModel, options: Pick<OrtTrainerOptions, 'loss' | 'optimizer' | 'exposeGradients' | 'paramChunkElements'> & { nchwcBlock?: number }): { graph: TrainGraph; optimizer: OptimizerGraph } {
+export function compileTrainStep(model: tf.LayersModel, options: Pick<OrtTrainerOptions, 'loss' | 'optimizer' | 'exposeGradients' | 'paramChunkElements' | 'trainable' | 'frozen' | 'training'> & { nchwcBlock?: number }): { graph: TrainGraph; optimizer: OptimizerGraph } {
   const optimizer = optimizerGraphOf(options.optimizer);
-  return { graph: buildTrainGraph(model, { loss: options.loss, optimizer, exposeGradients: options.exposeGradients, paramChunkElements: options.paramChunkElements, nchwcBlock: options.nchwcBlock }), optimizer };
+  const { loss, exposeGradients, paramChunkElements, nchwcBlock, trainable, frozen, training } = options;
+  return { graph: buildTrainGraph(model, { loss, optimizer, exposeGradients, paramChunkElements, nchwcBlock, trainable, frozen, training }), optimizer };
 }
 
 /**
@@ -111,10 +119,15 @@ export class OrtTrainer {
 
   /** One step on a batch: x NHWC [n, H, W, C], y [n, ...targetShape]; returns the loss (before the update). */
   async step(x: Float32Array, y: Float32Array, n: number, lr: number): Promise<number> {
+    return this.stepOn([x], n, lr, y);
+  }
+
+  /** One step on one batch per model input (`graph.inputs` order), y when the loss has targets. */
+  async stepOn(xs: readonly Float32Array[], n: number, lr: number, y?: Float32Array): Promise<number> {
     const { graph } = this;
     const feeds: Record<string, OrtTensor> = Object.fromEntries(this.state);
-    feeds[graph.input] = this.tensor(x, [n, ...graph.inputShape]);
-    feeds[graph.target] = this.tensor(y, [n, ...graph.targetShape]);
+    graph.inputs.forEach((input, i) => (feeds[input.name] = this.tensor(xs[i], [n, ...input.shape])));
+    if (graph.target) feeds[graph.target] = this.tensor(y!, [n, ...graph.targetShape]);
     feeds[graph.lr] = this.tensor(Float32Array.of(lr), []);
     const out = await this.session.run(feeds);
     for (const buffer of this.buffers()) this.state.set(buffer.value, out[buffer.next]);
@@ -122,6 +135,39 @@ export class OrtTrainer {
     if (graph.gradients) this.gradients = out[graph.gradients];
     this.iterations++;
     return (out[graph.loss].data as Float32Array)[0];
+  }
+
+  /** Optimizer steps taken (restored with the optimizer state). */
+  get steps(): number {
+    return this.iterations;
+  }
+
+  /** The current parameter chunks (the step's last outputs; edits to their data are the next step's input). */
+  paramChunks(): OrtTensor[] {
+    return this.graph.params.chunks.map((c) => this.state.get(c.value)!);
+  }
+
+  /** A trained weight's live values in the current parameter chunk (graph layout; edits are the next step's input). */
+  paramView(w: WeightSlot): Float32Array {
+    const chunk = this.graph.params.chunks[w.chunk];
+    const start = w.offset - chunk.offset;
+    return (this.state.get(chunk.value)!.data as Float32Array).subarray(start, start + w.size);
+  }
+
+  /** Feeds a frozen group from now on: another trainer's `paramChunks()` over the same variables (laid out alike: checked). */
+  feedFrozen(name: string, chunks: readonly OrtTensor[]): void {
+    const group = this.graph.frozen.find((f) => f.name === name);
+    if (!group || group.chunks.length !== chunks.length) throw new Error(`frozen group ${name}: ${chunks.length} chunks for ${group ? group.chunks.length : 'no such group'}`);
+    group.chunks.forEach((c, k) => this.state.set(c.value, chunks[k]));
+  }
+
+  /** The batch-norm moving statistics (undefined without batch norms), to hand to a graph over the same layers. */
+  get statsTensor(): OrtTensor | undefined {
+    return this.graph.stats && this.state.get(this.graph.stats.value);
+  }
+
+  set statsTensor(t: OrtTensor | undefined) {
+    if (this.graph.stats && t) this.state.set(this.graph.stats.value, t);
   }
 
   /** The gradients of the last step, in tfjs layout and model.trainableWeights order (needs `exposeGradients`). */
@@ -143,9 +189,8 @@ export class OrtTrainer {
 
   /** Takes the tfjs model's current weights and moving statistics (e.g. after restoring a checkpoint). */
   readFromModel(): void {
-    const params = new Float32Array(this.graph.params.size);
-    for (const w of this.graph.weights) params.set(toLayout(Float32Array.from(w.variable.read().dataSync()), w.variable.shape as number[], w.layout), w.offset);
-    this.write(this.graph.params, params);
+    this.write(this.graph.params, this.modelValues(this.graph.params.size, this.graph.weights));
+    for (const group of this.graph.frozen) this.write(group, this.modelValues(group.size, group.weights));
     if (this.graph.stats) {
       const stats = new Float32Array(this.graph.stats.size);
       for (const s of this.graph.states) stats.set(s.variable.read().dataSync(), s.offset);
@@ -210,12 +255,19 @@ export class OrtTrainer {
   }
 
   /** Sets a buffer's value (copied into one tensor per chunk). */
-  private write(buffer: ChunkedBuffer | FlatBuffer, flat: Float32Array): void {
+  private write(buffer: { chunks: readonly { value: string; offset: number; size: number }[] } | FlatBuffer, flat: Float32Array): void {
     for (const chunk of 'chunks' in buffer ? buffer.chunks : [{ ...buffer, offset: 0 }]) this.state.set(chunk.value, this.tensor(flat.slice(chunk.offset, chunk.offset + chunk.size), [chunk.size]));
   }
 
   private scalar(name: string): number {
     return (this.state.get(name)!.data as Float32Array)[0];
+  }
+
+  /** The variables' current values laid out as a buffer of `size`. */
+  private modelValues(size: number, weights: readonly WeightSlot[]): Float32Array {
+    const flat = new Float32Array(size);
+    for (const w of weights) flat.set(toLayout(Float32Array.from(w.variable.read().dataSync()), w.variable.shape as number[], w.layout), w.offset);
+    return flat;
   }
 
   /** One weight's part of a flat buffer, in tfjs layout. */

@@ -13,7 +13,7 @@ interface BatchNormConfig {
 }
 
 /**
- * FastBatchNormalization in training mode: batch mean and biased variance over N, H, W, y = (x - mean) *
+ * FastBatchNormalization in training mode (in inference mode when the step says so: `inferenceBatchNorm`): batch mean and biased variance over N, H, W, y = (x - mean) *
  * gamma / sqrt(var + eps) + beta; moving stats += (batch stat - moving) * (1 - momentum). Backward in
  * closed form (as batch-norm-ops.ts): dx = a*dy - xc * a*sum(dy*xc)*inv^2/m - a*sum(dy)/m, a = gamma*inv.
  */
@@ -24,12 +24,13 @@ function batchNorm(ctx: EmitContext): Emitted {
   const rank = ctx.inputs[0].shape.length;
   if (rank !== 4 || onnxAxis(c.axis, rank) !== 1) unsupported(ctx, `axis ${c.axis} of a rank-${rank} input`);
   if (!c.center || !c.scale) unsupported(ctx, 'center or scale off');
-  const [gammaVar, betaVar] = layer.trainableWeights;
-  const [meanVar, varianceVar] = layer.nonTrainableWeights;
-  if (!gammaVar || !betaVar) unsupported(ctx, 'frozen weights');
+  // gamma, beta, moving mean, moving variance (creation order, whether the layer is trainable or not)
+  const [gammaVar, betaVar, meanVar, varianceVar] = layer.weights;
+  if (!varianceVar) unsupported(ctx, 'weights not built');
   const [h, w, channels] = staticDims(ctx, ctx.inputs[0].shape);
   const base = layer.name;
   const x = ctx.inputs[0].name;
+  if (!ctx.training) return inferenceBatchNorm(ctx, { gammaVar, betaVar, meanVar, varianceVar, channels, epsilon: c.epsilon });
   const mean = reduceMean(g, x, NCHW_BATCH_AND_SPACE, true, `${base}/mean`);
   const xc = g.node('Sub', [x, mean], `${base}/xc`);
   const variance = reduceMean(g, g.node('Mul', [xc, xc], `${base}/xc2`), NCHW_BATCH_AND_SPACE, true, `${base}/var`);
@@ -57,6 +58,32 @@ function batchNorm(ctx: EmitContext): Emitted {
       const d = g.node('Mul', [g.node('Mul', [a, sumDy], `${base}/a*sd`), invM], `${base}/d`);
       const dx = g.node('Sub', [g.node('Sub', [g.node('Mul', [dy, a], `${base}/dy*a`), g.node('Mul', [xc, k], `${base}/xc*k`)], `${base}/dx_part`), d], `${base}/dx`);
       return { inputs: [dx], weights };
+    },
+  };
+}
+
+/**
+ * Inference mode (a frozen network's batch norms, as tfjs applies them with training: false): y = (x -
+ * moving mean) * a + beta, a = gamma / sqrt(moving variance + eps); dx = a * dy. The moving statistics
+ * are read as weights (a frozen input or constants) and left alone.
+ */
+function inferenceBatchNorm(ctx: EmitContext, v: { gammaVar: LayerVariable; betaVar: LayerVariable; meanVar: LayerVariable; varianceVar: LayerVariable; channels: number; epsilon: number }): Emitted {
+  const { g, layer } = ctx;
+  const base = layer.name;
+  const x = ctx.inputs[0].name;
+  const per = (variable: LayerVariable, label: string) => reshape(g, ctx.weight(variable), [1, v.channels, 1, 1], `${base}/${label}4`);
+  const invStd = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [per(v.varianceVar, 'variance'), scalar(g, v.epsilon, `${base}/eps`)], `${base}/var+eps`)], `${base}/std`)], `${base}/inv_std`);
+  const a = g.node('Mul', [per(v.gammaVar, 'gamma'), invStd], `${base}/a`);
+  const xc = g.node('Sub', [x, per(v.meanVar, 'mean')], `${base}/xc`);
+  const y = g.node('Add', [g.node('Mul', [xc, a], `${base}/xc*a`), per(v.betaVar, 'beta')], base);
+  return {
+    output: y,
+    backward(dy, [wantInput]) {
+      const weights: [LayerVariable, string][] = [
+        [v.gammaVar, reshape(g, g.node('Mul', [reduceSum(g, g.node('Mul', [dy, xc], `${base}/dy*xc`), NCHW_BATCH_AND_SPACE, true, `${base}/sum_dy_xc`), invStd], `${base}/dgamma4`), [v.channels], `${base}/dgamma`)],
+        [v.betaVar, reshape(g, reduceSum(g, dy, NCHW_BATCH_AND_SPACE, true, `${base}/sum_dy`), [v.channels], `${base}/dbeta`)],
+      ];
+      return { inputs: [wantInput ? g.node('Mul', [dy, a], `${base}/dx`) : undefined], weights };
     },
   };
 }

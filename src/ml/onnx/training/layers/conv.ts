@@ -241,8 +241,8 @@ function conv2d(ctx: EmitContext): Emitted {
   const { g, layer } = ctx;
   const k = convGeometry(ctx);
   const c = k.config;
-  const [kernelVar, biasVar] = layer.trainableWeights;
-  if (!kernelVar || (c.useBias && !biasVar)) unsupported(ctx, 'frozen weights');
+  const [kernelVar, biasVar] = layer.weights; // trainable or not: ctx.weight gives a frozen one as an input or a constant
+  if (!kernelVar || (c.useBias && !biasVar)) unsupported(ctx, 'weights not built');
   const cout = kernelVar.shape[3] as number;
   const kernel = ctx.weight(kernelVar, 'hwio-as-oihw');
   const bias = c.useBias ? ctx.weight(biasVar) : undefined;
@@ -267,8 +267,8 @@ function depthwiseConv2d(ctx: EmitContext): Emitted {
   const c = k.config;
   const { depthMultiplier } = layerConfig<{ depthMultiplier: number }>(layer);
   if (depthMultiplier !== 1) unsupported(ctx, `depth multiplier ${depthMultiplier}`);
-  const [kernelVar, biasVar] = layer.trainableWeights;
-  if (!kernelVar || (c.useBias && !biasVar)) unsupported(ctx, 'frozen weights');
+  const [kernelVar, biasVar] = layer.weights; // trainable or not: ctx.weight gives a frozen one as an input or a constant
+  if (!kernelVar || (c.useBias && !biasVar)) unsupported(ctx, 'weights not built');
   const kernel = ctx.weight(kernelVar, 'depthwise-as-oihw');
   const bias = c.useBias ? ctx.weight(biasVar) : undefined;
   const base = layer.name;

@@ -13,8 +13,8 @@ function dense(ctx: EmitContext): Emitted {
   const { g, layer } = ctx;
   const c = layerConfig<{ activation: string; useBias: boolean }>(layer);
   if (ctx.inputs[0].shape.length !== 2) unsupported(ctx, `input of rank ${ctx.inputs[0].shape.length} (only rank 2)`);
-  const [kernelVar, biasVar] = layer.trainableWeights;
-  if (!kernelVar || (c.useBias && !biasVar)) unsupported(ctx, 'frozen weights');
+  const [kernelVar, biasVar] = layer.weights; // trainable or not: ctx.weight gives a frozen one as an input or a constant
+  if (!kernelVar || (c.useBias && !biasVar)) unsupported(ctx, 'weights not built');
   const [din, dout] = kernelVar.shape as number[];
   const kernel = ctx.weight(kernelVar);
   const bias = c.useBias ? ctx.weight(biasVar) : undefined;

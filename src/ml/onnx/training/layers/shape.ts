@@ -5,7 +5,7 @@ import { staticDims, unsupported, type EmitContext, type Emitted } from './types
 
 /**
  * Training emitters (forward + backward) of the layers that move values between shapes, as the detector
- * uses them: UpSampling2D (nearest), Reshape of an NHWC map to [N, H*W, C] (Concatenate: merge.ts).
+ * uses them: UpSampling2D (nearest), Reshape of an NHWC map to [N, H*W, C], Flatten (Concatenate: merge.ts).
  * Rank-4 values are NCHW in the graph, other ranks as in tfjs.
  */
 
@@ -31,13 +31,22 @@ function upSampling2d(ctx: EmitContext): Emitted {
   };
 }
 
-/** An NHWC map [N, H, W, C] to [N, H*W, C] (tfjs row-major order), or any reshape between ranks 2 and 3. */
+/** An NHWC map [N, H, W, C] to [N, H*W, C] or [N, H*W*C] (tfjs row-major order), or any reshape between ranks 2 and 3. */
 function reshapeLayer(ctx: EmitContext): Emitted {
+  const target = (ctx.layer.getConfig() as unknown as { targetShape: number[] }).targetShape;
+  if (target.length === 3 || target.some((d) => d < 0)) fail(ctx, `target shape [${target.join(', ')}]`);
+  return reshapeTo(ctx, target);
+}
+
+/** Flatten: the NHWC map (or any value) to [N, product of the rest], in tfjs's row-major order. */
+function flatten(ctx: EmitContext): Emitted {
+  return reshapeTo(ctx, [known(ctx, ctx.inputs[0].shape).reduce((a, b) => a * b, 1)]);
+}
+
+function reshapeTo(ctx: EmitContext, target: readonly number[]): Emitted {
   const { g, layer } = ctx;
   const x = ctx.inputs[0];
   const inShape = known(ctx, x.shape);
-  const target = (layer.getConfig() as unknown as { targetShape: number[] }).targetShape;
-  if (target.length === 3 || target.some((d) => d < 0)) fail(ctx, `target shape [${target.join(', ')}]`);
   const base = layer.name;
   const nhwc = x.shape.length === 4 ? g.node('Transpose', [x.name], `${base}/nhwc`, [{ name: 'perm', ints: [0, 2, 3, 1] }]) : x.name;
   const y = reshape(g, nhwc, [0, ...target], base);
@@ -53,3 +62,4 @@ function reshapeLayer(ctx: EmitContext): Emitted {
 
 registerLayerEmitter('UpSampling2D', upSampling2d);
 registerLayerEmitter('Reshape', reshapeLayer);
+registerLayerEmitter('Flatten', flatten);

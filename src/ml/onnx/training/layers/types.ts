@@ -27,13 +27,15 @@ export interface EmitContext {
   layer: tf.layers.Layer;
   inputs: readonly Value[];
   outputShape: ReadonlyArray<number | null>;
-  /** The graph value holding a trainable weight (stored in `layout`). */
+  /** The graph value holding a weight (stored in `layout`): a view of the parameters when trained, else a frozen input or a constant. */
   weight(v: LayerVariable, layout?: WeightLayout): string;
   /** The graph value holding a non-trainable state tensor (BN moving statistics) and where its next value is set. */
   state(v: LayerVariable): string;
   setNextState(v: LayerVariable, next: string): void;
   /** ONNX Runtime's NCHWc channel block on this CPU (16 with AVX-512, 8 with AVX2), when its NCHWc kernels may be used. */
   nchwcBlock?: number;
+  /** false: the layer runs in inference mode (batch norms on their moving statistics). */
+  training: boolean;
 }
 
 export interface Backward {
