@@ -58,6 +58,11 @@ export class OrtGanTrainer implements WganTrainer {
     return new OrtGanTrainer(critic, generator, settings);
   }
 
+  /** Both step sessions wait alike (one policy per process); the critic's, for the log. */
+  get pool(): string | undefined {
+    return this.critic.pool;
+  }
+
   get criticSteps(): number {
     return this.critic.steps;
   }
