@@ -1,5 +1,6 @@
 import * as tf from './tf.ts';
 import { foldConvBatchNorms } from './layers/fold-model.ts';
+import './layers/input-normalization.ts'; // registers the layer class for loading
 import type { Store } from '../store/store.ts';
 import type { Artifact } from '../engine/artifact.ts';
 import { readArtifactFile } from '../engine/artifact.ts';

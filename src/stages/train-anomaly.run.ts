@@ -20,7 +20,7 @@ import { isOnnxPath } from './train-onnx-weights.ts';
 import { bestEpochMetrics, epochReporter, foldOf, isSet, modelFromFile, optimizationConfig, pickInputs, requireImages, startFrom } from './train.run.ts';
 
 /** Parameters of the classification path that mean nothing for an autoencoder (an error when set). */
-const CLASSIFICATION_ONLY = ['loss', 'mixup', 'cutmix', 'label_smoothing', 'class_balanced', 'balanced_sampler', 'dropout', 'detection'] as const;
+const CLASSIFICATION_ONLY = ['loss', 'mixup', 'cutmix', 'label_smoothing', 'class_balanced', 'balanced_sampler', 'dropout', 'normalize', 'detection'] as const;
 
 /** `train` with `task: anomaly`: a convolutional autoencoder or f-AnoGAN trained on the normal rows only (docs/training.md). */
 export async function runAnomaly(ctx: StageContext, inputs: StageInput[], params: TrainParams): Promise<ArtifactDraft> {

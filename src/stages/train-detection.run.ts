@@ -16,7 +16,7 @@ import { DetectionParams, decodeOptions } from './train-detection-params.ts';
 import { bestEpochMetrics, epochReporter, foldOf, isSet, optimizationConfig, modelFromFile, pickInputs, requireImages, startFrom } from './train.run.ts';
 
 /** Parameters of the classification path that mean nothing for a detector (an error when set). */
-const CLASSIFICATION_ONLY = ['loss', 'mixup', 'cutmix', 'augment', 'label_smoothing', 'class_balanced', 'balanced_sampler', 'dropout'] as const;
+const CLASSIFICATION_ONLY = ['loss', 'mixup', 'cutmix', 'augment', 'label_smoothing', 'class_balanced', 'balanced_sampler', 'dropout', 'normalize'] as const;
 
 /** `train` with `task: detection`: an anchor-free one-stage detector (docs/detection.md). */
 export async function runDetection(ctx: StageContext, inputs: StageInput[], params: TrainParams): Promise<ArtifactDraft> {

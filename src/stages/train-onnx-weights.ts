@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { StageInputError, type StageContext } from '../engine/stage.ts';
 import { importOnnxWeights, WeightImportError } from '../ml/import/onnx-weights.ts';
+import { inputNormalizationOf } from '../ml/layers/input-normalization.ts';
 import { OnnxReadError } from '../ml/onnx/onnx-reader.ts';
 import type * as tf from '../ml/tf.ts';
 
@@ -17,6 +18,7 @@ export async function startFromOnnx(ctx: StageContext, model: tf.LayersModel, pa
       r.foldedBatchNorms ? `${r.foldedBatchNorms} batch norms folded by the exporter restored as identity + bias` : '',
     ].filter(Boolean);
     ctx.log.info(`initialised ${r.loaded} layers from ONNX weights ${path}${notes.length ? ` (${notes.join('; ')})` : ''}`);
+    if (!inputNormalizationOf(model)) ctx.log.warn(`weights ${path}: the model gets its [0, 1] input unnormalised; torchvision/timm ImageNet weights expect normalize: imagenet`);
   } catch (e) {
     if (!(e instanceof WeightImportError || e instanceof OnnxReadError || (e instanceof Error && /ONNX/.test(e.message)))) throw e;
     throw new StageInputError(

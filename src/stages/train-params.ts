@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { architectures, initSchemes, stems } from '../ml/models/architectures.ts';
 import { backendParam } from '../ml/backend-param.ts';
+import { normalizationProblem } from '../ml/normalize-param.ts';
 import { inferenceParam } from '../ml/inference/inference-param.ts';
 import { trainEngineParam } from '../ml/training/train-engine-param.ts';
 import { AnomalyParams } from './train-anomaly-params.ts';
@@ -84,6 +85,21 @@ const mixParam = (what: string, dist: string) =>
     .transform((v) => (v === true ? 1 : v === false ? 0 : v))
     .describe(`${what}: false, true (${dist} = 1) or the ${dist} parameter`);
 
+const NormalizeParam = z
+  .union([
+    z.enum(['none', 'symmetric', 'imagenet']),
+    z
+      .object({
+        mean: z.array(z.number()).min(1).describe('Per channel, or one for all'),
+        std: z.array(z.number().positive()).min(1).describe('Per channel, or one for all'),
+      })
+      .strict(),
+  ])
+  .optional()
+  // none and leaving it out are the same model, so the same cache key
+  .transform((v) => (v === 'none' ? undefined : v))
+  .describe('Input normalisation, the model\'s first layer: (x - mean) / std per channel of the [0, 1] input. none (default), symmetric ((x - 0.5) / 0.5, to [-1, 1]: MedMNIST), imagenet (mean .485 .456 .406, std .229 .224 .225, for ImageNet weights; on 1 channel their averages .449 / .226), or {mean: [...], std: [...]} with one entry per channel or one for all');
+
 const foldParam = z
   .union([z.number().int().min(0), z.string().regex(/^\d+$/).transform(Number)])
   .optional()
@@ -96,6 +112,7 @@ export const TrainParams = z
     stem: z.enum(stems).default('auto').describe('First layers of the CNNs: imagenet (7x7 stride-2 conv + max pool, or a stride-2 conv), small (3x3 stride-1 conv, no pooling: MedMNIST-style 28 px inputs), auto (small below 64 px unless ONNX weights are imported)'),
     patch: z.number().int().min(1).max(64).optional().describe('Patch size of the transformers (default vit-* 16, swin-tiny 4); the input size should be a multiple of it'),
     initializer: z.enum(initSchemes).optional().describe("Initial weights: zoo (default: Keras's He-normal convolutions, Glorot-uniform dense, zero biases) or torch (PyTorch's layer defaults, uniform in +-1/sqrt(fan_in): for recipes written for PyTorch, e.g. MedMNIST's)"),
+    normalize: NormalizeParam,
     dropout: z.number().min(0).max(0.9).default(0).describe('Dropout before the classifier'),
     size: z.number().int().min(8).max(2048).default(64).describe('Input size in pixels (images are resized to size x size)'),
     channels: z.union([z.literal(1), z.literal(3)]).default(1).describe('Input channels: 1 (grey) or 3 (grey replicated / RGB)'),
@@ -144,7 +161,11 @@ export const TrainParams = z
     detection: DetectionParams.optional().describe("Detector options (task: detection): neck, head, label assignment, loss, box augmentation, decoding; defaults when omitted"),
     anomaly: AnomalyParams.optional().describe('Anomaly detector options (task: anomaly): the method, the normal label, the code size, f-AnoGAN\'s WGAN settings; defaults when omitted'),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    const problem = normalizationProblem(p.normalize, p.channels);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['normalize', problem.key], message: problem.message });
+  });
 
 export type TrainParams = z.output<typeof TrainParams>;
 

@@ -17,6 +17,8 @@ import { trainModel, type OptimizationConfig } from '../ml/training/loop.ts';
 import { createExternalTrainer } from '../ml/training/train-engine.ts';
 import { classCounts, classesOf, inferTask } from '../ml/training/targets.ts';
 import { transferWeights } from '../ml/training/weights-io.ts';
+import { inputNormalizationOf } from '../ml/layers/input-normalization.ts';
+import { resolveNormalization } from '../ml/normalize-param.ts';
 import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
 import { isOnnxPath, startFromOnnx } from './train-onnx-weights.ts';
 
@@ -110,6 +112,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
       channels: params.channels,
       arch: params.model,
       stem,
+      ...(spec.normalize ? { normalize: spec.normalize } : {}),
       task,
       loss: lossConfig,
       ...(classWeights ? { class_weights: Object.fromEntries(classes.map((c, k) => [c, classWeights[k]])) } : {}),
@@ -154,7 +157,8 @@ export function bestEpochMetrics(result: { history: EpochRecord[]; bestEpoch: nu
 /** The zoo model the stage trains for its params. */
 export function modelSpecOf(params: TrainParams, classes: number, task: Task): ModelSpec {
   const stem = resolveStem(params.stem, params.size, isOnnxPath(params.weights));
-  return { arch: params.model, inputSize: params.size, channels: params.channels, classes, task, seed: params.seed, width: params.width, dropout: params.dropout, stem, patch: params.patch, ...(params.initializer ? { init: params.initializer } : {}) };
+  const normalize = resolveNormalization(params.normalize, params.channels);
+  return { arch: params.model, inputSize: params.size, channels: params.channels, classes, task, seed: params.seed, width: params.width, dropout: params.dropout, stem, patch: params.patch, ...(params.initializer ? { init: params.initializer } : {}), ...(normalize ? { normalize } : {}) };
 }
 
 /** The dataset input and the optional `init` model input (`from: { data: split, init: pretrain }`). */
@@ -198,6 +202,8 @@ function classWeightsFor(option: TrainParams['class_balanced'], meta: Record<str
 
 export async function startFrom(ctx: StageContext, model: tf.LayersModel, source: tf.LayersModel, what: string): Promise<void> {
   const { copied, skipped } = transferWeights(source, model);
+  const [theirs, ours] = [inputNormalizationOf(source), inputNormalizationOf(model)].map((n) => (n ? `(x - [${n.mean.join(', ')}]) / [${n.std.join(', ')}]` : 'none'));
+  if (theirs !== ours) ctx.log.warn(`${what} was trained with input normalisation ${theirs}, this model uses ${ours}: its weights see differently scaled input (set normalize: to match)`);
   source.dispose();
   if (copied === 0) throw new StageInputError(`train: no layer of ${what} matches the ${model.name} model by name and shape`, 'use weights saved from the same architecture (layer names like stem_conv, s1b1_1_conv)');
   ctx.log.info(`initialised ${copied} layers from ${what}${skipped.length ? `; kept fresh: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', ...' : ''}` : ''}`);

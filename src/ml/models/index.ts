@@ -2,6 +2,8 @@ import * as tf from '../tf.ts';
 import type { InitScheme } from './architectures.ts';
 import { LayerBuilder } from './builder.ts';
 import { foldConvBatchNorms } from '../layers/fold-model.ts';
+import { InputNormalizationLayer } from '../layers/input-normalization.ts';
+import type { InputNormalization } from '../normalize-param.ts';
 import { densenetBody } from './densenet.ts';
 import { efficientnetB0Body, mobilenetV2Body } from './mobilenet.ts';
 import { resnetBody } from './resnet.ts';
@@ -32,6 +34,8 @@ export interface ModelSpec {
   patch?: number;
   /** Initial weights' scheme (default `zoo`; `torch`: PyTorch's layer defaults). */
   init?: InitScheme;
+  /** (x - mean) / std per channel as the model's first layer, `normalize` (default: none, the [0, 1] input as it is). */
+  normalize?: InputNormalization;
 }
 
 /**
@@ -39,11 +43,13 @@ export interface ModelSpec {
  * giving probabilities (sigmoid for binary/multi-label, softmax for multi-class). The layer before the
  * activation is named `logits`, the head activation `probs`; the last conv block output is `features`.
  * Inference folds each conv's batch norm into it (`foldBatchNorms`, default true; training unaffected).
+ * With `normalize` the input first goes through an InputNormalization layer named `normalize`.
  */
 export function buildModel(spec: ModelSpec, options: { foldBatchNorms?: boolean; /** Other transformer sizes than the named ones (tests). */ transformer?: Partial<VitConfig> | Partial<SwinConfig>; /** Shallower DenseNet / MobileNetV2 of the same design (tests). */ depth?: ShallowerCnn } = {}): tf.LayersModel {
   const b = new LayerBuilder(spec.seed ?? 42, spec.init);
   const input = tf.input({ name: 'image', shape: [spec.inputSize, spec.inputSize, spec.channels] });
-  const body = bodyOf(spec, b, input, options.transformer, options.depth);
+  const normalized = spec.normalize ? (new InputNormalizationLayer({ name: 'normalize', ...spec.normalize }).apply(input) as tf.SymbolicTensor) : input;
+  const body = bodyOf(spec, b, normalized, options.transformer, options.depth);
   // A CNN body ends in a feature map (pooled here); a ViT body pools itself (class token) and marks its own `features`.
   let y = body.rank === 2 ? body : b.globalPool(tf.layers.activation({ name: 'features', activation: 'linear' }).apply(body) as tf.SymbolicTensor, 'pool');
   if (spec.dropout) y = tf.layers.dropout({ name: 'dropout', rate: spec.dropout, seed: spec.seed }).apply(y) as tf.SymbolicTensor;

@@ -3,6 +3,7 @@ import type { OnnxGraphBuilder } from './graph-builder.ts';
 import type { OnnxAttribute } from './onnx-model.ts';
 import { UnsupportedLayerError } from './errors.ts';
 import { emitNearestUpsampling } from './upsampling.ts';
+import { emitInputNormalization } from './input-normalization.ts';
 import { emitZeroPadding } from './zero-padding.ts';
 
 /**
@@ -295,4 +296,5 @@ export const converters: Readonly<Record<string, Converter>> = {
   UpSampling2D: upSampling2d,
   Dropout: identity,
   ZeroPadding2D: (ctx) => emitZeroPadding(ctx.g, ctx.layer, ctx.inputs[0].name),
+  InputNormalization: (ctx) => emitInputNormalization(ctx.g, ctx.layer, ctx.inputs[0]).output,
 };

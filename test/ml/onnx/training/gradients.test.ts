@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '../../../../src/ml/tf.ts';
 import { initBackend } from '../../../../src/ml/backend.ts';
 import { makeLoss, type LossConfig } from '../../../../src/ml/losses/index.ts';
+import { InputNormalizationLayer } from '../../../../src/ml/layers/input-normalization.ts';
 import { buildModel, type ModelSpec } from '../../../../src/ml/models/index.ts';
 import { OrtTrainer, trainLossOf } from '../../../../src/ml/onnx/training/ort-trainer.ts';
 import { kinkFreeBatch, needsOrt, ort } from './step-fixtures.ts';
@@ -37,6 +38,19 @@ interface Case {
   invariant?: { weight: RegExp; floor: number };
   /** A shallower MobileNetV2 of the same design (see the note above the cases). */
   depth?: NonNullable<Parameters<typeof buildModel>[1]>['depth'];
+  /** A model of its own for the spec's input and outputs instead of the zoo's (a layer placed where the zoo has none). */
+  model?: (spec: ModelSpec) => tf.LayersModel;
+}
+
+/** conv -> InputNormalization -> conv -> pool -> dense: the normalisation's input gradient is needed (in the zoo it is the first layer). */
+function normalizationInside(spec: ModelSpec): tf.LayersModel {
+  const input = tf.input({ shape: [spec.inputSize, spec.inputSize, spec.channels] });
+  const conv = (filters: number, seed: number) => tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: true, kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 1 }) });
+  const first = conv(4, 1).apply(input) as tf.SymbolicTensor;
+  const normalized = new InputNormalizationLayer({ name: 'mid_normalize', mean: [0.1, -0.2, 0.3, 0], std: [0.5, 2, 0.25, 1] }).apply(first) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({}).apply(tf.layers.activation({ activation: 'sigmoid' }).apply(conv(6, 3).apply(normalized)) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const output = tf.layers.dense({ units: spec.classes, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }).apply(pooled) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output });
 }
 
 // MobileNetV2 at full depth has no kink-free batch, so it is compared at a shallower depth of the same design
@@ -79,15 +93,19 @@ const cases: Case[] = [
   { spec: { arch: 'efficientnet-b0', inputSize: 64, channels: 1, classes: 3, task: 'multilabel', seed: 9 }, loss: { asl: {} }, n: 2, dataSeed: 10 },
   { spec: { arch: 'densenet121', inputSize: 64, channels: 1, classes: 2, task: 'multilabel', seed: 10 }, loss: 'focal', n: 2, dataSeed: 11, invariant: { weight: /^stem_bn\/gamma/, floor: 1e-2 } },
   // transformers at small sizes; Swin: 9 x 9 tokens in 4 x 4 windows (padded and shifted windows, odd-size patch merging)
+  // input normalisation (normalize: symmetric / imagenet) as the first layer, and inside a model where its input gradient counts
+  { spec: { arch: 'resnet18', inputSize: 28, channels: 1, classes: 2, task: 'multiclass', seed: 13, width: 0.25, stem: 'small', init: 'torch', normalize: { mean: [0.5], std: [0.5] } }, loss: 'ce', n: 4, dataSeed: 14 },
+  { spec: { arch: 'small-cnn', inputSize: 24, channels: 3, classes: 3, task: 'multilabel', seed: 14, width: 0.5, normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } }, loss: 'bce', n: 4, dataSeed: 15 },
+  { spec: { arch: 'small-cnn', inputSize: 12, channels: 3, classes: 2, task: 'multilabel' }, loss: 'bce', n: 4, dataSeed: 16, model: normalizationInside },
   { spec: { arch: 'vit-tiny', inputSize: 32, channels: 1, classes: 3, task: 'multiclass', seed: 11, patch: 8 }, loss: 'ce', n: 4, dataSeed: 12, transformer: { dim: 24, heads: 3, depth: 2 } },
   { spec: { arch: 'swin-tiny', inputSize: 36, channels: 1, classes: 3, task: 'multilabel', seed: 12, patch: 4 }, loss: 'bce', n: 4, dataSeed: 13, transformer: { dim: 12, depths: [2, 2], heads: [2, 4], window: 4 } },
 ];
 
 for (const c of cases) {
-  const label = `${c.spec.arch}${c.depth ? ` (shallower: ${JSON.stringify(c.depth)})` : ''}${c.spec.width ? ` x${c.spec.width}` : ''} ${c.spec.inputSize} px ${c.spec.channels} ch, ${JSON.stringify(c.loss)}${c.classWeights ? ' class-weighted' : ''}${c.soft ? ', soft targets' : ''}`;
+  const label = `${c.spec.normalize ? `normalize ${JSON.stringify(c.spec.normalize)} ` : ''}${c.model ? `${c.model.name} (not the zoo)` : c.spec.arch}${c.depth ? ` (shallower: ${JSON.stringify(c.depth)})` : ''}${c.spec.width ? ` x${c.spec.width}` : ''} ${c.spec.inputSize} px ${c.spec.channels} ch, ${JSON.stringify(c.loss)}${c.classWeights ? ' class-weighted' : ''}${c.soft ? ', soft targets' : ''}`;
   test(`${label}: the loss and every weight's gradient of one ONNX Runtime step equal tfjs's`, needsOrt, async () => {
     await initBackend('wasm');
-    const model = buildModel(c.spec, { transformer: c.transformer, depth: c.depth });
+    const model = c.model ? c.model(c.spec) : buildModel(c.spec, { transformer: c.transformer, depth: c.depth });
     const { x, y, xs, ys } = kinkFreeBatch(model, c.spec, c.n, c.dataSeed, c.soft);
     const trainer = await OrtTrainer.create(model, { loss: trainLossOf(c.loss, c.spec.task, c.classWeights), optimizer: { name: 'adam' }, threads: 1, exposeGradients: true, runtime: ort });
     const loss = await trainer.step(xs, ys, c.n, 1e-3);

@@ -8,6 +8,7 @@ import './batch-norm.ts';
 import './conv.ts';
 import './dense.ts';
 import './dropout.ts';
+import './input-normalization.ts';
 import './merge.ts';
 import './pooling.ts';
 import './shape.ts';
