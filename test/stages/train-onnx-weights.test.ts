@@ -49,6 +49,12 @@ test('train with weights: x.onnx starts from the imported weights (auto stem kee
   const run = await runStage(trainStage, { store, params, inputs: [data] });
   assert.ok(run.logs.some((l) => /initialised 40 layers from ONNX weights .*r18\.onnx \(classifier kept fresh \(other class count\); 20 batch norms folded/.test(l)), run.logs.join('\n'));
   assert.equal((run.artifact.meta as { stem: string }).stem, 'imagenet');
+  assert.ok(run.logs.some((l) => /ImageNet weights expect normalize: imagenet/.test(l)), run.logs.join('\n'));
+  const normalized = await runStage(trainStage, { store, params: { ...params, normalize: 'imagenet' }, inputs: [data] });
+  assert.ok(!normalized.logs.some((l) => l.includes('expect normalize')), normalized.logs.join('\n'));
+  const { mean, std } = (normalized.artifact.meta as { normalize: { mean: number[]; std: number[] } }).normalize;
+  // 1-channel input: the averages of ImageNet's three means and stds
+  assert.ok(mean.length === 1 && Math.abs(mean[0] - 0.449) < 1e-9 && Math.abs(std[0] - 0.226) < 1e-9, JSON.stringify({ mean, std }));
   // lr 1e-9: the first conv's kernel is still the imported one (the exporter folded the batch norm into it)
   const trained = await loadModel(store, run.artifact);
   const imported = buildModel({ ...spec, classes: 3, seed: 9 });
