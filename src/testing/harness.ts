@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,9 +41,20 @@ export interface StageRunResult {
   file(name: string): Promise<Buffer>;
 }
 
-/** A temporary fs store, for tests. */
+const tempDirs: string[] = [];
+
+/**
+ * A temporary fs store, for tests: removed when the process exits (a training test's store holds a few
+ * hundred MB of checkpoints), unless PIPELINE_KEEP_TEST_TMP=1.
+ */
 export async function tempStore(): Promise<FsStore> {
-  return FsStore.open(join(await mkdtemp(join(tmpdir(), 'pipeline-test-')), '.pipeline'), { durable: false });
+  const dir = await mkdtemp(join(tmpdir(), 'pipeline-test-'));
+  if (tempDirs.push(dir) === 1 && process.env.PIPELINE_KEEP_TEST_TMP !== '1') process.once('exit', removeTempDirs);
+  return FsStore.open(join(dir, '.pipeline'), { durable: false });
+}
+
+function removeTempDirs(): void {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 /**

@@ -49,3 +49,20 @@ test('an item that throws something other than an Error is reported with its tex
   const result = await runStage(throws, { inputs: [input] });
   assert.deepEqual((await result.rows()).map((r) => r.error), ['buffer overrun', 'plain string', 'number thrown: 42']);
 });
+
+test('a temporary store is removed when its process exits, and kept with PIPELINE_KEEP_TEST_TMP=1', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { existsSync, rmSync } = await import('node:fs');
+  const harness = new URL('../../src/testing/harness.ts', import.meta.url).href;
+  const script = `const { tempStore } = await import(${JSON.stringify(harness)}); const s = await tempStore(); await s.putBlob(new Uint8Array(1000)); console.log(s.root);`;
+  const storeRoot = (keep: boolean) => {
+    const env = { ...process.env, PIPELINE_KEEP_TEST_TMP: keep ? '1' : '' };
+    return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, encoding: 'utf8' }).trim();
+  };
+  const removed = storeRoot(false);
+  assert.match(removed, /pipeline-test-/);
+  assert.equal(existsSync(removed), false, `${removed} was left behind`);
+  const kept = storeRoot(true);
+  assert.equal(existsSync(kept), true);
+  rmSync(kept.replace(/\/\.pipeline$/, ''), { recursive: true, force: true });
+});
