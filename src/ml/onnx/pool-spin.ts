@@ -7,7 +7,6 @@
  * created and spins only when they cover the pool's threads. Only the threads' waiting changes, never
  * the arithmetic: results are bit-identical either way.
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { z } from 'zod';
 
@@ -45,48 +44,29 @@ export function spinWhenFree(freeCpus: number, threads: number): boolean {
 }
 
 /**
- * CPUs not used by anything but the calling thread, over a window of at least `windowMs`: idle time
- * plus the calling thread's own CPU time, over all CPUs, capped at the CPUs this process may use.
- * Counting the calling thread's time as free lets the sample overlap the session's setup (graph
- * building, export), which runs on that thread while the pool is not running yet; other threads of this
- * process (another stage, a fold training alongside) count as busy. Sampled rather than read from
- * os.loadavg(), whose 1-minute average still shows a job that stopped a minute ago and hardly shows one
- * that started 10 s ago.
+ * CPUs not used by other processes over a window of at least `windowMs`: idle time plus this process's
+ * own CPU time, over all CPUs, capped at the CPUs this process may use. Counting our own time as free
+ * lets the sample overlap the session's setup (graph building, export), which runs on this process's
+ * main thread; the pool does not run while the session is being created. The whole process, not just
+ * the calling thread: counting only the thread's own time (/proc/thread-self/stat) chose sleeping on
+ * an idle machine (1.2-1.6 of 2 CPUs free right after building a large graph or releasing a trainer;
+ * this process's other threads, V8's garbage collector most likely; bench/results/train.md round 6).
+ * The price: another stage running in this process at the same time counts as free. Sampled rather
+ * than read from os.loadavg(), whose 1-minute average still shows a job that stopped a minute ago and
+ * hardly shows one that started 10 s ago.
  */
 export function sampleFreeCpus(windowMs = 100): Promise<number> {
-  const before = { ticks: cpuTicks(), own: threadCpuMs() };
+  const before = { ticks: cpuTicks(), own: ownCpuMs() };
   return new Promise((resolve) =>
     setTimeout(() => {
       const after = cpuTicks();
       const total = after.total - before.ticks.total;
       const idle = after.idle - before.ticks.idle;
-      const own = threadCpuMs() - before.own;
+      const own = ownCpuMs() - before.own;
       const count = cpus().length;
       resolve(total > 0 ? Math.min(availableParallelism(), Math.max(0, (count * (idle + own)) / total)) : availableParallelism());
     }, windowMs),
   );
-}
-
-/**
- * User + system ms of the calling thread from a `/proc/thread-self/stat` line (utime and stime, fields
- * 14 and 15, in clock ticks of 10 ms: Linux's USER_HZ); undefined for anything else.
- */
-export function threadStatCpuMs(stat: string): number | undefined {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // the name in parentheses may hold spaces
-  const [utime, stime] = [Number(fields[11]), Number(fields[12])];
-  return Number.isInteger(utime) && Number.isInteger(stime) ? (utime + stime) * 10 : undefined;
-}
-
-/** The calling thread's CPU ms (Linux), else the whole process's (then other threads count as free too). */
-function threadCpuMs(): number {
-  try {
-    const ms = threadStatCpuMs(readFileSync('/proc/thread-self/stat', 'utf8'));
-    if (ms !== undefined) return ms;
-  } catch {
-    // not Linux
-  }
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
 }
 
 function cpuTicks(): { idle: number; total: number } {
@@ -97,6 +77,11 @@ function cpuTicks(): { idle: number; total: number } {
     total += times.user + times.nice + times.sys + times.idle + times.irq;
   }
   return { idle, total };
+}
+
+function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export interface PoolSpin {

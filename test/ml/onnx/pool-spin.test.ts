@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { initBackend } from '../../../src/ml/backend.ts';
 import { buildModel } from '../../../src/ml/models/index.ts';
 import { createPredictor } from '../../../src/ml/inference/predictor.ts';
-import { ortPoolSpin, ortSpinMode, sampleFreeCpus, spinWhenFree, SPIN_DURATION_US, threadStatCpuMs } from '../../../src/ml/onnx/pool-spin.ts';
+import { ortPoolSpin, ortSpinMode, sampleFreeCpus, spinWhenFree, SPIN_DURATION_US } from '../../../src/ml/onnx/pool-spin.ts';
 import type { OnnxRuntime, OrtSessionOptions, OrtTensor } from '../../../src/ml/onnx/runtime.ts';
 import { OrtTrainer, trainLossOf } from '../../../src/ml/onnx/training/ort-trainer.ts';
 import { onnxRuntimeTrainer } from '../../../src/ml/training/train-engine.ts';
@@ -51,13 +51,6 @@ test('the pool policy: none for one thread, forced on/off without sampling, auto
   const busy = await ortPoolSpin(2, 'auto', async () => 0.6);
   assert.equal(busy?.reason, `sleeping (0.6 of ${cores} CPUs free)`);
   assert.deepEqual(busy?.config, { session: { intra_op: { allow_spinning: '0' } } });
-});
-
-test('the calling thread\'s CPU time is read from its /proc stat line, whatever its name', () => {
-  const stat = (name: string) => `9863 (${name}) R 9861 9861 27250 0 -1 4194304 101 0 0 0 37 5 0 0 20 0 1 0 6224927 3133440 423`;
-  assert.equal(threadStatCpuMs(stat('node')), 420);
-  assert.equal(threadStatCpuMs(stat('a) b (c')), 420);
-  assert.equal(threadStatCpuMs('garbage'), undefined);
 });
 
 test('the free-CPU sample is a number of CPUs this process may use', async () => {
