@@ -81,5 +81,5 @@ for (let s = 0; s < steps; s++) {
 }
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 console.log(`${arch} ${size}px batch ${batch}, ${threads} thread(s), ${steps} alternating steps per variant, ms per step (median):`);
-for (const run of runs) console.log(`${run.variant.padEnd(14)} wall ${median(run.wall).toFixed(0).padStart(6)} (min ${Math.min(...run.wall).toFixed(0)})  cpu ${median(run.cpu).toFixed(0).padStart(6)} (min ${Math.min(...run.cpu).toFixed(0)})  img/s ${((batch * 1000) / median(run.wall)).toFixed(2)}`);
+for (const run of runs) console.log(`${run.variant.padEnd(14)} wall ${median(run.wall).toFixed(0).padStart(6)} (min ${Math.min(...run.wall).toFixed(0)})  cpu ${median(run.cpu).toFixed(0).padStart(6)} (min ${Math.min(...run.cpu).toFixed(0)})  img/s ${((batch * 1000) / median(run.wall)).toFixed(2)}${run.variant === 'base' ? `  pool ${run.trainer.pool ?? 'one thread'}` : ''}`);
 for (const run of runs) await run.trainer.dispose();
