@@ -1,4 +1,5 @@
 import type { Store } from '../../store/store.ts';
+import { sha256 } from '../../util/hash.ts';
 import type * as tf from '../tf.ts';
 import type { ScheduleState } from './schedule.ts';
 
@@ -18,6 +19,11 @@ export interface EpochRecord {
 export interface StoredWeights {
   blob: string;
   specs: tf.io.WeightsManifestEntry[];
+  /**
+   * This checkpoint store wrote the blob (it was not in the store before), so it may delete it once no
+   * checkpoint references it. Absent (older checkpoints, or bytes someone else stored first): never deleted.
+   */
+  owned?: boolean;
 }
 
 /** The state after a finished epoch: enough to continue training exactly where it stopped. */
@@ -56,16 +62,44 @@ export class CheckpointStore {
     await this.store.deleteDoc(CHECKPOINT_COLLECTION, this.key);
   }
 
-  /** Blobs first, then the document: a crash in between leaves the previous checkpoint intact. */
+  /**
+   * Blobs first, then the document: a crash in between leaves the previous checkpoint intact. Then the
+   * superseded checkpoint's blobs that this store wrote and the new one does not reference are deleted
+   * (a crash before that leaves them to `pipeline gc`), so a training keeps the last and best epochs only.
+   */
   async save(checkpoint: Checkpoint): Promise<void> {
+    const previous = await this.store.getDoc<Checkpoint>(CHECKPOINT_COLLECTION, this.key);
     await this.store.putDoc(CHECKPOINT_COLLECTION, this.key, checkpoint);
+    if (!previous) return;
+    const kept = new Set(referenced(checkpoint).map((w) => w.blob));
+    for (const w of referenced(previous)) if (w.owned !== true) kept.add(w.blob);
+    const dropped = new Set(referenced(previous).map((w) => w.blob).filter((blob) => !kept.has(blob)));
+    for (const blob of dropped) await this.store.deleteBlob(blob);
   }
 
+  /**
+   * At the end of a training: the best weights become the output model, whose file may be the same blob,
+   * so a later run continuing this one (more epochs) must never delete them.
+   */
+  async keepBest(): Promise<void> {
+    const last = await this.store.getDoc<Checkpoint>(CHECKPOINT_COLLECTION, this.key);
+    if (!last?.best.weights.owned) return;
+    const { owned: _owned, ...weights } = last.best.weights;
+    await this.store.putDoc(CHECKPOINT_COLLECTION, this.key, { ...last, best: { ...last.best, weights } });
+  }
+
+  /** Stores the bytes; `owned` when they were not in the store yet (identical bytes may be another artifact's). */
   async putWeights(data: Uint8Array, specs: tf.io.WeightsManifestEntry[]): Promise<StoredWeights> {
-    return { blob: await this.store.putBlob(data), specs };
+    const existed = await this.store.hasBlob(sha256(data));
+    const blob = await this.store.putBlob(data);
+    return existed ? { blob, specs } : { blob, specs, owned: true };
   }
 
   async getWeights(stored: StoredWeights): Promise<Uint8Array> {
     return this.store.getBlob(stored.blob);
   }
+}
+
+function referenced(checkpoint: Checkpoint): StoredWeights[] {
+  return [checkpoint.weights, checkpoint.optimizer, checkpoint.best.weights];
 }

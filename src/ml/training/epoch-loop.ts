@@ -96,6 +96,7 @@ export async function runEpochs<R, B>(job: EpochJob<R>, steps: EpochSteps<R, B>)
   } finally {
     optimizer.dispose();
   }
+  await job.checkpoints.keepBest();
   await restoreBest(job, best);
   return { history, bestEpoch: best?.epoch ?? 0, epochsRun, resumedFrom: startEpoch - 1, stoppedEarly: stopped };
 }
