@@ -40,7 +40,7 @@ export interface Comparison {
   baseline: number;
 }
 
-/** Finds a run by exact id, by the pipeline run id tag, or by a unique prefix/suffix of a pipeline run id. */
+/** Finds a run by exact id, by the pipeline run id tag, by a unique prefix/suffix of a run name or pipeline run id, else by a unique id prefix. */
 export async function resolveRun(reader: TrackReader, ref: string): Promise<TrackedRun> {
   const exact = await reader.getRun(ref);
   if (exact) return exact;
@@ -51,7 +51,9 @@ export async function resolveRun(reader: TrackReader, ref: string): Promise<Trac
   if (ref === 'last' || ref === 'latest') {
     if (parents[0]) return parents[0];
   }
-  const matches = parents.filter((r) => [r.id, r.name, r.tags[Tags.pipelineRunId]].some((name) => name && (name.startsWith(ref) || name.endsWith(ref))));
+  // Names and pipeline run ids first: a short ref such as "b2" must not also hit every server-made id ending in b2.
+  const byName = parents.filter((r) => [r.name, r.tags[Tags.pipelineRunId]].some((name) => name && (name.startsWith(ref) || name.endsWith(ref))));
+  const matches = byName.length ? byName : parents.filter((r) => r.id.startsWith(ref));
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) throw new Error(`run ${ref} is ambiguous: ${matches.slice(0, 5).map((r) => r.id).join(', ')}${matches.length > 5 ? ', ...' : ''}`);
   throw new Error(`no tracked run ${ref} in the ${reader.kind} tracker (see pipeline ui, or pipeline runs list)`);

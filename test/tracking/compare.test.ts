@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareRuns, formatComparison } from '../../src/tracking/compare.ts';
-import type { TrackedRun } from '../../src/tracking/model.ts';
+import { compareRuns, formatComparison, resolveRun } from '../../src/tracking/compare.ts';
+import { Tags, type TrackedRun, type TrackReader } from '../../src/tracking/model.ts';
 import { createTracker } from '../../src/tracking/index.ts';
 import { tempStore } from '../../src/testing/harness.ts';
 import { runsCompareCommand } from '../../src/cli/commands/runs-compare.ts';
@@ -31,6 +31,18 @@ test('compareRuns: only differing params, metrics with deltas against the first 
   assert.match(md, /^### Params/m);
   assert.match(md, /\| lr \| 0\.001 \| 0\.01 \|/);
   assert.deepEqual(JSON.parse(formatComparison(c, 'json')).params[0], { key: 'lr', values: ['0.001', '0.01'] });
+});
+
+test('resolveRun: a short ref picks the run whose name or pipeline run id it matches over server ids that merely end with it', async () => {
+  // CI once failed here: an MLflow id ending in "b2" made `runs compare a1 b2` ambiguous.
+  const tagged = (id: string, runId: string): TrackedRun => ({ ...run(id, {}, {}), name: runId, tags: { [Tags.pipelineRunId]: runId } });
+  const runs = [tagged('96bf06579f78a1de1e529ab72f4a5d97', '20261122-b2'), tagged('e5bcd806f6b1caf8f608dc0aaac5e0b2', '20261122-a1'), tagged('b2c0ffee', '20261121-x9')];
+  const reader = { kind: 'mlflow', listRuns: async (q?: { tag?: { value: string } }) => (q?.tag ? runs.filter((r) => r.tags[Tags.pipelineRunId] === q.tag!.value) : runs), getRun: async (id: string) => runs.find((r) => r.id === id) } as unknown as TrackReader;
+  assert.equal((await resolveRun(reader, 'b2')).id, '96bf06579f78a1de1e529ab72f4a5d97');
+  assert.equal((await resolveRun(reader, '20261122-a1')).id, 'e5bcd806f6b1caf8f608dc0aaac5e0b2');
+  assert.equal((await resolveRun(reader, 'e5bcd8')).id, 'e5bcd806f6b1caf8f608dc0aaac5e0b2', 'an id prefix still works when no name matches');
+  await assert.rejects(resolveRun(reader, '20261122'), /run 20261122 is ambiguous/);
+  await assert.rejects(resolveRun(reader, 'zz'), /no tracked run zz/);
 });
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
