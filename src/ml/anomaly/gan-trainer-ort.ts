@@ -1,7 +1,9 @@
 import * as tf from '../tf.ts';
 import type { OnnxRuntime } from '../onnx/runtime.ts';
 import { meanCombinationLoss } from '../onnx/training/mean-loss-graph.ts';
-import { OrtTrainer } from '../onnx/training/ort-trainer.ts';
+import { OrtTrainer, recheckPools } from '../onnx/training/ort-trainer.ts';
+import { PoolSpinGovernor } from '../onnx/pool-respin.ts';
+import { ortSpinMode } from '../onnx/pool-spin.ts';
 import type { FrozenBuffer, WeightSlot } from '../onnx/training/train-graph.ts';
 import type { NamedTensor } from '../training/optimizer-state.ts';
 import { chain, replay, type Fanogan } from './fanogan.ts';
@@ -39,28 +41,35 @@ export class OrtGanTrainer implements WganTrainer {
     private readonly critic: OrtTrainer,
     private readonly generator: OrtTrainer,
     private readonly settings: GanSettings,
+    private readonly governor: PoolSpinGovernor,
   ) {
     this.latentShape = generator.graph.inputs[0].shape;
     this.spectral = settings.lipschitz === 'spectral' ? new SpectralProjection(this.criticKernels(), settings.seed) : undefined;
   }
 
-  static async create(gan: Pick<Fanogan, 'generator' | 'critic'>, settings: GanSettings, runtime: OnnxRuntime, threads: number): Promise<OrtGanTrainer> {
+  /** `governor`: the pool policy of both step sessions (default: PIPELINE_ORT_SPIN's, pool-respin.ts). */
+  static async create(gan: Pick<Fanogan, 'generator' | 'critic'>, settings: GanSettings, runtime: OnnxRuntime, threads: number, governor = new PoolSpinGovernor(threads, ortSpinMode())): Promise<OrtGanTrainer> {
     const { pair, adversary } = wganStepModels(gan);
     const criticVars = gan.critic.trainableWeights;
     const generatorVars = gan.generator.trainableWeights;
     const optimizer = { name: 'rmsprop', ...WGAN_RMSPROP };
-    const critic = await OrtTrainer.create(pair, { loss: meanCombinationLoss([-1, 1]), optimizer, trainable: criticVars, frozen: [{ name: 'generator', variables: generatorVars }], threads, runtime });
-    const generator = await OrtTrainer.create(adversary, { loss: meanCombinationLoss([-1]), optimizer, trainable: generatorVars, frozen: [{ name: 'critic', variables: criticVars }], threads, runtime });
+    const critic = await OrtTrainer.create(pair, { loss: meanCombinationLoss([-1, 1]), optimizer, trainable: criticVars, frozen: [{ name: 'generator', variables: generatorVars }], threads, runtime, governor });
+    const generator = await OrtTrainer.create(adversary, { loss: meanCombinationLoss([-1]), optimizer, trainable: generatorVars, frozen: [{ name: 'critic', variables: criticVars }], threads, runtime, governor });
     sameLayout(critic.graph.weights, generator.graph.frozen[0]);
     sameLayout(generator.graph.weights, critic.graph.frozen[0]);
     const statsOf = (t: OrtTrainer) => t.graph.states.map((s) => s.variable.name).join();
     if (statsOf(critic) !== statsOf(generator)) throw new Error(`the WGAN step graphs order the generator's batch-norm statistics differently (${statsOf(critic)} / ${statsOf(generator)})`);
-    return new OrtGanTrainer(critic, generator, settings);
+    return new OrtGanTrainer(critic, generator, settings, governor);
   }
 
-  /** Both step sessions wait alike (one policy per process); the critic's, for the log. */
+  /** Both step sessions wait alike (one governor); the critic's, for the log. */
   get pool(): string | undefined {
     return this.critic.pool;
+  }
+
+  /** Both sessions move together when the governor changes the policy. */
+  recheckPool(): Promise<string | undefined> {
+    return recheckPools(this.governor, [this.critic, this.generator]);
   }
 
   get criticSteps(): number {

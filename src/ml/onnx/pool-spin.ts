@@ -4,7 +4,8 @@
  * worker is woken for each, a spinning one picks the next up at once, so spinning trains faster when
  * every pool thread has a core of its own, and slower when another job needs one of those cores (the
  * spinning thread takes its time slices). `auto` samples how many CPUs are free when the session is
- * created and spins only when they cover the pool's threads. Only the threads' waiting changes, never
+ * created and spins only when they cover the pool's threads (a training samples again at each epoch:
+ * pool-respin.ts). Only the threads' waiting changes, never
  * the arithmetic: results are bit-identical either way.
  */
 import { availableParallelism, cpus } from 'node:os';
@@ -56,27 +57,46 @@ export function spinWhenFree(freeCpus: number, threads: number): boolean {
  * hardly shows one that started 10 s ago.
  */
 export function sampleFreeCpus(windowMs = 100): Promise<number> {
-  const before = { ticks: cpuTicks(), own: ownCpuMs() };
-  return new Promise((resolve) =>
-    setTimeout(() => {
-      const after = cpuTicks();
-      const total = after.total - before.ticks.total;
-      const idle = after.idle - before.ticks.idle;
-      const own = ownCpuMs() - before.own;
-      const count = cpus().length;
-      resolve(total > 0 ? Math.min(availableParallelism(), Math.max(0, (count * (idle + own)) / total)) : availableParallelism());
-    }, windowMs),
-  );
+  return new FreeCpuMeter().next(windowMs);
 }
 
-function cpuTicks(): { idle: number; total: number } {
+/** The machine's CPU tick counters and this process's CPU time at one moment (~50 us to read here). */
+interface CpuReading {
+  at: number;
+  count: number;
+  idle: number;
+  total: number;
+  ownMs: number;
+}
+
+function cpuReading(): CpuReading {
+  const all = cpus();
   let idle = 0;
   let total = 0;
-  for (const { times } of cpus()) {
+  for (const { times } of all) {
     idle += times.idle;
     total += times.user + times.nice + times.sys + times.idle + times.irq;
   }
-  return { idle, total };
+  return { at: performance.now(), count: all.length, idle, total, ownMs: ownCpuMs() };
+}
+
+/**
+ * Free CPUs over consecutive windows (as `sampleFreeCpus`), each from the previous reading to now, so
+ * that a training can ask at every epoch start what the last epoch left free without waiting: only a
+ * window shorter than `minMs` (the counters' 10 ms ticks) is waited out.
+ */
+export class FreeCpuMeter {
+  private last = cpuReading();
+
+  async next(minMs = 100): Promise<number> {
+    const wait = this.last.at + minMs - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const now = cpuReading();
+    const total = now.total - this.last.total;
+    const free = (now.count * (now.idle - this.last.idle + now.ownMs - this.last.ownMs)) / total;
+    this.last = now;
+    return total > 0 ? Math.min(availableParallelism(), Math.max(0, free)) : availableParallelism();
+  }
 }
 
 function ownCpuMs(): number {
@@ -104,7 +124,8 @@ export async function ortPoolSpin(threads: number, mode: OrtSpinMode, freeCpus: 
   return poolSpin(spinWhenFree(free, threads), `${free.toFixed(1)} of ${availableParallelism()} CPUs free`);
 }
 
-function poolSpin(spinning: boolean, why: string): PoolSpin {
+/** The policy `spinning` or not, with its reason (`why`) for the log. */
+export function poolSpin(spinning: boolean, why: string): PoolSpin {
   const intraOp: Record<string, string> = spinning ? { allow_spinning: '1', spin_duration_us: String(SPIN_DURATION_US) } : { allow_spinning: '0' };
   return { spinning, reason: `${spinning ? 'spinning' : 'sleeping'} (${why})`, config: { session: { intra_op: intraOp } } };
 }

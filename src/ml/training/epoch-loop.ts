@@ -63,6 +63,10 @@ export async function runEpochs<R, B>(job: EpochJob<R>, steps: EpochSteps<R, B>)
   try {
     for (let epoch = startEpoch; epoch <= config.epochs && !stopped; epoch++) {
       const started = Date.now();
+      if (epoch > startEpoch) {
+        const change = await job.trainer?.recheckPool?.(); // the pool's spinning follows the machine's load
+        if (change) job.log(change);
+      }
       const lr = learningRate(config.schedule, config.lr, epoch, config.epochs, schedule);
       setLearningRate(optimizer, lr);
       const random = seededRandom(config.seed * 100_003 + epoch);

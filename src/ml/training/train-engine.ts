@@ -27,6 +27,8 @@ export interface ExternalTrainer {
   dispose(): Promise<void>;
   /** How ONNX Runtime's pool threads wait between ops (pool-spin.ts), for the log; undefined with one thread. */
   readonly pool?: string;
+  /** Re-decides that at an epoch start (pool-respin.ts); a log line when it changed. */
+  recheckPool?(): Promise<string | undefined>;
 }
 
 export interface TrainEngineOptions {

@@ -11,7 +11,8 @@ import { buildTrainGraph, fromLayout, toLayout, type ChunkedBuffer, type CustomT
 import { UnsupportedTrainingError } from './unsupported.ts';
 import { DataType, encodeModel } from '../onnx-model.ts';
 import { NCHWC_DOMAIN } from './graph-ops.ts';
-import { ortPoolSpin, ortSpinMode, type OrtSpinMode } from '../pool-spin.ts';
+import { ortSpinMode, type OrtSpinMode, type PoolSpin } from '../pool-spin.ts';
+import { PoolSpinGovernor } from '../pool-respin.ts';
 
 export { UnsupportedTrainingError } from './unsupported.ts';
 export type { NamedTensor } from '../../training/optimizer-state.ts';
@@ -54,6 +55,8 @@ export interface OrtTrainerOptions {
   nchwc?: boolean;
   /** Whether the pool threads spin between ops (pool-spin.ts; default: PIPELINE_ORT_SPIN, else auto). */
   spin?: OrtSpinMode;
+  /** The policy deciding it over time (pool-respin.ts; default: one of this trainer's own from `threads` and `spin`). */
+  governor?: PoolSpinGovernor;
 }
 
 function optimizerGraphOf(config: OptimizerConfig): OptimizerGraph {
@@ -86,35 +89,59 @@ export class OrtTrainer {
 
   private constructor(
     private readonly ort: OnnxRuntime,
-    private readonly session: OrtSession,
+    private session: OrtSession,
     readonly graph: TrainGraph,
     private readonly optimizer: OptimizerGraph,
     /** Milliseconds spent building the graph and creating the session. */
     readonly setupMs: { build: number; session: number },
-    /** How the pool threads wait between ops, for the engine's log (undefined: one thread, no pool). */
-    readonly pool?: string,
+    private readonly threads: number,
+    private readonly governor: PoolSpinGovernor,
+    private poolPolicy: PoolSpin | undefined,
   ) {}
 
   static async create(model: tf.LayersModel, options: OrtTrainerOptions): Promise<OrtTrainer> {
     const started = performance.now();
     const threads = options.threads ?? availableParallelism();
-    const spin = ortPoolSpin(threads, options.spin ?? ortSpinMode());
+    const governor = options.governor ?? new PoolSpinGovernor(threads, options.spin ?? ortSpinMode());
+    if (governor.threads !== threads) throw new Error(`the pool governor decides for ${governor.threads} threads, the trainer runs ${threads}`);
+    const spin = governor.current(); // sampled while the graph is built
     const ort = options.runtime ?? (await loadOnnxRuntime());
     if (!ort) throw new Error(`onnxruntime-node is not available (${onnxRuntimeLoadError() ?? 'not installed'})`);
     const nchwcBlock = options.nchwc === false ? undefined : await nchwcBlockSize(ort);
     const { graph, optimizer } = compileTrainStep(model, { ...options, nchwcBlock });
     const built = performance.now();
     const pool = await spin;
-    const session = await ort.InferenceSession.create(graph.bytes, {
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: threads,
-      executionMode: 'sequential',
-      ...(pool && { extra: pool.config }), // the binding rejects extra: undefined
-    });
-    const trainer = new OrtTrainer(ort, session, graph, optimizer, { build: built - started, session: performance.now() - built }, pool?.reason);
+    const session = await stepSession(ort, graph.bytes, threads, pool);
+    const trainer = new OrtTrainer(ort, session, graph, optimizer, { build: built - started, session: performance.now() - built }, threads, governor, pool);
     trainer.readFromModel();
     trainer.resetOptimizer();
     return trainer;
+  }
+
+  /** How the pool threads wait between ops, for the engine's log (undefined: one thread, no pool). */
+  get pool(): string | undefined {
+    return this.poolPolicy?.reason;
+  }
+
+  /**
+   * Asks the governor whether the pool should now wait the other way (pool-respin.ts; the training loop
+   * asks at each epoch start) and moves to a session that does; the log line of the change, else undefined.
+   */
+  recheckPool(): Promise<string | undefined> {
+    return recheckPools(this.governor, [this]);
+  }
+
+  /**
+   * Replaces the session by one over the same graph whose pool waits as `pool` says. The parameters,
+   * optimizer state and moving statistics are inputs fed each step (JS-side tensors, not the session's),
+   * so the next step gives the bits the old session would have.
+   */
+  async usePool(pool: PoolSpin): Promise<void> {
+    const session = await stepSession(this.ort, this.graph.bytes, this.threads, pool);
+    const old = this.session;
+    this.session = session;
+    this.poolPolicy = pool;
+    await old.release();
   }
 
   /** One step on a batch: x NHWC [n, H, W, C], y [n, ...targetShape]; returns the loss (before the update). */
@@ -278,6 +305,23 @@ export class OrtTrainer {
   private tensor(data: Float32Array, dims: readonly number[]): OrtTensor {
     return new this.ort.Tensor('float32', data, dims);
   }
+}
+
+/** Asks `governor` again and moves each of `trainers` (which it decides for) to a changed policy; the log line of a change, else undefined. */
+export async function recheckPools(governor: PoolSpinGovernor, trainers: readonly OrtTrainer[]): Promise<string | undefined> {
+  const next = await governor.recheck();
+  if (!next) return undefined;
+  for (const trainer of trainers) await trainer.usePool(next);
+  return `ORT pool: now ${next.reason}`;
+}
+
+function stepSession(ort: OnnxRuntime, bytes: Uint8Array, threads: number, pool: PoolSpin | undefined): Promise<OrtSession> {
+  return ort.InferenceSession.create(bytes, {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    executionMode: 'sequential',
+    ...(pool && { extra: pool.config }), // the binding rejects extra: undefined
+  });
 }
 
 let nchwcBlock: Promise<number | undefined> | undefined;
