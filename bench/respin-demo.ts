@@ -3,8 +3,9 @@
 // on an ONNX Runtime trainer, random batches; after epoch 1 a busy loop of this script's own starts on
 // one core (`taskset -c 1` where there is taskset) and runs to the end. Prints one JSON line per epoch
 // (seconds of the epoch and of its steps, the pool it ran on) and the loop's log lines; compare
-// `PIPELINE_ORT_SPIN=auto` (default) with `=on` under the same load.
-// usage: ORT_THREADS=2 [PIPELINE_ORT_SPIN=on] node --import tsx bench/respin-demo.ts ARCH SIZE EPOCHS STEPS_PER_EPOCH
+// `PIPELINE_ORT_SPIN=auto` (default) with `=on` under the same load. BUSY_TO=N stops the busy loop
+// after epoch N (the load leaves: compare auto with `=off`).
+// usage: ORT_THREADS=2 [PIPELINE_ORT_SPIN=on|off] [BUSY_TO=N] node --import tsx bench/respin-demo.ts ARCH SIZE EPOCHS STEPS_PER_EPOCH
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import * as tf from '../src/ml/tf.ts';
@@ -31,6 +32,7 @@ const trainer = await OrtTrainer.create(model, { loss: trainLossOf('bce', 'multi
 const mode = ortSpinMode();
 console.log(JSON.stringify({ arch, size, batch, threads, mode, pool: trainer.pool }));
 
+const busyTo = Number(process.env.BUSY_TO ?? epochs);
 const pinned = spawnSync('taskset', ['--version']).status === 0;
 let busy: ReturnType<typeof spawn> | undefined;
 let stepSeconds = 0;
@@ -48,6 +50,10 @@ try {
       onEpoch: (r) => {
         console.log(JSON.stringify({ epoch: r.epoch, seconds: r.seconds, step_seconds: Math.round(stepSeconds * 100) / 100, pool: poolOfEpoch, busy: busy !== undefined }));
         stepSeconds = 0;
+        if (r.epoch === busyTo) {
+          busy?.kill();
+          busy = undefined;
+        }
         if (r.epoch === 1) {
           const loop = ['-e', 'for (;;) {}'];
           busy = pinned ? spawn('taskset', ['-c', '1', process.execPath, ...loop], { stdio: 'ignore' }) : spawn(process.execPath, loop, { stdio: 'ignore' });
