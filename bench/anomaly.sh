@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
-# The anomaly autoencoder (task: anomaly) against PyTorch CPU (bench/anomaly_torch.py, Debian python3-torch):
-# the same network (64 px, width 0.5, 4x4x16 code), batch 32, reconstruction MSE, Adam; training and scoring
-# images/s at 1 and 2 threads, ours (ONNX Runtime train graph + exported score model, bench/anomaly.ts) / PyTorch.
-# usage: bench/anomaly.sh [STEPS=10]
+# The anomaly detectors of `train` with `task: anomaly` against PyTorch CPU (Debian python3-torch): the same
+# networks (64 px, width 0.5, 4x4x16 code or z), batch 32, the same steps and images on both sides, at 1 and 2
+# threads; ratios ours / PyTorch per wall-clock and per CPU second (bench/anomaly-ratio.ts, which fails when
+# the two sides' parameter counts or settings differ). METHODS:
+#   - autoencoder: reconstruction MSE, Adam; training and scoring (bench/anomaly.ts: the ONNX Runtime train
+#     graph, the exported score model; bench/anomaly_torch.py);
+#   - f-anogan: the WGAN phase (critic steps with the default spectral projection, a generator step after
+#     every 5th, RMSProp), the izi_f encoder phase (Adam) and scoring (bench/fanogan.ts; bench/fanogan_torch.py).
+# Images: NIH1000=path/to/nih1000_64px: its normal training images (bench/anomaly_images.py), else uniform noise.
+# usage: [NIH1000=path/to/nih1000_64px] bench/anomaly.sh [STEPS=10] [METHODS="autoencoder f-anogan"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${1:-10}
+METHODS=${2:-autoencoder f-anogan}
 PY=/usr/bin/python3
 $PY -c 'import torch' || { echo "python3-torch missing: apt-get install python3-torch" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export IMAGES=$tmp/images.f32
+$PY bench/anomaly_images.py "$IMAGES" 64 ${NIH1000:+"$NIH1000"}
 uptime
-for threads in 1 2; do
-  ours=$(ORT_THREADS=$threads node --import tsx bench/anomaly.ts 64 32 "$STEPS")
-  torch=$(TORCH_THREADS=$threads $PY bench/anomaly_torch.py 64 32 "$STEPS")
-  printf '%s\n%s\n' "$ours" "$torch"
-  node -e '
-    const [a, b] = process.argv.slice(1).map((s) => JSON.parse(s));
-    const r = (x, y) => (x / y).toFixed(2) + "x";
-    console.log(`  ${a.threads} thread(s): train ${a.train} vs ${b.train} img/s = ${r(a.train, b.train)} (per CPU s ${r(a.train_cpu, b.train_cpu)}), scoring ${a.infer} vs ${b.infer} = ${r(a.infer, b.infer)} (per CPU s ${r(a.infer_cpu, b.infer_cpu)})`);
-  ' "$ours" "$torch"
+for method in $METHODS; do
+  case $method in
+    autoencoder) ours=bench/anomaly.ts theirs=bench/anomaly_torch.py ;;
+    f-anogan) ours=bench/fanogan.ts theirs=bench/fanogan_torch.py ;;
+    *) echo "METHODS: autoencoder and/or f-anogan, got $method" >&2; exit 2 ;;
+  esac
+  echo "$method, ours / PyTorch:"
+  for threads in 1 2; do
+    a=$(ORT_THREADS=$threads node --import tsx "$ours" 64 32 "$STEPS")
+    b=$(TORCH_THREADS=$threads $PY "$theirs" 64 32 "$STEPS")
+    printf '%s\n%s\n' "$a" "$b"
+    node --import tsx bench/anomaly-ratio.ts "$a" "$b"
+  done
 done
 uptime
