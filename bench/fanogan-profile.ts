@@ -60,7 +60,7 @@ for (let i = 0; i < steps; i++) ganNoise(batch, [4, 4, 16], 1, i).dataSync();
 const noise = (2 * (performance.now() - tn)) / steps; // two draws per critic step at most (critic + generator)
 const per = (s: Spent | undefined) => `${((s?.ms ?? 0) / steps).toFixed(2)} ms per critic step (${s?.calls ?? 0} runs, ${((s?.ms ?? 0) / (s?.calls || 1)).toFixed(1)} ms each)`;
 const ms = (s: Spent | undefined) => (s?.ms ?? 0) / steps;
-console.log(`WGAN step, 64 px batch ${batch}, ${threads} thread(s), n_critic ${nCritic}: ${total.toFixed(1)} ms per critic step (${((batch * 1000) / total).toFixed(0)} img/s)`);
+console.log(`WGAN step, 64 px batch ${batch}, ${threads} thread(s)${trainer.pool ? ` (pool ${trainer.pool})` : ""}, n_critic ${nCritic}: ${total.toFixed(1)} ms per critic step (${((batch * 1000) / total).toFixed(0)} img/s)`);
 console.log(`  critic step session ${per(sessions.get('critic'))}`);
 console.log(`  generator step session ${per(sessions.get('generator'))}`);
 console.log(`  spectral projection ${per(projection.get('all'))}; noise draws <= ${noise.toFixed(2)} ms; the rest ${(total - ms(sessions.get('critic')) - ms(sessions.get('generator')) - ms(projection.get('all'))).toFixed(2)} ms`);
