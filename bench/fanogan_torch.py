@@ -4,16 +4,18 @@ stride-2 conv-ReLU levels with bias, no batch norm, and a linear head; E: D's tr
 steps: WGAN critic steps (RMSProp 5e-5, decay 0.99, eps 1e-8; G run forward in training mode without gradients;
 then the Lipschitz constraint: each kernel as an [outputs, fan-in] matrix divided by max(1, sigma), sigma by 3 power
 iterations from a kept vector, 50 on the initial kernels; or LIPSCHITZ=clip, every weight clipped to +-0.01), a
-generator step (D frozen) after every 5th; then izi_f encoder steps (Adam 1e-3; G in eval mode, G and D frozen;
+generator step (D frozen) after every 5th; LIPSCHITZ=gp: f-AnoGAN's original WGAN-GP instead, as the paper and
+bench/anomaly_methods.py (gradient penalty 10 on random mixes of real and fake images, Adam 1e-4, betas 0.5 / 0.9;
+the reference bench/anomaly.sh's method f-anogan-gp compares ours with); then izi_f encoder steps (Adam 1e-3; G in eval mode, G and D frozen;
 loss mean((x - G(E(x)))^2) + mean((f(x) - f(G(E(x))))^2)); scoring = that loss per image. Prints one JSON line.
-usage: [TORCH_THREADS=1] [IMAGES=file] [LIPSCHITZ=spectral|clip] /usr/bin/python3 bench/fanogan_torch.py SIZE BATCH STEPS [WIDTH=0.5] [BOTTLENECK=16]"""
+usage: [TORCH_THREADS=1] [IMAGES=file] [LIPSCHITZ=spectral|clip|gp] /usr/bin/python3 bench/fanogan_torch.py SIZE BATCH STEPS [WIDTH=0.5] [BOTTLENECK=16]"""
 import math, os, sys
 from anomaly_bench import batch, batches, bottleneck, count, filters, rate, report, size, steps  # first: it sets the thread pools
 import torch, torch.nn as nn
 
-N_CRITIC, LR, CLIP, KAPPA = 5, 5e-5, 0.01, 1.0
+N_CRITIC, LR, CLIP, KAPPA, GP = 5, 5e-5, 0.01, 1.0, 10.0
 lipschitz = os.environ.get('LIPSCHITZ', 'spectral')
-if lipschitz not in ('spectral', 'clip'): sys.exit(f'LIPSCHITZ: spectral or clip, got {lipschitz}')
+if lipschitz not in ('spectral', 'clip', 'gp'): sys.exit(f'LIPSCHITZ: spectral, clip or gp, got {lipschitz}')
 steps = math.ceil(steps / N_CRITIC) * N_CRITIC
 latent = size // 16
 
@@ -63,8 +65,9 @@ class SpectralProjection:
             if sigma > 1: w.div_(sigma)
 
 
-rmsprop = lambda ps: torch.optim.RMSprop(ps, LR, alpha=0.99, eps=1e-8)
-od, og = rmsprop(D.parameters()), rmsprop(G.parameters())
+if lipschitz == 'gp': optimizer = lambda ps: torch.optim.Adam(ps, 1e-4, betas=(0.5, 0.9))
+else: optimizer = lambda ps: torch.optim.RMSprop(ps, LR, alpha=0.99, eps=1e-8)
+od, og = optimizer(D.parameters()), optimizer(G.parameters())
 spectral = SpectralProjection([p for p in D.parameters() if p.dim() >= 2]) if lipschitz == 'spectral' else None
 critic_steps = 0
 
@@ -77,9 +80,14 @@ def wgan_step(x):
     global critic_steps
     with torch.no_grad(): fake = G(torch.randn(batch, bottleneck, latent, latent))
     loss = D(fake).mean() - D(x).mean()
+    if lipschitz == 'gp':
+        e = torch.rand(batch, 1, 1, 1)
+        mixed = (e * x + (1 - e) * fake).requires_grad_(True)
+        grad = torch.autograd.grad(D(mixed).sum(), mixed, create_graph=True)[0]
+        loss = loss + GP * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
     od.zero_grad(); loss.backward(); od.step()
     if spectral: spectral.project()
-    else:
+    elif lipschitz == 'clip':
         with torch.no_grad():
             for p in D.parameters(): p.clamp_(-CLIP, CLIP)
     critic_steps += 1

@@ -26,3 +26,11 @@ test('a ratio of two different networks or settings is refused, naming the diffe
   assert.throws(() => ratioLines(side({ lipschitz: 'spectral' }), side()), /lipschitz "spectral" vs undefined/);
   assert.throws(() => ratioLines(side(), side({ rates: { train: { wall: 1, cpu: 1 } } })), /no rate on both sides/);
 });
+
+test('a difference named on purpose (another recipe) is allowed and named in the lines; an unknown name is refused', () => {
+  const lines = ratioLines(side({ lipschitz: 'spectral' }), side({ lipschitz: 'gp' }), ['lipschitz']);
+  assert.equal(lines[0], '  2 thread(s), parameters generator 69617, critic 61249 on both sides, lipschitz "spectral" vs "gp":');
+  assert.equal(lines.length, 3);
+  assert.throws(() => ratioLines(side(), side({ steps: 5 }), ['lipschitz']), /ran differently: steps 10 vs 5/);
+  assert.throws(() => ratioLines(side(), side(), ['lipshitz']), /not a setting the sides report: lipshitz/);
+});
