@@ -44,7 +44,7 @@ export async function workspace(yaml: string, files: Record<string, string> = {}
       const plan = await planLoaded(await loadExperiment(file), store, opts);
       return Object.fromEntries(plan.map((p) => [p.id, { action: p.status === 'cached' ? 'cached' : 'run', reasons: p.reasons }]));
     },
-    cli(args: string[], opts: { onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void; poll?: (child: ReturnType<typeof spawn>) => Promise<void> } = {}) {
+    cli(args: string[], opts: Parameters<typeof runCli>[2] = {}) {
       return runCli(args, dir, opts);
     },
   };
