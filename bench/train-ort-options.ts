@@ -6,8 +6,8 @@
  * Variants (VARIANTS, comma-separated, default "base,spin"): base (the trainer's: PIPELINE_ORT_SPIN, else
  * auto), sleep (pool threads sleep between ops), spin (pool threads spin without limit), spinNNN (spin NNN
  * us, then sleep), dbbNNN (session.dynamic_block_base NNN: parallel loops split into shrinking blocks),
- * daz (session.set_denormal_as_zero), affinity (pool thread pinned to the other
- * core), extended (graph optimisation level 'extended': no NCHWc layout), parallel (executionMode
+ * daz (session.set_denormal_as_zero), noArena / noPattern (enableCpuMemArena / enableMemPattern false), affinity / affinitySpin (pool thread pinned to the other
+ * core; sleeping / spinning 100 us), extended (graph optimisation level 'extended': no NCHWc layout), parallel (executionMode
  * 'parallel', 2 inter-op threads), chunkNNN / chunkInf (the trainer's parameter chunks of NNN elements,
  * or one buffer), nchwcOff (plain Conv ops instead of ONNX Runtime's NCHWc ones). Spinning variants belong in separate processes: an idle session's spinning pool
  * would hold a core while the others run.
@@ -32,7 +32,10 @@ function optionsOf(variant: string): Record<string, unknown> {
   if (variant === 'daz') return { extra: { session: { set_denormal_as_zero: '1' } } };
   if (spin) return { extra: { session: { intra_op: { allow_spinning: '1', ...(spin[1] ? { spin_duration_us: spin[1] } : {}) } } } };
   if (variant === 'affinity') return { extra: { session: { intra_op: { allow_spinning: '0' }, intra_op_thread_affinities: '2' } } };
+  if (variant === 'affinitySpin') return { extra: { session: { intra_op: { allow_spinning: '1', spin_duration_us: '100' }, intra_op_thread_affinities: '2' } } };
   if (variant === 'extended') return { graphOptimizationLevel: 'extended' };
+  if (variant === 'noArena') return { enableCpuMemArena: false };
+  if (variant === 'noPattern') return { enableMemPattern: false };
   if (variant === 'parallel') return { executionMode: 'parallel', interOpNumThreads: 2 };
   throw new Error(`VARIANTS: unknown variant ${variant}`);
 }
