@@ -1,5 +1,6 @@
 import dicomParser from 'dicom-parser';
 import { DicomParseError, readDataSet } from './dataset.ts';
+import { swapBytes } from './byte-order.ts';
 import { errorText } from '../../util/error-text.ts';
 import { readLutSequence, readPalette, type Lut, type PaletteLuts } from './lut-data.ts';
 import { transferSyntax, type TransferSyntax } from './transfer-syntax.ts';
@@ -137,7 +138,11 @@ function readEncodedPixels(ds: DataSet, header: DicomHeader): EncodedPixels {
     if (element.dataOffset + element.length > buffer.length) {
       throw new DicomParseError(`truncated pixel data: element says ${element.length} bytes, file has ${buffer.length - element.dataOffset}`);
     }
-    return { encapsulated: false, bytes: buffer.subarray(element.dataOffset, element.dataOffset + element.length) };
+    const bytes = buffer.subarray(element.dataOffset, element.dataOffset + element.length);
+    // 8-bit samples in an OW element of a big-endian data set are stored in swapped 16-bit words
+    // (PS3.5 7.3: OW is byte-swapped as 16-bit words; the pad byte moves too), as pydicom 3 and GDCM read them.
+    const swappedWords = !header.transferSyntax.littleEndian && header.bitsAllocated === 8 && element.vr === 'OW';
+    return { encapsulated: false, bytes: swappedWords ? swapBytes(bytes, 2) : bytes };
   }
   const fragments = element.fragments ?? [];
   if (fragments.length === 0) throw new DicomParseError('encapsulated pixel data has no fragments');

@@ -1,4 +1,4 @@
-import { swapBytes } from './write-pixels.ts';
+import { swapBytes } from './byte-order.ts';
 
 /** A Modality or VOI LUT Sequence item to write (PS3.3 C.11.1, C.11.2). */
 export interface LutSpec {

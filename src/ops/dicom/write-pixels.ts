@@ -51,14 +51,6 @@ export function nativeBytes(pixels: PixelValues, layout: PixelLayout): Uint8Arra
   return out;
 }
 
-/** Reverses the bytes of each `width`-byte value (little <-> big endian). */
-export function swapBytes(bytes: Uint8Array, width: number): Uint8Array {
-  if (width <= 1) return bytes;
-  const out = new Uint8Array(bytes.length);
-  for (let i = 0; i + width <= bytes.length; i += width) for (let b = 0; b < width; b++) out[i + b] = bytes[i + width - 1 - b];
-  return out;
-}
-
 /** One RLE Lossless fragment per frame (Annex G; samples interleaved in, one segment per sample byte out). */
 export function rleFrames(pixels: PixelValues, layout: PixelLayout): Uint8Array[] {
   if (layout.float || layout.bitsAllocated === 1 || layout.subsampled422) throw new Error('RLE Lossless needs 8-, 16- or 32-bit integer samples at full resolution');

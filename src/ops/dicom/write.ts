@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import dcmjs from 'dcmjs';
 import { el, lutItem, paletteElements, type Element, type LutSpec, type PaletteSpec } from './write-luts.ts';
-import { nativeBytes, rleFrames, swapBytes, type PixelLayout, type PixelValues } from './write-pixels.ts';
+import { swapBytes } from './byte-order.ts';
+import { nativeBytes, rleFrames, type PixelLayout, type PixelValues } from './write-pixels.ts';
 
 export type { LutSpec, PaletteSpec } from './write-luts.ts';
 export type { PixelValues } from './write-pixels.ts';
