@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The reference tools some tests compare against: Debian's python3 with pydicom, GDCM, OpenCV,
@@ -59,5 +60,25 @@ export function needs(...tools: ReferenceTool[]): string | false {
   const packages = missing.map((tool) => (tool === 'chromium' ? 'chromium' : PYTHON_MODULES[tool][1]));
   const reason = `needs Debian's ${packages.join(', ')} (${missing.includes('chromium') ? CHROMIUM : DEBIAN_PYTHON}); install the reference tools with: ${INSTALL_COMMAND}`;
   if (process.env.PIPELINE_REQUIRE_REFERENCE_TOOLS === '1') throw new Error(`PIPELINE_REQUIRE_REFERENCE_TOOLS=1 and this test ${reason}`);
+  return reason;
+}
+
+/**
+ * timm is no Debian package: `.ci/install-timm` installs its wheels from a local folder into .ci/pylib
+ * (gitignored), which the timm tests put on PYTHONPATH. It is not required under
+ * PIPELINE_REQUIRE_REFERENCE_TOOLS=1, since not every machine has the wheels; .ci/run sets
+ * PIPELINE_REQUIRE_TIMM=1 when it installed them, and then a missing timm fails instead of skipping.
+ */
+export const TIMM_PYTHONPATH = fileURLToPath(new URL('../../.ci/pylib', import.meta.url));
+export const TIMM_INSTALL_COMMAND = 'bash .ci/install-timm [folder with the wheels timm-1.0.29, huggingface_hub-1.33.0, safetensors; default /opt/pypi/files]';
+
+/** `false` when Debian's torch/torchvision and timm (from .ci/pylib) are importable, else the skip reason. */
+export function needsTimm(): string | false {
+  const base = needs('torch', 'torchvision');
+  if (base) return base;
+  const probe = spawnSync(DEBIAN_PYTHON, ['-c', 'import importlib.util; print(importlib.util.find_spec("timm") is not None)'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: TIMM_PYTHONPATH } });
+  if (probe.stdout.trim() === 'True') return false;
+  const reason = `needs timm for ${DEBIAN_PYTHON} in ${TIMM_PYTHONPATH}; install it with: ${TIMM_INSTALL_COMMAND}`;
+  if (process.env.PIPELINE_REQUIRE_TIMM === '1') throw new Error(`PIPELINE_REQUIRE_TIMM=1 and this test ${reason}`);
   return reason;
 }

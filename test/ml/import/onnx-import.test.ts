@@ -2,11 +2,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '../../../src/ml/tf.ts';
 import { initBackend } from '../../../src/ml/backend.ts';
 import { buildModel, type Architecture } from '../../../src/ml/models/index.ts';
 import { importOnnxWeights, WeightImportError } from '../../../src/ml/import/onnx-weights.ts';
-import { readFloats, runPython, tempDir, torchUnavailable } from './torch-reference.ts';
+import { assertHeadReplaced, assertLogitsEqual, runPython, tempDir, torchUnavailable } from './torch-reference.ts';
 
 // torchvision models with random weights (batch-norm statistics randomised) exported to ONNX by
 // PyTorch at test time, with PyTorch's outputs for a fixed input.
@@ -19,21 +18,6 @@ before(() => {
   runPython('torchvision_export.py', [dir, String(SIZE), 'resnet18:5:unfused', 'resnet50:5', 'densenet121:5', 'mobilenet_v2:5', 'efficientnet_b0:5']);
 });
 after(() => dir && rmSync(dir, { recursive: true, force: true }));
-
-/** Our model's logits (the layer before the head activation) for an NCHW float input. */
-function logitsOf(model: tf.LayersModel, nchw: Float32Array, channels: number): Float32Array {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(nchw, [2, channels, SIZE, SIZE]).transpose([0, 2, 3, 1]);
-    const trunk = tf.model({ inputs: model.inputs, outputs: model.getLayer('logits').output as tf.SymbolicTensor });
-    return (trunk.predict(x) as tf.Tensor).dataSync() as Float32Array;
-  });
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
 
 const cases: Array<{ torch: string; arch: Architecture; channels: 1 | 3; folded: boolean }> = [
   { torch: 'resnet18', arch: 'resnet18', channels: 3, folded: false }, // exported with its BatchNormalization nodes
@@ -52,10 +36,7 @@ for (const c of cases) {
     assert.equal(result.headReplaced, false);
     assert.equal(result.inputChannelsSummed, c.channels === 1);
     assert.equal(result.foldedBatchNorms > 0, c.folded);
-    const input = readFloats(join(dir, `${c.torch}.${c.channels === 3 ? 'input' : 'grey'}.bin`));
-    const want = readFloats(join(dir, `${c.torch}.${c.channels === 3 ? 'logits' : 'grey_logits'}.bin`));
-    const diff = maxAbsDiff(logitsOf(model, input, c.channels), want);
-    assert.ok(diff <= 1e-4, `max abs difference ${diff} (logits up to ${Math.max(...want.map(Math.abs))})`);
+    assertLogitsEqual(model, join(dir, `${c.torch}.${c.channels === 3 ? 'input' : 'grey'}.bin`), join(dir, `${c.torch}.${c.channels === 3 ? 'logits' : 'grey_logits'}.bin`), c.channels, SIZE);
     model.dispose();
   });
 }
@@ -63,16 +44,7 @@ for (const c of cases) {
 test('a different class count keeps the classifier fresh and loads everything before it', { skip }, async () => {
   await initBackend('wasm');
   const model = buildModel({ arch: 'resnet18', inputSize: SIZE, channels: 3, classes: 2, task: 'binary', seed: 3 });
-  const fresh = model.getLayer('logits').getWeights()[0].dataSync().slice();
-  const result = importOnnxWeights(model, readFileSync(join(dir, 'resnet18.onnx')));
-  assert.equal(result.headReplaced, true);
-  assert.deepEqual(model.getLayer('logits').getWeights()[0].dataSync(), fresh);
-  const features = tf.tidy(() => {
-    const x = tf.tensor4d(readFloats(join(dir, 'resnet18.input.bin')), [2, 3, SIZE, SIZE]).transpose([0, 2, 3, 1]);
-    return (tf.model({ inputs: model.inputs, outputs: model.getLayer('pool').output as tf.SymbolicTensor }).predict(x) as tf.Tensor).dataSync();
-  });
-  const want = readFloats(join(dir, 'resnet18.features.bin'));
-  assert.ok(maxAbsDiff(features, want) <= 1e-4, `pooled features differ by ${maxAbsDiff(features, want)}`);
+  assertHeadReplaced(model, join(dir, 'resnet18.onnx'), join(dir, 'resnet18.input.bin'), join(dir, 'resnet18.features.bin'), SIZE);
   model.dispose();
 });
 

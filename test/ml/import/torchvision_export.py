@@ -1,6 +1,8 @@
-"""Exports torchvision models with random weights to ONNX, with their outputs for a fixed input.
+"""Exports torchvision or timm models with random weights to ONNX, with their outputs for a fixed input.
 
 Usage: /usr/bin/python3 torchvision_export.py OUT_DIR SIZE NAME[:CLASSES[:unfused]] ...
+NAME is a torchvision model function (resnet18) or `timm.` and a timm model name (timm.resnet18,
+built with pretrained=False; timm must be importable, e.g. through PYTHONPATH).
 Per model, in OUT_DIR: NAME.onnx, NAME.input.bin (float32 NCHW [2, 3, SIZE, SIZE]), NAME.logits.bin
 ([2, CLASSES]), NAME.features.bin (the pooled features fed to the classifier), NAME.grey.bin (a grey
 image [2, 1, SIZE, SIZE]) and NAME.grey_logits.bin (the model's output for it replicated to RGB).
@@ -12,11 +14,22 @@ import sys
 import torch
 import torchvision
 
+
+def build(name, classes):
+    if name.startswith('timm.'):
+        import timm
+        model = timm.create_model(name[len('timm.'):], pretrained=False, num_classes=classes)
+        return model, model.get_classifier()
+    model = getattr(torchvision.models, name)(num_classes=classes)
+    return model, model.fc if hasattr(model, 'fc') else model.classifier
+
+
 out, size, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 torch.manual_seed(0)
 for spec in specs:
     name, classes, *flags = spec.split(':') if ':' in spec else [spec, '5']
-    model = getattr(torchvision.models, name)(num_classes=int(classes)).eval()
+    model, head = build(name, int(classes))
+    model.eval()
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -29,7 +42,6 @@ for spec in specs:
     x = torch.rand(2, 3, size, size)
     grey = torch.rand(2, 1, size, size)
     features = []
-    head = model.fc if hasattr(model, 'fc') else model.classifier
     head.register_forward_hook(lambda module, inputs, output: features.append(torch.flatten(inputs[0], 1)))
     with torch.no_grad():
         logits = model(x)

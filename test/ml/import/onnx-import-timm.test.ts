@@ -1,0 +1,73 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../../../src/ml/backend.ts';
+import { buildModel, type Architecture } from '../../../src/ml/models/index.ts';
+import { importOnnxWeights, WeightImportError } from '../../../src/ml/import/onnx-weights.ts';
+import { needsTimm, TIMM_PYTHONPATH } from '../../support/reference-tools.ts';
+import { assertHeadReplaced, assertLogitsEqual, runPython, tempDir } from './torch-reference.ts';
+
+// timm models (timm.create_model(name, pretrained=False)) with random weights and randomised
+// batch-norm statistics, exported to ONNX by Debian's PyTorch at test time, with PyTorch's outputs.
+const SIZE = 32;
+const skip = needsTimm();
+let dir = '';
+const CNNS: Array<{ timm: string; arch: Architecture }> = [
+  { timm: 'resnet18', arch: 'resnet18' },
+  { timm: 'resnet34', arch: 'resnet34' },
+  { timm: 'resnet50', arch: 'resnet50' },
+  { timm: 'densenet121', arch: 'densenet121' },
+  { timm: 'efficientnet_b0', arch: 'efficientnet-b0' },
+  { timm: 'mobilenetv2_100', arch: 'mobilenetv2' },
+];
+before(() => {
+  if (skip) return;
+  dir = tempDir('onnx-import-timm-');
+  const specs = [...CNNS.map((c) => `timm.${c.timm}:5${c.timm === 'resnet18' ? ':unfused' : ''}`), 'timm.resnet50d:5', 'timm.tf_efficientnet_b0:5'];
+  runPython('torchvision_export.py', [dir, String(SIZE), ...specs], 600_000, TIMM_PYTHONPATH);
+});
+after(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+const file = (name: string, suffix: string) => join(dir, `timm.${name}.${suffix}`);
+
+for (const c of CNNS) {
+  for (const channels of [3, 1] as const) {
+    test(`timm ${c.timm} ONNX export -> ${c.arch} (${channels} channel${channels === 1 ? ', RGB filters summed' : 's'}): outputs equal PyTorch's within 1e-4`, { skip }, async (t) => {
+      await initBackend('wasm');
+      const model = buildModel({ arch: c.arch, inputSize: SIZE, channels, classes: 5, task: 'multiclass', seed: 3 });
+      const result = importOnnxWeights(model, readFileSync(file(c.timm, 'onnx')));
+      assert.equal(result.headReplaced, false);
+      assert.equal(result.inputChannelsSummed, channels === 1);
+      assert.equal(result.foldedBatchNorms > 0, c.timm !== 'resnet18');
+      const diff = assertLogitsEqual(model, file(c.timm, channels === 3 ? 'input.bin' : 'grey.bin'), file(c.timm, channels === 3 ? 'logits.bin' : 'grey_logits.bin'), channels, SIZE);
+      t.diagnostic(`max abs difference ${diff.toExponential(1)}`);
+      model.dispose();
+    });
+  }
+}
+
+test('timm resnet50 into a 2-class model: the head stays fresh, the pooled features equal PyTorch\'s', { skip }, async () => {
+  await initBackend('wasm');
+  const model = buildModel({ arch: 'resnet50', inputSize: SIZE, channels: 3, classes: 2, task: 'binary', seed: 3 });
+  assertHeadReplaced(model, file('resnet50', 'onnx'), file('resnet50', 'input.bin'), file('resnet50', 'features.bin'), SIZE);
+  model.dispose();
+});
+
+// Variants of another design than the zoo's fail at the first layer that differs, with both sides named.
+const OTHER_DESIGNS: Array<{ timm: string; arch: Architecture; why: RegExp }> = [
+  // deep stem: three 3x3 convs (32, 32, 64 channels) instead of one 7x7
+  { timm: 'resnet50d', arch: 'resnet50', why: /layer stem_conv \(Conv2D, #1 of .*expects a convolution 7x7, 3 -> 64 .*found ONNX node .*weight \[32, 3, 3, 3\], stride 2x2, pads \[1, 1, 1, 1\]/ },
+  // TensorFlow 'same' padding (asymmetric, computed at run time) instead of PyTorch's symmetric pads
+  { timm: 'tf_efficientnet_b0', arch: 'efficientnet-b0', why: /layer stem_conv \(Conv2D, #1 of .*expects a convolution 3x3, 3 -> 32 .*pads \[1, 1, 1, 1\]; found ONNX node .*weight \[32, 3, 3, 3\], stride 2x2, pads \[0, 0, 0, 0\]/ },
+];
+for (const c of OTHER_DESIGNS) {
+  test(`timm ${c.timm} into ${c.arch}: a located error, nothing written`, { skip }, async () => {
+    await initBackend('cpu');
+    const model = buildModel({ arch: c.arch, inputSize: SIZE, channels: 3, classes: 5, task: 'multiclass' });
+    const before = model.getWeights().map((w) => w.dataSync().slice());
+    assert.throws(() => importOnnxWeights(model, readFileSync(file(c.timm, 'onnx'))), (e: unknown) => e instanceof WeightImportError && c.why.test(e.message));
+    model.getWeights().forEach((w, i) => assert.deepEqual(w.dataSync(), before[i]));
+    model.dispose();
+  });
+}
