@@ -5,11 +5,10 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
-import { convertDicom } from '../../../src/ops/dicom/convert.ts';
 import { parseDicom } from '../../../src/ops/dicom/parse.ts';
 import { decodeFrame, frameValues } from '../../../src/ops/dicom/decode/index.ts';
 import { compareImages, pydicomRender, type PydicomRender } from './pydicom-render.ts';
+import { renderOurs, type Outcome } from './ours-render.ts';
 import { needs } from '../../support/reference-tools.ts';
 
 /**
@@ -22,8 +21,6 @@ import { needs } from '../../support/reference-tools.ts';
 const CORPUS = fileURLToPath(new URL('../../fixtures/dicom-conformance/files', import.meta.url));
 const PYDICOM_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 const PYDICOM3_FILES = fileURLToPath(new URL('../../fixtures/dicom-pydicom3', import.meta.url));
-
-type Outcome = { ours: Array<{ png8: Uint8Array; png16: Uint16Array }> } | { error: string };
 
 interface Deviation {
   reason: string;
@@ -78,28 +75,6 @@ const DEVIATIONS: Record<string, Deviation> = {
   },
 };
 
-async function pngPixels(png: Buffer, bits: 8 | 16): Promise<Uint8Array | Uint16Array> {
-  const image = bits === 16 ? sharp(png).toColourspace('grey16').raw({ depth: 'ushort' }) : sharp(png).toColourspace('b-w').raw();
-  const { data, info } = await image.toBuffer({ resolveWithObject: true });
-  assert.equal(info.channels, 1);
-  return bits === 8 ? new Uint8Array(data) : new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
-}
-
-async function ours(path: string): Promise<Outcome> {
-  try {
-    const bytes = await readFile(path);
-    const eight = await convertDicom(bytes, { window: 'auto', bits: 8, frames: 'all' });
-    const sixteen = await convertDicom(bytes, { window: 'auto', bits: 16, frames: 'all' });
-    const frames = [];
-    for (let f = 0; f < eight.images.length; f++) {
-      frames.push({ png8: (await pngPixels(eight.images[f].png, 8)) as Uint8Array, png16: (await pngPixels(sixteen.images[f].png, 16)) as Uint16Array });
-    }
-    return { ours: frames };
-  } catch (err) {
-    return { error: (err as Error).message };
-  }
-}
-
 /** Compares a folder; returns one line per file that is not an exact match. */
 async function conformance(dir: string, t: { diagnostic(s: string): void }): Promise<{ exact: number; images: number; deviations: string[]; storedEqual: number }> {
   const names = (await readdir(dir)).filter((f) => f.endsWith('.dcm')).sort();
@@ -112,7 +87,7 @@ async function conformance(dir: string, t: { diagnostic(s: string): void }): Pro
   const unmasked: string[] = [];
   for (const [i, name] of names.entries()) {
     const py = reference[i];
-    const result = await ours(paths[i]);
+    const result = await renderOurs(paths[i]);
     const deviation = DEVIATIONS[name];
     if (!py.ok && 'error' in result) continue; // neither renders it: not an image (no pixel data, truncated, ...)
     images++;

@@ -31,10 +31,12 @@ export type PydicomRender = Rendered | { ok: false; error: string };
 /**
  * Renders each file with the reference (test/ops/dicom/pydicom_render.py: pydicom 2.3 + GDCM on Debian's
  * /usr/bin/python3, one process for the whole batch) to 8- and 16-bit grey; `workDir` receives the raw outputs.
+ * `pythonPath` (PYTHONPATH) may point at another pydicom, e.g. 3.x, which the script then renders with.
  */
-export async function pydicomRender(paths: string[], workDir: string, options: { allFrames?: boolean } = {}): Promise<PydicomRender[]> {
+export async function pydicomRender(paths: string[], workDir: string, options: { allFrames?: boolean; pythonPath?: string } = {}): Promise<PydicomRender[]> {
   const args = [SCRIPT, workDir, ...(options.allFrames ? ['--all-frames'] : []), ...paths];
-  const out = execFileSync(DEBIAN_PYTHON, args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  const env = options.pythonPath ? { ...process.env, PYTHONPATH: options.pythonPath } : process.env;
+  const out = execFileSync(DEBIAN_PYTHON, args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'], env });
   const results = JSON.parse(out) as Array<(Omit<Rendered, 'pixels8' | 'pixels16' | 'stored'> & { stored: boolean }) | { ok: false; error: string }>;
   return Promise.all(
     results.map(async (r, i): Promise<PydicomRender> => {

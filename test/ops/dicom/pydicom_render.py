@@ -1,6 +1,9 @@
 """The reference rendering the convert stage is compared with (pydicom 2.3 + GDCM, Debian's python3).
 
 usage: /usr/bin/python3 pydicom_render.py OUT_DIR [--all-frames] FILE...
+With pydicom 3 first on PYTHONPATH it renders as pydicom 3 does (pydicom3.test.ts): stored values are its
+pixel_array as returned (it keeps the low Bits Stored bits itself; "pydicom3-stored-differs" notes where that
+is not rule 1's value), YBR_FULL/YBR_FULL_422 come back as RGB and are rendered as RGB.
 Writes OUT_DIR/<i>.<frame>.<8|16>.raw (grey, row-major) and prints one JSON list entry per file:
 {ok, mode, rows, columns, frames, notes: [...], gdcm: true|false|null, ties: n, stored: bool} or {ok: false, error}.
 For grey integer images also OUT_DIR/<i>.<frame>.stored.raw: the stored values of rule 1 as float64.
@@ -25,7 +28,14 @@ import warnings
 
 import numpy as np
 import pydicom
-from pydicom.pixel_data_handlers.util import apply_color_lut, apply_modality_lut, apply_voi_lut
+
+# pydicom 3 (e.g. PYTHONPATH=/path/to/pydicom-3 /usr/bin/python3) renders as pydicom 3 does: its pixel_array
+# already corrects unused bits (keeping the low Bits Stored bits) and returns YBR_FULL/YBR_FULL_422 as RGB.
+PYDICOM3 = int(pydicom.__version__.split('.')[0]) >= 3
+if PYDICOM3:
+    from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
+else:
+    from pydicom.pixel_data_handlers.util import apply_color_lut, apply_modality_lut, apply_voi_lut
 
 try:
     import gdcm
@@ -68,6 +78,10 @@ def render_frame(ds, frame, notes):
     pi = ds.PhotometricInterpretation
     if 'FloatPixelData' in ds or 'DoubleFloatPixelData' in ds:
         stored = frame
+    elif PYDICOM3:
+        stored = frame.astype(np.int64)
+        if not np.array_equal(stored, corrected(frame, ds)) and 'pydicom3-stored-differs' not in notes:
+            notes.append('pydicom3-stored-differs')
     else:
         stored = corrected(frame, ds)
         if not np.array_equal(stored, frame.astype(np.int64)) and 'pydicom-unmasked' not in notes:
@@ -104,11 +118,29 @@ def render_frame(ds, frame, notes):
     if pi == 'PALETTE COLOR':
         return luma(apply_color_lut(stored, ds)) / (2 ** palette_bits(ds) - 1), 'palette'
     top = 2 ** int(ds.BitsStored) - 1
-    if pi in ('YBR_FULL', 'YBR_FULL_422'):
+    if pi in ('YBR_FULL', 'YBR_FULL_422') and not PYDICOM3:
         return stored[..., 0].astype(np.float64) / top, 'ybr'
-    if pi in ('RGB', 'YBR_RCT', 'YBR_ICT'):  # GDCM undoes the JPEG 2000 component transform
+    if pi in ('RGB', 'YBR_RCT', 'YBR_ICT') or (PYDICOM3 and pi in ('YBR_FULL', 'YBR_FULL_422')):  # GDCM undoes the JPEG 2000 component transform
         return luma(stored) / top, 'rgb'
     raise ValueError(f'no reference rule for photometric {pi}')
+
+
+def ybr_clipping(path, frames, notes):
+    """pydicom 3 returns YBR_FULL/YBR_FULL_422 as RGB clipped to 0..255 (PS3.3 C.7.6.3.1.2 inverted): notes
+    'ybr-rgb-clipped' when the luma of that RGB differs from the stored Y only where the conversion clipped,
+    'ybr-rgb-differs' when it differs anywhere else."""
+    from pydicom.pixels import pixel_array
+    ybr = pixel_array(path, as_rgb=False)
+    ybr = ybr[np.newaxis] if ybr.ndim == 3 else ybr
+    for rgb, f in zip(frames, ybr):
+        y, cb, cr = (f[..., k].astype(np.float64) for k in range(3))
+        cb, cr = cb - 128, cr - 128
+        channels = (y + 1.402 * cr, y - 0.114 * 1.772 / 0.587 * cb - 0.299 * 1.402 / 0.587 * cr, y + 1.772 * cb)
+        clipped = np.any([(np.floor(c + 0.5) < 0) | (np.floor(c + 0.5) > 255) for c in channels], axis=0)
+        differs = luma(rgb) != y
+        for note, hit in (('ybr-rgb-clipped', differs & clipped), ('ybr-rgb-differs', differs & ~clipped)):
+            if hit.any() and note not in notes:
+                notes.append(note)
 
 
 def gdcm_frame0(path, ds, frame):
@@ -174,8 +206,9 @@ def main():
     for i, path in enumerate(paths):
         try:
             ds = pydicom.dcmread(path, force=True)
-            if 'TransferSyntaxUID' not in ds.file_meta:
-                ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
+            if 'TransferSyntaxUID' not in ds.file_meta:  # a bare data set: the encoding it was read in
+                implicit, little = ds.original_encoding if PYDICOM3 else (ds.is_implicit_VR, ds.is_little_endian)
+                ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian if implicit else pydicom.uid.ExplicitVRLittleEndian if little else pydicom.uid.ExplicitVRBigEndian
             # pydicom 2.3's J2K correction rewrites Pixel Representation in the data set it decodes: keep the file's.
             pixel_module = {k: ds[k].value for k in ('PixelRepresentation', 'BitsStored', 'HighBit') if k in ds}
             arr = ds.pixel_array
@@ -192,7 +225,7 @@ def main():
             grey_integers = samples == 1 and ds.PhotometricInterpretation != 'PALETTE COLOR' and 'FloatPixelData' not in ds and 'DoubleFloatPixelData' not in ds
             for f, frame in enumerate(frames if all_frames else frames[:1]):
                 if grey_integers:
-                    np.ascontiguousarray(corrected(frame, ds), dtype='<f8').tofile(f'{out_dir}/{i}.{f}.stored.raw')
+                    np.ascontiguousarray(frame if PYDICOM3 else corrected(frame, ds), dtype='<f8').tofile(f'{out_dir}/{i}.{f}.stored.raw')
                 unit, mode = render_frame(ds, frame, notes)
                 modes.add(mode)
                 for bits in (8, 16):
@@ -204,6 +237,8 @@ def main():
                     if ds.PhotometricInterpretation == 'MONOCHROME1':
                         v = top - v
                     np.ascontiguousarray(v).tofile(f'{out_dir}/{i}.{f}.{bits}.raw')
+            if PYDICOM3 and ds.PhotometricInterpretation in ('YBR_FULL', 'YBR_FULL_422'):
+                ybr_clipping(path, frames if all_frames else frames[:1], notes)
             agree = None
             if 'FloatPixelData' not in ds and 'DoubleFloatPixelData' not in ds:
                 agree = gdcm_agrees(path, ds, frames[0], notes)

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { convertDicom } from '../../../src/ops/dicom/convert.ts';
 import { compareImages, pydicomRender, type PydicomRender } from './pydicom-render.ts';
+import { pngPixels } from './ours-render.ts';
 import { DICOM_FIXTURES } from '../../support/fixtures.ts';
 import { needs } from '../../support/reference-tools.ts';
 
@@ -23,13 +24,6 @@ before(async () => {
   const paths = files.map((f) => join(DATA, f));
   pydicom = await pydicomRender(paths, await mkdtemp(join(tmpdir(), 'pydicom-')));
 });
-
-async function pngPixels(png: Buffer, bits: 8 | 16): Promise<Uint8Array | Uint16Array> {
-  const image = bits === 16 ? sharp(png).toColourspace('grey16').raw({ depth: 'ushort' }) : sharp(png).toColourspace('b-w').raw();
-  const { data, info } = await image.toBuffer({ resolveWithObject: true });
-  assert.equal(info.channels, 1, 'PNG is single-channel grey');
-  return bits === 8 ? new Uint8Array(data) : new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
-}
 
 test('the sample folder holds the 19 documented files (all of them decode)', () => {
   assert.equal(files.length, 19);
