@@ -10,12 +10,17 @@ import { structuralOrder } from './structural-order.ts';
 export type OnnxLayer =
   | { kind: 'conv'; node: ReadNode; weight: ReadTensor; bias?: ReadTensor; group: number; strides: number[]; pads: number[]; dilations: number[]; output: string }
   | { kind: 'batchnorm'; node: ReadNode; scale: ReadTensor; bias: ReadTensor; mean: ReadTensor; variance: ReadTensor; epsilon: number; input: string; output: string }
-  | { kind: 'linear'; node: ReadNode; /** [in, out] */ weight: Float32Array; inputs: number; outputs: number; bias?: Float32Array; output: string };
+  | { kind: 'linear'; node: ReadNode; /** [in, out] */ weight: Float32Array; inputs: number; outputs: number; bias?: Float32Array; output: string }
+  | { kind: 'layernorm'; node: ReadNode; scale: ReadTensor; bias?: ReadTensor; epsilon: number; output: string }
+  /** A learned tensor used as it is: a transformer's class token (Expand), position embedding or folded relative position bias (Add). */
+  | { kind: 'param'; node: ReadNode; tensor: ReadTensor; output: string };
 
 export function describeOnnxLayer(l: OnnxLayer): string {
   const where = `ONNX node ${l.node.name || l.node.outputs[0]} (${l.node.opType})`;
   if (l.kind === 'conv') return `${where}, weight [${l.weight.dims.join(', ')}], stride ${l.strides.join('x')}, pads [${l.pads.join(', ')}]${l.group > 1 ? `, group ${l.group}` : ''}`;
   if (l.kind === 'batchnorm') return `${where}, ${l.scale.dims[0]} channels`;
+  if (l.kind === 'layernorm') return `${where}, ${l.scale.dims[0]} channels, epsilon ${l.epsilon}`;
+  if (l.kind === 'param') return `${where}, parameter [${l.tensor.dims.join(', ')}]`;
   return `${where}, ${l.inputs} -> ${l.outputs}`;
 }
 
@@ -29,7 +34,10 @@ export function onnxLayers(model: ReadModel): OnnxLayer[] {
   for (const n of model.nodes) for (const i of n.inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
   const constant = (name: string | undefined) => (name ? model.constants.get(name) : undefined);
   const isMatMulByConstant = (n: ReadNode) => n.opType === 'MatMul' && constant(n.inputs[1]) !== undefined && constant(n.inputs[1])!.dims.length === 2;
-  const carries = (n: ReadNode) => ['Conv', 'BatchNormalization', 'Gemm'].includes(n.opType) || isMatMulByConstant(n);
+  // a constant of rank 3 or 4 broadcast into the tokens or attention logits (linear biases are rank 1,
+  // scalars rank 0, Swin's shifted-window masks rank 5 and carry no weights)
+  const paramInput = (n: ReadNode) => (n.opType === 'Expand' ? [n.inputs[0]] : n.opType === 'Add' ? n.inputs : []).find((i) => [3, 4].includes(constant(i)?.dims.length ?? 0));
+  const carries = (n: ReadNode) => ['Conv', 'BatchNormalization', 'Gemm', 'LayerNormalization'].includes(n.opType) || isMatMulByConstant(n) || paramInput(n) !== undefined;
   const last = producer.get(model.outputs[0].name);
   if (!last) throw new Error(`no node produces the ONNX graph's output ${model.outputs[0].name}`);
   const order = structuralOrder(last, {
@@ -58,6 +66,12 @@ export function onnxLayers(model: ReadModel): OnnxLayer[] {
     } else if (n.opType === 'BatchNormalization') {
       const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i, k) => need(constant(n.inputs[i]), n, ['scale', 'bias', 'mean', 'variance'][k]));
       layers.push({ kind: 'batchnorm', node: n, scale, bias, mean, variance, epsilon: attr('epsilon')?.float ?? 1e-5, input: n.inputs[0], output: n.outputs[0] });
+    } else if (n.opType === 'LayerNormalization') {
+      const axis = attr('axis')?.int ?? -1;
+      if (axis !== -1) throw new Error(`ONNX node ${n.name} (LayerNormalization): axis ${axis} is not supported (the last axis is)`);
+      layers.push({ kind: 'layernorm', node: n, scale: need(constant(n.inputs[1]), n, 'scale'), bias: constant(n.inputs[2]), epsilon: attr('epsilon')?.float ?? 1e-5, output: n.outputs[0] });
+    } else if (paramInput(n) !== undefined) {
+      layers.push({ kind: 'param', node: n, tensor: constant(paramInput(n))!, output: n.outputs[0] });
     } else if (n.opType === 'Gemm') {
       const w = need(constant(n.inputs[1]), n, 'weight (B)');
       if (attr('transA')?.int) throw new Error(`ONNX node ${n.name} (Gemm): transA is not supported`);
@@ -101,4 +115,18 @@ export function transpose2d(data: Float32Array, rows: number, cols: number): Flo
   const out = new Float32Array(data.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
+}
+
+/** A linear map from a Gemm/MatMul, or a 1x1 convolution on a pooled vector (squeeze-excite). */
+export function asLinear(t: OnnxLayer): { inputs: number; outputs: number; weight: Float32Array; bias?: Float32Array } | undefined {
+  if (t.kind === 'linear') return t;
+  if (t.kind === 'conv' && t.group === 1 && t.weight.dims[2] === 1 && t.weight.dims[3] === 1) {
+    const [co, ci] = t.weight.dims;
+    return { inputs: ci, outputs: co, weight: transpose2d(t.weight.data as Float32Array, co, ci), bias: t.bias ? f32(t.bias) : undefined };
+  }
+  return undefined;
+}
+
+export function f32(t: { data: Float32Array | number[] }): Float32Array {
+  return Float32Array.from(t.data);
 }

@@ -2,7 +2,8 @@ import * as tf from '../tf.ts';
 import { samePadding } from '../onnx/layer-converters.ts';
 import { readOnnxModel } from '../onnx/onnx-reader.ts';
 import { zeroPaddingPads } from '../onnx/zero-padding.ts';
-import { describeOnnxLayer, onnxLayers, transpose2d, type OnnxLayer } from './onnx-layers.ts';
+import { asLinear, describeOnnxLayer, f32, onnxLayers, type OnnxLayer } from './onnx-layers.ts';
+import { TRANSFORMER_CLASSES, transformerLayerWeights } from './transformer-weights.ts';
 import { structuralOrder } from './structural-order.ts';
 
 /** The ONNX weights do not fit the architecture: names the layer on both sides and the shapes. */
@@ -31,7 +32,7 @@ interface LayerNode {
   outputTensors: SymbolicTensor[];
 }
 const nodeOf = (t: SymbolicTensor) => t.sourceLayer.inboundNodes[t.nodeIndex] as unknown as LayerNode;
-const WEIGHT_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D', 'BatchNormalization', 'Dense']);
+const WEIGHT_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D', 'BatchNormalization', 'Dense', ...TRANSFORMER_CLASSES]);
 
 /** The model's weight-bearing layer calls in structural order (see structural-order.ts). */
 export function modelLayerNodes(model: tf.LayersModel): LayerNode[] {
@@ -125,6 +126,10 @@ export function importOnnxWeights(model: tf.LayersModel, bytes: Uint8Array): Imp
       const bn = t as Extract<OnnxLayer, { kind: 'batchnorm' }>;
       writes.push({ layer, values: [f32(bn.scale), f32(bn.bias), f32(bn.mean), Float32Array.from(bn.variance.data as Float32Array, (v) => v + bn.epsilon - bnEpsilon(layer))] });
       j += 1;
+    } else if (TRANSFORMER_CLASSES.has(cls)) {
+      const { values, consumed } = transformerLayerWeights(layer, theirs, j, (expected, found) => fail(node, expected, found));
+      writes.push({ layer, values });
+      j += consumed;
     } else {
       const [kernel] = layer.getWeights();
       const [inputs, outputs] = kernel.shape as [number, number];
@@ -181,20 +186,6 @@ function convGeometry(node: LayerNode): ConvGeometry {
     pads = [top, left, bottom, right];
   }
   return { kh, kw, cin, cout, strides: c.strides, pads, describe: `${kh}x${kw}, ${cin} -> ${cout} channels (ONNX weight [${cout}, ${c.filters === undefined ? 1 : cin}, ${kh}, ${kw}]), stride ${c.strides.join('x')}, pads [${pads.join(', ')}]` };
-}
-
-/** A linear map from a Gemm/MatMul, or a 1x1 convolution on a pooled vector (torchvision's squeeze-excite). */
-function asLinear(t: OnnxLayer): { inputs: number; outputs: number; weight: Float32Array; bias?: Float32Array } | undefined {
-  if (t.kind === 'linear') return t;
-  if (t.kind === 'conv' && t.group === 1 && t.weight.dims[2] === 1 && t.weight.dims[3] === 1) {
-    const [co, ci] = t.weight.dims;
-    return { inputs: ci, outputs: co, weight: transpose2d(t.weight.data as Float32Array, co, ci), bias: t.bias ? f32(t.bias) : undefined };
-  }
-  return undefined;
-}
-
-function f32(t: { data: Float32Array | number[] }): Float32Array {
-  return Float32Array.from(t.data);
 }
 
 function bnEpsilon(layer: tf.layers.Layer): number {

@@ -21,38 +21,49 @@ const CNNS: Array<{ timm: string; arch: Architecture }> = [
   { timm: 'efficientnet_b0', arch: 'efficientnet-b0' },
   { timm: 'mobilenetv2_100', arch: 'mobilenetv2' },
 ];
+// Exported with img_size = the test's size (position embeddings and windows depend on it). Swin at
+// 224 px, where every stage's grid is a multiple of its 7x7 window (timm shrinks windows on smaller grids).
+const TRANSFORMERS: Array<{ timm: string; arch: Architecture; size: number }> = [
+  { timm: 'vit_tiny_patch16_224', arch: 'vit-tiny', size: SIZE },
+  { timm: 'vit_small_patch16_224', arch: 'vit-small', size: SIZE },
+  { timm: 'swin_tiny_patch4_window7_224', arch: 'swin-tiny', size: 224 },
+];
 before(() => {
   if (skip) return;
   dir = tempDir('onnx-import-timm-');
   const specs = [...CNNS.map((c) => `timm.${c.timm}:5${c.timm === 'resnet18' ? ':unfused' : ''}`), 'timm.resnet50d:5', 'timm.tf_efficientnet_b0:5'];
-  runPython('torchvision_export.py', [dir, String(SIZE), ...specs], 600_000, TIMM_PYTHONPATH);
+  runPython('torchvision_export.py', [dir, String(SIZE), ...specs, 'timm.vit_tiny_patch16_224:5', 'timm.vit_small_patch16_224:5'], 600_000, TIMM_PYTHONPATH);
+  runPython('torchvision_export.py', [dir, '224', 'timm.swin_tiny_patch4_window7_224:5'], 600_000, TIMM_PYTHONPATH);
 });
 after(() => dir && rmSync(dir, { recursive: true, force: true }));
 
 const file = (name: string, suffix: string) => join(dir, `timm.${name}.${suffix}`);
 
-for (const c of CNNS) {
+for (const c of [...CNNS.map((m) => ({ ...m, size: SIZE })), ...TRANSFORMERS]) {
+  const cnn = CNNS.some((m) => m.timm === c.timm);
   for (const channels of [3, 1] as const) {
-    test(`timm ${c.timm} ONNX export -> ${c.arch} (${channels} channel${channels === 1 ? ', RGB filters summed' : 's'}): outputs equal PyTorch's within 1e-4`, { skip }, async (t) => {
+    test(`timm ${c.timm} ONNX export -> ${c.arch} (${channels} channel${channels === 1 ? ', RGB filters summed' : 's'}, ${c.size} px): outputs equal PyTorch's within 1e-4`, { skip }, async (t) => {
       await initBackend('wasm');
-      const model = buildModel({ arch: c.arch, inputSize: SIZE, channels, classes: 5, task: 'multiclass', seed: 3 });
+      const model = buildModel({ arch: c.arch, inputSize: c.size, channels, classes: 5, task: 'multiclass', seed: 3 });
       const result = importOnnxWeights(model, readFileSync(file(c.timm, 'onnx')));
       assert.equal(result.headReplaced, false);
       assert.equal(result.inputChannelsSummed, channels === 1);
-      assert.equal(result.foldedBatchNorms > 0, c.timm !== 'resnet18');
-      const diff = assertLogitsEqual(model, file(c.timm, channels === 3 ? 'input.bin' : 'grey.bin'), file(c.timm, channels === 3 ? 'logits.bin' : 'grey_logits.bin'), channels, SIZE);
+      assert.equal(result.foldedBatchNorms > 0, cnn && c.timm !== 'resnet18');
+      const diff = assertLogitsEqual(model, file(c.timm, channels === 3 ? 'input.bin' : 'grey.bin'), file(c.timm, channels === 3 ? 'logits.bin' : 'grey_logits.bin'), channels, c.size);
       t.diagnostic(`max abs difference ${diff.toExponential(1)}`);
       model.dispose();
     });
   }
 }
 
-test('timm resnet50 into a 2-class model: the head stays fresh, the pooled features equal PyTorch\'s', { skip }, async () => {
-  await initBackend('wasm');
-  const model = buildModel({ arch: 'resnet50', inputSize: SIZE, channels: 3, classes: 2, task: 'binary', seed: 3 });
-  assertHeadReplaced(model, file('resnet50', 'onnx'), file('resnet50', 'input.bin'), file('resnet50', 'features.bin'), SIZE);
-  model.dispose();
-});
+for (const c of [{ timm: 'resnet50', arch: 'resnet50' }, { timm: 'vit_tiny_patch16_224', arch: 'vit-tiny' }] as const) {
+  test(`timm ${c.timm} into a 2-class model: the head stays fresh, the pooled features equal PyTorch's`, { skip }, async () => {
+    await initBackend('wasm');
+    const model = buildModel({ arch: c.arch, inputSize: SIZE, channels: 3, classes: 2, task: 'binary', seed: 3 });
+    assertHeadReplaced(model, file(c.timm, 'onnx'), file(c.timm, 'input.bin'), file(c.timm, 'features.bin'), SIZE);
+    model.dispose();
+  });
+}
 
 // Variants of another design than the zoo's fail at the first layer that differs, with both sides named.
 const OTHER_DESIGNS: Array<{ timm: string; arch: Architecture; why: RegExp }> = [
@@ -71,3 +82,15 @@ for (const c of OTHER_DESIGNS) {
     model.dispose();
   });
 }
+
+test('timm ViT exported at 32 px into vit-tiny at 64 px: a located error at the position embedding, nothing written', { skip }, async () => {
+  await initBackend('cpu');
+  const model = buildModel({ arch: 'vit-tiny', inputSize: 64, channels: 3, classes: 5, task: 'multiclass' });
+  const before = model.getWeights().map((w) => w.dataSync().slice());
+  assert.throws(
+    () => importOnnxWeights(model, readFileSync(file('vit_tiny_patch16_224', 'onnx'))),
+    (e: unknown) => e instanceof WeightImportError && /layer tokens \(ClassTokenAndPosition, .*expects a position embedding \[1, 17, 192\]: the export's image size differs .*img_size=SIZE.*found ONNX node \/Add \(Add\), parameter \[1, 5, 192\]/.test(e.message),
+  );
+  model.getWeights().forEach((w, i) => assert.deepEqual(w.dataSync(), before[i]));
+  model.dispose();
+});

@@ -2,11 +2,11 @@
 
 Usage: /usr/bin/python3 torchvision_export.py OUT_DIR SIZE NAME[:CLASSES[:unfused]] ...
 NAME is a torchvision model function (resnet18) or `timm.` and a timm model name (timm.resnet18,
-built with pretrained=False; timm must be importable, e.g. through PYTHONPATH).
+built with pretrained=False, and ViT/Swin with img_size=SIZE; timm must be importable, e.g. through PYTHONPATH).
 Per model, in OUT_DIR: NAME.onnx, NAME.input.bin (float32 NCHW [2, 3, SIZE, SIZE]), NAME.logits.bin
 ([2, CLASSES]), NAME.features.bin (the pooled features fed to the classifier), NAME.grey.bin (a grey
 image [2, 1, SIZE, SIZE]) and NAME.grey_logits.bin (the model's output for it replicated to RGB).
-Batch-norm statistics and affine parameters are randomised so that folding and mapping errors show.
+Batch-norm statistics and affine parameters (and layer norms', class tokens', position embeddings') are randomised so that folding and mapping errors show.
 `unfused` exports with training=PRESERVE and no constant folding, which keeps the BatchNormalization
 nodes (the default export folds them into the convolutions).
 """
@@ -15,10 +15,12 @@ import torch
 import torchvision
 
 
-def build(name, classes):
+def build(name, classes, size):
     if name.startswith('timm.'):
         import timm
-        model = timm.create_model(name[len('timm.'):], pretrained=False, num_classes=classes)
+        # transformers are built for the test's image size (their position embeddings depend on it)
+        sized = {'img_size': size} if name.startswith(('timm.vit_', 'timm.swin_')) else {}
+        model = timm.create_model(name[len('timm.'):], pretrained=False, num_classes=classes, **sized)
         return model, model.get_classifier()
     model = getattr(torchvision.models, name)(num_classes=classes)
     return model, model.fc if hasattr(model, 'fc') else model.classifier
@@ -28,7 +30,7 @@ out, size, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 torch.manual_seed(0)
 for spec in specs:
     name, classes, *flags = spec.split(':') if ':' in spec else [spec, '5']
-    model, head = build(name, int(classes))
+    model, head = build(name, int(classes), size)
     model.eval()
     with torch.no_grad():
         for m in model.modules():
@@ -37,8 +39,14 @@ for spec in specs:
                 m.running_var.uniform_(0.5, 1.5)
                 m.weight.uniform_(0.3, 0.8)
                 m.bias.uniform_(-0.2, 0.2)
-            if isinstance(m, torch.nn.Linear):
+            if isinstance(m, torch.nn.Linear) and m.bias is not None:
                 m.bias.uniform_(-0.2, 0.2)
+            if isinstance(m, torch.nn.LayerNorm) and m.elementwise_affine:
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+        for p in model.parameters():
+            if p.dim() == 3:  # a transformer's class token and position embedding
+                p.normal_(0, 0.2)
     x = torch.rand(2, 3, size, size)
     grey = torch.rand(2, 1, size, size)
     features = []

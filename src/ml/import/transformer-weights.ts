@@ -1,0 +1,98 @@
+import type * as tf from '../tf.ts';
+import { relativePositionIndex } from '../layers/transformer.ts';
+import { asLinear, f32, type OnnxLayer } from './onnx-layers.ts';
+
+/** The zoo's transformer layers whose weights come from an ONNX export (timm's VisionTransformer and SwinTransformer). */
+export const TRANSFORMER_CLASSES = new Set(['ClassTokenAndPosition', 'TransformerBlock', 'TokenLayerNorm', 'SwinBlock', 'PatchMerging']);
+
+type Fail = (expected: string, found?: OnnxLayer) => never;
+
+/**
+ * The values for one transformer layer's weights (in its weight order) from the ONNX layers starting
+ * at `start`: each LayerNorm (gamma, beta) takes a LayerNormalization, each kernel (+ bias) a linear
+ * layer, the class token and the position embedding a learned tensor of the same shape, and Swin's
+ * relative position bias table the [1, heads, T, T] bias the exporter folded it into (it comes between
+ * qkv and the output projection there). `consumed` is the number of ONNX layers used.
+ */
+export function transformerLayerWeights(layer: tf.layers.Layer, theirs: OnnxLayer[], start: number, fail: Fail): { values: Float32Array[]; consumed: number } {
+  const weights = graphOrder(layer.weights);
+  const values: Float32Array[] = [];
+  let j = start;
+  for (let k = 0; k < weights.length; j++) {
+    const name = weights[k].originalName;
+    const shape = weights[k].shape as number[];
+    const base = name.slice(name.lastIndexOf('/') + 1);
+    const t = theirs[j];
+    if (base === 'gamma') {
+      const epsilon = (layer.getConfig() as { epsilon: number }).epsilon;
+      const expected = `a layer norm of ${shape[0]} channels, epsilon ${epsilon} (${name})`;
+      if (t?.kind !== 'layernorm' || t.scale.dims.length !== 1 || t.scale.dims[0] !== shape[0]) fail(expected, t);
+      const ln = t as Extract<OnnxLayer, { kind: 'layernorm' }>;
+      // a different epsilon changes the outputs; float32 rounding of the attribute is tolerated
+      if (Math.abs(ln.epsilon - epsilon) > 1e-3 * epsilon) fail(expected, ln);
+      values.push(f32(ln.scale), ln.bias ? f32(ln.bias) : new Float32Array(shape[0]));
+      k += 2;
+    } else if (base === 'kernel') {
+      const [inputs, outputs] = shape;
+      const hasBias = weights[k + 1]?.originalName === name.replace(/kernel$/, 'bias');
+      const linear = t ? asLinear(t) : undefined;
+      if (!linear || linear.inputs !== inputs || linear.outputs !== outputs) fail(`a linear layer ${inputs} -> ${outputs} (${name})`, t);
+      if (!hasBias && linear!.bias?.some((v) => v !== 0)) fail(`a linear layer ${inputs} -> ${outputs} without a bias (${name})`, t);
+      values.push(linear!.weight);
+      if (hasBias) values.push(linear!.bias ?? new Float32Array(outputs));
+      k += hasBias ? 2 : 1;
+    } else if (base === 'class_token' || base === 'pos_embedding') {
+      const hint = base === 'pos_embedding' ? ': the export\'s image size differs (export at the training size, e.g. timm.create_model(name, img_size=SIZE))' : '';
+      if (t?.kind !== 'param' || t.tensor.dims.join() !== shape.join()) fail(`a ${base === 'class_token' ? 'class token' : 'position embedding'} [${shape.join(', ')}]${hint}`, t);
+      values.push(f32((t as Extract<OnnxLayer, { kind: 'param' }>).tensor));
+      k += 1;
+    } else if (base === 'relative_position_bias_table') {
+      const [entries, heads] = shape;
+      const ws = (Math.sqrt(entries) + 1) / 2;
+      const tokens = ws * ws;
+      const expected = `a relative position bias [1, ${heads}, ${tokens}, ${tokens}] of ${ws}x${ws} windows (${name})`;
+      if (t?.kind !== 'param' || t.tensor.dims.join() !== [1, heads, tokens, tokens].join()) fail(expected, t);
+      const table = tableFromBias(f32((t as Extract<OnnxLayer, { kind: 'param' }>).tensor), ws, heads);
+      if (!table) fail(`${expected} indexed by relative position as in Swin v1 (equal offsets, equal bias)`, t);
+      values.push(table!);
+      k += 1;
+    } else {
+      fail(`${name}, which the ONNX import cannot recover (${layer.getClassName()} weights from ONNX are not supported)`, t);
+    }
+  }
+  return { values: layer.weights.map((w) => values[weights.indexOf(w)]), consumed: j - start };
+}
+
+/**
+ * The weights in the order the exported graph uses them: Swin's bias table before the output
+ * projection, patch merging's LayerNorm before its reduction.
+ */
+function graphOrder<W extends { originalName: string }>(weights: W[]): W[] {
+  return moveBefore(moveBefore(weights, ['/relative_position_bias_table'], '/attn/proj/kernel'), ['/norm/gamma', '/norm/beta'], '/reduction/kernel');
+}
+
+function moveBefore<W extends { originalName: string }>(weights: W[], moved: string[], before: string): W[] {
+  const ends = (w: W, suffix: string) => w.originalName.endsWith(suffix);
+  const target = weights.find((w) => ends(w, before));
+  const move = weights.filter((w) => moved.some((m) => ends(w, m)));
+  if (!target || move.length !== moved.length) return weights;
+  const rest = weights.filter((w) => !move.includes(w));
+  rest.splice(rest.indexOf(target), 0, ...move);
+  return rest;
+}
+
+/** The [(2w-1)^2, heads] table from its [heads, T, T] gather; undefined when equal offsets carry different biases. */
+function tableFromBias(bias: Float32Array, ws: number, heads: number): Float32Array | undefined {
+  const index = relativePositionIndex(ws);
+  const entries = (2 * ws - 1) ** 2;
+  const table = new Float32Array(entries * heads).fill(NaN);
+  for (let h = 0; h < heads; h++) {
+    for (let p = 0; p < index.length; p++) {
+      const v = bias[h * index.length + p];
+      const at = index[p] * heads + h;
+      if (Number.isNaN(table[at])) table[at] = v;
+      else if (table[at] !== v) return undefined;
+    }
+  }
+  return table;
+}
