@@ -13,7 +13,7 @@ interface Rendered {
   rows: number;
   columns: number;
   frames: number;
-  /** Where pydicom 2.3 itself departs from the rule (e.g. `pydicom-unmasked`). */
+  /** Where the reference itself departs from the rule (e.g. `pydicom-unmasked`; with pydicom 3 `pydicom3-stored-differs`, `ybr-rgb-clipped`, `ybr-rgb-differs`). */
   notes: string[];
   /** GDCM's own decoder gives the same stored values for frame 0 (null: GDCM cannot read the file). */
   gdcm: boolean | null;
