@@ -1,7 +1,8 @@
 """Exports torchvision or timm models with random weights to ONNX, with their outputs for a fixed input.
 
 Usage: /usr/bin/python3 torchvision_export.py OUT_DIR SIZE NAME[:CLASSES[:unfused]] ...
-NAME is a torchvision model function (resnet18) or `timm.` and a timm model name (timm.resnet18,
+NAME is a torchvision model function (resnet18), vit_tiny (torchvision's VisionTransformer at DeiT-tiny
+sizes for SIZE px, patch 16) or `timm.` and a timm model name (timm.resnet18,
 built with pretrained=False, and ViT/Swin with img_size=SIZE; timm must be importable, e.g. through PYTHONPATH).
 Per model, in OUT_DIR: NAME.onnx, NAME.input.bin (float32 NCHW [2, 3, SIZE, SIZE]), NAME.logits.bin
 ([2, CLASSES]), NAME.features.bin (the pooled features fed to the classifier), NAME.grey.bin (a grey
@@ -22,8 +23,12 @@ def build(name, classes, size):
         sized = {'img_size': size} if name.startswith(('timm.vit_', 'timm.swin_')) else {}
         model = timm.create_model(name[len('timm.'):], pretrained=False, num_classes=classes, **sized)
         return model, model.get_classifier()
-    model = getattr(torchvision.models, name)(num_classes=classes)
-    return model, model.fc if hasattr(model, 'fc') else model.classifier
+    if name == 'vit_tiny':  # torchvision has no constructor at DeiT-tiny size (the zoo's vit-tiny)
+        from torchvision.models.vision_transformer import VisionTransformer
+        model = VisionTransformer(image_size=size, patch_size=16, num_layers=12, num_heads=3, hidden_dim=192, mlp_dim=768, num_classes=classes)
+    else:
+        model = getattr(torchvision.models, name)(num_classes=classes)
+    return model, next(getattr(model, a) for a in ('fc', 'head', 'heads', 'classifier') if hasattr(model, a))
 
 
 out, size, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -41,6 +46,8 @@ for spec in specs:
                 m.bias.uniform_(-0.2, 0.2)
             if isinstance(m, torch.nn.Linear) and m.bias is not None:
                 m.bias.uniform_(-0.2, 0.2)
+            if isinstance(m, torch.nn.Linear) and not m.weight.any():  # torchvision's ViT head starts at zero
+                m.weight.normal_(0, 0.05)
             if isinstance(m, torch.nn.LayerNorm) and m.elementwise_affine:
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.2, 0.2)
