@@ -7,7 +7,8 @@ built with pretrained=False, and ViT/Swin with img_size=SIZE; timm must be impor
 Per model, in OUT_DIR: NAME.onnx, NAME.input.bin (float32 NCHW [2, 3, SIZE, SIZE]), NAME.logits.bin
 ([2, CLASSES]), NAME.features.bin (the pooled features fed to the classifier), NAME.grey.bin (a grey
 image [2, 1, SIZE, SIZE]) and NAME.grey_logits.bin (the model's output for it replicated to RGB).
-Batch-norm statistics and affine parameters (and layer norms', class tokens', position embeddings') are randomised so that folding and mapping errors show.
+Batch-norm affine parameters (and layer norms', class tokens', position embeddings') are randomised and
+batch-norm statistics measured on random images, then perturbed, so that folding and mapping errors show.
 `unfused` exports with training=PRESERVE and no constant folding, which keeps the BatchNormalization
 nodes (the default export folds them into the convolutions).
 """
@@ -40,8 +41,6 @@ for spec in specs:
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
                 m.weight.uniform_(0.3, 0.8)
                 m.bias.uniform_(-0.2, 0.2)
             if isinstance(m, torch.nn.Linear) and m.bias is not None:
@@ -54,6 +53,20 @@ for spec in specs:
         for p in model.parameters():
             if p.dim() == 3:  # a transformer's class token and position embedding
                 p.normal_(0, 0.2)
+        # Batch-norm statistics from a batch of random images, then perturbed: with arbitrary statistics
+        # the signal of a deep random network dies out (EfficientNet's and MobileNet's outputs stopped
+        # depending on the input), and a mapping error deep in the network would not show.
+        bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        for m in bns:
+            m.momentum = 1.0
+        model.train()
+        model(torch.rand(16, 3, size, size))
+        model.eval()
+        for m in bns:
+            # nearly dead channels (tiny variance) would amplify float32 rounding without bound
+            m.running_var.clamp_(min=0.1 * float(m.running_var.median()))
+            m.running_mean.add_(torch.empty_like(m.running_mean).uniform_(-0.1, 0.1) * m.running_var.sqrt())
+            m.running_var.mul_(torch.empty_like(m.running_var).uniform_(1.3, 1.7))
     x = torch.rand(2, 3, size, size)
     grey = torch.rand(2, 1, size, size)
     features = []
