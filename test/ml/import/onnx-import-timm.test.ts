@@ -6,7 +6,11 @@ import { initBackend } from '../../../src/ml/backend.ts';
 import { buildModel, type Architecture } from '../../../src/ml/models/index.ts';
 import { importOnnxWeights, WeightImportError } from '../../../src/ml/import/onnx-weights.ts';
 import { needsTimm, TIMM_PYTHONPATH } from '../../support/reference-tools.ts';
-import { assertHeadReplaced, assertLogitsEqual, runPython, tempDir } from './torch-reference.ts';
+import { assertHeadReplaced, assertLogitsEqual, maxAbsDiff, runPython, tempDir } from './torch-reference.ts';
+import { trainStage } from '../../../src/stages/train.ts';
+import { runStage, tempStore } from '../../../src/testing/harness.ts';
+import { loadModel } from '../../../src/ml/model-io.ts';
+import { syntheticDataset } from '../../stages/train-fixtures.ts';
 
 // timm models (timm.create_model(name, pretrained=False)) with random weights and randomised
 // batch-norm statistics, exported to ONNX by Debian's PyTorch at test time, with PyTorch's outputs.
@@ -93,4 +97,24 @@ test('timm ViT exported at 32 px into vit-tiny at 64 px: a located error at the 
   );
   model.getWeights().forEach((w, i) => assert.deepEqual(w.dataSync(), before[i]));
   model.dispose();
+});
+
+test('train with model: vit-tiny and weights: a timm ViT export (grey images, another class count): the imported weights are where training starts', { skip }, async () => {
+  await initBackend('wasm');
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 16, SIZE, 3, 5);
+  const data = { name: 'data', artifact: { kind: 'dataset' as const, rows, meta: { classes } } };
+  const weights = file('vit_tiny_patch16_224', 'onnx');
+  const params = { model: 'vit-tiny', size: SIZE, batch: 8, epochs: 1, lr: 1e-9, seed: 3, fold: 0, backend: 'wasm', normalize: 'imagenet', weights } as const;
+  const run = await runStage(trainStage, { store, params, inputs: [data] });
+  assert.ok(run.logs.some((l) => /initialised 15 layers from ONNX weights .*vit_tiny_patch16_224\.onnx \(classifier kept fresh \(other class count\); first conv summed over RGB/.test(l)), run.logs.join('\n'));
+  // lr 1e-9: the position embedding is still the imported one
+  const trained = await loadModel(store, run.artifact);
+  const imported = buildModel({ arch: 'vit-tiny', inputSize: SIZE, channels: 1, classes: 5, task: 'multiclass' });
+  importOnnxWeights(imported, readFileSync(weights));
+  const [pos, want] = [trained, imported].map((m) => m.getLayer('tokens').getWeights()[1].dataSync());
+  assert.equal(pos.length, 5 * 192);
+  assert.ok(maxAbsDiff(pos, want) < 1e-6, `position embedding moved by ${maxAbsDiff(pos, want)}`);
+  trained.dispose();
+  imported.dispose();
 });
