@@ -12,10 +12,12 @@ export async function startFromOnnx(ctx: StageContext, model: tf.LayersModel, pa
   const bytes = await readFile(ctx.resolvePath(path));
   try {
     const r = importOnnxWeights(model, bytes);
+    const grid = r.positionEmbeddingResampled;
     const notes = [
       r.headReplaced ? 'classifier kept fresh (other class count)' : '',
       r.inputChannelsSummed ? 'first conv summed over RGB for 1-channel input' : '',
       r.foldedBatchNorms ? `${r.foldedBatchNorms} batch norms folded by the exporter restored as identity + bias` : '',
+      grid ? `position embedding resampled ${grid.from}x${grid.from} -> ${grid.to}x${grid.to}, as timm` : '',
     ].filter(Boolean);
     ctx.log.info(`initialised ${r.loaded} layers from ONNX weights ${path}${notes.length ? ` (${notes.join('; ')})` : ''}`);
     if (!inputNormalizationOf(model)) ctx.log.warn(`weights ${path}: the model gets its [0, 1] input unnormalised; torchvision/timm ImageNet weights expect normalize: imagenet`);

@@ -3,7 +3,7 @@ import { samePadding } from '../onnx/layer-converters.ts';
 import { readOnnxModel } from '../onnx/onnx-reader.ts';
 import { zeroPaddingPads } from '../onnx/zero-padding.ts';
 import { asLinear, describeOnnxLayer, f32, onnxLayers, type OnnxLayer } from './onnx-layers.ts';
-import { TRANSFORMER_CLASSES, transformerLayerWeights } from './transformer-weights.ts';
+import { TRANSFORMER_CLASSES, transformerLayerWeights, type GridChange } from './transformer-weights.ts';
 import { structuralOrder } from './structural-order.ts';
 
 /** The ONNX weights do not fit the architecture: names the layer on both sides and the shapes. */
@@ -23,6 +23,8 @@ export interface ImportResult {
   inputChannelsSummed: boolean;
   /** Batch norms the exporter had folded into their convolution (restored as identity + bias). */
   foldedBatchNorms: number;
+  /** The export's position embedding was resampled to the model's patch grid (another image size), as timm does. */
+  positionEmbeddingResampled?: GridChange;
 }
 
 type SymbolicTensor = tf.SymbolicTensor;
@@ -127,8 +129,9 @@ export function importOnnxWeights(model: tf.LayersModel, bytes: Uint8Array): Imp
       writes.push({ layer, values: [f32(bn.scale), f32(bn.bias), f32(bn.mean), Float32Array.from(bn.variance.data as Float32Array, (v) => v + bn.epsilon - bnEpsilon(layer))] });
       j += 1;
     } else if (TRANSFORMER_CLASSES.has(cls)) {
-      const { values, consumed } = transformerLayerWeights(layer, theirs, j, (expected, found) => fail(node, expected, found));
+      const { values, consumed, resampled } = transformerLayerWeights(layer, theirs, j, (expected, found) => fail(node, expected, found));
       writes.push({ layer, values });
+      if (resampled) result.positionEmbeddingResampled = resampled;
       j += consumed;
     } else {
       const [kernel] = layer.getWeights();

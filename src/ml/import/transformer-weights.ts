@@ -1,6 +1,7 @@
 import type * as tf from '../tf.ts';
 import { relativePositionIndex } from '../layers/transformer.ts';
 import { asLinear, f32, type OnnxLayer } from './onnx-layers.ts';
+import { resizeBicubic } from './resize-bicubic.ts';
 
 /** The zoo's transformer layers whose weights come from an ONNX export (timm's VisionTransformer and SwinTransformer). */
 export const TRANSFORMER_CLASSES = new Set(['ClassTokenAndPosition', 'TransformerBlock', 'TokenLayerNorm', 'SwinBlock', 'PatchMerging']);
@@ -14,9 +15,10 @@ type Fail = (expected: string, found?: OnnxLayer) => never;
  * relative position bias table the [1, heads, T, T] bias the exporter folded it into (it comes between
  * qkv and the output projection there). `consumed` is the number of ONNX layers used.
  */
-export function transformerLayerWeights(layer: tf.layers.Layer, theirs: OnnxLayer[], start: number, fail: Fail): { values: Float32Array[]; consumed: number } {
+export function transformerLayerWeights(layer: tf.layers.Layer, theirs: OnnxLayer[], start: number, fail: Fail): { values: Float32Array[]; consumed: number; resampled?: GridChange } {
   const weights = graphOrder(layer.weights);
   const values: Float32Array[] = [];
+  let resampled: GridChange | undefined;
   let j = start;
   for (let k = 0; k < weights.length; j++) {
     const name = weights[k].originalName;
@@ -41,10 +43,14 @@ export function transformerLayerWeights(layer: tf.layers.Layer, theirs: OnnxLaye
       values.push(linear!.weight);
       if (hasBias) values.push(linear!.bias ?? new Float32Array(outputs));
       k += hasBias ? 2 : 1;
-    } else if (base === 'class_token' || base === 'pos_embedding') {
-      const hint = base === 'pos_embedding' ? ': the export\'s image size differs (export at the training size, e.g. timm.create_model(name, img_size=SIZE))' : '';
-      if (t?.kind !== 'param' || t.tensor.dims.join() !== shape.join()) fail(`a ${base === 'class_token' ? 'class token' : 'position embedding'} [${shape.join(', ')}]${hint}`, t);
+    } else if (base === 'class_token') {
+      if (t?.kind !== 'param' || t.tensor.dims.join() !== shape.join()) fail(`a class token [${shape.join(', ')}]`, t);
       values.push(f32((t as Extract<OnnxLayer, { kind: 'param' }>).tensor));
+      k += 1;
+    } else if (base === 'pos_embedding') {
+      const { value, from } = positionEmbedding(shape, t, name, fail);
+      values.push(value);
+      if (from !== undefined) resampled = { from, to: Math.sqrt(shape[1] - 1) };
       k += 1;
     } else if (base === 'relative_position_bias_table') {
       const [entries, heads] = shape;
@@ -60,7 +66,37 @@ export function transformerLayerWeights(layer: tf.layers.Layer, theirs: OnnxLaye
       fail(`${name}, which the ONNX import cannot recover (${layer.getClassName()} weights from ONNX are not supported)`, t);
     }
   }
-  return { values: layer.weights.map((w) => values[weights.indexOf(w)]), consumed: j - start };
+  return { values: layer.weights.map((w) => values[weights.indexOf(w)]), consumed: j - start, resampled };
+}
+
+/** A position embedding's square patch grid before and after resampling (g for g x g). */
+export interface GridChange {
+  from: number;
+  to: number;
+}
+
+/**
+ * The position embedding [1, 1 + g^2, D] from the export's, resampled as timm's `resample_abs_pos_embed`
+ * (class token kept, the grid bicubic with antialias, timm's defaults) when the export's grid differs;
+ * `from` is then the export's grid side. The patch size was checked at the patch-embedding conv.
+ */
+function positionEmbedding(shape: number[], t: OnnxLayer | undefined, name: string, fail: Fail): { value: Float32Array; from?: number } {
+  const [, tokens, dim] = shape;
+  const to = Math.sqrt(tokens - 1);
+  const expected = `a position embedding [${shape.join(', ')}] (${name}: a class token and a ${to}x${to} patch grid)`;
+  if (t?.kind !== 'param' || t.tensor.dims.length !== 3 || t.tensor.dims[0] !== 1 || t.tensor.dims[2] !== dim) fail(expected, t);
+  const theirs = f32((t as Extract<OnnxLayer, { kind: 'param' }>).tensor);
+  const theirTokens = theirs.length / dim;
+  if (theirTokens === tokens) return { value: theirs };
+  const from = Math.round(Math.sqrt(theirTokens - 1));
+  if (from < 1 || from * from !== theirTokens - 1) {
+    fail(`${expected}, or one of 1 + g^2 tokens of a square grid to resample; ${theirTokens} tokens are not (a non-square export, or another number of class/register tokens; export a square img_size)`, t);
+  }
+  const grid = resizeBicubic(theirs.subarray(dim), from, from, dim, to, to, true);
+  const value = new Float32Array(tokens * dim);
+  value.set(theirs.subarray(0, dim));
+  value.set(grid, dim);
+  return { value, from };
 }
 
 /**

@@ -1,12 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../../src/ml/backend.ts';
 import { buildModel, type Architecture } from '../../../src/ml/models/index.ts';
 import { importOnnxWeights, WeightImportError } from '../../../src/ml/import/onnx-weights.ts';
 import { needsTimm, TIMM_PYTHONPATH } from '../../support/reference-tools.ts';
-import { assertHeadReplaced, assertLogitsEqual, maxAbsDiff, runPython, tempDir } from './torch-reference.ts';
+import { assertHeadReplaced, assertLogitsEqual, maxAbsDiff, readFloats, runPython, tempDir } from './torch-reference.ts';
 import { trainStage } from '../../../src/stages/train.ts';
 import { runStage, tempStore } from '../../../src/testing/harness.ts';
 import { loadModel } from '../../../src/ml/model-io.ts';
@@ -36,8 +36,13 @@ before(() => {
   if (skip) return;
   dir = tempDir('onnx-import-timm-');
   const specs = [...CNNS.map((c) => `timm.${c.timm}:5${c.timm === 'resnet18' ? ':unfused' : ''}`), 'timm.resnet50d:5', 'timm.tf_efficientnet_b0:5'];
-  runPython('torchvision_export.py', [dir, String(SIZE), ...specs, 'timm.vit_tiny_patch16_224:5', 'timm.vit_small_patch16_224:5'], 600_000, TIMM_PYTHONPATH);
+  runPython('torchvision_export.py', [dir, String(SIZE), ...specs, 'timm.vit_tiny_patch16_224:5:at64', 'timm.vit_small_patch16_224:5'], 600_000, TIMM_PYTHONPATH);
   runPython('torchvision_export.py', [dir, '224', 'timm.swin_tiny_patch4_window7_224:5'], 600_000, TIMM_PYTHONPATH);
+  // the same model names exported otherwise, in folders of their own
+  mkdirSync(join(dir, '224'));
+  runPython('torchvision_export.py', [join(dir, '224'), '224', 'timm.vit_tiny_patch16_224:5:at128'], 600_000, TIMM_PYTHONPATH);
+  mkdirSync(join(dir, 'patch8'));
+  runPython('torchvision_export.py', [join(dir, 'patch8'), String(SIZE), 'timm.vit_tiny_patch16_224:5:patch8'], 600_000, TIMM_PYTHONPATH);
 });
 after(() => dir && rmSync(dir, { recursive: true, force: true }));
 
@@ -87,33 +92,53 @@ for (const c of OTHER_DESIGNS) {
   });
 }
 
-test('timm ViT exported at 32 px into vit-tiny at 64 px: a located error at the position embedding, nothing written', { skip }, async () => {
+// timm's way to another image size: timm.create_model(name, img_size=N) loading the state dict through
+// checkpoint_filter_fn, which resamples the position embedding (resample_abs_pos_embed, bicubic, antialias).
+for (const c of [{ from: 224, to: 128, sub: '224' }, { from: SIZE, to: 64, sub: '' }]) {
+  const [g, h] = [c.from / 16, c.to / 16];
+  test(`timm ViT exported at ${c.from} px into vit-tiny at ${c.to} px: position embedding resampled ${g}x${g} -> ${h}x${h} as timm's, logits equal timm's at ${c.to} px within 1e-4`, { skip }, async (t) => {
+    await initBackend('wasm');
+    const at = (suffix: string) => join(dir, c.sub, `timm.vit_tiny_patch16_224.at${c.to}.${suffix}.bin`);
+    const model = buildModel({ arch: 'vit-tiny', inputSize: c.to, channels: 3, classes: 5, task: 'multiclass', seed: 3 });
+    const result = importOnnxWeights(model, readFileSync(join(dir, c.sub, 'timm.vit_tiny_patch16_224.onnx')));
+    assert.deepEqual(result.positionEmbeddingResampled, { from: g, to: h });
+    const pos = model.getLayer('tokens').getWeights()[1].dataSync();
+    const want = readFloats(at('pos'));
+    assert.equal(pos.length, (1 + h * h) * 192);
+    assert.ok(maxAbsDiff(pos, want) < 1e-5, `position embedding differs from timm's resample_abs_pos_embed by ${maxAbsDiff(pos, want)}`);
+    const { diff } = assertLogitsEqual(model, at('input'), at('logits'), 3, c.to);
+    t.diagnostic(`position embedding within ${maxAbsDiff(pos, want).toExponential(1)}, logits within ${diff.toExponential(1)}`);
+    model.dispose();
+  });
+}
+
+test('timm ViT with 8 px patches into vit-tiny (16 px): a located error at the patch embedding, nothing written', { skip }, async () => {
   await initBackend('cpu');
-  const model = buildModel({ arch: 'vit-tiny', inputSize: 64, channels: 3, classes: 5, task: 'multiclass' });
+  const model = buildModel({ arch: 'vit-tiny', inputSize: SIZE, channels: 3, classes: 5, task: 'multiclass' });
   const before = model.getWeights().map((w) => w.dataSync().slice());
   assert.throws(
-    () => importOnnxWeights(model, readFileSync(file('vit_tiny_patch16_224', 'onnx'))),
-    (e: unknown) => e instanceof WeightImportError && /layer tokens \(ClassTokenAndPosition, .*expects a position embedding \[1, 17, 192\]: the export's image size differs .*img_size=SIZE.*found ONNX node \/Add \(Add\), parameter \[1, 5, 192\]/.test(e.message),
+    () => importOnnxWeights(model, readFileSync(join(dir, 'patch8', 'timm.vit_tiny_patch16_224.onnx'))),
+    (e: unknown) => e instanceof WeightImportError && /\(Conv2D, #1 of .*expects a convolution 16x16, 3 -> 192 .*found ONNX node .*weight \[192, 3, 8, 8\], stride 8x8/.test(e.message),
   );
   model.getWeights().forEach((w, i) => assert.deepEqual(w.dataSync(), before[i]));
   model.dispose();
 });
 
-test('train with model: vit-tiny and weights: a timm ViT export (grey images, another class count): the imported weights are where training starts', { skip }, async () => {
+test('train with model: vit-tiny and weights: a timm ViT export at another size (grey images, another class count): the imported, resampled weights are where training starts', { skip }, async () => {
   await initBackend('wasm');
   const store = await tempStore();
-  const { rows, classes } = await syntheticDataset(store, 16, SIZE, 3, 5);
+  const { rows, classes } = await syntheticDataset(store, 16, 64, 3, 5);
   const data = { name: 'data', artifact: { kind: 'dataset' as const, rows, meta: { classes } } };
   const weights = file('vit_tiny_patch16_224', 'onnx');
-  const params = { model: 'vit-tiny', size: SIZE, batch: 8, epochs: 1, lr: 1e-9, seed: 3, fold: 0, backend: 'wasm', normalize: 'imagenet', weights } as const;
+  const params = { model: 'vit-tiny', size: 64, batch: 8, epochs: 1, lr: 1e-9, seed: 3, fold: 0, backend: 'wasm', normalize: 'imagenet', weights } as const;
   const run = await runStage(trainStage, { store, params, inputs: [data] });
-  assert.ok(run.logs.some((l) => /initialised 15 layers from ONNX weights .*vit_tiny_patch16_224\.onnx \(classifier kept fresh \(other class count\); first conv summed over RGB/.test(l)), run.logs.join('\n'));
+  assert.ok(run.logs.some((l) => /initialised 15 layers from ONNX weights .*vit_tiny_patch16_224\.onnx \(classifier kept fresh \(other class count\); first conv summed over RGB for 1-channel input; position embedding resampled 2x2 -> 4x4, as timm\)/.test(l)), run.logs.join('\n'));
   // lr 1e-9: the position embedding is still the imported one
   const trained = await loadModel(store, run.artifact);
-  const imported = buildModel({ arch: 'vit-tiny', inputSize: SIZE, channels: 1, classes: 5, task: 'multiclass' });
+  const imported = buildModel({ arch: 'vit-tiny', inputSize: 64, channels: 1, classes: 5, task: 'multiclass' });
   importOnnxWeights(imported, readFileSync(weights));
   const [pos, want] = [trained, imported].map((m) => m.getLayer('tokens').getWeights()[1].dataSync());
-  assert.equal(pos.length, 5 * 192);
+  assert.equal(pos.length, 17 * 192);
   assert.ok(maxAbsDiff(pos, want) < 1e-6, `position embedding moved by ${maxAbsDiff(pos, want)}`);
   trained.dispose();
   imported.dispose();

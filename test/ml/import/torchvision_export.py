@@ -11,17 +11,22 @@ Batch-norm affine parameters (and layer norms', class tokens', position embeddin
 batch-norm statistics measured on random images, then perturbed, so that folding and mapping errors show.
 `unfused` exports with training=PRESERVE and no constant folding, which keeps the BatchNormalization
 nodes (the default export folds them into the convolutions).
+`patchN` (timm ViTs) builds the model with patch_size=N. `atN` (timm ViTs): also the reference for the
+model moved to N px as timm does it, a timm model created with img_size=N loading the state dict through
+timm's checkpoint_filter_fn (which resamples the position embedding): NAME.atN.pos.bin (timm's resample_abs_pos_embed of the position embedding, [1, 1 + g^2, D]),
+NAME.atN.input.bin ([2, 3, N, N]) and NAME.atN.logits.bin.
 """
 import sys
 import torch
 import torchvision
 
 
-def build(name, classes, size):
+def build(name, classes, size, flags):
     if name.startswith('timm.'):
         import timm
         # transformers are built for the test's image size (their position embeddings depend on it)
         sized = {'img_size': size} if name.startswith(('timm.vit_', 'timm.swin_')) else {}
+        sized.update({'patch_size': int(f[5:]) for f in flags if f.startswith('patch')})
         model = timm.create_model(name[len('timm.'):], pretrained=False, num_classes=classes, **sized)
         return model, model.get_classifier()
     if name == 'vit_tiny':  # torchvision has no constructor at DeiT-tiny size (the zoo's vit-tiny)
@@ -36,7 +41,7 @@ out, size, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 torch.manual_seed(0)
 for spec in specs:
     name, classes, *flags = spec.split(':') if ':' in spec else [spec, '5']
-    model, head = build(name, int(classes), size)
+    model, head = build(name, int(classes), size, flags)
     model.eval()
     with torch.no_grad():
         for m in model.modules():
@@ -79,3 +84,16 @@ for spec in specs:
                       training=torch.onnx.TrainingMode.PRESERVE if 'unfused' in flags else torch.onnx.TrainingMode.EVAL)
     for suffix, t in [('input', x), ('logits', logits), ('features', features[0]), ('grey', grey), ('grey_logits', grey_logits)]:
         t.detach().contiguous().numpy().astype('float32').tofile(f'{out}/{name}.{suffix}.bin')
+    for at in [int(f[2:]) for f in flags if f.startswith('at')]:
+        import timm
+        from timm.layers import resample_abs_pos_embed
+        from timm.models.vision_transformer import checkpoint_filter_fn
+        moved = timm.create_model(name[len('timm.'):], pretrained=False, num_classes=int(classes), img_size=at).eval()
+        moved.load_state_dict(checkpoint_filter_fn(model.state_dict(), moved))
+        pos = resample_abs_pos_embed(model.pos_embed.detach(), new_size=list(moved.patch_embed.grid_size), num_prefix_tokens=1)
+        assert torch.equal(pos, moved.pos_embed.detach()), 'checkpoint_filter_fn and resample_abs_pos_embed differ'
+        x = torch.rand(2, 3, at, at)
+        with torch.no_grad():
+            logits = moved(x)
+        for suffix, t in [('pos', pos), ('input', x), ('logits', logits)]:
+            t.detach().contiguous().numpy().astype('float32').tofile(f'{out}/{name}.at{at}.{suffix}.bin')

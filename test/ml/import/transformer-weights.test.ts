@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend } from '../../../src/ml/backend.ts';
+import { buildModel } from '../../../src/ml/models/index.ts';
+import { transformerLayerWeights } from '../../../src/ml/import/transformer-weights.ts';
+import type { OnnxLayer } from '../../../src/ml/import/onnx-layers.ts';
+
+// The ViT's tokens layer (class token, position embedding) fed hand-made ONNX parameters; the end to end
+// resampling against timm is in onnx-import-timm.test.ts.
+const param = (name: string, dims: number[]): OnnxLayer => ({
+  kind: 'param',
+  node: { opType: 'Add', domain: '', name, inputs: [], outputs: [name], attributes: new Map() },
+  tensor: { name, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.cos(i)) },
+  output: name,
+});
+const fail = (expected: string, found?: OnnxLayer): never => {
+  throw new Error(`expects ${expected}; found ${found?.node.name} [${found?.kind === 'param' ? found.tensor.dims.join(', ') : ''}]`);
+};
+
+test('tokens layer: a position embedding of the same grid is taken as is, another square grid resampled, other token counts a clear error', async () => {
+  await initBackend('cpu');
+  const model = buildModel({ arch: 'vit-tiny', inputSize: 64, channels: 3, classes: 5, task: 'multiclass' });
+  const tokens = model.getLayer('tokens');
+  const load = (pos: number[]) => transformerLayerWeights(tokens, [param('/Expand', [1, 1, 192]), param('/Add', pos)], 0, fail);
+
+  const same = load([1, 17, 192]);
+  assert.equal(same.resampled, undefined);
+  assert.deepEqual(same.values[1], Float32Array.from({ length: 17 * 192 }, (_, i) => Math.cos(i)));
+
+  const resampled = load([1, 1 + 7 * 7, 192]);
+  assert.deepEqual(resampled.resampled, { from: 7, to: 4 });
+  assert.equal(resampled.values[1].length, 17 * 192);
+  // the class token's embedding is kept as it is
+  assert.deepEqual(resampled.values[1].subarray(0, 192), Float32Array.from({ length: 192 }, (_, i) => Math.cos(i)));
+
+  // a 2x3 grid (a non-square export) or no class token: not 1 + g^2 tokens
+  for (const count of [7, 16]) {
+    assert.throws(() => load([1, count, 192]), new RegExp(`expects a position embedding \\[1, 17, 192\\] \\(.*pos_embedding: a class token and a 4x4 patch grid\\), or one of 1 \\+ g\\^2 tokens of a square grid to resample; ${count} tokens are not .*non-square.*found /Add \\[1, ${count}, 192\\]`));
+  }
+  assert.throws(() => load([1, 17, 384]), /expects a position embedding \[1, 17, 192\] .*found \/Add \[1, 17, 384\]/);
+  model.dispose();
+});
