@@ -3,7 +3,7 @@ import * as tf from '../tf.ts';
 import { nativeTensorflowReason } from '../native-tensorflow.ts';
 import { exportToOnnx } from '../onnx/export-model.ts';
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime } from '../onnx/runtime.ts';
-import { ortSpinMode, type OrtSpinMode, type PoolSpin } from '../onnx/pool-spin.ts';
+import { ortSessionOptions, ortSpinMode, type OrtSpinMode, type PoolSpin } from '../onnx/pool-spin.ts';
 import { PoolSpinGovernor } from '../onnx/pool-respin.ts';
 import type { OrtSession } from '../onnx/runtime.ts';
 import type { InferenceEngine } from './inference-param.ts';
@@ -99,12 +99,7 @@ async function onnxRuntimePredictor(ort: OnnxRuntime, model: tf.LayersModel, gov
   const exported = await exportToOnnx(model);
   const pool = await deciding;
   const open = async (policy: PoolSpin | undefined) => ({
-    session: await ort.InferenceSession.create(exported.bytes, {
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: governor.threads,
-      executionMode: 'sequential',
-      ...(policy && { extra: policy.config }), // the binding rejects extra: undefined
-    }),
+    session: await ort.InferenceSession.create(exported.bytes, ortSessionOptions(governor.threads, policy)),
     running: 0,
   });
   let current: { session: OrtSession; running: number } = await open(pool);

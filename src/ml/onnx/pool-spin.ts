@@ -10,6 +10,7 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 import { z } from 'zod';
+import type { OrtSessionOptions } from './runtime.ts';
 
 export const ORT_SPIN_ENV = 'PIPELINE_ORT_SPIN';
 
@@ -128,4 +129,14 @@ export async function ortPoolSpin(threads: number, mode: OrtSpinMode, freeCpus: 
 export function poolSpin(spinning: boolean, why: string): PoolSpin {
   const intraOp: Record<string, string> = spinning ? { allow_spinning: '1', spin_duration_us: String(SPIN_DURATION_US) } : { allow_spinning: '0' };
   return { spinning, reason: `${spinning ? 'spinning' : 'sleeping'} (${why})`, config: { session: { intra_op: intraOp } } };
+}
+
+/** The options of every ONNX Runtime session we create, training and inference: `threads` in a sequential pool that waits as `pool` says. */
+export function ortSessionOptions(threads: number, pool: PoolSpin | undefined): OrtSessionOptions {
+  return {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    executionMode: 'sequential',
+    ...(pool && { extra: pool.config }), // the binding rejects extra: undefined
+  };
 }

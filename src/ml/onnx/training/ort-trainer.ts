@@ -11,7 +11,7 @@ import { buildTrainGraph, fromLayout, toLayout, type ChunkedBuffer, type CustomT
 import { UnsupportedTrainingError } from './unsupported.ts';
 import { DataType, encodeModel } from '../onnx-model.ts';
 import { NCHWC_DOMAIN } from './graph-ops.ts';
-import { ortSpinMode, type OrtSpinMode, type PoolSpin } from '../pool-spin.ts';
+import { ortSessionOptions, ortSpinMode, type OrtSpinMode, type PoolSpin } from '../pool-spin.ts';
 import { PoolSpinGovernor } from '../pool-respin.ts';
 
 export { UnsupportedTrainingError } from './unsupported.ts';
@@ -316,12 +316,7 @@ export async function recheckPools(governor: PoolSpinGovernor, trainers: readonl
 }
 
 function stepSession(ort: OnnxRuntime, bytes: Uint8Array, threads: number, pool: PoolSpin | undefined): Promise<OrtSession> {
-  return ort.InferenceSession.create(bytes, {
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads,
-    executionMode: 'sequential',
-    ...(pool && { extra: pool.config }), // the binding rejects extra: undefined
-  });
+  return ort.InferenceSession.create(bytes, ortSessionOptions(threads, pool));
 }
 
 let nchwcBlock: Promise<number | undefined> | undefined;
