@@ -21,7 +21,19 @@ type Group = (typeof GROUPS)[number];
 
 interface Candidate {
   row: DatasetRow;
-  score?: number;
+  /** Every class's score, from the predictions input (else computed when the image is explained). */
+  scores?: number[];
+}
+
+/**
+ * When a prediction counts as positive for the explained class: its score at or above a threshold, or,
+ * for a multi-class model (softmax, one label per image), being the class with the highest score, as
+ * evaluate's confusion matrix and accuracy count it (it chooses no threshold there).
+ */
+interface Decision {
+  positive(scores: readonly number[]): boolean;
+  threshold: number | null;
+  source: string;
 }
 
 /** The implementation of the stage, imported on first run (it loads TensorFlow.js). */
@@ -40,8 +52,8 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
   const normal = normalLabelOf(model.artifact.meta);
   const truthOf = (row: DatasetRow) => (normal === undefined ? (row.labels ?? []) : anomalyTruth(row.labels, normal)).includes(cls);
   if (normal !== undefined && p.layer) throw new StageInputError(`gradcam: layer ${p.layer} is for Grad-CAM; the anomaly detector ${model.instance} is explained by its residual maps`, 'remove layer:');
-  const threshold = chooseThreshold(p.threshold, evaluation, cls, normal !== undefined);
-  ctx.log.info(`threshold ${threshold.value} for "${cls}" (${threshold.source})`);
+  const decision = chooseDecision(p.threshold, evaluation, cls, classIndex, normal !== undefined, model.artifact.meta.task === 'multiclass');
+  ctx.log.info(decision.threshold === null ? `"${cls}" positive when ${decision.source}` : `threshold ${decision.threshold} for "${cls}" (${decision.source})`);
   const size = Number(model.artifact.meta.inputSize);
   const channels = Number(model.artifact.meta.channels) as 1 | 3;
   await initBackend(p.backend, (m) => ctx.log.info(m));
@@ -49,8 +61,8 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
   try {
     const rows = selectSplit(await ctx.readRows<DatasetRow>(data.artifact), p.split).filter((r) => typeof r.image === 'string');
     if (rows.length === 0) throw new StageInputError(`dataset ${data.instance} has no rows with images in the "${p.split}" part`, 'set split: val or all');
-    const candidates = await scoredCandidates(ctx, rows, predictions, classIndex);
-    const sample = sampleGroups(candidates, truthOf, threshold.value, p.per_group, p.seed);
+    const candidates = await scoredCandidates(ctx, rows, predictions);
+    const sample = sampleGroups(candidates, truthOf, decision, p.per_group, p.seed);
     const files: Record<string, Uint8Array | string> = {};
     const entries: Array<{ group: Group; id: string; file: string; score: number; truth: boolean }> = [];
     const heat: Array<{ image: string; map: Float32Array; height: number; width: number }> = [];
@@ -70,8 +82,9 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
       }
       for (const [i, c] of chunk.entries()) {
         const truth = truthOf(c.row);
-        const score = c.score ?? probs[i][classIndex];
-        const group = groupOf(truth, score >= threshold.value);
+        const scores = c.scores ?? probs[i];
+        const score = scores[classIndex];
+        const group = groupOf(truth, decision.positive(scores));
         if (entries.filter((e) => e.group === group).length >= p.per_group) continue;
         const file = `gallery/${group}/${safeName(c.row.id)}.png`;
         heat.push({ image: c.row.image!, map: cam.maps[i], height: cam.height, width: cam.width });
@@ -83,9 +96,9 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
     for (const [i, h] of heat.entries()) files[entries[i].file] = await overlayPng(await ctx.store.getBlob(h.image), scale === 1 ? h.map : h.map.map((v) => v * scale), h.height, h.width, p.display_size, p.alpha);
     const counts = Object.fromEntries(GROUPS.map((g) => [g, entries.filter((e) => e.group === g).length]));
     ctx.log.info(`${normal === undefined ? 'Grad-CAM' : 'residual maps'} of "${cls}" for ${entries.length} images (${GROUPS.map((g) => `${g} ${counts[g]}`).join(', ')})`);
-    files['index.html'] = galleryHtml(normal === undefined ? gradCamExplanation(cls, p.layer ?? 'features') : residualExplanation(cls), threshold, entries);
-    files['report.json'] = JSON.stringify({ class: cls, layer: p.layer ?? null, threshold: threshold.value, threshold_source: threshold.source, images: entries }, null, 1);
-    return { kind: 'report', files, meta: { class: cls, counts, images: entries.length, threshold: threshold.value } };
+    files['index.html'] = galleryHtml(normal === undefined ? gradCamExplanation(cls, p.layer ?? 'features') : residualExplanation(cls), decision, entries);
+    files['report.json'] = JSON.stringify({ class: cls, layer: p.layer ?? null, threshold: decision.threshold, threshold_source: decision.source, images: entries }, null, 1);
+    return { kind: 'report', files, meta: { class: cls, counts, images: entries.length, threshold: decision.threshold } };
   } finally {
     tfModel.dispose();
   }
@@ -93,42 +106,50 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
 
 
 /**
- * The decision threshold: the `threshold` param when set; else the one evaluate chose for the class
- * (`threshold/<class>` in an evaluate report input's metrics), so that the gallery's groups are the
- * cells of the report's confusion matrix; else 0.5.
+ * The decision: the `threshold` param when set; else, for a multi-class model, the argmax; else the
+ * threshold evaluate chose for the class (`threshold/<class>` in an evaluate report input's metrics), so
+ * that the gallery's groups are the cells of the report's confusion matrix; else 0.5.
  */
-function chooseThreshold(param: number | undefined, evaluation: StageInput | undefined, cls: string, anomaly: boolean): { value: number; source: string } {
-  if (param !== undefined) return { value: param, source: 'threshold param' };
+function chooseDecision(param: number | undefined, evaluation: StageInput | undefined, cls: string, classIndex: number, anomaly: boolean, multiclass: boolean): Decision {
+  const at = (value: number, source: string): Decision => ({ positive: (scores) => scores[classIndex] >= value, threshold: value, source });
+  if (param !== undefined) return at(param, 'threshold param');
+  if (multiclass) return { positive: (scores) => argmax(scores) === classIndex, threshold: null, source: 'its score is the highest of the classes (multi-class: argmax, as evaluate counts it)' };
   if (evaluation) {
     const metrics = (evaluation.artifact.meta.metrics ?? {}) as Record<string, unknown>;
     const chosen = metrics[`threshold/${cls}`];
-    if (typeof chosen === 'number' && Number.isFinite(chosen)) return { value: chosen, source: `threshold chosen by ${evaluation.instance}` };
+    if (typeof chosen === 'number' && Number.isFinite(chosen)) return at(chosen, `threshold chosen by ${evaluation.instance}`);
     throw new StageInputError(`report input ${evaluation.instance} has no threshold for class "${cls}" (metrics threshold/<class>)`, 'give gradcam the evaluate stage of the same predictions, or set threshold:');
   }
   if (anomaly) throw new StageInputError(`gradcam: anomaly scores are reconstruction errors, not probabilities: no default threshold for "${cls}"`, 'give gradcam the evaluate stage of the same predictions (from: { ..., evaluation: evaluate }), or set threshold:');
-  return { value: 0.5, source: 'default 0.5: no evaluate report input' };
+  return at(0.5, 'default 0.5: no evaluate report input');
+}
+
+function argmax(scores: readonly number[]): number {
+  let best = 0;
+  for (let k = 1; k < scores.length; k++) if (scores[k] > scores[best]) best = k;
+  return best;
 }
 
 /** Scores from the predictions input when given; else candidates are grouped after the model scored them. */
-async function scoredCandidates(ctx: StageContext, rows: DatasetRow[], predictions: StageInput | undefined, classIndex: number): Promise<Candidate[]> {
+async function scoredCandidates(ctx: StageContext, rows: DatasetRow[], predictions: StageInput | undefined): Promise<Candidate[]> {
   if (!predictions) return rows.map((row) => ({ row }));
-  const scores = new Map<string, number>();
-  for (const r of await ctx.readRows<PredictionRow>(predictions.artifact)) if (Array.isArray(r.scores) && !scores.has(r.id)) scores.set(r.id, r.scores[classIndex]);
-  return rows.filter((r) => scores.has(r.id)).map((row) => ({ row, score: scores.get(row.id) }));
+  const scores = new Map<string, number[]>();
+  for (const r of await ctx.readRows<PredictionRow>(predictions.artifact)) if (Array.isArray(r.scores) && !scores.has(r.id)) scores.set(r.id, r.scores);
+  return rows.filter((r) => scores.has(r.id)).map((row) => ({ row, scores: scores.get(row.id) }));
 }
 
 /**
  * Seeded sample of up to `perGroup` images per outcome group. Without scores (no predictions input),
  * positives and negatives by truth are sampled and grouped after Grad-CAM scored them.
  */
-function sampleGroups(candidates: Candidate[], truthOf: (row: DatasetRow) => boolean, threshold: number, perGroup: number, seed: number): Record<Group, Candidate[]> {
+function sampleGroups(candidates: Candidate[], truthOf: (row: DatasetRow) => boolean, decision: Decision, perGroup: number, seed: number): Record<Group, Candidate[]> {
   const random = seededRandom(seed);
   const shuffled = candidates.map((c) => ({ c, k: random() })).sort((a, b) => a.k - b.k).map((x) => x.c);
   const out: Record<Group, Candidate[]> = { TP: [], FP: [], FN: [], TN: [] };
   for (const c of shuffled) {
     const truth = truthOf(c.row);
-    const group: Group = c.score === undefined ? (truth ? 'TP' : 'TN') : groupOf(truth, c.score >= threshold);
-    if (out[group].length < (c.score === undefined ? 2 * perGroup : perGroup)) out[group].push(c);
+    const group: Group = c.scores === undefined ? (truth ? 'TP' : 'TN') : groupOf(truth, decision.positive(c.scores));
+    if (out[group].length < (c.scores === undefined ? 2 * perGroup : perGroup)) out[group].push(c);
   }
   return out;
 }
@@ -166,7 +187,7 @@ function residualExplanation(cls: string): { title: string; heading: string; tex
   return { title: `Residual maps: ${escapeXml(cls)}`, heading: `Residual maps of the anomaly score (“${escapeXml(cls)}”)`, text: 'Heat = squared reconstruction residual (x - x̂)², summed over channels: the per-pixel terms of the anomaly score, drawn over the stored image.' };
 }
 
-function galleryHtml(explanation: { title: string; heading: string; text: string }, threshold: { value: number; source: string }, entries: ReadonlyArray<{ group: Group; id: string; file: string; score: number; truth: boolean }>): string {
+function galleryHtml(explanation: { title: string; heading: string; text: string }, decision: Decision, entries: ReadonlyArray<{ group: Group; id: string; file: string; score: number; truth: boolean }>): string {
   const sections = GROUPS.map((g) => {
     const items = entries.filter((e) => e.group === g);
     if (!items.length) return '';
@@ -177,7 +198,7 @@ function galleryHtml(explanation: { title: string; heading: string; text: string
 <html lang="en"><head><meta charset="utf-8"><title>${explanation.title}</title>
 <style>body{font-family:sans-serif;margin:24px}figure{display:inline-block;margin:6px;text-align:center}img{max-width:256px}</style></head><body>
 <h1>${explanation.heading}</h1>
-<p>${explanation.text} TP/FP/FN/TN at threshold ${escapeXml(String(Number(threshold.value.toFixed(6))))} (${escapeXml(threshold.source)}).</p>
+<p>${explanation.text} TP/FP/FN/TN ${decision.threshold === null ? `by the predicted class: positive when ${escapeXml(decision.source)}` : `at threshold ${escapeXml(String(Number(decision.threshold.toFixed(6))))} (${escapeXml(decision.source)})`}.</p>
 ${sections}
 </body></html>
 `;

@@ -11,7 +11,7 @@ const params = z
     threshold: z
       .number()
       .optional()
-      .describe("Score at or above which a prediction is positive. Default: the threshold evaluate chose for the class (`threshold/<class>` of an evaluate report input, so that the TP/FP/FN/TN groups agree with its confusion matrix), else 0.5"),
+      .describe("Score at or above which a prediction is positive. Default: multi-class models: none, positive = the class with the highest score (argmax, as evaluate); else the threshold evaluate chose for the class (`threshold/<class>` of an evaluate report input, so that the TP/FP/FN/TN groups agree with its confusion matrix), else 0.5"),
     seed: z.number().int().default(0).describe('Seed of the sampling'),
     display_size: z.number().int().min(32).max(2048).default(256).describe('Width of the overlay PNGs (height keeps the aspect)'),
     alpha: z.number().min(0).max(1).default(0.45).describe('Heat map opacity at the hottest pixels'),
@@ -23,7 +23,7 @@ export type GradcamParams = z.output<typeof params>;
 
 export const gradcam = defineStage({
   name: 'gradcam',
-  version: 2,
+  version: 3,
   description: 'Grad-CAM heat maps over a model layer, overlaid on the images, for a sample of true/false positives and negatives (gallery report)',
   params,
   inputs: { min: 2, max: 4 },

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { initBackend } from '../../src/ml/backend.ts';
 import { saveModelFiles } from '../../src/ml/model-io.ts';
+import { buildModel } from '../../src/ml/models/index.ts';
 import { gradcam } from '../../src/stages/gradcam.ts';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
 import { blobDetector, blobImage } from '../ml/blob-fixture.ts';
@@ -56,4 +57,30 @@ test('gradcam stage: gallery of TP/FP/FN/TN overlays whose hottest pixel sits on
   for (const e of agreedReport.images) assert.equal(e.group === 'TP' || e.group === 'FP', e.score >= 0.85, `${e.id} ${e.group} at score ${e.score}`);
   const explicit = await runStage(gradcam, { store, inputs: [...inputs, { name: 'predictions', artifact: predictions }, { name: 'report', stage: 'evaluate', artifact: evaluation }], params: { per_group: 4, threshold: 0.5, display_size: 64, backend: 'cpu' } });
   assert.deepEqual(explicit.artifact.meta.counts, { TP: 3, FP: 1, FN: 1, TN: 3 }, 'an explicit threshold wins');
+});
+
+test('gradcam stage: a multi-class model groups by the argmax, as evaluate (which chooses no threshold there), also with its report as input', async () => {
+  await initBackend('cpu');
+  const store = await tempStore();
+  const classes = ['a', 'b', 'c'];
+  const rows = [];
+  for (let i = 0; i < 6; i++) rows.push({ id: `r${i}`, split: 'test', labels: [classes[i % 3]], image: await store.putBlob(await png(blobImage(8 + 3 * i, 12, i))) });
+  const net = buildModel({ arch: 'small-cnn', inputSize: 32, channels: 1, classes: 3, task: 'multiclass', width: 0.25, seed: 1 });
+  const model = { kind: 'model' as const, files: await saveModelFiles(net), meta: { classes, inputSize: 32, channels: 1, task: 'multiclass', arch: 'small-cnn' } };
+  net.dispose();
+  // class a is the argmax of r0 (truth a: TP), r1 (truth b: FP) at a score below 0.5, and of none else
+  const scoresOf: Record<string, number[]> = { r0: [0.4, 0.35, 0.25], r1: [0.45, 0.3, 0.25], r2: [0.3, 0.3, 0.4], r3: [0.3, 0.6, 0.1], r4: [0.2, 0.7, 0.1], r5: [0.1, 0.1, 0.8] };
+  const predictions = { kind: 'predictions' as const, meta: { classes, task: 'multiclass' }, rows: rows.map((r) => ({ id: r.id, split: 'test', labels: r.labels, scores: scoresOf[r.id] })) };
+  // evaluate writes no threshold/<class> for multi-class predictions
+  const evaluation = { kind: 'report' as const, files: { 'report.json': '{}' }, meta: { task: 'multiclass', metrics: { auc_macro: 0.7, accuracy: 0.5 } } };
+  const inputs = [{ name: 'model', artifact: model }, { name: 'data', artifact: { kind: 'dataset' as const, rows } }, { name: 'predictions', artifact: predictions }, { name: 'report', stage: 'evaluate', artifact: evaluation }];
+  const result = await runStage(gradcam, { store, inputs, params: { class: 'a', per_group: 4, display_size: 64, backend: 'cpu' } });
+  assert.deepEqual(result.artifact.meta.counts, { TP: 1, FP: 1, FN: 1, TN: 3 }, 'r0 TP, r1 FP, r3 (truth a, argmax b) FN');
+  const report = JSON.parse((await result.file('report.json')).toString());
+  assert.deepEqual(Object.fromEntries(report.images.map((e: any) => [e.id, e.group])), { r0: 'TP', r1: 'FP', r3: 'FN', r2: 'TN', r4: 'TN', r5: 'TN' });
+  assert.equal(report.threshold, null);
+  assert.match((await result.file('index.html')).toString(), /by the predicted class: positive when its score is the highest/);
+  // an explicit threshold still wins: at 0.42 only r1 (0.45, truth b) is positive for a
+  const explicit = await runStage(gradcam, { store, inputs, params: { class: 'a', per_group: 4, threshold: 0.42, display_size: 64, backend: 'cpu' } });
+  assert.deepEqual(explicit.artifact.meta.counts, { TP: 0, FP: 1, FN: 2, TN: 3 });
 });
