@@ -93,7 +93,8 @@ function classify(ctx: StageContext, all: readonly PredictionRow[], rows: readon
   const thresholds: Record<string, ChosenThreshold> = {};
   if (task !== 'multiclass') {
     let reference = rows;
-    if (p.threshold_on === 'val') {
+    // a fixed threshold is chosen on no rows: neither optimistic nor to be moved to another scale
+    if (p.threshold_on === 'val' && !(typeof p.threshold === 'object' && 'fixed' in p.threshold)) {
       const val = all.filter((r) => r.split !== 'test');
       if (val.length && p.split === 'test') reference = val;
       else if (!val.length) notes.push('no out-of-fold (non-test) predictions to choose thresholds on: chosen on the evaluated rows (optimistic)');

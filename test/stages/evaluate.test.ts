@@ -86,7 +86,9 @@ test('evaluate: binary with fixed threshold and image-level bootstrap; multi-cla
   assert.equal(m.sensitivity, pos.filter((r) => r.scores[0] >= 0.5).length / pos.length);
   assert.equal(m.specificity, neg.filter((r) => r.scores[0] < 0.5).length / neg.length);
   assert.equal(m.f1, undefined);
-  assert.ok(result.logs.some((l) => l.includes('no out-of-fold')));
+  // a fixed threshold is chosen on no rows: nothing to warn about (it warned 'no out-of-fold ... optimistic')
+  assert.ok(!result.logs.some((l) => /out-of-fold|optimistic/.test(l)), result.logs.join('\n'));
+  assert.equal(m['threshold/Pneumonia'], 0.5);
 
   const mc = ['a', 'b', 'c'];
   const mcRows = [0, 1, 2, 2, 1, 0].map((k, i) => ({ id: `m${i}`, split: 'test', labels: [mc[k]], scores: mc.map((_, c) => (c === (i === 5 ? 2 : k) ? 0.8 : 0.1)) }));
@@ -183,4 +185,8 @@ test('evaluate: threshold_transfer rate moves out-of-fold thresholds to a narrow
   assert.ok(Math.abs(movedRate - rate) <= 1 / testScores.length, `rate ${movedRate} vs ${rate}`);
   assert.ok(byRate['f1/Nodule'] > 0.8, `f1 ${byRate['f1/Nodule']} at ${byRate['threshold/Nodule']} (rate ${rate}, moved ${movedRate})`);
   assert.equal(byRate.auc_macro, byScore.auc_macro); // threshold-free metrics unchanged
+  // a fixed threshold stays where it was put: MedMNIST's ACC is 'score >= 0.5' whatever the other rows score
+  const fixed = await runStage(evaluate, { inputs: [{ name: 'ensemble', artifact: { kind: 'predictions', rows, meta: { classes: cls, task: 'multilabel' } } }], params: { bootstrap: { n: 0 }, threshold: { fixed: 0.5 }, threshold_transfer: 'rate' } });
+  assert.equal((fixed.artifact.meta.metrics as Record<string, number>)['threshold/Nodule'], 0.5);
+  assert.ok(!fixed.logs.some((l) => /positive rate|optimistic/.test(l)), fixed.logs.join('\n'));
 });
