@@ -17,7 +17,8 @@ import { ImageLoader } from '../ml/training/image-loader.ts';
 import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
 import { AnomalyParams } from './train-anomaly-params.ts';
 import { isOnnxPath } from './train-onnx-weights.ts';
-import { bestEpochMetrics, epochReporter, foldOf, isSet, modelFromFile, optimizationConfig, pickInputs, requireImages, startFrom } from './train.run.ts';
+import { bestEpochMetrics, epochReporter, foldOf, isSet, optimizationConfig, pickInputs, requireImages, startFrom } from './train.run.ts';
+import { modelFromFile } from './train-tfjs-weights.ts';
 
 /** Parameters of the classification path that mean nothing for an autoencoder (an error when set). */
 const CLASSIFICATION_ONLY = ['loss', 'mixup', 'cutmix', 'label_smoothing', 'class_balanced', 'balanced_sampler', 'dropout', 'normalize', 'detection'] as const;
@@ -105,7 +106,7 @@ export interface TrainedDetector {
 /** The autoencoder's training (ONNX Runtime or tfjs) and its scoring model's files. */
 async function trainAutoencoder(ctx: StageContext, params: TrainParams, options: AnomalyParams, job: AnomalyJobBase, key: string, init: StageInput | undefined): Promise<TrainedDetector> {
   const model = buildAutoencoder({ inputSize: params.size, channels: params.channels, seed: params.seed, width: params.width, bottleneck: options.bottleneck });
-  if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
+  if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights), params.weights), `weights ${params.weights}`);
   if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
   const scorer = buildScoreModel(model);
   const checkpoints = new CheckpointStore(ctx.store, key);

@@ -13,7 +13,8 @@ import { trainDetector } from '../ml/detection/train-detector.ts';
 import { CheckpointStore } from '../ml/training/checkpoint.ts';
 import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
 import { DetectionParams, decodeOptions } from './train-detection-params.ts';
-import { bestEpochMetrics, epochReporter, foldOf, isSet, optimizationConfig, modelFromFile, pickInputs, requireImages, startFrom } from './train.run.ts';
+import { bestEpochMetrics, epochReporter, foldOf, isSet, optimizationConfig, pickInputs, requireImages, startFrom } from './train.run.ts';
+import { modelFromFile } from './train-tfjs-weights.ts';
 
 /** Parameters of the classification path that mean nothing for a detector (an error when set). */
 const CLASSIFICATION_ONLY = ['loss', 'mixup', 'cutmix', 'augment', 'label_smoothing', 'class_balanced', 'balanced_sampler', 'dropout', 'normalize'] as const;
@@ -43,7 +44,7 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
 
   const spec: DetectorSpec = { backbone: params.model as DetectorBackbone, inputSize: params.size, inputHeight: height, channels: params.channels, classes: classes.length, seed: params.seed, width: params.width, neck: options.neck, neckChannels: options.neck_channels, headConvs: options.head_convs, head: options.head };
   const model = buildDetector(spec);
-  if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
+  if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights), params.weights), `weights ${params.weights}`);
   if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
 
   const { epochs: _e, cache_mb: _c, inference: _i, engine: _g, ...identity } = params;

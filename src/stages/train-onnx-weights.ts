@@ -22,7 +22,10 @@ export async function startFromOnnx(ctx: StageContext, model: tf.LayersModel, pa
     ctx.log.info(`initialised ${r.loaded} layers from ONNX weights ${path}${notes.length ? ` (${notes.join('; ')})` : ''}`);
     if (!inputNormalizationOf(model)) ctx.log.warn(`weights ${path}: the model gets its [0, 1] input unnormalised; torchvision/timm ImageNet weights expect normalize: imagenet`);
   } catch (e) {
-    if (!(e instanceof WeightImportError || e instanceof OnnxReadError || (e instanceof Error && /ONNX/.test(e.message)))) throw e;
+    if (e instanceof OnnxReadError) {
+      throw new StageInputError(`train: weights ${path} cannot be read as an ONNX model: ${e.message}`, 'export the model again (torch.onnx.export, docs/training.md "Pretrained weights") and copy the whole file: its size must equal the exported one\'s');
+    }
+    if (!(e instanceof WeightImportError || (e instanceof Error && /ONNX/.test(e.message)))) throw e;
     throw new StageInputError(
       `train: weights ${path} do not fit model ${model.name}: ${e.message}`,
       'export the same torchvision/timm architecture (resnet18 -> model: resnet18, mobilenet_v2 -> mobilenetv2, ...) and keep stem: imagenet; see docs/training.md "Pretrained weights"',

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { ArtifactDraft } from '../engine/artifact.ts';
 import type { DatasetRow } from '../data-model.ts';
 import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
@@ -7,7 +5,7 @@ import { trainingRows, validationRows } from '../ops/splits/fold-parts.ts';
 import { fingerprint } from '../util/hash.ts';
 import { initBackend, wasmThreads } from '../ml/backend.ts';
 import { defaultLoss, effectiveNumberWeights, makeLoss } from '../ml/losses/index.ts';
-import { loadModel, modelFromBytes, saveModelFiles } from '../ml/model-io.ts';
+import { loadModel, saveModelFiles } from '../ml/model-io.ts';
 import { buildModel, resolveStem, type ModelSpec, type Task } from '../ml/models/index.ts';
 import { DataParallel } from '../ml/parallel/data-parallel.ts';
 import type * as tf from '../ml/tf.ts';
@@ -21,6 +19,7 @@ import { inputNormalizationOf } from '../ml/layers/input-normalization.ts';
 import { resolveNormalization } from '../ml/normalize-param.ts';
 import { TRAIN_VERSION, type TrainParams } from './train-params.ts';
 import { isOnnxPath, startFromOnnx } from './train-onnx-weights.ts';
+import { modelFromFile } from './train-tfjs-weights.ts';
 
 /** The implementation of the stage, imported on first run (it loads TensorFlow.js). */
 export async function run(ctx: StageContext, inputs: StageInput[], params: TrainParams): Promise<ArtifactDraft> {
@@ -52,7 +51,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
   const stem = spec.stem;
   const model = buildModel(spec);
   if (isOnnxPath(params.weights)) await startFromOnnx(ctx, model, params.weights!);
-  else if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights)), `weights ${params.weights}`);
+  else if (params.weights) await startFrom(ctx, model, await modelFromFile(ctx.resolvePath(params.weights), params.weights), `weights ${params.weights}`);
   if (init) await startFrom(ctx, model, await loadModel(ctx.store, init.artifact), `the model of ${init.stage}`);
 
   const classWeights = classWeightsFor(params.class_balanced, data.artifact.meta, classes, counts);
@@ -210,9 +209,3 @@ export async function startFrom(ctx: StageContext, model: tf.LayersModel, source
 }
 
 /** A tfjs model.json and the weight files its manifest names (in the same folder). */
-export async function modelFromFile(path: string): Promise<tf.LayersModel> {
-  const json = await readFile(path, 'utf8');
-  const manifest = JSON.parse(json) as { weightsManifest?: Array<{ paths: string[] }> };
-  const parts = await Promise.all((manifest.weightsManifest ?? []).flatMap((g) => g.paths).map((p) => readFile(join(dirname(path), p))));
-  return modelFromBytes(json, Buffer.concat(parts));
-}

@@ -64,3 +64,32 @@ test('train with weights: x.onnx starts from the imported weights (auto stem kee
   await assert.rejects(runStage(trainStage, { store, params: { ...params, model: 'resnet34' }, inputs: [data] }), (e: Error & { hint?: string }) => /weights .*r18\.onnx do not fit model resnet34: layer s1b3_1_conv/.test(e.message) && /stem: imagenet/.test(e.hint ?? ''));
   for (const m of [trained, source, imported]) m.dispose();
 });
+
+test('weights: a truncated or foreign .onnx and a model.json that is not a tfjs model are stage errors that say what is wrong with the file', async () => {
+  await initBackend('wasm');
+  const dir = await mkdtemp(join(tmpdir(), 'train-weights-'));
+  const source = buildModel({ ...spec, seed: 7 });
+  const bytes = (await exportToOnnx(source)).bytes;
+  source.dispose();
+  await writeFile(join(dir, 'truncated.onnx'), bytes.subarray(0, Math.floor(bytes.length / 2)));
+  await writeFile(join(dir, 'image.onnx'), Buffer.from('\x89PNG\r\n\x1a\n not a model at all', 'latin1'));
+  await writeFile(join(dir, 'model.json'), '{"x": 1}');
+  await writeFile(join(dir, 'broken.json'), '{"modelTopology": ');
+  await writeFile(join(dir, 'nobin.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['missing.bin'], weights: [] }] }));
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 24, 32, 2, 13);
+  const data = { name: 'data', artifact: { kind: 'dataset' as const, rows, meta: { classes } } };
+  const params = { model: 'resnet18', width: 0.25, size: 32, batch: 8, epochs: 1, seed: 3, fold: 0, backend: 'wasm' } as const;
+  const fails = (weights: string, message: RegExp, hint: RegExp) =>
+    assert.rejects(runStage(trainStage, { store, params: { ...params, weights: join(dir, weights) }, inputs: [data] }), (e: Error & { hint?: string }) => {
+      assert.match(e.message, message);
+      assert.match(e.hint ?? '', hint);
+      assert.doesNotMatch(e.message, /do not fit|protobuf: protobuf/);
+      return true;
+    });
+  await fails('truncated.onnx', /weights .*truncated\.onnx cannot be read as an ONNX model: .*ends before/, /export .* again|whole file/);
+  await fails('image.onnx', /weights .*image\.onnx cannot be read as an ONNX model/, /export/);
+  await fails('model.json', /weights .*model\.json: not a tfjs layers model\.json \(no modelTopology/, /model\.json that tfjs wrote/);
+  await fails('broken.json', /weights .*broken\.json: not JSON/, /model\.json that tfjs wrote/);
+  await fails('nobin.json', /weights .*nobin\.json: weight file missing\.bin \(listed in its weightsManifest\) cannot be read/, /next to the model\.json/);
+});

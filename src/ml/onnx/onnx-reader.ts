@@ -1,5 +1,4 @@
-import { decodeFloats, decodePackedVarints, decodeString, ProtoReader, WireType, type ProtoField } from './protobuf-reader.ts';
-import { errorText } from '../../util/error-text.ts';
+import { decodeFloats, decodePackedVarints, decodeString, ProtoReader, WireType } from './protobuf-reader.ts';
 
 /**
  * Decodes the parts of an ONNX ModelProto that weight import needs (field numbers of onnx.proto):
@@ -51,12 +50,18 @@ export class OnnxReadError extends Error {
 }
 
 export function readOnnxModel(bytes: Uint8Array): ReadModel {
-  let fields: ProtoField[];
   try {
-    fields = ProtoReader.fields(bytes);
+    return parseOnnxModel(bytes);
   } catch (e) {
-    throw new OnnxReadError(`not an ONNX model (protobuf: ${errorText(e)})`);
+    // the protobuf reader's errors: the bytes are not (all of) a protobuf message
+    if (e instanceof OnnxReadError || !(e instanceof Error && e.message.startsWith('protobuf:'))) throw e;
+    const truncated = /runs past the end|truncated/.test(e.message);
+    throw new OnnxReadError(truncated ? `the file ends before its data does: truncated (an interrupted download or copy?) or not an ONNX model (${e.message})` : `not an ONNX model (${e.message})`);
   }
+}
+
+function parseOnnxModel(bytes: Uint8Array): ReadModel {
+  const fields = ProtoReader.fields(bytes);
   const model: ReadModel = { irVersion: 0, opsetVersion: 0, producer: '', nodes: [], constants: new Map(), inputs: [], outputs: [] };
   let graph: Uint8Array | undefined;
   for (const f of fields) {
