@@ -44,7 +44,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
     );
   }
   const counts = classCounts(train, classes);
-  ctx.log.info(`train ${params.model} ${params.size}px ${task}, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation rows, classes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}`);
+  ctx.log.info(`train ${params.model} ${params.size}px ${task}, ${fold === undefined ? 'holdout' : `fold ${fold}`}: ${train.length} training / ${val.length} validation rows, classes ${classes.map((c, k) => `${c}=${counts[k]}`).join(', ')}${resizeNote(train, params.size)}`);
 
   if (data.artifact.meta.channels === 3 && params.channels === 1) ctx.log.warn(`the images of ${data.stage} are RGB (meta.channels 3) but channels: 1 trains on their grey: set channels: 3 to keep the colour`);
   const spec = modelSpecOf(params, classes.length, task);
@@ -209,3 +209,10 @@ export async function startFrom(ctx: StageContext, model: tf.LayersModel, source
 }
 
 /** A tfjs model.json and the weight files its manifest names (in the same folder). */
+
+/** `; images WxH, resized to SxS` when every training image has one stored size other than `size`. */
+function resizeNote(rows: readonly DatasetRow[], size: number): string {
+  const sizes = new Set(rows.map((r) => `${r.width}x${r.height}`));
+  const [only] = sizes;
+  return sizes.size === 1 && typeof rows[0].width === 'number' && only !== `${size}x${size}` ? `; images ${only}, resized to ${size}x${size}` : '';
+}

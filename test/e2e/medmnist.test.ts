@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { runCli, REPO } from '../support/workspace.ts';
 import { NIH_FIXTURES } from '../support/fixtures.ts';
 import { DEBIAN_PYTHON, needs } from '../support/reference-tools.ts';
+import { loadExperiment } from '../../src/experiment/load.ts';
+import { modelSpecOf } from '../../src/stages/train.run.ts';
+import type { TrainParams } from '../../src/stages/train-params.ts';
 
 // experiments/medmnist.yaml on a tiny MedMNIST-layout archive numpy writes from 14 real NIH images at
 // 28 px (test/stages/fixtures/write-npz.py: pneumoniamnist.npz, binary, 7 / 3 / 4), two epochs.
@@ -37,4 +40,14 @@ test('medmnist.yaml plans and runs end to end on a tiny .npz: official split, Re
   const matrix: number[][] = report.confusion.matrix;
   assert.equal(matrix.flat().reduce((a, b) => a + b, 0), 4, JSON.stringify(report.confusion));
   assert.ok(Math.abs(report.metrics.accuracy - matrix.reduce((a, row, i) => a + row[i], 0) / 4) < 1e-12, `accuracy ${report.metrics.accuracy} vs ${JSON.stringify(matrix)}`);
+});
+
+test('medmnist.yaml: the 28 px model has the small stem (their ResNet-18 (28)); the MedMNIST+ sizes get torchvision\'s stem (their ResNet-18 (224))', async () => {
+  const stemAt = async (size?: string) => {
+    const experiment = await loadExperiment(join(REPO, 'experiments/medmnist.yaml'), { skipExternalChecks: true, env: size ? { MEDMNIST_SIZE: size } : {} });
+    const params = experiment.instances.find((i) => i.id === 'train')!.params as TrainParams;
+    return { size: params.size, stem: modelSpecOf(params, 2, 'multiclass').stem };
+  };
+  assert.deepEqual(await stemAt(), { size: 28, stem: 'small' });
+  for (const size of [64, 128, 224]) assert.deepEqual(await stemAt(String(size)), { size, stem: 'imagenet' });
 });

@@ -165,3 +165,13 @@ test('checkpoint key: a changed early_stopping or monitor starts afresh; more ep
   assert.ok(!resumed(await train({ epochs: 3, monitor: 'val_loss' })), 'monitor is part of the key');
   assert.ok(resumed(await train({ epochs: 3, monitor: 'val_auc', engine: 'tfjs', inference: 'tfjs' })), 'epochs and the engines are not');
 });
+
+test('the start line says when the images are resized (a 64 px MedMNIST+ archive under medmnist.yaml\'s default size 28 trained at 28 px without a word)', async () => {
+  const store = await tempStore();
+  const { rows, classes } = await syntheticDataset(store, 24, 32, 2, 5);
+  const run = (size: number) => runStage(trainStage, { store, params: { ...base, size, epochs: 1 }, inputs: [{ name: 'split', artifact: { kind: 'dataset', rows, meta: { classes } } }], vars: { fold: 0 } });
+  const resized = await run(16);
+  assert.ok(resized.logs.some((l) => /train small-cnn 16px .*; images 32x32, resized to 16x16/.test(l)), resized.logs.join('\n'));
+  const same = await run(32);
+  assert.ok(same.logs.some((l) => /train small-cnn 32px/.test(l)) && !same.logs.some((l) => /resized to/.test(l)), same.logs.join('\n'));
+});
