@@ -3,7 +3,7 @@ import { samePadding } from '../onnx/layer-converters.ts';
 import { readOnnxModel } from '../onnx/onnx-reader.ts';
 import { zeroPaddingPads } from '../onnx/zero-padding.ts';
 import { asLinear, describeOnnxLayer, f32, onnxLayers, type OnnxLayer } from './onnx-layers.ts';
-import { TRANSFORMER_CLASSES, transformerLayerWeights, type GridChange } from './transformer-weights.ts';
+import { swinWindowPadding, TRANSFORMER_CLASSES, transformerLayerWeights, type GridChange, type SwinWindowPadding } from './transformer-weights.ts';
 import { structuralOrder } from './structural-order.ts';
 
 /** The ONNX weights do not fit the architecture: names the layer on both sides and the shapes. */
@@ -23,8 +23,10 @@ export interface ImportResult {
   inputChannelsSummed: boolean;
   /** Batch norms the exporter had folded into their convolution (restored as identity + bias). */
   foldedBatchNorms: number;
-  /** The export's position embedding was resampled to the model's patch grid (another image size), as timm does. */
+  /** The export's position embedding was resampled to the model's patch grid (another image size), as torchvision or timm does. */
   positionEmbeddingResampled?: GridChange;
+  /** Swin's windows are padded at this size (torchvision's behaviour, which timm's differs from there). */
+  swinWindowsPadded?: SwinWindowPadding;
 }
 
 type SymbolicTensor = tf.SymbolicTensor;
@@ -157,6 +159,8 @@ export function importOnnxWeights(model: tf.LayersModel, bytes: Uint8Array): Imp
     tf.dispose(tensors);
   }
   result.loaded = new Set(writes.map((w) => w.layer)).size;
+  const padded = swinWindowPadding(ours.map((n) => ({ layer: n.outboundLayer, inputShape: n.inputTensors[0].shape as number[] })));
+  if (padded) result.swinWindowsPadded = padded;
   return result;
 }
 

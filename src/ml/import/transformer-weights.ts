@@ -1,5 +1,5 @@
 import type * as tf from '../tf.ts';
-import { relativePositionIndex } from '../layers/transformer.ts';
+import { relativePositionIndex, SwinBlock } from '../layers/transformer.ts';
 import { asLinear, f32, type OnnxLayer } from './onnx-layers.ts';
 import { resizeBicubic } from './resize-bicubic.ts';
 
@@ -48,16 +48,16 @@ export function transformerLayerWeights(layer: tf.layers.Layer, theirs: OnnxLaye
       values.push(f32((t as Extract<OnnxLayer, { kind: 'param' }>).tensor));
       k += 1;
     } else if (base === 'pos_embedding') {
-      const { value, from } = positionEmbedding(shape, t, name, fail);
+      const { value, change } = positionEmbedding(shape, t, name, fail);
       values.push(value);
-      if (from !== undefined) resampled = { from, to: Math.sqrt(shape[1] - 1) };
+      resampled = change;
       k += 1;
     } else if (base === 'relative_position_bias_table') {
       const [entries, heads] = shape;
       const ws = (Math.sqrt(entries) + 1) / 2;
       const tokens = ws * ws;
       const expected = `a relative position bias [1, ${heads}, ${tokens}, ${tokens}] of ${ws}x${ws} windows (${name})`;
-      if (t?.kind !== 'param' || t.tensor.dims.join() !== [1, heads, tokens, tokens].join()) fail(expected, t);
+      if (t?.kind !== 'param' || t.tensor.dims.join() !== [1, heads, tokens, tokens].join()) fail(`${expected}${shrunkWindow(t, heads, tokens)}`, t);
       const table = tableFromBias(f32((t as Extract<OnnxLayer, { kind: 'param' }>).tensor), ws, heads);
       if (!table) fail(`${expected} indexed by relative position as in Swin v1 (equal offsets, equal bias)`, t);
       values.push(table!);
@@ -69,34 +69,47 @@ export function transformerLayerWeights(layer: tf.layers.Layer, theirs: OnnxLaye
   return { values: layer.weights.map((w) => values[weights.indexOf(w)]), consumed: j - start, resampled };
 }
 
-/** A position embedding's square patch grid before and after resampling (g for g x g). */
+/** A position embedding's square patch grid before and after resampling (g for g x g), and whose way it was resampled. */
 export interface GridChange {
   from: number;
   to: number;
+  as: 'torchvision' | 'timm';
 }
 
 /**
- * The position embedding [1, 1 + g^2, D] from the export's, resampled as timm's `resample_abs_pos_embed`
- * (class token kept, the grid bicubic with antialias, timm's defaults) when the export's grid differs;
- * `from` is then the export's grid side. The patch size was checked at the patch-embedding conv.
+ * The position embedding [1, 1 + g^2, D] from the export's, resampled when the export's grid differs
+ * (the class token's embedding kept): as torchvision's `interpolate_embeddings` (bicubic, align_corners)
+ * for a torchvision export, else as timm's `resample_abs_pos_embed` (bicubic with antialias, timm's
+ * defaults). The patch size was checked at the patch-embedding conv.
  */
-function positionEmbedding(shape: number[], t: OnnxLayer | undefined, name: string, fail: Fail): { value: Float32Array; from?: number } {
+function positionEmbedding(shape: number[], t: OnnxLayer | undefined, name: string, fail: Fail): { value: Float32Array; change?: GridChange } {
   const [, tokens, dim] = shape;
   const to = Math.sqrt(tokens - 1);
   const expected = `a position embedding [${shape.join(', ')}] (${name}: a class token and a ${to}x${to} patch grid)`;
   if (t?.kind !== 'param' || t.tensor.dims.length !== 3 || t.tensor.dims[0] !== 1 || t.tensor.dims[2] !== dim) fail(expected, t);
-  const theirs = f32((t as Extract<OnnxLayer, { kind: 'param' }>).tensor);
+  const param = t as Extract<OnnxLayer, { kind: 'param' }>;
+  const theirs = f32(param.tensor);
   const theirTokens = theirs.length / dim;
   if (theirTokens === tokens) return { value: theirs };
   const from = Math.round(Math.sqrt(theirTokens - 1));
   if (from < 1 || from * from !== theirTokens - 1) {
     fail(`${expected}, or one of 1 + g^2 tokens of a square grid to resample; ${theirTokens} tokens are not (a non-square export, or another number of class/register tokens; export a square img_size)`, t);
   }
-  const grid = resizeBicubic(theirs.subarray(dim), from, from, dim, to, to, true);
+  const as = exportedBy(param);
+  const grid = resizeBicubic(theirs.subarray(dim), from, from, dim, to, to, as === 'torchvision' ? { alignCorners: true } : { antialias: true });
   const value = new Float32Array(tokens * dim);
   value.set(theirs.subarray(0, dim));
   value.set(grid, dim);
-  return { value, from };
+  return { value, change: { from, to, as } };
+}
+
+/**
+ * torchvision's VisionTransformer names its position embedding `encoder.pos_embedding` (timm's is
+ * `pos_embed`), and torch.onnx.export keeps parameter names on the initializers it writes; the two
+ * graphs are otherwise alike where the embedding is added. Any other name is treated as timm's.
+ */
+function exportedBy(param: Extract<OnnxLayer, { kind: 'param' }>): GridChange['as'] {
+  return /(^|[./])encoder[./]pos_embedding$/.test(param.tensor.name) ? 'torchvision' : 'timm';
 }
 
 /**
@@ -117,6 +130,15 @@ function moveBefore<W extends { originalName: string }>(weights: W[], moved: str
   return rest;
 }
 
+/** A hint when the export's bias is that of smaller windows: timm shrinks them to grids below the window (a Swin created at a small img_size). */
+function shrunkWindow(t: OnnxLayer | undefined, heads: number, tokens: number): string {
+  if (t?.kind !== 'param') return '';
+  const [one, h, a, b] = t.tensor.dims;
+  const side = Math.sqrt(a);
+  if (one !== 1 || h !== heads || a !== b || a >= tokens || !Number.isInteger(side)) return '';
+  return `; the export has ${side}x${side} windows here (timm shrinks windows at img_size below 224 px): export the Swin at 224 px, its weights load at any size`;
+}
+
 /** The [(2w-1)^2, heads] table from its [heads, T, T] gather; undefined when equal offsets carry different biases. */
 function tableFromBias(bias: Float32Array, ws: number, heads: number): Float32Array | undefined {
   const index = relativePositionIndex(ws);
@@ -131,4 +153,31 @@ function tableFromBias(bias: Float32Array, ws: number, heads: number): Float32Ar
     }
   }
   return table;
+}
+
+/** Where the zoo's Swin pads its windows (torchvision's way) at this image size, and what timm does there instead. */
+export interface SwinWindowPadding {
+  /** Every padded grid, e.g. ['32x32', '4x4']. */
+  grids: string[];
+  /** Grids smaller than the window: timm shrinks the window to the grid (and its bias table with it). */
+  timmShrinks: string[];
+  /** Padded grids of shifted blocks: timm shifts before padding, torchvision after (another shifted-window mask). */
+  timmShiftsFirst: string[];
+}
+
+/** The Swin blocks' padded windows (undefined when every grid is a multiple of the window, where timm and torchvision agree). */
+export function swinWindowPadding(calls: Array<{ layer: tf.layers.Layer; inputShape: number[] }>): SwinWindowPadding | undefined {
+  const out: SwinWindowPadding = { grids: [], timmShrinks: [], timmShiftsFirst: [] };
+  const add = (list: string[], grid: string) => list.includes(grid) || list.push(grid);
+  for (const { layer, inputShape } of calls) {
+    if (!(layer instanceof SwinBlock)) continue;
+    const [, h, w] = inputShape;
+    const { window: ws, shift } = layer.args;
+    if (h % ws === 0 && w % ws === 0) continue;
+    const grid = `${h}x${w}`;
+    add(out.grids, grid);
+    if (h < ws || w < ws) add(out.timmShrinks, grid);
+    else if (shift > 0) add(out.timmShiftsFirst, grid);
+  }
+  return out.grids.length ? out : undefined;
 }

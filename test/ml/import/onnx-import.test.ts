@@ -1,11 +1,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../../src/ml/backend.ts';
 import { buildModel, type Architecture } from '../../../src/ml/models/index.ts';
 import { importOnnxWeights, WeightImportError } from '../../../src/ml/import/onnx-weights.ts';
-import { assertHeadReplaced, assertLogitsEqual, runPython, tempDir, torchUnavailable } from './torch-reference.ts';
+import { onnxLayers, type OnnxLayer } from '../../../src/ml/import/onnx-layers.ts';
+import { resizeBicubic } from '../../../src/ml/import/resize-bicubic.ts';
+import { readOnnxModel } from '../../../src/ml/onnx/onnx-reader.ts';
+import { trainFromWeights } from './train-from-weights.ts';
+import { assertHeadReplaced, assertLogitsEqual, maxAbsDiff, readFloats, runPython, tempDir, torchUnavailable } from './torch-reference.ts';
 
 // torchvision models with random weights (batch-norm statistics randomised) exported to ONNX by
 // PyTorch at test time, with PyTorch's outputs for a fixed input.
@@ -15,9 +19,12 @@ let dir = '';
 before(() => {
   if (skip) return;
   dir = tempDir('onnx-import-');
-  runPython('torchvision_export.py', [dir, String(SIZE), 'resnet18:5:unfused', 'resnet50:5', 'densenet121:5', 'mobilenet_v2:5', 'efficientnet_b0:5', 'vit_tiny:5']);
-  // swin_t at 224 px, its ImageNet size (7x7 windows on every stage's grid)
-  runPython('torchvision_export.py', [dir, '224', 'swin_t:5']);
+  // vit_tiny also moved to 64 px the torchvision way (interpolate_embeddings)
+  runPython('torchvision_export.py', [dir, String(SIZE), 'resnet18:5:unfused', 'resnet50:5', 'densenet121:5', 'mobilenet_v2:5', 'efficientnet_b0:5', 'vit_tiny:5:at64']);
+  // swin_t at 224 px, its ImageNet size (7x7 windows on every stage's grid), with its outputs at 128 and 256 px
+  runPython('torchvision_export.py', [dir, '224', 'swin_t:5:at128:at256']);
+  mkdirSync(join(dir, '224'));
+  runPython('torchvision_export.py', [join(dir, '224'), '224', 'vit_tiny:5:at128']);
 });
 after(() => dir && rmSync(dir, { recursive: true, force: true }));
 
@@ -40,6 +47,7 @@ for (const c of cases) {
     assert.equal(result.headReplaced, false);
     assert.equal(result.inputChannelsSummed, c.channels === 1);
     assert.equal(result.foldedBatchNorms > 0, c.folded);
+    assert.equal(result.swinWindowsPadded, undefined);
     const { diff, largest, spread } = assertLogitsEqual(model, join(dir, `${c.torch}.${c.channels === 3 ? 'input' : 'grey'}.bin`), join(dir, `${c.torch}.${c.channels === 3 ? 'logits' : 'grey_logits'}.bin`), c.channels, c.size ?? SIZE);
     t.diagnostic(`max abs difference ${diff.toExponential(1)}, logits up to ${largest.toPrecision(3)}, the two images' differ by ${spread.toPrecision(2)}`);
     model.dispose();
@@ -72,4 +80,64 @@ test('a mismatch is a located error naming the layer, the ONNX node and both sha
   const shallow = buildModel({ arch: 'resnet18', inputSize: SIZE, channels: 3, classes: 5, task: 'multiclass' });
   assert.throws(() => importOnnxWeights(shallow, resnet50), (e: unknown) => e instanceof WeightImportError && /layer s1b1_1_conv .*expects a convolution 3x3, 64 -> 64/.test(e.message) && /\[64, 64, 1, 1\]/.test(e.message));
   for (const m of [small, deeper, shallow]) m.dispose();
+});
+
+// torchvision's Swin runs at any size (7x7 windows, the grid zero-padded to whole windows, no shift where
+// one window covers it), so its weights are those of every size: the 224 px export at 128 and 256 px.
+const PADDED = {
+  128: { grids: ['32x32', '16x16', '8x8', '4x4'], timmShrinks: ['4x4'], timmShiftsFirst: ['32x32', '16x16', '8x8'] },
+  256: { grids: ['64x64', '32x32', '16x16', '8x8'], timmShrinks: [], timmShiftsFirst: ['64x64', '32x32', '16x16', '8x8'] },
+};
+for (const size of [128, 256] as const) {
+  test(`torchvision swin_t exported at 224 px into swin-tiny at ${size} px: logits equal torchvision's swin_t at ${size} px within 1e-4`, { skip }, async (t) => {
+    await initBackend('wasm');
+    const model = buildModel({ arch: 'swin-tiny', inputSize: size, channels: 3, classes: 5, task: 'multiclass', seed: 3 });
+    const result = importOnnxWeights(model, readFileSync(join(dir, 'swin_t.onnx')));
+    assert.deepEqual(result.swinWindowsPadded, PADDED[size]);
+    const { diff, largest, spread } = assertLogitsEqual(model, join(dir, `swin_t.at${size}.input.bin`), join(dir, `swin_t.at${size}.logits.bin`), 3, size);
+    t.diagnostic(`max abs difference ${diff.toExponential(1)}, logits up to ${largest.toPrecision(3)}, the two images' differ by ${spread.toPrecision(2)}`);
+    model.dispose();
+  });
+}
+
+// torchvision's way to another image size: a VisionTransformer built at the new size loading the state
+// dict through interpolate_embeddings (bicubic, align_corners=True, no antialias).
+for (const c of [{ from: 224, to: 128, sub: '224' }, { from: SIZE, to: 64, sub: '' }]) {
+  const [g, h] = [c.from / 16, c.to / 16];
+  test(`torchvision ViT (vit-tiny sizes) exported at ${c.from} px into vit-tiny at ${c.to} px: position embedding resampled ${g}x${g} -> ${h}x${h} as interpolate_embeddings, logits equal torchvision's at ${c.to} px within 1e-4`, { skip }, async (t) => {
+    await initBackend('wasm');
+    const at = (suffix: string) => join(dir, c.sub, `vit_tiny.at${c.to}.${suffix}.bin`);
+    const bytes = readFileSync(join(dir, c.sub, 'vit_tiny.onnx'));
+    const model = buildModel({ arch: 'vit-tiny', inputSize: c.to, channels: 3, classes: 5, task: 'multiclass', seed: 3 });
+    const result = importOnnxWeights(model, bytes);
+    assert.deepEqual(result.positionEmbeddingResampled, { from: g, to: h, as: 'torchvision' });
+    const pos = model.getLayer('tokens').getWeights()[1].dataSync();
+    const want = readFloats(at('pos'));
+    assert.equal(pos.length, (1 + h * h) * 192);
+    assert.ok(maxAbsDiff(pos, want) < 1e-5, `position embedding differs from torchvision's interpolate_embeddings by ${maxAbsDiff(pos, want)}`);
+    // the check tells the two ways apart: timm's resampling of the same embedding is far from torchvision's
+    const exported = onnxLayers(readOnnxModel(bytes)).find((l): l is Extract<OnnxLayer, { kind: 'param' }> => l.kind === 'param' && l.tensor.name === 'encoder.pos_embedding')!;
+    const timmWay = resizeBicubic(Float32Array.from(exported.tensor.data).subarray(192), g, g, 192, h, h, { antialias: true });
+    assert.ok(maxAbsDiff(timmWay, want.subarray(192)) > 1e-2, `timm's resampling is within ${maxAbsDiff(timmWay, want.subarray(192))} of torchvision's`);
+    const { diff } = assertLogitsEqual(model, at('input'), at('logits'), 3, c.to);
+    t.diagnostic(`position embedding within ${maxAbsDiff(pos, want).toExponential(1)} (timm's way: ${maxAbsDiff(timmWay, want.subarray(192)).toExponential(1)}), logits within ${diff.toExponential(1)}`);
+    model.dispose();
+  });
+}
+
+test('train with model: swin-tiny at 64 px and weights: the 224 px torchvision export: loads, logs the padded windows once', { skip }, async () => {
+  await initBackend('wasm');
+  const { logs, trained } = await trainFromWeights('swin-tiny', join(dir, 'swin_t.onnx'), 8);
+  assert.ok(logs.some((l) => /initialised \d+ layers from ONNX weights .*swin_t\.onnx \(classifier kept fresh \(other class count\); first conv summed over RGB for 1-channel input\)/.test(l)), logs.join('\n'));
+  const notes = logs.filter((l) => /Swin windows padded/.test(l));
+  assert.equal(notes.length, 1, logs.join('\n'));
+  assert.match(notes[0], /Swin windows padded as torchvision at 16x16, 8x8, 4x4, 2x2 grids; timm would shrink them at 4x4, 2x2 and shift before padding at 16x16, 8x8/);
+  // lr 1e-9: the last block's relative position bias table is still the imported one
+  const imported = buildModel({ arch: 'swin-tiny', inputSize: 64, channels: 1, classes: 3, task: 'multilabel' });
+  importOnnxWeights(imported, readFileSync(join(dir, 'swin_t.onnx')));
+  const [table, want] = [trained, imported].map((m) => m.getLayer('s4b2').weights.find((w) => w.originalName.endsWith('relative_position_bias_table'))!.read().dataSync());
+  assert.equal(table.length, 169 * 24);
+  assert.ok(maxAbsDiff(table, want) < 1e-6, `bias table moved by ${maxAbsDiff(table, want)}`);
+  trained.dispose();
+  imported.dispose();
 });

@@ -11,10 +11,9 @@ Batch-norm affine parameters (and layer norms', class tokens', position embeddin
 batch-norm statistics measured on random images, then perturbed, so that folding and mapping errors show.
 `unfused` exports with training=PRESERVE and no constant folding, which keeps the BatchNormalization
 nodes (the default export folds them into the convolutions).
-`patchN` (timm ViTs) builds the model with patch_size=N. `atN` (timm ViTs): also the reference for the
-model moved to N px as timm does it, a timm model created with img_size=N loading the state dict through
-timm's checkpoint_filter_fn (which resamples the position embedding): NAME.atN.pos.bin (timm's resample_abs_pos_embed of the position embedding, [1, 1 + g^2, D]),
-NAME.atN.input.bin ([2, 3, N, N]) and NAME.atN.logits.bin.
+`patchN` (timm ViTs) builds the model with patch_size=N. `atN`: also the reference for the model moved
+to N px the way its library does it (at_size below): NAME.atN.input.bin ([2, 3, N, N]), NAME.atN.logits.bin
+and, for ViTs, NAME.atN.pos.bin (the resampled position embedding, [1, 1 + g^2, D]).
 """
 import sys
 import torch
@@ -35,6 +34,29 @@ def build(name, classes, size, flags):
     else:
         model = getattr(torchvision.models, name)(num_classes=classes)
     return model, next(getattr(model, a) for a in ('fc', 'head', 'heads', 'classifier') if hasattr(model, a))
+
+
+def at_size(name, model, classes, at):
+    """The model moved to `at` px the way its library does it, and the resampled position embedding (ViTs)."""
+    if name == 'swin_t':  # torchvision's Swin takes any size as it is (windows padded)
+        return model, None
+    if name == 'vit_tiny':  # torchvision: a model built at the new size, its state dict through interpolate_embeddings
+        from torchvision.models.vision_transformer import VisionTransformer, interpolate_embeddings
+        moved = VisionTransformer(image_size=at, patch_size=16, num_layers=12, num_heads=3, hidden_dim=192, mlp_dim=768, num_classes=classes).eval()
+        moved.load_state_dict(interpolate_embeddings(at, 16, model.state_dict()))
+        return moved, moved.encoder.pos_embedding
+    import timm
+    moved = timm.create_model(name[len('timm.'):], pretrained=False, num_classes=classes, img_size=at).eval()
+    if name.startswith('timm.swin_'):
+        from timm.models.swin_transformer import checkpoint_filter_fn
+        moved.load_state_dict(checkpoint_filter_fn(model.state_dict(), moved))
+        return moved, None
+    from timm.layers import resample_abs_pos_embed
+    from timm.models.vision_transformer import checkpoint_filter_fn
+    moved.load_state_dict(checkpoint_filter_fn(model.state_dict(), moved))
+    pos = resample_abs_pos_embed(model.pos_embed.detach(), new_size=list(moved.patch_embed.grid_size), num_prefix_tokens=1)
+    assert torch.equal(pos, moved.pos_embed.detach()), 'checkpoint_filter_fn and resample_abs_pos_embed differ'
+    return moved, pos
 
 
 out, size, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -85,15 +107,10 @@ for spec in specs:
     for suffix, t in [('input', x), ('logits', logits), ('features', features[0]), ('grey', grey), ('grey_logits', grey_logits)]:
         t.detach().contiguous().numpy().astype('float32').tofile(f'{out}/{name}.{suffix}.bin')
     for at in [int(f[2:]) for f in flags if f.startswith('at')]:
-        import timm
-        from timm.layers import resample_abs_pos_embed
-        from timm.models.vision_transformer import checkpoint_filter_fn
-        moved = timm.create_model(name[len('timm.'):], pretrained=False, num_classes=int(classes), img_size=at).eval()
-        moved.load_state_dict(checkpoint_filter_fn(model.state_dict(), moved))
-        pos = resample_abs_pos_embed(model.pos_embed.detach(), new_size=list(moved.patch_embed.grid_size), num_prefix_tokens=1)
-        assert torch.equal(pos, moved.pos_embed.detach()), 'checkpoint_filter_fn and resample_abs_pos_embed differ'
+        moved, pos = at_size(name, model, int(classes), at)
         x = torch.rand(2, 3, at, at)
         with torch.no_grad():
             logits = moved(x)
         for suffix, t in [('pos', pos), ('input', x), ('logits', logits)]:
-            t.detach().contiguous().numpy().astype('float32').tofile(f'{out}/{name}.at{at}.{suffix}.bin')
+            if t is not None:
+                t.detach().contiguous().numpy().astype('float32').tofile(f'{out}/{name}.at{at}.{suffix}.bin')
