@@ -5,6 +5,7 @@
 // mixup 0.2 on every batch as the training loop does it, label smoothing 0.1), as bench/train.py.
 // STEM=small|imagenet: the CNN stem (default: the zoo's imagenet).
 // pool / infer_pool: how the sessions' pool threads waited (src/ml/onnx/pool-spin.ts, PIPELINE_ORT_SPIN).
+// steps_per_run: optimizer steps per session.run (src/ml/onnx/training/steps-per-run.ts, PIPELINE_ORT_STEPS_PER_RUN).
 // usage: ORT_THREADS=1 [RECIPE=vinbig-cls] [STEM=small] node --import tsx bench/train-ort.ts ARCH SIZE BATCH STEPS
 import { availableParallelism } from 'node:os';
 import * as tf from '../src/ml/tf.ts';
@@ -44,16 +45,24 @@ const stepBatch = (): [Float32Array, Float32Array] => {
   return out;
 };
 
-await trainer.step(x, y, batch, 1e-3); // warm-up (session's first run allocates its arenas)
+// Steps in groups of the trainer's steps per run (steps-per-run.ts), as the training loop hands them over;
+// the timed steps are rounded up to whole groups.
+const perRun = trainer.stepsPerRun;
+const group = () => Array.from({ length: perRun }, () => {
+  const [xs, ys] = stepBatch();
+  return { xs: [xs], y: ys };
+});
+await trainer.stepMany(group(), batch, 1e-3); // warm-up (session's first run allocates its arenas)
 const cpuSeconds = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
 const t = performance.now();
 const c = cpuSeconds();
-for (let i = 0; i < steps; i++) await trainer.step(...stepBatch(), batch, 1e-3);
-const trainPerSec = (steps * batch * 1000) / (performance.now() - t);
-const trainPerCpuSec = (steps * batch) / (cpuSeconds() - c);
+const runs = Math.ceil(steps / perRun);
+for (let i = 0; i < runs; i++) await trainer.stepMany(group(), batch, 1e-3);
+const trainPerSec = (runs * perRun * batch * 1000) / (performance.now() - t);
+const trainPerCpuSec = (runs * perRun * batch) / (cpuSeconds() - c);
 // Inference of the trained weights, exported to ONNX as the tta stage does (the pipeline's default engines).
 trainer.writeToModel();
 await trainer.dispose();
@@ -66,4 +75,4 @@ for (let i = 0; i < steps; i++) await predictor.predict(x, batch);
 const inferPerSec = (steps * batch * 1000) / (performance.now() - ti);
 const inferPerCpuSec = (steps * batch) / (cpuSeconds() - ci);
 await predictor.dispose();
-console.log(JSON.stringify({ tool: `onnxruntime-${version.split('.').slice(0, 2).join('.')}-${threads}thr`, arch: arch + (recipe ? `+${recipe}` : '') + (stem === 'small' ? '+small-stem' : ''), size, batch, train: +trainPerSec.toFixed(2), infer: +inferPerSec.toFixed(2), train_cpu: +trainPerCpuSec.toFixed(2), infer_cpu: +inferPerCpuSec.toFixed(2), pool: trainer.pool ?? 'one thread', infer_pool: inferPool ?? 'one thread' }));
+console.log(JSON.stringify({ tool: `onnxruntime-${version.split('.').slice(0, 2).join('.')}-${threads}thr`, arch: arch + (recipe ? `+${recipe}` : '') + (stem === 'small' ? '+small-stem' : ''), size, batch, train: +trainPerSec.toFixed(2), infer: +inferPerSec.toFixed(2), train_cpu: +trainPerCpuSec.toFixed(2), infer_cpu: +inferPerCpuSec.toFixed(2), pool: trainer.pool ?? 'one thread', steps_per_run: perRun, infer_pool: inferPool ?? 'one thread' }));

@@ -68,25 +68,37 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
   const valImages = job.valRows.map((r) => r.image as string);
   const valTargets = job.valRows.map((r) => targetOf(r, classes));
   const softmax = config.task === 'multiclass';
+  /** A batch's images and targets as trained: augmented, mixed (drawing from `random`), labels smoothed. */
+  const batchTensors = (pixels: Float32Array, rows: DatasetRow[], random: () => number): [tf.Tensor4D, tf.Tensor2D] => {
+    const targets = new Float32Array(rows.length * classes.length);
+    rows.forEach((r, i) => targets.set(targetOf(r, classes), i * classes.length));
+    return tf.tidy(() => {
+      let x = tf.tensor4d(pixels, [rows.length, size, size, channels]);
+      let y = tf.tensor2d(targets, [rows.length, classes.length]);
+      if (config.augment) x = augmentBatch(x, config.augment, random);
+      const mix = pickMix(config, random);
+      if (mix === 'mixup') ({ x, y } = mixupBatch(x, y, config.mixup, random));
+      if (mix === 'cutmix') ({ x, y } = cutmixBatch(x, y, config.cutmix, random));
+      return [x, smoothLabels(y, config.labelSmoothing, softmax)];
+    });
+  };
   return runEpochs(job, {
     order: (rows, random) => epochOrder(rows, classes, config.balancedSampler, random),
     load: (rows) => loader.batch(rows.map((r) => r.image as string)),
     async step(pixels, rows, { optimizer, lr, random }) {
-      const targets = new Float32Array(rows.length * classes.length);
-      rows.forEach((r, i) => targets.set(targetOf(r, classes), i * classes.length));
-      const [x, y] = tf.tidy(() => {
-        let x = tf.tensor4d(pixels, [rows.length, size, size, channels]);
-        let y = tf.tensor2d(targets, [rows.length, classes.length]);
-        if (config.augment) x = augmentBatch(x, config.augment, random);
-        const mix = pickMix(config, random);
-        if (mix === 'mixup') ({ x, y } = mixupBatch(x, y, config.mixup, random));
-        if (mix === 'cutmix') ({ x, y } = cutmixBatch(x, y, config.cutmix, random));
-        return [x, smoothLabels(y, config.labelSmoothing, softmax)];
-      });
+      const [x, y] = batchTensors(pixels, rows, random);
       try {
         if (job.trainer) return await job.trainer.step(x.dataSync() as Float32Array, y.dataSync() as Float32Array, rows.length, lr);
         if (job.parallel) return await job.parallel.step(model, optimizer, job.loss, x, y);
         return tf.tidy(() => optimizer.minimize(() => job.loss(y, model.apply(x, { training: true }) as tf.Tensor2D), true, vars)!.dataSync()[0]);
+      } finally {
+        tf.dispose([x, y]);
+      }
+    },
+    prepare(pixels, rows, { random }) {
+      const [x, y] = batchTensors(pixels, rows, random);
+      try {
+        return { xs: [x.dataSync() as Float32Array], y: y.dataSync() as Float32Array };
       } finally {
         tf.dispose([x, y]);
       }

@@ -6,12 +6,14 @@ import { nativeTensorflowReason } from '../native-tensorflow.ts';
 import { loadOnnxRuntime, onnxRuntimeLoadError, type OnnxRuntime } from '../onnx/runtime.ts';
 import { OnnxExportError } from '../onnx/errors.ts';
 import { ortSpinMode } from '../onnx/pool-spin.ts';
-import { compileTrainStep, OrtTrainer, trainLossOf, type NamedTensor } from '../onnx/training/ort-trainer.ts';
+import { stepsPerRunEnv } from '../onnx/training/steps-per-run.ts';
+import { compileTrainStep, OrtTrainer, trainLossOf, type NamedTensor, type StepBatch } from '../onnx/training/ort-trainer.ts';
 import { ortOptimizerConfig, type OptimizerName } from './optimizer.ts';
 import type { TrainEngine } from './train-engine-param.ts';
 import { errorText } from '../../util/error-text.ts';
 
 export type { TrainEngine } from './train-engine-param.ts';
+export type { StepBatch } from '../onnx/training/ort-trainer.ts';
 
 /**
  * Optimizer steps run outside tfjs (ONNX Runtime). The model's variables are stale while it trains:
@@ -20,6 +22,10 @@ export type { TrainEngine } from './train-engine-param.ts';
  */
 export interface ExternalTrainer {
   step(x: Float32Array, y: Float32Array, n: number, lr: number): Promise<number>;
+  /** Batches per `stepMany` call that pay off (1 or absent: a `step` per batch). */
+  readonly stepsPerRun?: number;
+  /** `batches.length` steps of `n` examples at one learning rate, the updates of as many `step` calls; each step's loss. */
+  stepMany?(batches: readonly StepBatch[], n: number, lr: number): Promise<number[]>;
   writeToModel(): void;
   readFromModel(): void;
   getOptimizerWeights(): NamedTensor[] | Promise<NamedTensor[]>;
@@ -67,7 +73,8 @@ export async function onnxRuntimeTrainer(
   create: (runtime: OnnxRuntime, threads: number) => Promise<ExternalTrainer>,
 ): Promise<ExternalTrainer | undefined> {
   if (options.engine === 'tfjs') return undefined;
-  ortSpinMode(); // a bad PIPELINE_ORT_SPIN fails here, not as a reason for auto to fall back to tfjs
+  ortSpinMode(); // a bad PIPELINE_ORT_SPIN (or PIPELINE_ORT_STEPS_PER_RUN) fails here, not as a reason for auto to fall back to tfjs
+  stepsPerRunEnv();
   try {
     const native = options.engine === 'auto' ? nativeTensorflowReason() : undefined;
     if (native) throw new Error(native);

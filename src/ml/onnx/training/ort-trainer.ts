@@ -9,6 +9,8 @@ import { optimizerFactoryFor, type OptimizerConfig, type OptimizerGraph } from '
 import type { LayerVariable } from './layers/index.ts';
 import { buildTrainGraph, fromLayout, toLayout, type ChunkedBuffer, type CustomTrainLoss, type FlatBuffer, type FrozenGroup, type OutputsTrainLoss, type TrainGraph, type WeightSlot } from './train-graph.ts';
 import { UnsupportedTrainingError } from './unsupported.ts';
+import { unrollTrainGraph, type MultiStepGraph } from './multi-step-graph.ts';
+import { stepsPerRun } from './steps-per-run.ts';
 import { DataType, encodeModel } from '../onnx-model.ts';
 import { NCHWC_DOMAIN } from './graph-ops.ts';
 import { ortSessionOptions, ortSpinMode, type OrtSpinMode, type PoolSpin } from '../pool-spin.ts';
@@ -34,6 +36,12 @@ export function trainLossOf(config: LossConfig, task: Task, classWeights?: reado
   throw new UnsupportedTrainingError(`loss ${JSON.stringify(config)} is not implemented by the ONNX training graph`);
 }
 
+/** One step's batch: one array per model input (`graph.inputs` order), the targets when the loss has them. */
+export interface StepBatch {
+  xs: readonly Float32Array[];
+  y?: Float32Array;
+}
+
 export interface OrtTrainerOptions {
   loss: TrainLoss | CustomTrainLoss | OutputsTrainLoss;
   /** The weights trained (default: the model's trainable weights); the others are frozen (train-graph.ts). */
@@ -57,6 +65,8 @@ export interface OrtTrainerOptions {
   spin?: OrtSpinMode;
   /** The policy deciding it over time (pool-respin.ts; default: one of this trainer's own from `threads` and `spin`). */
   governor?: PoolSpinGovernor;
+  /** Batches per `stepMany` call the training loop should hand over (default: steps-per-run.ts's choice). */
+  stepsPerRun?: number;
 }
 
 function optimizerGraphOf(config: OptimizerConfig): OptimizerGraph {
@@ -86,6 +96,8 @@ export class OrtTrainer {
   private readonly state = new Map<string, OrtTensor>();
   private iterations = 0;
   private gradients: OrtTensor | undefined;
+  /** Sessions of the chained step graphs, by steps per run. */
+  private readonly multi = new Map<number, { graph: MultiStepGraph; session: OrtSession }>();
 
   private constructor(
     private readonly ort: OnnxRuntime,
@@ -97,6 +109,8 @@ export class OrtTrainer {
     private readonly threads: number,
     private readonly governor: PoolSpinGovernor,
     private poolPolicy: PoolSpin | undefined,
+    /** Batches per `stepMany` call that pay off (steps-per-run.ts); the training loop groups batches by it. */
+    readonly stepsPerRun: number,
   ) {}
 
   static async create(model: tf.LayersModel, options: OrtTrainerOptions): Promise<OrtTrainer> {
@@ -112,7 +126,7 @@ export class OrtTrainer {
     const built = performance.now();
     const pool = await spin;
     const session = await stepSession(ort, graph.bytes, threads, pool);
-    const trainer = new OrtTrainer(ort, session, graph, optimizer, { build: built - started, session: performance.now() - built }, threads, governor, pool);
+    const trainer = new OrtTrainer(ort, session, graph, optimizer, { build: built - started, session: performance.now() - built }, threads, governor, pool, options.stepsPerRun ?? stepsPerRun(graph));
     trainer.readFromModel();
     trainer.resetOptimizer();
     return trainer;
@@ -138,10 +152,14 @@ export class OrtTrainer {
    */
   async usePool(pool: PoolSpin): Promise<void> {
     const session = await stepSession(this.ort, this.graph.bytes, this.threads, pool);
-    const old = this.session;
+    const old = [this.session];
     this.session = session;
+    for (const entry of this.multi.values()) {
+      old.push(entry.session);
+      entry.session = await stepSession(this.ort, entry.graph.bytes, this.threads, pool, true);
+    }
     this.poolPolicy = pool;
-    await old.release();
+    for (const s of old) await s.release();
   }
 
   /** One step on a batch: x NHWC [n, H, W, C], y [n, ...targetShape]; returns the loss (before the update). */
@@ -152,16 +170,58 @@ export class OrtTrainer {
   /** One step on one batch per model input (`graph.inputs` order), y when the loss has targets. */
   async stepOn(xs: readonly Float32Array[], n: number, lr: number, y?: Float32Array): Promise<number> {
     const { graph } = this;
-    const feeds: Record<string, OrtTensor> = Object.fromEntries(this.state);
-    graph.inputs.forEach((input, i) => (feeds[input.name] = this.tensor(xs[i], [n, ...input.shape])));
-    if (graph.target) feeds[graph.target] = this.tensor(y!, [n, ...graph.targetShape]);
-    feeds[graph.lr] = this.tensor(Float32Array.of(lr), []);
+    const feeds = this.feeds(lr);
+    this.feedBatch(feeds, { xs, y }, n, graph.inputs.map((i) => i.name), graph.target);
     const out = await this.session.run(feeds);
-    for (const buffer of this.buffers()) this.state.set(buffer.value, out[buffer.next]);
-    for (const s of graph.optimizerScalars) this.state.set(s.value, out[s.next]);
+    this.takeState(out);
     if (graph.gradients) this.gradients = out[graph.gradients];
     this.iterations++;
     return (out[graph.loss].data as Float32Array)[0];
+  }
+
+  /**
+   * `batches.length` steps in one `session.run` of the chained step graph (multi-step-graph.ts; one
+   * session per count, created on first use): the same updates as that many `stepOn` calls, the state
+   * copied out of the runtime once. Returns each step's loss.
+   */
+  async stepMany(batches: readonly StepBatch[], n: number, lr: number): Promise<number[]> {
+    if (batches.length === 1) return [await this.stepOn(batches[0].xs, n, lr, batches[0].y)];
+    const { graph, session } = await this.multiStep(batches.length);
+    const feeds = this.feeds(lr);
+    batches.forEach((batch, k) => this.feedBatch(feeds, batch, n, graph.perStep[k].inputs, graph.perStep[k].target));
+    const out = await session.run(feeds);
+    this.takeState(out);
+    this.iterations += batches.length;
+    return graph.perStep.map((s) => (out[s.loss].data as Float32Array)[0]);
+  }
+
+  private async multiStep(steps: number): Promise<{ graph: MultiStepGraph; session: OrtSession }> {
+    let entry = this.multi.get(steps);
+    if (!entry) {
+      const graph = unrollTrainGraph(this.graph, steps);
+      entry = { graph, session: await stepSession(this.ort, graph.bytes, this.threads, this.poolPolicy, true) };
+      this.multi.set(steps, entry);
+    }
+    return entry;
+  }
+
+  /** The state tensors and the learning rate, as a run's feeds. */
+  private feeds(lr: number): Record<string, OrtTensor> {
+    const feeds: Record<string, OrtTensor> = Object.fromEntries(this.state);
+    feeds[this.graph.lr] = this.tensor(Float32Array.of(lr), []);
+    return feeds;
+  }
+
+  private feedBatch(feeds: Record<string, OrtTensor>, batch: StepBatch, n: number, inputs: readonly string[], target: string | undefined): void {
+    const { graph } = this;
+    inputs.forEach((name, i) => (feeds[name] = this.tensor(batch.xs[i], [n, ...graph.inputs[i].shape])));
+    if (target) feeds[target] = this.tensor(batch.y!, [n, ...graph.targetShape]);
+  }
+
+  /** A run's next state becomes the state the next run reads. */
+  private takeState(out: Record<string, OrtTensor>): void {
+    for (const buffer of this.buffers()) this.state.set(buffer.value, out[buffer.next]);
+    for (const s of this.graph.optimizerScalars) this.state.set(s.value, out[s.next]);
   }
 
   /** Optimizer steps taken (restored with the optimizer state). */
@@ -260,6 +320,8 @@ export class OrtTrainer {
   async dispose(): Promise<void> {
     this.state.clear();
     await this.session.release();
+    for (const entry of this.multi.values()) await entry.session.release();
+    this.multi.clear();
   }
 
   private resetOptimizer(): void {
@@ -315,8 +377,13 @@ export async function recheckPools(governor: PoolSpinGovernor, trainers: readonl
   return `ORT pool: now ${next.reason}`;
 }
 
-function stepSession(ort: OnnxRuntime, bytes: Uint8Array, threads: number, pool: PoolSpin | undefined): Promise<OrtSession> {
-  return ort.InferenceSession.create(bytes, ortSessionOptions(threads, pool));
+/**
+ * A session of a step graph. `chained` (several steps per run): without memory patterns, which planned
+ * every step's intermediates apart (ResNet-18 128 px batch 32, 4 steps: +1.1 GB resident against one
+ * step per run; without them +0.1 GB, as fast: bench/results/train.md round 9).
+ */
+function stepSession(ort: OnnxRuntime, bytes: Uint8Array, threads: number, pool: PoolSpin | undefined, chained = false): Promise<OrtSession> {
+  return ort.InferenceSession.create(bytes, { ...ortSessionOptions(threads, pool), ...(chained && { enableMemPattern: false }) });
 }
 
 let nchwcBlock: Promise<number | undefined> | undefined;

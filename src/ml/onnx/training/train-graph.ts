@@ -2,7 +2,7 @@ import * as tf from '../../tf.ts';
 import { OnnxExportError, UnsupportedLayerError } from '../errors.ts';
 import { topologicalNodes } from '../export-model.ts';
 import { OnnxGraphBuilder } from '../graph-builder.ts';
-import { DataType, encodeModel, type OnnxValueInfo } from '../onnx-model.ts';
+import { DataType, encodeModel, type OnnxModel, type OnnxValueInfo } from '../onnx-model.ts';
 import { NCHWC_DOMAIN, reshape, sumGrads } from './graph-ops.ts';
 import { layerEmitterFor, type Emitted, type LayerVariable, type Value, type WeightLayout } from './layers/index.ts';
 import { lossEmitterFor, type TrainLoss } from './losses/index.ts';
@@ -98,6 +98,8 @@ export interface TrainGraph {
   gradients?: string;
   /** Nodes in the graph (load time grows with it). */
   nodeCount: number;
+  /** The model `bytes` encodes (multi-step-graph.ts chains copies of it). */
+  onnx: OnnxModel;
 }
 
 /** A loss written by its caller (the detector's): targets of `targetShape` per example, the loss value and the gradient of the model output. */
@@ -310,16 +312,17 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
   for (const name of nextScalars) graphOutput(name, []);
   const { nodes: liveNodes, initializers: liveInitializers } = pruneDead(g, outputs.map((o) => o.name));
 
-  const bytes = encodeModel({
+  const onnx: OnnxModel = {
     irVersion: IR_VERSION,
     opsetVersion: OPSET,
     extraOpsets: options.nchwcBlock ? [{ domain: NCHWC_DOMAIN, version: 1 }] : [],
     producerName: 'pipeline',
     producerVersion: `tfjs ${tf.version.tfjs}`,
     graph: { name: `${model.name}_train_step`, nodes: liveNodes, initializers: liveInitializers, inputs, outputs },
-  });
+  };
   return {
-    bytes,
+    bytes: encodeModel(onnx),
+    onnx,
     input: x,
     inputs: modelInputs.map((m) => ({ name: m.name, shape: m.shape })),
     target: y,
