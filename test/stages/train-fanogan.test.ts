@@ -116,8 +116,8 @@ test('f-AnoGAN on either engine: a run killed in the encoder training resumes to
   for (const engine of ['onnxruntime', 'tfjs'] as const) {
     const params = { ...fanogan({ gan_epochs: 2, n_critic: 2 }), epochs: 2, engine };
     const fresh = await runStage(trainStage, { store: await copyBlobs(store, rows), params, inputs });
-    // engine: tfjs logs no training engine (only auto's fallback does)
     assert.equal(fresh.logs.some((l) => l.includes('training engine: onnxruntime')), engine === 'onnxruntime', fresh.logs.join('\n'));
+    assert.equal(fresh.logs.some((l) => l.includes('training engine: tfjs (engine: tfjs)')), engine === 'tfjs', fresh.logs.join('\n'));
     for (const killAfter of [1, 3]) {
       const attempt = await copyBlobs(store, rows);
       const controller = new AbortController();

@@ -99,6 +99,8 @@ test('training steps on onnxruntime follow the tfjs ones, checkpoints resume acr
   const ort = await run(await copyBlobs(store, rows), 'onnxruntime', 2);
   assert.ok(ort.logs.some((l) => l.includes('training engine: onnxruntime')), ort.logs.join('\n'));
   assert.ok(tfjs.logs.every((l) => !l.includes('training engine: onnxruntime')), tfjs.logs.join('\n'));
+  // the chosen engine is logged for engine: tfjs too (it said nothing, so a user comparing engines could not tell from the log)
+  assert.ok(tfjs.logs.some((l) => l.includes('training engine: tfjs (engine: tfjs)')), tfjs.logs.join('\n'));
   const [a, b] = [tfjs, ort].map((r) => (r.artifact.meta as Record<string, any>).history);
   // float32 rounding apart (seen: train losses equal to 1.1e-6 relative, validation losses to 1.5e-6)
   for (const [i, h] of a.entries()) assert.ok(Math.abs(b[i].train_loss - h.train_loss) < 1e-3 * h.train_loss && Math.abs(b[i].val_loss - h.val_loss) < 1e-3 * h.val_loss && Math.abs(b[i].val_auc - h.val_auc) < 1e-3, `epoch ${i + 1}: ${JSON.stringify(b[i])} vs ${JSON.stringify(h)}`);

@@ -72,7 +72,10 @@ export async function onnxRuntimeTrainer(
   options: { engine: TrainEngine; threads?: number; log(message: string): void },
   create: (runtime: OnnxRuntime, threads: number) => Promise<ExternalTrainer>,
 ): Promise<ExternalTrainer | undefined> {
-  if (options.engine === 'tfjs') return undefined;
+  if (options.engine === 'tfjs') {
+    options.log('training engine: tfjs (engine: tfjs)');
+    return undefined;
+  }
   ortSpinMode(); // a bad PIPELINE_ORT_SPIN (or PIPELINE_ORT_STEPS_PER_RUN) fails here, not as a reason for auto to fall back to tfjs
   stepsPerRunEnv();
   try {
