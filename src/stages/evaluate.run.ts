@@ -53,7 +53,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: EvaluatePa
       groups = groups.filter((g) => g !== 'calibration');
       notes.push(`scores are ${notProbabilities}, not probabilities: calibration skipped`);
     }
-    const cls = classify(ctx, all, rows, classes, task, { ...p, metrics: groups }, notes);
+    const cls = classify(ctx, all, rows, classes, task, { ...p, metrics: groups }, notes, kind === 'anomaly');
     Object.assign(metrics, flattenMetrics(cls.report));
     Object.assign(files, cls.report.plots);
     Object.assign(json, { thresholds: cls.thresholds, metrics: cls.report.metrics, ci: cls.report.ci, bootstrap: cls.report.bootstrap, curves: cls.report.curves, confusion: cls.report.confusion });
@@ -87,9 +87,10 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: EvaluatePa
   return { kind: 'report', files, meta: { metrics: finiteOnly(metrics), task, classes, split: p.split, rows: rows.length } };
 }
 
-function classify(ctx: StageContext, all: readonly PredictionRow[], rows: readonly PredictionRow[], classes: string[], task: Parameters<typeof toClassificationData>[2], p: EvaluateParams, notes: string[]): { report: ClassificationReport; thresholds: Record<string, ChosenThreshold> } {
+/** `anomaly`: an anomaly detector's rows, whose negatives carry the normal label by design (tta writes it), not a stray label. */
+function classify(ctx: StageContext, all: readonly PredictionRow[], rows: readonly PredictionRow[], classes: string[], task: Parameters<typeof toClassificationData>[2], p: EvaluateParams, notes: string[], anomaly: boolean): { report: ClassificationReport; thresholds: Record<string, ChosenThreshold> } {
   const data = toClassificationData(rows, classes, task);
-  if (data.unknownLabels.length) notes.push(`labels not among the classes count as negative: ${data.unknownLabels.join(', ')}`);
+  if (data.unknownLabels.length && !anomaly) notes.push(`labels not among the classes count as negative: ${data.unknownLabels.join(', ')}`);
   const thresholds: Record<string, ChosenThreshold> = {};
   if (task !== 'multiclass') {
     let reference = rows;

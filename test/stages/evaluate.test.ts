@@ -190,3 +190,14 @@ test('evaluate: threshold_transfer rate moves out-of-fold thresholds to a narrow
   assert.equal((fixed.artifact.meta.metrics as Record<string, number>)['threshold/Nodule'], 0.5);
   assert.ok(!fixed.logs.some((l) => /positive rate|optimistic/.test(l)), fixed.logs.join('\n'));
 });
+
+test('evaluate: an anomaly detector\'s normal label is its negatives, not a stray label (the warning "labels not among the classes count as negative: normal" on every anomaly run)', async () => {
+  const rows = Array.from({ length: 20 }, (_, i) => ({ id: `a${i}`, split: 'test', labels: i % 2 ? ['abnormal'] : ['normal'], scores: [(i % 2) * 0.02 + (i % 5) * 0.01] }));
+  const run = (meta: Record<string, unknown>) => runStage(evaluate, { inputs: [{ name: 'tta', artifact: { kind: 'predictions', rows, meta: { classes: ['abnormal'], task: 'binary', ...meta } } }], params: { bootstrap: { n: 0 } } });
+  const anomaly = await run({ scores: 'anomaly' });
+  assert.ok(!anomaly.logs.some((l) => l.includes('not among the classes')), anomaly.logs.join('\n'));
+  assert.equal((anomaly.artifact.meta.metrics as Record<string, number>).auc, rocAuc(rows.map((r) => (r.labels[0] === 'abnormal' ? 1 : 0)), rows.map((r) => r.scores[0])));
+  // from a classifier, a label outside its classes is still worth a note
+  const classifier = await run({});
+  assert.ok(classifier.logs.some((l) => l.includes('labels not among the classes count as negative: normal')), classifier.logs.join('\n'));
+});
