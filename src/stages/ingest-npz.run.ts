@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { DatasetRow } from '../data-model.ts';
 import type { ArtifactDraft } from '../engine/artifact.ts';
 import { StageInputError, type StageContext } from '../engine/stage.ts';
 import { encodeGreyPng, encodeRgbPng } from '../ops/image/png-encode.ts';
+import { fileSource, type ByteSource } from '../ops/npz/byte-source.ts';
 import { medmnistLabelsFor } from '../ops/npz/medmnist-names.ts';
 import { readMedmnistNpz, type MedmnistNpz } from '../ops/npz/medmnist-npz.ts';
 import { NpyFormatError } from '../ops/npz/npy.ts';
@@ -29,13 +29,24 @@ export async function runNpz(ctx: StageContext, params: IngestImagesParams): Pro
   if (unused.length) throw new StageInputError(`${unused.join(', ')}: not used with an .npz source (it holds the split and label indices, and no patient ids)`, 'name the classes with labels: { names: [...] }');
   const given = namesParam(params);
   const published = medmnistLabelsFor(file);
-  let npz: MedmnistNpz;
-  let bytes: Buffer;
+  // read where needed, not loaded: a MedMNIST+ archive at 224 px is up to 16 GB
+  let archive: ReturnType<typeof fileSource>;
   try {
-    bytes = await readFile(ctx.resolvePath(source));
+    archive = fileSource(ctx.resolvePath(source));
   } catch (err) {
     throw new StageInputError(`source ${source} cannot be read: ${errorText(err)}`, 'give the path of the .npz relative to the experiment file');
   }
+  try {
+    return await ingestArchive(ctx, params, archive, given, published);
+  } finally {
+    archive.close();
+  }
+}
+
+async function ingestArchive(ctx: StageContext, params: IngestImagesParams, bytes: ByteSource, given: string[] | undefined, published: ReturnType<typeof medmnistLabelsFor>): Promise<ArtifactDraft> {
+  const source = params.source!;
+  const file = basename(source);
+  let npz: MedmnistNpz;
   try {
     npz = readMedmnistNpz(bytes, given ?? published?.names);
   } catch (err) {

@@ -1,4 +1,5 @@
-import { elementAt, NpyFormatError, parseNpy, type NpyArray } from './npy.ts';
+import type { ByteSource } from './byte-source.ts';
+import { elementAt, loadNpy, NpyFormatError, parseNpy, type LoadedNpy, type NpyArray } from './npy.ts';
 import { readZip, zipNames } from './zip.ts';
 
 export type NpzSplit = 'train' | 'val' | 'test';
@@ -35,7 +36,7 @@ export interface MedmnistNpz {
  * the key and the shape at fault (NpyFormatError). Splits absent from the file are left out; at least one
  * must be there. `names`, when known, sets the class count (and must cover every label).
  */
-export function readMedmnistNpz(bytes: Buffer, names?: readonly string[]): MedmnistNpz {
+export function readMedmnistNpz(bytes: ByteSource, names?: readonly string[]): MedmnistNpz {
   const members = readZip(bytes, (name) => /^(train|val|test)_(images|labels)\.npy$/.test(name));
   const arrays = new Map([...members].map(([name, data]) => [name.replace(/\.npy$/, ''), parseNpy(data, name.replace(/\.npy$/, ''))]));
   const present = NPZ_SPLITS.filter((s) => arrays.has(`${s}_images`) || arrays.has(`${s}_labels`));
@@ -46,7 +47,8 @@ export function readMedmnistNpz(bytes: Buffer, names?: readonly string[]): Medmn
     const images = arrays.get(`${split}_images`);
     const labels = arrays.get(`${split}_labels`);
     if (!images || !labels) throw new NpyFormatError(`${split}_${images ? 'labels' : 'images'}`, `missing, while ${split}_${images ? 'images' : 'labels'} is there`);
-    return { split, images, labels };
+    // labels are read element by element (and are small); images stay where they are until an image is wanted
+    return { split, images, labels: loadNpy(labels) };
   });
   const geometry = imageGeometry(pairs[0].images);
   for (const { images, labels } of pairs) {
@@ -88,7 +90,7 @@ export function readMedmnistNpz(bytes: Buffer, names?: readonly string[]): Medmn
       for (let k = 0; k < kind0; k++) if (elementAt(labels, i * kind0 + k) === 1) out.push(k);
       return out;
     },
-    pixelsOf: (i) => images.data.subarray(i * pixels, (i + 1) * pixels),
+    pixelsOf: (i) => images.data.read(i * pixels, (i + 1) * pixels),
   }));
   return { kind: multilabel ? 'multilabel' : classCount === 2 ? 'binary' : 'multiclass', classCount, ...geometry, parts };
 }
@@ -102,7 +104,7 @@ function imageGeometry(images: NpyArray): { width: number; height: number; chann
 }
 
 /** 1 for N or N x 1 class indices, K for N x K label columns. */
-function labelColumns(labels: NpyArray): number {
+function labelColumns(labels: LoadedNpy): number {
   const s = labels.shape;
   if (s.length === 1) return 1;
   if (s.length === 2 && s[1] >= 1) return s[1];

@@ -1,3 +1,5 @@
+import type { ByteSource } from './byte-source.ts';
+
 /** A malformed .npy array: `key` is its name in the .npz (or the file name). */
 export class NpyFormatError extends Error {
   constructor(readonly key: string, message: string) {
@@ -26,7 +28,12 @@ export interface NpyArray {
   /** numpy's type code without the byte order: u1, i8, f4, ... */
   dtype: string;
   shape: number[];
-  /** The raw C-order element bytes. */
+  /** The raw C-order element bytes (read where needed: an image array may be larger than memory). */
+  data: ByteSource;
+}
+
+/** An array whose elements are in memory (the label arrays: small, and read element by element). */
+export interface LoadedNpy extends Omit<NpyArray, 'data'> {
   data: Buffer;
 }
 
@@ -35,13 +42,15 @@ export interface NpyArray {
  * and `shape`, then the elements. Only C-order numeric arrays of the dtypes above; object (pickled),
  * structured, string and big-endian arrays are refused with the reason.
  */
-export function parseNpy(bytes: Buffer, key: string): NpyArray {
-  if (bytes.length < 10 || bytes[0] !== 0x93 || bytes.toString('latin1', 1, 6) !== 'NUMPY') throw new NpyFormatError(key, 'not a .npy array (no \\x93NUMPY magic)');
-  const major = bytes[6];
-  if (major < 1 || major > 3) throw new NpyFormatError(key, `.npy format version ${major}.${bytes[7]} is not supported (1-3 are)`);
-  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.length >= 12 ? bytes.readUInt32LE(8) : NaN;
+export function parseNpy(source: ByteSource, key: string): NpyArray {
+  const lead = source.read(0, 12);
+  if (lead.length < 10 || lead[0] !== 0x93 || lead.toString('latin1', 1, 6) !== 'NUMPY') throw new NpyFormatError(key, 'not a .npy array (no \\x93NUMPY magic)');
+  const major = lead[6];
+  if (major < 1 || major > 3) throw new NpyFormatError(key, `.npy format version ${major}.${lead[7]} is not supported (1-3 are)`);
+  const headerLength = major === 1 ? lead.readUInt16LE(8) : lead.length >= 12 ? lead.readUInt32LE(8) : NaN;
   const start = (major === 1 ? 10 : 12) + headerLength;
-  if (!(start <= bytes.length)) throw new NpyFormatError(key, 'header runs past the end of the array: truncated');
+  if (!(start <= source.length)) throw new NpyFormatError(key, 'header runs past the end of the array: truncated');
+  const bytes = source.read(0, start);
   const header = bytes.toString(major === 3 ? 'utf8' : 'latin1', major === 1 ? 10 : 12, start);
   const descr = header.match(/'descr'\s*:\s*'([^']*)'/)?.[1];
   const fortran = header.match(/'fortran_order'\s*:\s*(True|False)/)?.[1];
@@ -58,12 +67,18 @@ export function parseNpy(bytes: Buffer, key: string): NpyArray {
     return n;
   });
   const expected = shape.reduce((a, b) => a * b, 1) * type.bytes;
-  if (bytes.length - start !== expected) throw new NpyFormatError(key, `shape (${shape.join(', ')}) of ${descr} needs ${expected} bytes, the array holds ${bytes.length - start}${bytes.length - start < expected ? ': truncated' : ''}`);
-  return { key, dtype, shape, data: bytes.subarray(start) };
+  const held = source.length - start;
+  if (held !== expected) throw new NpyFormatError(key, `shape (${shape.join(', ')}) of ${descr} needs ${expected} bytes, the array holds ${held}${held < expected ? ': truncated' : ''}`);
+  return { key, dtype, shape, data: { length: held, read: (from, to) => source.read(start + from, start + Math.min(to, held)) } };
+}
+
+/** The array with its elements read into memory. */
+export function loadNpy(array: NpyArray): LoadedNpy {
+  return { ...array, data: array.data.read(0, array.data.length) };
 }
 
 /** Element `i` (flat, C order) of a numeric array as a JavaScript number. */
-export function elementAt(array: NpyArray, i: number): number {
+export function elementAt(array: LoadedNpy, i: number): number {
   const type = DTYPES[array.dtype];
   return type.read(array.data, i * type.bytes);
 }

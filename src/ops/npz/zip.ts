@@ -1,5 +1,7 @@
+import { constants } from 'node:buffer';
 import { inflateRawSync } from 'node:zlib';
 import { errorText } from '../../util/error-text.ts';
+import { bufferSource, subSource, type ByteSource } from './byte-source.ts';
 
 /** A malformed archive: `where` names the member (or the archive part) at fault. */
 export class ZipFormatError extends Error {
@@ -27,23 +29,28 @@ interface Entry {
 
 /**
  * The members of a zip archive (what numpy's `savez` / `savez_compressed` write: stored or deflated
- * members, zip64 fields as numpy forces them), read through the central directory. Names map to
- * their uncompressed bytes; a member is inflated only when `wanted` accepts its name.
+ * members, zip64 fields as numpy forces them), read through the central directory. Names map to their
+ * uncompressed bytes: a stored member is a view of the archive (read from disk where needed, so an
+ * archive larger than memory works), a deflated one is inflated in memory, only when `wanted` accepts
+ * its name.
  */
-export function readZip(bytes: Buffer, wanted: (name: string) => boolean = () => true): Map<string, Buffer> {
-  const entries = centralDirectory(bytes);
-  const out = new Map<string, Buffer>();
+export function readZip(source: ByteSource, wanted: (name: string) => boolean = () => true): Map<string, ByteSource> {
+  const entries = centralDirectory(source);
+  const out = new Map<string, ByteSource>();
   for (const e of entries) {
     if (!wanted(e.name)) continue;
-    if (e.offset + 30 > bytes.length || bytes.readUInt32LE(e.offset) !== LOCAL) throw new ZipFormatError(e.name, `no local header at offset ${e.offset} (truncated or not a zip file)`);
-    const start = e.offset + 30 + bytes.readUInt16LE(e.offset + 26) + bytes.readUInt16LE(e.offset + 28);
-    if (start + e.compressed > bytes.length) throw new ZipFormatError(e.name, `data runs past the end of the file (${start + e.compressed} > ${bytes.length} bytes): truncated`);
-    const raw = bytes.subarray(start, start + e.compressed);
-    let data: Buffer;
-    if (e.method === STORED) data = raw;
+    const local = source.read(e.offset, e.offset + 30);
+    if (local.length < 30 || local.readUInt32LE(0) !== LOCAL) throw new ZipFormatError(e.name, `no local header at offset ${e.offset} (truncated or not a zip file)`);
+    const start = e.offset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+    if (start + e.compressed > source.length) throw new ZipFormatError(e.name, `data runs past the end of the file (${start + e.compressed} > ${source.length} bytes): truncated`);
+    let data: ByteSource;
+    if (e.method === STORED) data = subSource(source, start, e.compressed);
     else if (e.method === DEFLATED) {
+      if (e.size > constants.MAX_LENGTH || e.compressed > constants.MAX_LENGTH) {
+        throw new ZipFormatError(e.name, `deflated member of ${e.size} bytes is too large to inflate in memory (at most ${constants.MAX_LENGTH}): save the archive uncompressed (np.savez, as MedMNIST's files are)`);
+      }
       try {
-        data = inflateRawSync(raw);
+        data = bufferSource(inflateRawSync(source.read(start, start + e.compressed)));
       } catch (err) {
         throw new ZipFormatError(e.name, `deflated data is corrupt (${errorText(err)})`);
       }
@@ -55,27 +62,30 @@ export function readZip(bytes: Buffer, wanted: (name: string) => boolean = () =>
 }
 
 /** The member names of a zip archive, in directory order. */
-export function zipNames(bytes: Buffer): string[] {
-  return centralDirectory(bytes).map((e) => e.name);
+export function zipNames(source: ByteSource): string[] {
+  return centralDirectory(source).map((e) => e.name);
 }
 
-function centralDirectory(bytes: Buffer): Entry[] {
-  const eocd = findEocd(bytes);
-  let count = bytes.readUInt16LE(eocd + 10);
-  let size = bytes.readUInt32LE(eocd + 12);
-  let offset = bytes.readUInt32LE(eocd + 16);
+function centralDirectory(source: ByteSource): Entry[] {
+  const eocd = findEocd(source);
+  const end = source.read(eocd, eocd + 22);
+  let count = end.readUInt16LE(10);
+  let size = end.readUInt32LE(12);
+  let offset = end.readUInt32LE(16);
   if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
-    const locator = eocd - 20;
-    if (locator < 0 || bytes.readUInt32LE(locator) !== ZIP64_LOCATOR) throw new ZipFormatError('central directory', 'zip64 sizes without a zip64 locator');
-    const at = readUInt64(bytes, locator + 8, 'zip64 end record offset');
-    if (at + 56 > bytes.length || bytes.readUInt32LE(at) !== ZIP64_EOCD) throw new ZipFormatError('central directory', 'zip64 end record missing');
-    count = readUInt64(bytes, at + 32, 'entry count');
-    size = readUInt64(bytes, at + 40, 'directory size');
-    offset = readUInt64(bytes, at + 48, 'directory offset');
+    const locator = eocd - 20 >= 0 ? source.read(eocd - 20, eocd) : Buffer.alloc(0);
+    if (locator.length < 20 || locator.readUInt32LE(0) !== ZIP64_LOCATOR) throw new ZipFormatError('central directory', 'zip64 sizes without a zip64 locator');
+    const at = readUInt64(locator, 8, 'zip64 end record offset');
+    const record = source.read(at, at + 56);
+    if (record.length < 56 || record.readUInt32LE(0) !== ZIP64_EOCD) throw new ZipFormatError('central directory', 'zip64 end record missing');
+    count = readUInt64(record, 32, 'entry count');
+    size = readUInt64(record, 40, 'directory size');
+    offset = readUInt64(record, 48, 'directory offset');
   }
-  if (offset + size > bytes.length) throw new ZipFormatError('central directory', `runs past the end of the file (offset ${offset} + ${size} > ${bytes.length} bytes)`);
+  if (offset + size > source.length) throw new ZipFormatError('central directory', `runs past the end of the file (offset ${offset} + ${size} > ${source.length} bytes)`);
+  const bytes = source.read(offset, offset + size);
   const entries: Entry[] = [];
-  let p = offset;
+  let p = 0;
   for (let i = 0; i < count; i++) {
     if (p + 46 > bytes.length || bytes.readUInt32LE(p) !== CENTRAL) throw new ZipFormatError('central directory', `entry ${i} is not a directory record`);
     const nameLength = bytes.readUInt16LE(p + 28);
@@ -90,12 +100,14 @@ function centralDirectory(bytes: Buffer): Entry[] {
   return entries;
 }
 
-/** The end-of-central-directory record: the last 22 bytes, or earlier when an archive comment follows. */
-function findEocd(bytes: Buffer): number {
-  for (let p = bytes.length - 22; p >= Math.max(0, bytes.length - 22 - 0xffff); p--) {
-    if (bytes.readUInt32LE(p) === EOCD) return p;
+/** The end-of-central-directory record's offset: the last 22 bytes, or earlier when an archive comment follows. */
+function findEocd(source: ByteSource): number {
+  const from = Math.max(0, source.length - 22 - 0xffff);
+  const tail = source.read(from, source.length);
+  for (let p = tail.length - 22; p >= 0; p--) {
+    if (tail.readUInt32LE(p) === EOCD) return from + p;
   }
-  throw new ZipFormatError('archive', `no end-of-central-directory record in ${bytes.length} bytes: not a zip file (an .npz is one) or truncated`);
+  throw new ZipFormatError('archive', `no end-of-central-directory record in ${source.length} bytes: not a zip file (an .npz is one) or truncated`);
 }
 
 /** Zip64 extended information (header id 1): the 64-bit values of the fields set to 0xffffffff, in order. */
