@@ -95,7 +95,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
     trainer,
     signal: ctx.signal,
     log: (m) => ctx.log.info(m),
-    onEpoch: epochReporter(ctx, params.epochs, 'val_auc'),
+    onEpoch: stuckWatch(ctx, epochReporter(ctx, params.epochs, 'val_auc')),
     onProgress: (done, total) => ctx.progress({ done, total }),
   }).finally(() => Promise.all([parallel?.stop(), trainer?.dispose()]));
 
@@ -142,6 +142,25 @@ export function epochReporter(ctx: StageContext, epochs: number, score: 'val_auc
     for (const name of ['train_loss', 'val_loss', score, 'lr', 'seconds'] as const) if (r[name] !== undefined) ctx.metric(name === 'seconds' ? 'epoch_seconds' : name, r[name]!, r.epoch);
     const value = r[score];
     ctx.log.info(`epoch ${r.epoch}/${epochs}: train_loss ${r.train_loss.toFixed(4)}${r.val_loss !== undefined ? ` val_loss ${r.val_loss.toFixed(4)}` : ''}${value !== undefined ? ` ${score} ${value.toFixed(4)}` : ''} (${r.seconds.toFixed(1)} s)`);
+  };
+}
+
+/**
+ * Warns (once) when an epoch's losses equal the previous epoch's while large: the outputs sit at the
+ * loss's probability clipping (1e-7 / 1 - 1e-7, as Keras), where no gradient flows, so no later epoch
+ * changes anything. Seen with transformers from scratch at lr 1e-3 (swin-tiny also at 1e-4).
+ */
+function stuckWatch(ctx: StageContext, report: (r: EpochRecord) => void): (r: EpochRecord) => void {
+  let previous: EpochRecord | undefined;
+  let warned = false;
+  const same = (a: number | undefined, b: number | undefined) => a === b || (a !== undefined && b !== undefined && Math.abs(a - b) <= 1e-6 * Math.abs(b));
+  return (r) => {
+    report(r);
+    if (!warned && previous && r.train_loss > 0.1 && same(r.train_loss, previous.train_loss) && same(r.val_loss, previous.val_loss)) {
+      warned = true;
+      ctx.log.warn(`epoch ${r.epoch}: train_loss and val_loss unchanged since epoch ${previous.epoch} (${r.train_loss.toFixed(4)}): the outputs are saturated at the loss's clipping (probability 1e-7 or 1 - 1e-7), where no gradient flows, so the training is stuck; lower lr (transformers from scratch: 1e-5 to 1e-4) or warm it up (schedule: { type: cosine, warmup_epochs: 2 })`);
+    }
+    previous = r;
   };
 }
 
