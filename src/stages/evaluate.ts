@@ -49,7 +49,7 @@ export type EvaluateParams = z.output<typeof params>;
 
 export const evaluate = defineStage({
   name: 'evaluate',
-  version: 3,
+  version: 4,
   description: 'Scores predictions: ROC-AUC, PR-AUC, F1, sensitivity, specificity, accuracy, confusion, calibration with bootstrap CIs; detection map_40/map_50/coco_map/FROC with CIs; report with plots and drawn boxes',
   params,
   inputs: { min: 1 },

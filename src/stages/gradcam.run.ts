@@ -13,6 +13,7 @@ import { seededRandom } from '../util/random.ts';
 import { escapeXml } from '../ops/report/escape.ts';
 import { overlayHeatmap, resizeMap } from '../ops/report/heatmap.ts';
 import { selectSplit } from '../evaluation/predictions.ts';
+import { positiveClassIndex } from '../ops/metrics/positive-class.ts';
 import { anomalyTruth, normalLabelOf } from '../evaluation/anomaly-labels.ts';
 import { residualMaps } from '../ml/anomaly/autoencoder.ts';
 
@@ -45,9 +46,10 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
   if (!model || !data) throw new StageInputError(`gradcam needs a model and a dataset input, got ${inputs.map((i) => `${i.name}: ${i.artifact.kind}`).join(', ')}`, 'write from: { model: train, data: split } (optionally predictions: tta)');
   if (inputs.filter((i) => i.artifact.kind === 'model').length > 1) ctx.log.warn(`several models: explaining ${model.instance}`);
   const classes = (model.artifact.meta.classes as string[] | undefined) ?? [];
-  const cls = p.class ?? classes[0];
+  const { cls, why } = explainedClass(p.class, classes, model.artifact.meta.task);
   const classIndex = classes.indexOf(cls);
   if (classIndex < 0) throw new StageInputError(`class "${cls}" is not one of the model's classes [${classes.join(', ')}]`, 'set class: to one of them');
+  ctx.log.info(`explaining class ${classIndex} "${cls}" (${why})`);
   // an anomaly detector's heat map is its squared residual (x - reconstruction)^2, its score's per-pixel terms
   const normal = normalLabelOf(model.artifact.meta);
   const truthOf = (row: DatasetRow) => (normal === undefined ? (row.labels ?? []) : anomalyTruth(row.labels, normal)).includes(cls);
@@ -97,13 +99,20 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
     const counts = Object.fromEntries(GROUPS.map((g) => [g, entries.filter((e) => e.group === g).length]));
     ctx.log.info(`${normal === undefined ? 'Grad-CAM' : 'residual maps'} of "${cls}" for ${entries.length} images (${GROUPS.map((g) => `${g} ${counts[g]}`).join(', ')})`);
     files['index.html'] = galleryHtml(normal === undefined ? gradCamExplanation(cls, p.layer ?? 'features') : residualExplanation(cls), decision, entries);
-    files['report.json'] = JSON.stringify({ class: cls, layer: p.layer ?? null, threshold: decision.threshold, threshold_source: decision.source, images: entries }, null, 1);
+    files['report.json'] = JSON.stringify({ class: cls, class_source: why, layer: p.layer ?? null, threshold: decision.threshold, threshold_source: decision.source, images: entries }, null, 1);
     return { kind: 'report', files, meta: { class: cls, counts, images: entries.length, threshold: decision.threshold } };
   } finally {
     tfModel.dispose();
   }
 }
 
+/** The `class` param, else a binary model's positive class (the one evaluate's plain metrics report), else the first class. */
+function explainedClass(param: string | undefined, classes: readonly string[], task: unknown): { cls: string; why: string } {
+  if (param !== undefined) return { cls: param, why: 'class param' };
+  const positive = positiveClassIndex(classes, task);
+  if (positive === undefined) return { cls: classes[0], why: `the first class: a ${String(task)} model has no one positive class; set class: to explain another` };
+  return { cls: classes[positive], why: classes.length === 1 ? "the binary model's only class" : "the positive class of a binary 2-way softmax: its second class, as evaluate's auc and f1" };
+}
 
 /**
  * The decision: the `threshold` param when set; else, for a multi-class model, the argmax; else the

@@ -27,7 +27,7 @@ test('medmnist.yaml plans and runs end to end on a tiny .npz: official split, Re
   assert.match(out, /ingested 14 images from pneumoniamnist\.npz \(train 7, val 3, test 4; 28x28, grey; binary, 2 classes, names of MedMNIST pneumoniamnist\)/);
   assert.match(out, /train resnet18 28px multiclass, holdout: 7 training \/ 3 validation rows, classes normal=4, pneumonia=3/);
   assert.match(out, /epoch 2\/2: train_loss [\d.]+ val_loss [\d.]+ val_auc/);
-  assert.match(run.stdout, /evaluate: auc_macro \d(\.\d{3})? \[[\d.]+, [\d.]+\], auc_micro [\d.]+ \[[\d.]+, [\d.]+\], accuracy \d(\.\d{3})? \[/);
+  assert.match(run.stdout, /evaluate: auc \d(\.\d{3})? \[[\d.]+, [\d.]+\], auc_macro \d(\.\d{3})? \[[\d.]+, [\d.]+\], auc_micro [\d.]+ \[[\d.]+, [\d.]+\], accuracy \d(\.\d{3})? \[/);
   const exported = join(dir, 'out');
   const exp = await runCli(['export', experiment, 'evaluate', exported, '--store', join(dir, 'store')], dir, { env });
   assert.equal(exp.code, 0, exp.stderr.slice(-2000));
@@ -36,6 +36,7 @@ test('medmnist.yaml plans and runs end to end on a tiny .npz: official split, Re
   assert.deepEqual(report.classes, ['normal', 'pneumonia']);
   // A binary set's AUC is MedMNIST's: the positive (last) class's score, which a 2-way softmax ranks like the macro mean.
   assert.ok(Math.abs(report.metrics.auc_macro - report.metrics['auc/pneumonia']) < 1e-9, JSON.stringify(report.metrics));
+  assert.equal(report.metrics.auc, report.metrics['auc/pneumonia'], 'the plain auc is the positive class\'s');
   // ACC is argmax accuracy (MedMNIST's multi-class/binary ACC): the confusion matrix's diagonal over the 4 test images.
   const matrix: number[][] = report.confusion.matrix;
   assert.equal(matrix.flat().reduce((a, b) => a + b, 0), 4, JSON.stringify(report.confusion));

@@ -96,6 +96,24 @@ test('evaluate: binary with fixed threshold and image-level bootstrap; multi-cla
   const report = JSON.parse((await r2.file('report.json')).toString());
   assert.deepEqual(report.confusion.matrix, [[1, 0, 1], [0, 2, 0], [0, 0, 2]]);
   assert.equal((r2.artifact.meta.metrics as Record<string, number>).accuracy, 5 / 6);
+  assert.equal((r2.artifact.meta.metrics as Record<string, number>).auc, undefined, 'a 3-class model has no positive class');
+});
+
+test('evaluate: a 2-way softmax (binary MedMNIST set) reports the plain auc/f1/sensitivity of its second class, the positive one', async () => {
+  const classes = ['normal', 'disease'];
+  const rows = Array.from({ length: 40 }, (_, i) => {
+    const p1 = (i % 2) * 0.35 + (i % 5) / 8;
+    return { id: `s${i}`, split: 'test', labels: [classes[i % 2]], scores: [1 - p1, p1] };
+  });
+  const result = await runStage(evaluate, { inputs: [{ name: 'p', artifact: { kind: 'predictions', rows, meta: { classes, task: 'multiclass' } } }], params: { bootstrap: { n: 0 }, metrics: ['auc', 'f1', 'sensitivity', 'specificity'] } });
+  const m = result.artifact.meta.metrics as Record<string, number>;
+  assert.equal(m.auc, m['auc/disease']);
+  assert.equal(m.auc, rocAuc(rows.map((r) => (r.labels[0] === 'disease' ? 1 : 0)), rows.map((r) => r.scores[1])));
+  assert.equal(m.f1, m['f1/disease']);
+  assert.equal(m.sensitivity, m['sensitivity/disease']);
+  assert.notEqual(m.sensitivity, m['sensitivity/normal'], 'the two classes differ here, so the plain name names one of them');
+  assert.equal(m.specificity, m['specificity/disease']);
+  assert.ok(Number.isFinite(m.f1_macro), 'macro averages are kept');
 });
 
 test('evaluate: detection map_40 with "No finding" boxes, truth joined from a dataset input', async () => {

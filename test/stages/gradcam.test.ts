@@ -84,3 +84,36 @@ test('gradcam stage: a multi-class model groups by the argmax, as evaluate (whic
   const explicit = await runStage(gradcam, { store, inputs, params: { class: 'a', per_group: 4, threshold: 0.42, display_size: 64, backend: 'cpu' } });
   assert.deepEqual(explicit.artifact.meta.counts, { TP: 0, FP: 1, FN: 2, TN: 3 });
 });
+
+test('gradcam stage: a binary 2-way softmax explains its positive (second) class by default, as evaluate reports it; class: still wins', async () => {
+  await initBackend('cpu');
+  const store = await tempStore();
+  const classes = ['normal', 'disease'];
+  const rows: Array<{ id: string; split: string; labels: string[]; image: string }> = [];
+  for (let i = 0; i < 6; i++) rows.push({ id: `r${i}`, split: 'test', labels: [classes[i % 2]], image: await store.putBlob(await png(blobImage(8 + 3 * i, 12, i))) });
+  const net = buildModel({ arch: 'small-cnn', inputSize: 32, channels: 1, classes: 2, task: 'multiclass', width: 0.25, seed: 1 });
+  const files = await saveModelFiles(net);
+  net.dispose();
+  const modelOf = (task: string) => ({ kind: 'model' as const, files, meta: { classes, inputSize: 32, channels: 1, task, arch: 'small-cnn' } });
+  // disease score: r1, r3 (disease) and r0 (normal) above 0.5; r5 (disease) below
+  const p1: Record<string, number> = { r0: 0.7, r1: 0.9, r2: 0.2, r3: 0.8, r4: 0.1, r5: 0.3 };
+  const predictions = { kind: 'predictions' as const, meta: { classes, task: 'multiclass' }, rows: rows.map((r) => ({ id: r.id, split: 'test', labels: r.labels, scores: [1 - p1[r.id], p1[r.id]] })) };
+  const inputs = (task: string) => [{ name: 'model', artifact: modelOf(task) }, { name: 'data', artifact: { kind: 'dataset' as const, rows } }, { name: 'predictions', artifact: predictions }];
+  const params = { per_group: 4, display_size: 64, backend: 'cpu' };
+
+  const result = await runStage(gradcam, { store, inputs: inputs('multiclass'), params });
+  assert.equal(result.artifact.meta.class, 'disease', 'before stage version 4: "normal", the first class');
+  assert.deepEqual(result.artifact.meta.counts, { TP: 2, FP: 1, FN: 1, TN: 2 }, 'groups of disease: r1 r3 TP, r0 FP, r5 FN');
+  assert.ok(result.logs.some((l) => /explaining class 1 "disease" \(the positive class of a binary 2-way softmax/.test(l)), result.logs.join('\n'));
+  assert.match(JSON.parse((await result.file('report.json')).toString()).class_source, /positive class/);
+
+  const normal = await runStage(gradcam, { store, inputs: inputs('multiclass'), params: { ...params, class: 'normal' } });
+  assert.equal(normal.artifact.meta.class, 'normal');
+  assert.deepEqual(normal.artifact.meta.counts, { TP: 2, FP: 1, FN: 1, TN: 2 }, 'groups of normal: r2 r4 TP, r5 FP, r0 FN');
+  assert.ok(normal.logs.some((l) => /explaining class 0 "normal" \(class param\)/.test(l)), normal.logs.join('\n'));
+
+  // two independent labels (multi-label) have no one positive class: the first, and the log says so
+  const multilabel = await runStage(gradcam, { store, inputs: inputs('multilabel'), params });
+  assert.equal(multilabel.artifact.meta.class, 'normal');
+  assert.ok(multilabel.logs.some((l) => /explaining class 0 "normal" \(the first class: a multilabel model has no one positive class/.test(l)), multilabel.logs.join('\n'));
+});

@@ -3,6 +3,7 @@ import { brierScore, expectedCalibrationError } from './calibration.ts';
 import { accuracy, applyThreshold, binaryCounts, confusionMatrix, countsFromMatrix, f1, sensitivity, specificity, sumCounts, type BinaryCounts } from './confusion.ts';
 import { UndefinedMetricError } from './errors.ts';
 import { averagePrecision, prAuc } from './precision-recall.ts';
+import { positiveClassIndex } from './positive-class.ts';
 import { rocAuc } from './roc.ts';
 import type { MetricGroup } from './groups.ts';
 
@@ -60,12 +61,14 @@ export function classificationMetrics(data: ClassificationData, options: Classif
   const cols = classes.map((_, c) => ({ y: truth.map((r) => r[c]), s: scores.map((r) => r[c]) }));
   const ranked = options.rankedClasses ?? cols.flatMap((col, c) => (hasBothOutcomes(col.y) ? [c] : []));
   const single = task === 'binary' && C === 1;
+  // a binary model's plain names (`auc`, `f1`, ...) are its positive class's: also a 2-way softmax's
+  const positive = positiveClassIndex(classes, task);
 
   const ranking = (name: string, metric: (y: number[], s: number[]) => number) => {
     const per = cols.map((col) => orNaN(() => metric(col.y, col.s)));
     classes.forEach((cls, c) => (out[`${name}/${cls}`] = per[c]));
-    if (single) out[name] = per[0];
-    else {
+    if (positive !== undefined) out[name] = per[positive];
+    if (!single) {
       out[`${name}_macro`] = ranked.length && ranked.every((c) => !Number.isNaN(per[c])) ? mean(ranked.map((c) => per[c])) : NaN;
       out[`${name}_micro`] = orNaN(() => metric(cols.flatMap((c) => c.y), cols.flatMap((c) => c.s)));
     }
@@ -94,8 +97,8 @@ export function classificationMetrics(data: ClassificationData, options: Classif
     const perClass = (name: string, fn: (c: BinaryCounts) => number, micro: boolean) => {
       const values = counts.map(fn);
       classes.forEach((cls, c) => (out[`${name}/${cls}`] = values[c]));
-      if (single) out[name] = values[0];
-      else {
+      if (positive !== undefined) out[name] = values[positive];
+      if (!single) {
         out[`${name}_macro`] = mean(values);
         if (micro) out[`${name}_micro`] = fn(sumCounts(counts));
       }
@@ -117,8 +120,8 @@ export function classificationMetrics(data: ClassificationData, options: Classif
       out[`ece/${cls}`] = ece[c];
       out[`brier/${cls}`] = brier[c];
     });
-    if (single) Object.assign(out, { ece: ece[0], brier: brier[0] });
-    else Object.assign(out, { ece_macro: mean(ece), brier_macro: mean(brier) });
+    if (positive !== undefined) Object.assign(out, { ece: ece[positive], brier: brier[positive] });
+    if (!single) Object.assign(out, { ece_macro: mean(ece), brier_macro: mean(brier) });
   }
   return out;
 }

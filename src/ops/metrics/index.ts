@@ -8,3 +8,4 @@ export * from './calibration.ts';
 export * from './bootstrap.ts';
 export * from './threshold.ts';
 export * from './classification.ts';
+export * from './positive-class.ts';
