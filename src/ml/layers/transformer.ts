@@ -68,26 +68,37 @@ export interface BlockArgs {
   seed?: number;
 }
 
-/** The weights of a pre-norm encoder block, in torchvision's parameter order (norm1, attention qkv + out, norm2, mlp). */
-function addBlockWeights(layer: tf.layers.Layer, args: BlockArgs, seed: number, attentionExtra?: () => void): BlockWeights {
+/**
+ * torchvision's SwinTransformer init for every Linear weight and the relative position bias table:
+ * `trunc_normal_(std=0.02)`, whose default bounds are +-2 absolute (100 sd), i.e. a normal; tfjs's
+ * truncatedNormal would cut at 2 sd (sd 0.88 of 0.02).
+ */
+export const swinNormal = (seed: number): Init => tf.initializers.randomNormal({ stddev: 0.02, seed });
+
+/**
+ * The weights of a pre-norm encoder block, in torchvision's parameter order (norm1, attention qkv + out,
+ * norm2, mlp). Linear kernels: Glorot uniform (ViT: torchvision's xavier_uniform for the MLP and the
+ * qkv projection) unless `kernelInit` is given; biases zero.
+ */
+function addBlockWeights(layer: tf.layers.Layer, args: BlockArgs, seed: number, attentionExtra?: () => void, kernelInit?: (seed: number) => Init): BlockWeights {
   const { dim, mlpDim } = args;
   const add = (name: string, shape: number[], init: Init) => (layer as unknown as { addWeight(n: string, s: number[], d: 'float32', i: Init): LayerVariable }).addWeight(name, shape, 'float32', init);
-  const glorot = (k: number) => tf.initializers.glorotUniform({ seed: seed + k });
+  const kernel = (k: number) => (kernelInit ? kernelInit(seed + k) : tf.initializers.glorotUniform({ seed: seed + k }));
   const zeros = tf.initializers.zeros();
   const ones = tf.initializers.ones();
   const w: Partial<BlockWeights> = {};
   w.ln1g = add('norm1/gamma', [dim], ones);
   w.ln1b = add('norm1/beta', [dim], zeros);
-  w.qkvW = add('attn/qkv/kernel', [dim, 3 * dim], glorot(0));
+  w.qkvW = add('attn/qkv/kernel', [dim, 3 * dim], kernel(0));
   w.qkvB = add('attn/qkv/bias', [3 * dim], zeros);
-  w.outW = add('attn/proj/kernel', [dim, dim], glorot(1));
+  w.outW = add('attn/proj/kernel', [dim, dim], kernel(1));
   w.outB = add('attn/proj/bias', [dim], zeros);
   attentionExtra?.();
   w.ln2g = add('norm2/gamma', [dim], ones);
   w.ln2b = add('norm2/beta', [dim], zeros);
-  w.fc1W = add('mlp/fc1/kernel', [dim, mlpDim], glorot(2));
+  w.fc1W = add('mlp/fc1/kernel', [dim, mlpDim], kernel(2));
   w.fc1B = add('mlp/fc1/bias', [mlpDim], zeros);
-  w.fc2W = add('mlp/fc2/kernel', [mlpDim, dim], glorot(3));
+  w.fc2W = add('mlp/fc2/kernel', [mlpDim, dim], kernel(3));
   w.fc2B = add('mlp/fc2/bias', [dim], zeros);
   return w as BlockWeights;
 }
@@ -306,8 +317,8 @@ export class SwinBlock extends tf.layers.Layer {
   build(): void {
     const { window: ws, heads } = this.args;
     this.w = addBlockWeights(this, this.args, this.args.seed ?? 0, () => {
-      this.table = this.addWeight('attn/relative_position_bias_table', [(2 * ws - 1) ** 2, heads], 'float32', tf.initializers.truncatedNormal({ stddev: 0.02, seed: (this.args.seed ?? 0) + 7 }));
-    });
+      this.table = this.addWeight('attn/relative_position_bias_table', [(2 * ws - 1) ** 2, heads], 'float32', swinNormal((this.args.seed ?? 0) + 7));
+    }, swinNormal);
     this.built = true;
   }
 
@@ -379,7 +390,7 @@ export class PatchMerging extends tf.layers.Layer {
 
   build(inputShape: tf.Shape | tf.Shape[]): void {
     const c = (inputShape as number[])[3];
-    this.reduction = this.addWeight('reduction/kernel', [4 * c, 2 * c], 'float32', tf.initializers.glorotUniform({ seed: this.seed }));
+    this.reduction = this.addWeight('reduction/kernel', [4 * c, 2 * c], 'float32', swinNormal(this.seed));
     this.gamma = this.addWeight('norm/gamma', [4 * c], 'float32', tf.initializers.ones());
     this.beta = this.addWeight('norm/beta', [4 * c], 'float32', tf.initializers.zeros());
     this.built = true;

@@ -60,10 +60,12 @@ export class LayerBuilder {
   }
 
   /** A patch embedding: a `patch` x `patch` convolution with stride `patch`, no padding, with bias (ViT, Swin). */
-  patchConv(x: T, name: string, filters: number, patch: number): T {
+  /** A transformer's patch embedding; `torch`: PyTorch's Conv2d defaults whatever the scheme (torchvision's swin_t keeps them). */
+  patchConv(x: T, name: string, filters: number, patch: number, init: 'scheme' | 'torch' = 'scheme'): T {
     const fanIn = channelsOf(x) * patch * patch;
-    const kernelInitializer = this.init('he', fanIn);
-    return conv2d({ name, filters, kernelSize: patch, strides: patch, padding: 'valid', useBias: true, kernelInitializer, biasInitializer: this.biasInit(fanIn) }).apply(x) as T;
+    const kernelInitializer = init === 'torch' ? torchUniform(fanIn, this.nextSeed()) : this.init('he', fanIn);
+    const biasInitializer = init === 'torch' ? torchUniform(fanIn, this.nextSeed()) : this.biasInit(fanIn);
+    return conv2d({ name, filters, kernelSize: patch, strides: patch, padding: 'valid', useBias: true, kernelInitializer, biasInitializer }).apply(x) as T;
   }
 
   zeroPad(x: T, name: string, pixels: number): T {
@@ -86,10 +88,12 @@ export class LayerBuilder {
     return activation ? this.act(y, `${name}_${activation}`, activation) : y;
   }
 
-  dense(x: T, name: string, units: number, activation?: 'relu' | 'sigmoid' | 'softmax' | 'swish'): T {
+  /** `kernel`: a kernel initializer of the architecture's own (given the layer's seed; bias zero) instead of the scheme's. */
+  dense(x: T, name: string, units: number, activation?: 'relu' | 'sigmoid' | 'softmax' | 'swish', kernel?: (seed: number) => Initializer): T {
     const fanIn = channelsOf(x);
-    const kernelInitializer = this.init('glorot', fanIn);
-    return tf.layers.dense({ name, units, activation, kernelInitializer, biasInitializer: this.biasInit(fanIn) }).apply(x) as T;
+    const kernelInitializer = kernel ? kernel(this.nextSeed()) : this.init('glorot', fanIn);
+    const biasInitializer = kernel ? undefined : this.biasInit(fanIn);
+    return tf.layers.dense({ name, units, activation, kernelInitializer, biasInitializer }).apply(x) as T;
   }
 
   add(xs: T[], name: string): T {

@@ -9,7 +9,7 @@ import { efficientnetB0Body, mobilenetV2Body } from './mobilenet.ts';
 import { resnetBody } from './resnet.ts';
 import { cspDarknetStages } from './csp-darknet.ts';
 import { smallCnnBody } from './small-cnn.ts';
-import { SWIN_TINY, swinBody, VIT_SIZES, vitBody, type SwinConfig, type VitConfig } from './vit.ts';
+import { SWIN_HEAD_INIT, SWIN_TINY, swinBody, VIT_SIZES, vitBody, type SwinConfig, type VitConfig } from './vit.ts';
 
 import type { Architecture, Stem } from './architectures.ts';
 export { initSchemes, type InitScheme } from './architectures.ts';
@@ -53,7 +53,7 @@ export function buildModel(spec: ModelSpec, options: { foldBatchNorms?: boolean;
   // A CNN body ends in a feature map (pooled here); a ViT body pools itself (class token) and marks its own `features`.
   let y = body.rank === 2 ? body : b.globalPool(tf.layers.activation({ name: 'features', activation: 'linear' }).apply(body) as tf.SymbolicTensor, 'pool');
   if (spec.dropout) y = tf.layers.dropout({ name: 'dropout', rate: spec.dropout, seed: spec.seed }).apply(y) as tf.SymbolicTensor;
-  const logits = b.dense(y, 'logits', spec.classes);
+  const logits = b.dense(y, 'logits', spec.classes, undefined, spec.arch === 'swin-tiny' ? SWIN_HEAD_INIT : undefined);
   const probs = tf.layers.activation({ name: 'probs', activation: spec.task === 'multiclass' ? 'softmax' : 'sigmoid' }).apply(logits) as tf.SymbolicTensor;
   const model = tf.model({ name: spec.arch.replace(/-/g, '_'), inputs: input, outputs: probs });
   if (options.foldBatchNorms ?? true) foldConvBatchNorms(model);

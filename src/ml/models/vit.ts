@@ -1,5 +1,5 @@
 import * as tf from '../tf.ts';
-import { ClassTokenAndPosition, ClassTokenSelect, PatchMerging, SwinBlock, TokenLayerNorm, TransformerBlock } from '../layers/transformer.ts';
+import { ClassTokenAndPosition, ClassTokenSelect, PatchMerging, SwinBlock, swinNormal, TokenLayerNorm, TransformerBlock } from '../layers/transformer.ts';
 import type { LayerBuilder } from './builder.ts';
 
 type T = tf.SymbolicTensor;
@@ -21,6 +21,9 @@ export interface SwinConfig {
   window: number;
   patch: number;
 }
+
+/** torchvision's swin_t initialises its head as its other Linear layers. */
+export const SWIN_HEAD_INIT = swinNormal;
 
 export const SWIN_TINY: SwinConfig = { dim: 96, depths: [2, 2, 6, 2], heads: [3, 6, 12, 24], window: 7, patch: 4 };
 
@@ -47,12 +50,16 @@ export function vitBody(b: LayerBuilder, x: T, { dim, heads, depth, patch }: Vit
  * stages of [2, 2, 6, 2] blocks at 96/192/384/768 channels with [3, 6, 12, 24] heads, 7x7 windows
  * shifted by 3 in every second block, patch merging (cat of the 2x2 neighbours, LayerNorm, linear to
  * twice the channels, no bias) between stages, a final LayerNorm (eps 1e-5 throughout). Returns the
- * NHWC map before pooling.
+ * NHWC map before pooling. Initial weights as torchvision's (whatever the init scheme): normal sd 0.02
+ * for every linear kernel (`swinNormal`; the head too, `SWIN_HEAD_INIT`) and the relative position bias
+ * table, zero biases, PyTorch's Conv2d defaults for the patch embedding. With Glorot kernels and a
+ * He-normal patch conv (3.6x and 2.5x the sd at 96 channels) the first step's gradient norm was 46x
+ * torchvision's and Adam at lr 1e-4 drove the softmax past the loss's 1e-7 clipping (docs/training.md).
  */
 export function swinBody(b: LayerBuilder, x: T, config: SwinConfig): T {
   const { depths, heads, window, patch } = config;
   let dim = config.dim;
-  let y = b.patchConv(x, 'patch_embed', dim, patch);
+  let y = b.patchConv(x, 'patch_embed', dim, patch, 'torch');
   y = new TokenLayerNorm({ name: 'patch_norm', epsilon: 1e-5 }).apply(y) as T;
   for (const [stage, count] of depths.entries()) {
     for (let i = 0; i < count; i++) {

@@ -73,3 +73,35 @@ test("experiments/medmnist.yaml starts from PyTorch's initial weight distributio
   }
   model.dispose();
 });
+
+test("swin-tiny starts from torchvision swin_t's initial weights (bench/transformer_scratch.py --stats), under either scheme", async () => {
+  await initBackend('cpu');
+  for (const init of ['zoo', 'torch'] as const) {
+    const model = buildModel({ arch: 'swin-tiny', inputSize: 32, channels: 1, classes: 2, task: 'multiclass', seed: 1, init });
+    const kinds = new Map<string, Float32Array[]>();
+    for (const w of model.weights) {
+      const kind = /patch_embed\/kernel/.test(w.originalName) ? 'patch conv kernel' : /patch_embed\/bias/.test(w.originalName) ? 'patch conv bias'
+        : /relative_position_bias_table/.test(w.originalName) ? 'table' : /gamma$/.test(w.originalName) ? 'gamma' : /(bias|beta)$/.test(w.originalName) ? 'zero' : 'linear kernel';
+      kinds.set(kind, [...(kinds.get(kind) ?? []), w.read().dataSync() as Float32Array]);
+    }
+    const of = (kind: string) => {
+      const parts = kinds.get(kind)!;
+      const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+      return all;
+    };
+    // torchvision: trunc_normal_(std=0.02) (bounds +-2, in effect a normal) for every Linear incl. the head, and the table.
+    for (const kind of ['linear kernel', 'table']) assert.ok(Math.abs(std(of(kind)) / 0.02 - 1) < 0.02, `${init} ${kind}: std ${std(of(kind))} vs 0.02`);
+    assert.ok(maxAbs(of('table')) > 0.04 * 1.05, 'not truncated at 2 sd');
+    const head = model.getLayer('logits').getWeights();
+    assert.ok(Math.abs(std(head[0].dataSync() as Float32Array) / 0.02 - 1) < 0.1, `${init} head std ${std(head[0].dataSync() as Float32Array)}`);
+    assert.deepEqual([...head[1].dataSync()], [0, 0]);
+    assert.equal(maxAbs(of('zero')), 0, 'linear biases and LayerNorm betas zero');
+    assert.ok(of('gamma').every((g) => g === 1), 'LayerNorm gammas one');
+    // The patch conv keeps PyTorch's Conv2d defaults: kernel and bias uniform in +-1/sqrt(fan_in), fan_in 1 * 4 * 4.
+    const conv = of('patch conv kernel');
+    assert.ok(maxAbs(conv) <= 0.25 * (1 + 1e-6) && Math.abs(std(conv) / (0.25 / Math.sqrt(3)) - 1) < 0.1, `${init} patch conv std ${std(conv)}`);
+    assert.ok(maxAbs(of('patch conv bias')) <= 0.25 * (1 + 1e-6) && maxAbs(of('patch conv bias')) > 0.1, `${init} patch conv bias`);
+    model.dispose();
+  }
+});
