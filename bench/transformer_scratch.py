@@ -2,11 +2,12 @@
 
 torchvision 0.14's swin_t / VisionTransformer (vit-tiny sizes) on 1-channel 64 px images in [0, 1] (the
 zoo's default: no normalisation), 2 classes, CrossEntropyLoss, Adam, batch 16, no schedule. `--init zoo`
-re-initialises the torchvision model as the zoo does (Glorot uniform Linear weights incl. the head, zero
-biases, He normal patch conv), so the recipe is the same and only the initial weights differ.
+re-initialises the torchvision model with the zoo's Keras scheme (Glorot uniform Linear weights incl. the
+head, zero biases, He normal patch conv: swin-tiny's before train stage version 3, the ViTs' still), so the recipe is the same and only the initial weights differ.
 Per epoch: mean training loss, the share of images whose softmax probability falls below 1e-7 (where the
 zoo's loss clips and passes no gradient), the validation loss. `--stats` prints the initial weights' std
 per kind instead.
+Results: bench/results/transformer-scratch.md.
 usage: /usr/bin/python3 bench/transformer_scratch.py DIR [--arch swin|vit] [--lr 1e-4] [--init torch|zoo] [--epochs 3] [--stats]
   DIR: a folder with labels.csv (image, label, split columns; train and val rows) as nih1000_64px.
 """
@@ -48,7 +49,7 @@ def build(arch, classes):
 
 
 def zoo_init(m):
-    """The zoo's scheme: Glorot uniform Linear weights (incl. the head), zero biases, He normal convs."""
+    """The zoo's Keras scheme: Glorot uniform Linear weights (incl. the head), zero biases, He normal convs."""
     for mod in m.modules():
         if isinstance(mod, nn.Linear):
             nn.init.xavier_uniform_(mod.weight)
