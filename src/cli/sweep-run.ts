@@ -1,10 +1,10 @@
 import { relative } from 'node:path';
 import { gridVariants, parseSweepFlag, randomVariants, type SweepAxis, type SweepVariant } from '../experiment/sweep-spec.ts';
-import { inlineValue } from '../experiment/overrides.ts';
+import { inlineValue, overrideText } from '../experiment/overrides.ts';
 import type { SweepResult, VariantOutcome } from '../engine/sweep-runner.ts';
 import type { Headline } from '../engine/headline-metric.ts';
 import { UsageError } from './args.ts';
-import { collectDiagnostics } from './override-options.ts';
+import { collectDiagnostics, overrideFlags, shellWord } from './override-options.ts';
 import { formatDuration, table } from './reporters/format.ts';
 import { formatNumber, formatWithCi } from '../tracking/compare.ts';
 
@@ -91,7 +91,7 @@ export function sweepSummary(result: SweepResult, plan: SweepPlan, file: string)
   for (const o of result.variants.filter((o) => o.error)) lines.push(`  ${o.variant.name}: ${o.error}`);
   for (const o of result.variants) for (const i of o.result?.instances.filter((x) => x.error) ?? []) lines.push(`  ${o.variant.name}: ${i.error}`);
   if (result.best) {
-    const sets = result.best.variant.overrides.map((ov) => `-S ${shellWord(`${ov.path.join('.')}=${inlineValue(ov.value)}`)}`).join(' ');
+    const sets = overrideFlags(result.best.variant.overrides.map(overrideText));
     lines.push(`best: ${result.best.variant.name} (${result.best.headline!.instance}/${result.best.headline!.name} ${showHeadline(result.best.headline!)}); to make it the experiment's result and lock it: pipeline run ${shellWord(relative(process.cwd(), file) || file)} ${sets}`);
   }
   lines.push(`compare: pipeline runs compare ${result.id}; dashboard: pipeline ui (the sweep run lists its variants)`);
@@ -100,8 +100,4 @@ export function sweepSummary(result: SweepResult, plan: SweepPlan, file: string)
 
 function showHeadline(h: Headline): string {
   return h.ci ? formatWithCi(h.value, h.ci) : formatNumber(h.value);
-}
-
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -4,11 +4,14 @@ import type { KeyParts } from './cache-key.ts';
 import type { ReadThrough } from './executor.ts';
 import type { CpuShare } from './cpu-share.ts';
 import type { ExternalHasher } from './file-hash.ts';
+import type { Override } from '../experiment/overrides.ts';
 
 /** Programmatic entry point options (the CLI's `pipeline run` and the scheduler both use it). */
 export interface RunOptions {
   /** Path of the experiment YAML. */
   file: string;
+  /** `-S` changes to the experiment (`pipeline schedule -S`), applied as `pipeline run -S` does. */
+  overrides?: readonly Override[];
   /** Store location: a folder (default `<cwd>/.pipeline`) or a `mongodb://` URL. */
   store?: string;
   concurrency?: number;

@@ -61,7 +61,7 @@ function fanOut(sinks: EventSink[], onSinkError: (err: unknown) => void): (e: Pi
 
 /** Loads the experiment and runs it: the programmatic equivalent of `pipeline run`. */
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
-  const experiment = await loadExperiment(options.file);
+  const experiment = await loadExperiment(options.file, { overrides: options.overrides });
   const store = await openStore(options.store);
   try {
     return await runLoaded(experiment, store, options);

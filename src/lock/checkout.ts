@@ -4,7 +4,7 @@ import { cacheKey, latestId, type CacheEntry, type LatestEntry } from '../engine
 import { didYouMean } from '../engine/diagnostics.ts';
 import { exportArtifact, instanceDir } from '../export/export-artifact.ts';
 import { Collections, type Store } from '../store/store.ts';
-import { lockKey, lockPath, partsOf, readLock, type LockedExperiment, type LockedInstance } from './lock-file.ts';
+import { lockKey, lockPath, partsOf, readLockedSection, type LockedExperiment, type LockedInstance } from './lock-file.ts';
 
 export class CheckoutError extends Error {}
 
@@ -18,7 +18,7 @@ export interface CheckoutResult {
 
 /** The lock's section of an experiment, or a CheckoutError saying how to get one. */
 export async function lockedSection(experiment: Experiment): Promise<LockedExperiment> {
-  const section = (await readLock(lockPath(experiment.file)))?.experiments[lockKey(experiment.file)];
+  const section = await readLockedSection(experiment.file);
   if (!section) throw new CheckoutError(`${lockPath(experiment.file)} has no entry for ${lockKey(experiment.file)}: run pipeline run ${experiment.file} first (a successful run writes it)`);
   return section;
 }

@@ -53,6 +53,11 @@ export function lockKey(experimentFile: string): string {
   return basename(experimentFile);
 }
 
+/** The lock's section of an experiment file (what its last successful run locked); undefined when none. */
+export async function readLockedSection(experimentFile: string): Promise<LockedExperiment | undefined> {
+  return (await readLock(lockPath(experimentFile)))?.experiments[lockKey(experimentFile)];
+}
+
 /** Reads and validates a lock file; undefined when there is none. Errors are located in it. */
 export async function readLock(path: string): Promise<LockFile | undefined> {
   let text: string;

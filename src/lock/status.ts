@@ -4,7 +4,7 @@ import { loadArtifact, missingBlobs } from '../engine/artifact.ts';
 import { cacheKey, diffValues } from '../engine/cache-key.ts';
 import { ExternalHasher } from '../engine/file-hash.ts';
 import type { Store } from '../store/store.ts';
-import { lockKey, lockPath, partsOf, readLock, type LockedExperiment } from './lock-file.ts';
+import { lockPath, partsOf, readLockedSection, type LockedExperiment } from './lock-file.ts';
 
 export type LockState = 'up to date' | 'changed' | 'new' | 'removed' | 'not in store';
 
@@ -35,7 +35,7 @@ export interface LockStatus {
  */
 export async function lockStatus(experiment: Experiment, store: Store): Promise<LockStatus> {
   const path = lockPath(experiment.file);
-  const section: LockedExperiment | undefined = (await readLock(path))?.experiments[lockKey(experiment.file)];
+  const section: LockedExperiment | undefined = await readLockedSection(experiment.file);
   const base = { lockPath: path, overrides: experiment.overrides, lockOverrides: section?.overrides ?? [] };
   if (!section) return { ...base, locked: false, fileChanged: true, instances: experiment.instances.map((i) => ({ id: i.id, state: 'new', reasons: ['not in the lock'] })) };
   const hasher = new ExternalHasher(store, { remember: false });

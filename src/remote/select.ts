@@ -1,6 +1,6 @@
 import type { Experiment } from '../experiment/load.ts';
 import { latestId, type LatestEntry } from '../engine/cache-key.ts';
-import { lockKey, lockPath, readLock } from '../lock/lock-file.ts';
+import { readLockedSection } from '../lock/lock-file.ts';
 import { selectLocked } from '../lock/checkout.ts';
 import { Collections, type Store } from '../store/store.ts';
 
@@ -16,7 +16,7 @@ export interface OutputRef {
  * store. `stage` keeps one stage's instances.
  */
 export async function experimentOutputs(experiment: Experiment, store: Store, stage?: string): Promise<{ refs: OutputRef[]; from: 'lock' | 'latest' }> {
-  const section = (await readLock(lockPath(experiment.file)))?.experiments[lockKey(experiment.file)];
+  const section = await readLockedSection(experiment.file);
   if (section) return { refs: selectLocked(section, stage).map(([instance, entry]) => ({ key: entry.key, instance })), from: 'lock' };
   const refs: OutputRef[] = [];
   for (const inst of experiment.instances) {

@@ -4,6 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { workspace, runCli, REPO } from '../support/workspace.ts';
 import { commands } from '../../src/cli/commands/index.ts';
+import { OVERRIDE_HELP, OVERRIDE_USAGE } from '../../src/cli/override-options.ts';
 
 const yaml = `
 name: cli-test
@@ -22,6 +23,19 @@ test('every command answers --help with its usage and exit code 0', async () => 
   }
   const top = await runCli(['--help'], REPO);
   assert.match(top.stdout, /commands:\n\s+run/);
+});
+
+test('every command that loads an experiment FILE takes -S with the one shared help', async () => {
+  const takesFile: string[] = [];
+  for (const c of commands) {
+    const help = (await c.load()).help;
+    const usage = help.split('\n')[0];
+    if (!/^usage: pipeline \S+ \[?FILE\b/.test(usage)) continue;
+    takesFile.push(c.name);
+    assert.ok(usage.includes(OVERRIDE_USAGE), `${c.name}: ${usage}`);
+    assert.ok(help.includes(OVERRIDE_HELP), `${c.name} --help lacks -S`);
+  }
+  assert.deepEqual(takesFile.sort(), ['checkout', 'dag', 'export', 'plan', 'pull', 'push', 'run', 'schedule', 'status']);
 });
 
 test('bad config exits 2 with a located diagnostic; unknown flags and commands exit 2', async () => {

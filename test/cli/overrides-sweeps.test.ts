@@ -5,6 +5,9 @@ import { LocalTrackReader } from '../../src/tracking/local/local-tracker.ts';
 import { startDashboard } from '../../src/ui/server.ts';
 import type { RunRecord } from '../../src/engine/run-record.ts';
 import { Collections } from '../../src/store/store.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readLockedSection } from '../../src/lock/lock-file.ts';
 import { workspace } from '../support/workspace.ts';
 
 // Issue 14 items 1-2: --set overrides and --sweep grids / random search, end to end through the CLI
@@ -137,4 +140,50 @@ test('--sweep-random draws seeded variants from ranges; bad sweep values are loc
   assert.equal(badValue.code, 2);
   assert.match(badValue.stderr, /command line, --sweep stages\.train\.with\.lr=abc: error: stage train \(.*\): with\.lr: got "abc", expected a number/);
   assert.equal((await ws.cli(['run', 'exp.yaml', '--sweep-random', '3'])).code, 2);
+});
+
+test('-S on export and pull: the outputs of the run made with the same overrides, without --stale; other overrides are refused with the flags that fit', async () => {
+  const a = await workspace(yaml.replace('ms: 250', 'ms: 1'));
+  const set = ['-S', 'params.lr=1e-2'];
+  const run = await a.cli(['run', 'exp.yaml', ...set]);
+  assert.equal(run.code, 0, run.stderr);
+  const locked = (await readLockedSection(a.file))!;
+  assert.deepEqual(locked.overrides, ['params.lr=0.01']);
+
+  const exported = await a.cli(['export', 'exp.yaml', 'train', join(a.dir, 'out'), ...set]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.equal(exported.stderr, '', 'no stale warning');
+  assert.equal(JSON.parse(await readFile(join(a.dir, 'out', 'artifact.json'), 'utf8')).digest, locked.stages.train.output.artifact, 'the output the run made and locked');
+  assert.deepEqual(JSON.parse(await readFile(join(a.dir, 'out', 'report.json'), 'utf8')), { auc: 0.85 });
+
+  const refused = await a.cli(['export', 'exp.yaml', 'train', join(a.dir, 'out2')]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /error: the output of train is stale, so it is not exported:\n {2}train: param with\.lr changed 0\.01 -> 0\.001\n {2}hint: run it first \(pipeline run exp\.yaml --only train\), or pass --stale to export the last output anyway; pipeline\.lock's last run was made with other -S overrides, its outputs are exported by: pipeline export exp\.yaml train \S+out2 -S params\.lr=0\.01\n/);
+  const other = await a.cli(['export', 'exp.yaml', 'train', join(a.dir, 'out2'), '-S', 'params.lr=0.1']);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /hint: run it first \(pipeline run exp\.yaml -S params\.lr=0\.1 --only train\), .*exported by: pipeline export exp\.yaml train \S+out2 -S params\.lr=0\.01\n/);
+  const bad = await a.cli(['export', 'exp.yaml', 'train', join(a.dir, 'out2'), '-S', 'params.lrr=1', '-S', 'lr']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /command line, --set lr: error: expected PATH=VALUE, got "lr"/);
+
+  // pull without a lock pulls what a run with the same -S would reuse; without them, train is not on the remote.
+  const remote = join(a.dir, 'remote');
+  assert.equal((await a.cli(['push', 'exp.yaml', '--remote', remote])).code, 0);
+  const b = await workspace(yaml.replace('ms: 250', 'ms: 1'));
+  const plain = await b.cli(['pull', 'exp.yaml', '--remote', remote]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /pulled 2 stage output\(s\) a run would reuse, 0 were here already; not on the remote \(they will run\): train/);
+  const pulled = await b.cli(['pull', 'exp.yaml', '--remote', remote, ...set]);
+  assert.equal(pulled.code, 0, pulled.stderr);
+  assert.match(pulled.stdout, /pulled 1 stage output\(s\) a run would reuse, 2 were here already\n/);
+  const there = await b.cli(['export', 'exp.yaml', 'train', join(b.dir, 'out'), ...set]);
+  assert.equal(there.code, 0, there.stderr);
+  assert.equal(await readFile(join(b.dir, 'out', 'report.json'), 'utf8'), await readFile(join(a.dir, 'out', 'report.json'), 'utf8'));
+  assert.equal(await readFile(join(b.dir, 'out', 'artifact.json'), 'utf8'), await readFile(join(a.dir, 'out', 'artifact.json'), 'utf8'));
+  // schedule -S runs with the overrides: everything is cached (without them, train would run at lr 0.001).
+  const scheduled = await b.cli(['schedule', 'exp.yaml', '--once', ...set]);
+  assert.equal(scheduled.code, 0, scheduled.stderr);
+  assert.deepEqual(await b.lines('train.log'), [], 'nothing ran in b');
+  assert.equal((await b.cli(['schedule', 'exp.yaml', '--once', '-S', 'params.lrr=1'])).code, 2);
+  assert.equal((await b.cli(['pull', '--remote', remote, ...set])).code, 2, '-S needs FILE');
 });

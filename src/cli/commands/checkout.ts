@@ -2,11 +2,11 @@ import { relative } from 'node:path';
 import type { Command } from '../command.ts';
 import { ExitCode } from '../command.ts';
 import { parse, STORE_HELP, storeOption, UsageError } from '../args.ts';
-import { loadExperiment } from '../../experiment/load.ts';
+import { loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideOptions } from '../override-options.ts';
 import { openStore } from '../../store/open.ts';
 import { checkoutLock, CheckoutError } from '../../lock/checkout.ts';
 
-const usage = 'pipeline checkout FILE [STAGE [DIR]] [--store DIR]';
+const usage = `pipeline checkout FILE [STAGE [DIR]] ${OVERRIDE_USAGE} [--store DIR]`;
 
 export const checkoutCommand: Command = {
   name: 'checkout',
@@ -19,13 +19,15 @@ also written there as files, as pipeline export writes them (a sub-folder per fa
 Nothing runs: an output the store lacks is an error that names it (fetch it with pipeline pull).
 
   STAGE               a stage (all its instances) or one instance (train[fold=2]); default: every stage
+${OVERRIDE_HELP}
+                       (the restored outputs are the lock's; pipeline status shows the -S it was written with)
 ${STORE_HELP}
 exit codes: 0 ok, 1 some locked outputs are not in the store, 2 bad input`,
   async run(argv) {
-    const { values, positionals, help } = parse(argv, storeOption, { min: 1, max: 3, usage });
+    const { values, positionals, help } = parse(argv, { ...storeOption, ...overrideOptions }, { min: 1, max: 3, usage });
     if (help) return console.log(this.help), ExitCode.ok;
     const [file, stage, dir] = positionals;
-    const experiment = await loadExperiment(file, { skipExternalChecks: true });
+    const experiment = await loadWithOverrides(file, values.set, { skipExternalChecks: true });
     const store = await openStore(values.store);
     try {
       const result = await checkoutLock(experiment, store, { stage, dir });

@@ -1,9 +1,10 @@
 import type { Command } from '../command.ts';
 import { ExitCode } from '../command.ts';
 import { parse, UsageError } from '../args.ts';
-import { loadExperiment, type Experiment } from '../../experiment/load.ts';
+import type { Experiment } from '../../experiment/load.ts';
+import { loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideOptions } from '../override-options.ts';
 
-const usage = 'pipeline dag FILE [--format text|mermaid|dot]';
+const usage = `pipeline dag FILE ${OVERRIDE_USAGE} [--format text|mermaid|dot]`;
 
 export function renderDag(experiment: Experiment, format: string): string {
   const edges = experiment.instances.flatMap((i) => i.inputs.map((input) => ({ from: input.instance, to: i.id, name: input.name === input.stage ? '' : input.name })));
@@ -36,13 +37,14 @@ export const dagCommand: Command = {
   help: `usage: ${usage}
 
 Prints every stage instance (foreach expanded) with its inputs.
+${OVERRIDE_HELP}
   --format text     one line per instance with its inputs (default)
   --format mermaid  a Mermaid flowchart (paste into Markdown)
   --format dot      Graphviz (pipe to: dot -Tsvg > dag.svg)`,
   async run(argv) {
-    const { values, positionals, help } = parse(argv, { format: { type: 'string', short: 'f' } }, { min: 1, max: 1, usage });
+    const { values, positionals, help } = parse(argv, { ...overrideOptions, format: { type: 'string', short: 'f' } }, { min: 1, max: 1, usage });
     if (help) return console.log(this.help), ExitCode.ok;
-    const experiment = await loadExperiment(positionals[0], { skipExternalChecks: true });
+    const experiment = await loadWithOverrides(positionals[0], values.set, { skipExternalChecks: true });
     console.log(renderDag(experiment, values.format ?? 'text'));
     return ExitCode.ok;
   },

@@ -1,13 +1,12 @@
 import type { Command } from '../command.ts';
 import { ExitCode } from '../command.ts';
 import { list, parse, STORE_HELP, storeOption } from '../args.ts';
-import { loadExperiment } from '../../experiment/load.ts';
 import { openStore } from '../../store/open.ts';
 import { planLoaded } from '../../engine/runner.ts';
 import { table } from '../reporters/format.ts';
-import { OVERRIDE_HELP, overrideOptions, parseOverrides } from '../override-options.ts';
+import { loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideOptions } from '../override-options.ts';
 
-const usage = 'pipeline plan FILE [-S PATH=VALUE] [--only S] [--from S] [--force S] [--store DIR] [--json]';
+const usage = `pipeline plan FILE ${OVERRIDE_USAGE} [--only S] [--from S] [--force S] [--store DIR] [--json]`;
 
 export const planCommand: Command = {
   name: 'plan',
@@ -24,7 +23,7 @@ ${STORE_HELP}
   async run(argv) {
     const { values, positionals, help } = parse(argv, { ...storeOption, ...overrideOptions, only: { type: 'string', multiple: true }, from: { type: 'string', multiple: true }, force: { type: 'string', multiple: true }, json: { type: 'boolean' } }, { min: 1, max: 1, usage });
     if (help) return console.log(this.help), ExitCode.ok;
-    const experiment = await loadExperiment(positionals[0], { overrides: parseOverrides(values.set) });
+    const experiment = await loadWithOverrides(positionals[0], values.set);
     const store = await openStore(values.store, { readOnly: true });
     try {
       const plan = await planLoaded(experiment, store, { only: list(values.only), from: list(values.from), force: list(values.force) });

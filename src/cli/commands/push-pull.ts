@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import type { Command } from '../command.ts';
 import { ExitCode } from '../command.ts';
 import { list, parse, positiveInt, STORE_HELP, storeOption, UsageError } from '../args.ts';
-import { loadExperiment } from '../../experiment/load.ts';
+import { loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideOptions } from '../override-options.ts';
 import { openStore } from '../../store/open.ts';
 import type { Store } from '../../store/store.ts';
 import { planLoaded } from '../../engine/runner.ts';
@@ -12,10 +12,10 @@ import { readThroughFrom } from '../../remote/read-through.ts';
 import { openRemote, REMOTE_HELP, remoteOption } from '../remote-option.ts';
 import { CheckoutError, checkoutLock } from '../../lock/checkout.ts';
 
-const options = { ...storeOption, ...remoteOption, stage: { type: 'string', multiple: true }, jobs: { type: 'string', short: 'j' } } as const;
+const options = { ...storeOption, ...remoteOption, ...overrideOptions, stage: { type: 'string', multiple: true }, jobs: { type: 'string', short: 'j' } } as const;
 
 function help(direction: 'push' | 'pull'): string {
-  const usage = `pipeline ${direction} ${direction === 'push' ? '[FILE]' : 'FILE'} [--remote NAME|URL] [--stage S] [--store DIR] [--jobs N]`;
+  const usage = `pipeline ${direction} ${direction === 'push' ? '[FILE]' : 'FILE'} ${OVERRIDE_USAGE} [--remote NAME|URL] [--stage S] [--store DIR] [--jobs N]`;
   const what =
     direction === 'push'
       ? `Copies stage outputs from the local store to a remote store (a folder on shared storage, or a
@@ -34,6 +34,8 @@ partial record and the next one completes it. Progress on stderr.
 
 options:
 ${REMOTE_HELP}
+${OVERRIDE_HELP}
+                       (with FILE; without a lock, pull fetches what a run with the same -S would reuse)
   --stage S           only stage S (all its instances) or one instance; repeatable
   -j, --jobs N        blobs copied at once (default 8)
 ${STORE_HELP}
@@ -48,9 +50,9 @@ function pushPull(direction: 'push' | 'pull'): Command {
       const { values, positionals, help: wantHelp } = parse(argv, options, { min: direction === 'pull' ? 1 : 0, max: 1, usage: help(direction).split('\n')[0].slice('usage: '.length) });
       if (wantHelp) return console.log(this.help), ExitCode.ok;
       const stages = list(values.stage);
-      if (stages?.length && !positionals[0]) throw new UsageError('--stage needs the experiment FILE');
+      if ((stages?.length || values.set?.length) && !positionals[0]) throw new UsageError(`${stages?.length ? '--stage' : '-S'} needs the experiment FILE`);
       const jobs = positiveInt(values.jobs, '--jobs');
-      const experiment = positionals[0] ? await loadExperiment(positionals[0], { skipExternalChecks: true }) : undefined;
+      const experiment = positionals[0] ? await loadWithOverrides(positionals[0], values.set, { skipExternalChecks: true }) : undefined;
       const local = await openStore(values.store);
       let remote: Store | undefined;
       try {

@@ -11,14 +11,14 @@ import { TtyReporter } from '../reporters/tty.ts';
 import { summaryTable } from '../reporters/summary.ts';
 import { headlineMetrics } from '../reporters/headline-metrics.ts';
 import { QUEUE_HELP, queueExecutor, queueOption } from '../queue-option.ts';
-import { OVERRIDE_HELP, overrideOptions, parseOverrides } from '../override-options.ts';
+import { OVERRIDE_HELP, overrideOptions, parseOverrides, OVERRIDE_USAGE } from '../override-options.ts';
 import { lockRun } from '../../lock/lock-run.ts';
 import { openRemote, remoteOption } from '../remote-option.ts';
 import { readThroughFrom } from '../../remote/read-through.ts';
 import { relative } from 'node:path';
 import { describeSweep, SWEEP_HELP, sweepOptions, sweepPlan, sweepSummary } from '../sweep-run.ts';
 
-const usage = 'pipeline run FILE [-S PATH=VALUE] [--sweep PATH=V1,V2 [--sweep-random N]] [--only S] [--from S] [--force S] [--concurrency N] [--keep-going] [--store DIR] [--queue redis://HOST:PORT[/DB]] [--remote R]';
+const usage = `pipeline run FILE ${OVERRIDE_USAGE} [--sweep PATH=V1,V2 [--sweep-random N]] [--only S] [--from S] [--force S] [--concurrency N] [--keep-going] [--store DIR] [--queue redis://HOST:PORT[/DB]] [--remote R]`;
 
 export const runCommand: Command = {
   name: 'run',
@@ -29,6 +29,7 @@ instance whose type, version, params, inputs and input files are unchanged is re
 
 options:
 ${OVERRIDE_HELP}
+                       (recorded in the run record, tracking (tag pipeline.overrides) and pipeline.lock)
 ${SWEEP_HELP}
   --only S            run only stage S (and what it needs upstream); repeat or comma-separate
   --from S            rerun S and everything downstream of it

@@ -3,13 +3,14 @@ import { ExitCode } from '../command.ts';
 import { parse, positiveInt, STORE_HELP, storeOption, UsageError } from '../args.ts';
 import { openStore } from '../../store/open.ts';
 import { loadExperiment } from '../../experiment/load.ts';
+import { OVERRIDE_HELP, OVERRIDE_USAGE, overrideOptions, parseOverrides } from '../override-options.ts';
 import { runPipeline } from '../../engine/runner.ts';
 import { PlainReporter } from '../reporters/plain.ts';
 import { Scheduler } from '../../schedule/scheduler.ts';
 import { trackingConfigSchema } from '../../tracking/config.ts';
 import { openReader, openRegistry } from '../../tracking/connection.ts';
 
-const usage = 'pipeline schedule FILE --cron "0 3 * * 0" [--timezone Europe/Paris] [--max-runs N] [--store DIR]\n       pipeline schedule FILE --once';
+const usage = `pipeline schedule FILE --cron "0 3 * * 0" ${OVERRIDE_USAGE} [--timezone Europe/Paris] [--max-runs N] [--store DIR]\n       pipeline schedule FILE --once ${OVERRIDE_USAGE}`;
 
 export const scheduleCommand: Command = {
   name: 'schedule',
@@ -31,13 +32,16 @@ For unattended use see infra/systemd and infra/kubernetes (there the platform tr
   --max-runs N          stop after N runs (a trigger skipped because the previous run
                         is still going does not count)
   --concurrency N       passed to each run
+${OVERRIDE_HELP}
+                       (applied to every run, as pipeline run -S)
 ${STORE_HELP}`,
   async run(argv) {
-    const { values, positionals, help } = parse(argv, { ...storeOption, cron: { type: 'string' }, timezone: { type: 'string' }, 'max-runs': { type: 'string' }, concurrency: { type: 'string' }, once: { type: 'boolean' } }, { min: 1, max: 1, usage });
+    const { values, positionals, help } = parse(argv, { ...storeOption, ...overrideOptions, cron: { type: 'string' }, timezone: { type: 'string' }, 'max-runs': { type: 'string' }, concurrency: { type: 'string' }, once: { type: 'boolean' } }, { min: 1, max: 1, usage });
     if (help) return console.log(this.help), ExitCode.ok;
     if (!values.cron && !values.once) throw new UsageError(`--cron is required, e.g. --cron "0 3 * * 0"\nusage: ${usage}`);
     const file = positionals[0];
-    const experiment = await loadExperiment(file);
+    const overrides = parseOverrides(values.set);
+    const experiment = await loadExperiment(file, { overrides });
     const tracking = trackingConfigSchema.parse(experiment.tracking ?? {});
     const store = await openStore(values.store);
     const log = (level: string, message: string) => console.error(`${new Date().toISOString().slice(0, 19)} ${level === 'info' ? '' : level + ': '}${message}`);
@@ -49,7 +53,7 @@ ${STORE_HELP}`,
         timezone: values.timezone,
         store,
         run: runPipeline,
-        runOptions: { store: values.store, concurrency: positiveInt(values.concurrency, '--concurrency'), sinks: [new PlainReporter()] },
+        runOptions: { store: values.store, overrides, concurrency: positiveInt(values.concurrency, '--concurrency'), sinks: [new PlainReporter()] },
         promote: tracking.promote && tracking.enabled ? { config: tracking.promote, reader: openReader({ store, uri: tracking.uri }), registry: openRegistry({ store, uri: tracking.uri }), experiment: tracking.experiment ?? experiment.name } : undefined,
         log,
         maxRuns: positiveInt(values['max-runs'], '--max-runs'),

@@ -2,13 +2,12 @@ import { relative } from 'node:path';
 import type { Command } from '../command.ts';
 import { ExitCode } from '../command.ts';
 import { parse, STORE_HELP, storeOption } from '../args.ts';
-import { loadExperiment } from '../../experiment/load.ts';
 import { openStore } from '../../store/open.ts';
 import { lockStatus } from '../../lock/status.ts';
 import { table } from '../reporters/format.ts';
-import { OVERRIDE_HELP, overrideOptions, parseOverrides } from '../override-options.ts';
+import { loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideOptions } from '../override-options.ts';
 
-const usage = 'pipeline status FILE [-S PATH=VALUE] [--store DIR] [--json] [--quiet]';
+const usage = `pipeline status FILE ${OVERRIDE_USAGE} [--store DIR] [--json] [--quiet]`;
 
 export const statusCommand: Command = {
   name: 'status',
@@ -30,7 +29,7 @@ exit codes: 0 (with --quiet: up to date), 1 (with --quiet: something changed), 2
   async run(argv) {
     const { values, positionals, help } = parse(argv, { ...storeOption, ...overrideOptions, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } }, { min: 1, max: 1, usage });
     if (help) return console.log(this.help), ExitCode.ok;
-    const experiment = await loadExperiment(positionals[0], { overrides: parseOverrides(values.set) });
+    const experiment = await loadWithOverrides(positionals[0], values.set);
     const store = await openStore(values.store, { readOnly: true });
     try {
       const status = await lockStatus(experiment, store);
