@@ -178,16 +178,21 @@ test('the start line says when the images are resized (a 64 px MedMNIST+ archive
   assert.ok(same.logs.some((l) => /train small-cnn 32px/.test(l)) && !same.logs.some((l) => /resized to/.test(l)), same.logs.join('\n'));
 });
 
-test('a training stuck at saturated outputs (the clipped loss has no gradient) is named, once, with what to change', async () => {
+test('a training stuck at saturated outputs (a clipped probability loss has no gradient) is named, once, with what to change; CE from the logits does not stick', async () => {
   const store = await tempStore();
   const { rows } = await syntheticDataset(store, 24, 32, 2, 5);
-  // one label per image: a 2-way softmax with cross-entropy, as a binary MedMNIST set trains
+  // one label per image: a 2-way softmax, as a binary MedMNIST set trains
   const single = rows.map((r, i) => ({ ...r, labels: [i % 3 ? 'A' : 'B'] }));
-  const run = (lr: number) => runStage(trainStage, { store, params: { ...base, lr, epochs: 3 }, inputs: [{ name: 'split', artifact: { kind: 'dataset', rows: single, meta: { classes: ['A', 'B'] } } }], vars: { fold: 0 } });
+  const run = (lr: number, loss = 'focal') => runStage(trainStage, { store, params: { ...base, lr, loss, epochs: 3 }, inputs: [{ name: 'split', artifact: { kind: 'dataset', rows: single, meta: { classes: ['A', 'B'] } } }], vars: { fold: 0 } });
   const stuck = await run(30);
   const history = (stuck.artifact.meta as Record<string, any>).history;
   assert.equal(history[2].train_loss, history[1].train_loss, JSON.stringify(history));
   assert.equal(stuck.logs.filter((l) => /unchanged since epoch \d.*saturated.*no gradient.*lower lr/.test(l)).length, 1, stuck.logs.join('\n'));
+  // the same overshoot under cross-entropy, computed from the logits, keeps a gradient: the loss moves
+  const fromLogits = await run(30, 'ce');
+  const ceHistory = (fromLogits.artifact.meta as Record<string, any>).history;
+  assert.notEqual(ceHistory[2].train_loss, ceHistory[1].train_loss, JSON.stringify(ceHistory));
+  assert.ok(!fromLogits.logs.some((l) => l.includes('saturated')), fromLogits.logs.join('\n'));
   const learning = await run(3e-3);
   assert.ok(!learning.logs.some((l) => l.includes('saturated')), learning.logs.join('\n'));
 });

@@ -14,6 +14,7 @@ import type { ScheduleConfig } from './schedule.ts';
 import { targetOf } from './targets.ts';
 import type { Metric } from './selection.ts';
 import { validate } from './validation.ts';
+import { trainingObjective } from './objective.ts';
 
 /** The optimisation settings every training loop shares. */
 export interface OptimizationConfig {
@@ -68,6 +69,7 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
   const valImages = job.valRows.map((r) => r.image as string);
   const valTargets = job.valRows.map((r) => targetOf(r, classes));
   const softmax = config.task === 'multiclass';
+  const objective = trainingObjective(model, job.loss);
   /** A batch's images and targets as trained: augmented, mixed (drawing from `random`), labels smoothed. */
   const batchTensors = (pixels: Float32Array, rows: DatasetRow[], random: () => number): [tf.Tensor4D, tf.Tensor2D] => {
     const targets = new Float32Array(rows.length * classes.length);
@@ -90,7 +92,7 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
       try {
         if (job.trainer) return await job.trainer.step(x.dataSync() as Float32Array, y.dataSync() as Float32Array, rows.length, lr);
         if (job.parallel) return await job.parallel.step(model, optimizer, job.loss, x, y);
-        return tf.tidy(() => optimizer.minimize(() => job.loss(y, model.apply(x, { training: true }) as tf.Tensor2D), true, vars)!.dataSync()[0]);
+        return tf.tidy(() => optimizer.minimize(() => objective(x, y), true, vars)!.dataSync()[0]);
       } finally {
         tf.dispose([x, y]);
       }

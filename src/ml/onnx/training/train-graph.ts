@@ -5,7 +5,8 @@ import { OnnxGraphBuilder } from '../graph-builder.ts';
 import { DataType, encodeModel, type OnnxModel, type OnnxValueInfo } from '../onnx-model.ts';
 import { NCHWC_DOMAIN, reshape, sumGrads } from './graph-ops.ts';
 import { layerEmitterFor, type Emitted, type LayerVariable, type Value, type WeightLayout } from './layers/index.ts';
-import { lossEmitterFor, type TrainLoss } from './losses/index.ts';
+import { lossEmitterFor, logitsLossEmitterFor, type TrainLoss } from './losses/index.ts';
+import { logitsHead } from '../../models/logits-head.ts';
 import type { OptimizerGraph } from './optimizers/index.ts';
 import { UnsupportedTrainingError } from './unsupported.ts';
 import { layoutDims, toLayout } from './weight-layout.ts';
@@ -140,7 +141,8 @@ export interface TrainGraphOptions {
  * One training step of a tfjs LayersModel (single NHWC image input, [N, K] probabilities out) as an ONNX
  * graph: the forward pass in training mode (NCHW inside), the loss, the backward pass written as forward
  * ops, the BN moving-stat updates and the optimizer update. Weights, optimizer state, moving stats and the
- * learning rate are inputs; their next values and the loss are outputs. Layers, losses and optimizers come
+ * learning rate are inputs; their next values and the loss are outputs. BCE under a final sigmoid layer and CE
+ * under a softmax layer are computed from the logits (their gradient at the logits; no clipping). Layers, losses and optimizers come
  * from their registries (layers/, losses/, optimizers/); anything unregistered throws
  * UnsupportedLayerError / UnsupportedTrainingError.
  */
@@ -159,6 +161,9 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
   const registered = custom ? undefined : (options.loss as TrainLoss);
   const emitLoss = registered ? lossEmitterFor(registered.kind) : undefined;
   if (registered && !emitLoss) throw new UnsupportedTrainingError(`loss ${registered.kind} has no training-graph emitter`);
+  // BCE under a final sigmoid, CE under a softmax: the loss reads the logits, as the tfjs loop (training/objective.ts)
+  const head = registered ? logitsHead(model) : undefined;
+  const emitLogitsLoss = head ? logitsLossEmitterFor(registered!.kind, head.activation) : undefined;
 
   const g = new OnnxGraphBuilder({ shareConstants: true });
   const inputs: OnnxValueInfo[] = [];
@@ -267,9 +272,16 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
     model.outputs.forEach((o, i) => grads.set(o, [emittedLoss.dps[i]]));
   } else {
     const prediction = values.get(output)!.name;
-    const emittedLoss = custom ? (custom as CustomTrainLoss).emit(g, prediction, y!) : emitLoss!({ g, p: prediction, y: y!, classes, loss: registered! });
-    loss = emittedLoss.loss;
-    grads.set(output, [emittedLoss.dp]);
+    if (emitLogitsLoss) {
+      // the final activation's node gets no gradient, so the backward pass below skips it
+      const emittedLoss = emitLogitsLoss({ g, z: values.get(head!.logits)!.name, y: y!, classes, loss: registered! });
+      loss = emittedLoss.loss;
+      grads.set(head!.logits, [emittedLoss.dz]);
+    } else {
+      const emittedLoss = custom ? (custom as CustomTrainLoss).emit(g, prediction, y!) : emitLoss!({ g, p: prediction, y: y!, classes, loss: registered! });
+      loss = emittedLoss.loss;
+      grads.set(output, [emittedLoss.dp]);
+    }
   }
   // a weight the model uses more than once (a layer applied twice) gets the sum of its gradients
   const weightGrads = new Map<LayerVariable, string[]>();

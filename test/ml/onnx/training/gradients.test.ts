@@ -6,10 +6,12 @@ import { makeLoss, type LossConfig } from '../../../../src/ml/losses/index.ts';
 import { InputNormalizationLayer } from '../../../../src/ml/layers/input-normalization.ts';
 import { buildModel, type ModelSpec } from '../../../../src/ml/models/index.ts';
 import { OrtTrainer, trainLossOf } from '../../../../src/ml/onnx/training/ort-trainer.ts';
+import { trainingObjective } from '../../../../src/ml/training/objective.ts';
 import { kinkFreeBatch, needsOrt, ort } from './step-fixtures.ts';
 
 /**
- * One step's loss and every weight's gradient from the ONNX Runtime graph against tfjs (wasm backend),
+ * One step's loss and every weight's gradient from the ONNX Runtime graph against tfjs (wasm backend; BCE / CE
+ * from the logits in both, the zoo's models ending in a sigmoid / softmax layer),
  * within 1e-3 relative to the weight's largest gradient, or to 1e-4 of the model's largest gradient for
  * gradients that are ~0 by cancellation (a batch norm's beta under another batch norm: its float32 value
  * is rounding noise in both engines; a case names such weights whose noise needs a higher floor). Batches keep
@@ -110,7 +112,7 @@ for (const c of cases) {
     const trainer = await OrtTrainer.create(model, { loss: trainLossOf(c.loss, c.spec.task, c.classWeights), optimizer: { name: 'adam' }, threads: 1, exposeGradients: true, runtime: ort });
     const loss = await trainer.step(xs, ys, c.n, 1e-3);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { value, grads } = tf.variableGrads(() => makeLoss(c.loss, c.spec.task, c.classWeights)(y, model.apply(x, { training: true }) as tf.Tensor2D), vars);
+    const { value, grads } = tf.variableGrads(() => trainingObjective(model, makeLoss(c.loss, c.spec.task, c.classWeights))(x, y), vars);
     const want = value.dataSync()[0];
     assert.ok(Math.abs(loss - want) <= 1e-4 * Math.abs(want), `loss ${loss} vs tfjs ${want}`);
     const ours = trainer.lastGradients();

@@ -2,6 +2,9 @@ import { EPSILON } from '../../../losses/losses.ts';
 import { inverseCount, maskGrad, reduceMean, reduceSum, scalar } from '../graph-ops.ts';
 import type { LossEmitContext } from './registry.ts';
 
+/** What the class weights and the reductions read (a probability or a logits loss's context). */
+type TargetsContext = Pick<LossEmitContext, 'g' | 'y' | 'classes' | 'loss'>;
+
 /**
  * Pieces shared by the losses of losses.ts: q = clip(p, EPSILON, 1 - EPSILON) with tfjs's clipByValue
  * gradient (passed where EPSILON <= p <= 1 - EPSILON, else 0), class weights, and the reductions.
@@ -16,7 +19,7 @@ export function clippedProbabilities(ctx: LossEmitContext, base: string): { q: s
 }
 
 /** Multiplies per-element terms [N, K] by the class weights, if any. */
-export function weightedByClass(ctx: LossEmitContext, base: string): (t: string, name: string) => string {
+export function weightedByClass(ctx: TargetsContext, base: string): (t: string, name: string) => string {
   const weights = ctx.loss.classWeights;
   if (!weights) return (t) => t;
   const w = ctx.g.floats(`${base}/class_weights`, [weights.length], Float32Array.from(weights));
@@ -27,10 +30,10 @@ export function weightedByClass(ctx: LossEmitContext, base: string): (t: string,
  * The loss value and the scale of its gradient for per-element terms [N, K]: `elements` = mean over N*K
  * (sigmoid losses), `samples` = sum over K, mean over N (softmax losses).
  */
-export function reduceLoss(ctx: LossEmitContext, perElement: string, mean: 'elements' | 'samples', base: string): { value: string; inverseCount: string } {
+export function reduceLoss(ctx: TargetsContext, perElement: string, mean: 'elements' | 'samples', base: string): { value: string; inverseCount: string } {
   const { g, y } = ctx;
   if (mean === 'elements') return { value: reduceMean(g, perElement, [0, 1], false, 'loss'), inverseCount: inverseCount(g, y, [ctx.classes], [0, 1], `${base}/inv_nk`) };
   return { value: reduceMean(g, reduceSum(g, perElement, [1], false, `${base}/per_sample`), [0], false, 'loss'), inverseCount: inverseCount(g, y, [ctx.classes], [0], `${base}/inv_n`) };
 }
 
-export const one = (ctx: LossEmitContext, base: string) => scalar(ctx.g, 1, `${base}/one`);
+export const one = (ctx: TargetsContext, base: string) => scalar(ctx.g, 1, `${base}/one`);

@@ -4,7 +4,8 @@
  */
 import './asymmetric.ts';
 import './cross-entropy.ts';
+import './cross-entropy-logits.ts';
 import './focal.ts';
 
-export { lossEmitterFor, registerLossEmitter } from './registry.ts';
-export type { EmittedLoss, LossEmitContext, LossEmitter, TrainLoss } from './registry.ts';
+export { lossEmitterFor, logitsLossEmitterFor, registerLogitsLossEmitter, registerLossEmitter } from './registry.ts';
+export type { EmittedLogitsLoss, EmittedLoss, LogitsLossEmitContext, LogitsLossEmitter, LossEmitContext, LossEmitter, TrainLoss } from './registry.ts';

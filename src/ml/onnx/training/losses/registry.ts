@@ -43,3 +43,30 @@ export function registerLossEmitter(kind: string, emitter: LossEmitter): void {
 export function lossEmitterFor(kind: string): LossEmitter | undefined {
   return emitters.get(kind);
 }
+
+/** The inputs of a loss computed from the logits `z` [N, K] under the model's final sigmoid / softmax. */
+export type LogitsLossEmitContext = Omit<LossEmitContext, 'p'> & { z: string };
+
+/** The scalar loss and its gradient with respect to the logits (the final activation's backward skipped). */
+export interface EmittedLogitsLoss {
+  loss: string;
+  dz: string;
+}
+
+export type LogitsLossEmitter = (ctx: LogitsLossEmitContext) => EmittedLogitsLoss;
+
+/**
+ * Losses that also have a form on the logits under a final `activation` (losses.ts `LossFn.logits`):
+ * train-graph.ts uses it when the model ends in that activation, as the tfjs loop does (training/objective.ts).
+ */
+const logitsEmitters = new Map<string, { activation: 'sigmoid' | 'softmax'; emit: LogitsLossEmitter }>();
+
+export function registerLogitsLossEmitter(kind: string, activation: 'sigmoid' | 'softmax', emit: LogitsLossEmitter): void {
+  if (logitsEmitters.has(kind)) throw new Error(`a training-graph logits loss emitter ${kind} is already registered`);
+  logitsEmitters.set(kind, { activation, emit });
+}
+
+export function logitsLossEmitterFor(kind: string, activation: 'sigmoid' | 'softmax'): LogitsLossEmitter | undefined {
+  const entry = logitsEmitters.get(kind);
+  return entry?.activation === activation ? entry.emit : undefined;
+}
