@@ -228,8 +228,6 @@ export async function startFrom(ctx: StageContext, model: tf.LayersModel, source
   ctx.log.info(`initialised ${copied} layers from ${what}${skipped.length ? `; kept fresh: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', ...' : ''}` : ''}`);
 }
 
-/** A tfjs model.json and the weight files its manifest names (in the same folder). */
-
 /** `; images WxH, resized to SxS` when every training image has one stored size other than `size`. */
 function resizeNote(rows: readonly DatasetRow[], size: number): string {
   const sizes = new Set(rows.map((r) => `${r.width}x${r.height}`));
