@@ -1,4 +1,4 @@
-import type { ByteSource } from './byte-source.ts';
+import { subSource, type ByteSource } from './byte-source.ts';
 
 /** A malformed .npy array: `key` is its name in the .npz (or the file name). */
 export class NpyFormatError extends Error {
@@ -69,7 +69,7 @@ export function parseNpy(source: ByteSource, key: string): NpyArray {
   const expected = shape.reduce((a, b) => a * b, 1) * type.bytes;
   const held = source.length - start;
   if (held !== expected) throw new NpyFormatError(key, `shape (${shape.join(', ')}) of ${descr} needs ${expected} bytes, the array holds ${held}${held < expected ? ': truncated' : ''}`);
-  return { key, dtype, shape, data: { length: held, read: (from, to) => source.read(start + from, start + Math.min(to, held)) } };
+  return { key, dtype, shape, data: subSource(source, start, held) };
 }
 
 /** The array with its elements read into memory. */
