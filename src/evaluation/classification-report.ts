@@ -34,8 +34,8 @@ export interface ClassificationReport {
  * Metrics, bootstrap CIs (percentile method over resampled rows or patients; thresholds stay fixed),
  * curves and plots for one set of classification predictions.
  */
-export function classificationReport(data: ClassificationData, groups: readonly MetricGroup[], thresholds: readonly number[], bins: number, bootstrap: BootstrapOptions | undefined): ClassificationReport {
-  const options = { groups, thresholds, calibrationBins: bins };
+export function classificationReport(data: ClassificationData, groups: readonly MetricGroup[], thresholds: readonly number[], bins: number, bootstrap: BootstrapOptions | undefined, positive?: number): ClassificationReport {
+  const options = { groups, thresholds, calibrationBins: bins, positive };
   const metrics = classificationMetrics(data, options);
   const ranked = data.classes.flatMap((_, c) => (hasBothOutcomes(column(data.truth, c)) ? [c] : []));
   const report: ClassificationReport = { metrics, ci: {}, curves: { roc: {}, pr: {}, calibration: {} }, confusion: [], plots: {} };

@@ -12,6 +12,13 @@ import { column } from '../ops/metrics/averaging.ts';
 import { renderHtmlReport } from '../ops/report/html.ts';
 import type { ArtifactDraft } from '../engine/artifact.ts';
 import type { EvaluateParams } from './evaluate.ts';
+import { choosePositiveClass } from '../evaluation/positive-class.ts';
+
+/** `positive` of report.json: the class the plain metric names report, and why it is the one. */
+interface PositiveReport {
+  class: string;
+  why: string;
+}
 
 /** The report of an evaluation with nothing to evaluate (`if_no_rows: skip`): no metrics, the reason. */
 function skipped(ctx: StageContext, reason: string, p: EvaluateParams): ArtifactDraft {
@@ -45,6 +52,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: EvaluatePa
   const json: Record<string, unknown> = { task, classes, split: p.split, rows: rows.length, params: p };
 
   const hasScores = task !== 'detection' && rows.every((r) => Array.isArray(r.scores));
+  let positive: PositiveReport | undefined;
   if (hasScores) {
     let groups = p.metrics;
     const kind = input.artifact.meta.scores;
@@ -56,7 +64,8 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: EvaluatePa
     const cls = classify(ctx, all, rows, classes, task, { ...p, metrics: groups }, notes, kind === 'anomaly');
     Object.assign(metrics, flattenMetrics(cls.report));
     Object.assign(files, cls.report.plots);
-    Object.assign(json, { thresholds: cls.thresholds, metrics: cls.report.metrics, ci: cls.report.ci, bootstrap: cls.report.bootstrap, curves: cls.report.curves, confusion: cls.report.confusion });
+    positive = cls.positive;
+    Object.assign(json, { positive, thresholds: cls.thresholds, metrics: cls.report.metrics, ci: cls.report.ci, bootstrap: cls.report.bootstrap, curves: cls.report.curves, confusion: cls.report.confusion });
   }
   let detection: DetectionReport | undefined;
   const sections: Array<{ title: string; html: string }> = [];
@@ -76,7 +85,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: EvaluatePa
   files['report.json'] = JSON.stringify(json, null, 1);
   files['report.html'] = renderHtmlReport({
     title,
-    facts: { task, classes: classes.join(', '), split: p.split, images: rows.length, ...(p.bootstrap.n ? { bootstrap: `${p.bootstrap.n} × ${p.bootstrap.by}, seed ${p.bootstrap.seed}, ${p.bootstrap.level * 100}% percentile CI` } : {}) },
+    facts: { task, classes: classes.join(', '), ...(positive ? { 'positive class': `${positive.class} (${positive.why})` } : {}), split: p.split, images: rows.length, ...(p.bootstrap.n ? { bootstrap: `${p.bootstrap.n} × ${p.bootstrap.by}, seed ${p.bootstrap.seed}, ${p.bootstrap.level * 100}% percentile CI` } : {}) },
     metrics: Object.keys(metrics)
       .filter((k) => !k.endsWith('_ci_low') && !k.endsWith('_ci_high'))
       .map((k) => ({ name: k, value: metrics[k], low: metrics[`${k}_ci_low`], high: metrics[`${k}_ci_high`] })),
@@ -84,11 +93,13 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: EvaluatePa
     notes,
     sections,
   });
-  return { kind: 'report', files, meta: { metrics: finiteOnly(metrics), task, classes, split: p.split, rows: rows.length } };
+  return { kind: 'report', files, meta: { metrics: finiteOnly(metrics), task, classes, ...(positive ? { positive: positive.class } : {}), split: p.split, rows: rows.length } };
 }
 
 /** `anomaly`: an anomaly detector's rows, whose negatives carry the normal label by design (tta writes it), not a stray label. */
-function classify(ctx: StageContext, all: readonly PredictionRow[], rows: readonly PredictionRow[], classes: string[], task: Parameters<typeof toClassificationData>[2], p: EvaluateParams, notes: string[], anomaly: boolean): { report: ClassificationReport; thresholds: Record<string, ChosenThreshold> } {
+function classify(ctx: StageContext, all: readonly PredictionRow[], rows: readonly PredictionRow[], classes: string[], task: Parameters<typeof toClassificationData>[2], p: EvaluateParams, notes: string[], anomaly: boolean): { report: ClassificationReport; thresholds: Record<string, ChosenThreshold>; positive?: PositiveReport } {
+  const positive = choosePositiveClass(classes, task, p.positive, 'evaluate');
+  if (positive) ctx.log.info(`positive class "${classes[positive.index]}" (${positive.why}): the plain metric names (auc, f1, ...) are its`);
   const data = toClassificationData(rows, classes, task);
   if (data.unknownLabels.length && !anomaly) notes.push(`labels not among the classes count as negative: ${data.unknownLabels.join(', ')}`);
   const thresholds: Record<string, ChosenThreshold> = {};
@@ -116,9 +127,9 @@ function classify(ctx: StageContext, all: readonly PredictionRow[], rows: readon
   const undefinedAuc = classes.filter((_, c) => new Set(column(data.truth, c)).size < 2);
   if (undefinedAuc.length && p.metrics.includes('auc')) notes.push(`ROC-AUC undefined (one outcome only) for: ${undefinedAuc.join(', ')}; macro averages leave them out`);
   ctx.log.info(`evaluating ${rows.length} ${task} predictions over ${classes.length} classes`);
-  const report = classificationReport(data, p.metrics, classes.map((c) => thresholds[c]?.value ?? NaN), p.calibration_bins, p.bootstrap.n > 0 ? { n: p.bootstrap.n, seed: p.bootstrap.seed, level: p.bootstrap.level, groups } : undefined);
+  const report = classificationReport(data, p.metrics, classes.map((c) => thresholds[c]?.value ?? NaN), p.calibration_bins, p.bootstrap.n > 0 ? { n: p.bootstrap.n, seed: p.bootstrap.seed, level: p.bootstrap.level, groups } : undefined, positive?.index);
   for (const [cls, t] of Object.entries(thresholds)) report.metrics[`threshold/${cls}`] = t.value;
-  return { report, thresholds };
+  return { report, thresholds, ...(positive ? { positive: { class: classes[positive.index], why: positive.why } } : {}) };
 }
 
 function flattenMetrics(report: ClassificationReport): Record<string, number> {

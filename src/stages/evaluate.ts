@@ -12,6 +12,11 @@ const params = z
       .enum(['score', 'rate'])
       .default('score')
       .describe("How a threshold chosen on the out-of-fold rows is applied to the evaluated rows: score = the same score value; rate = the same positive rate (the evaluated rows' scores, not their labels, set the value), for ensembles whose averaged scores sit on a narrower scale than the fold models' out-of-fold scores"),
+    positive: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("A binary model's positive class, whose values the plain metric names (auc, f1, sensitivity, ...) report. Default: a single-output model's one class; a 2-way softmax's class whose partner reads as the negative class (normal, No finding, negative, benign, healthy, 0, false, no, none, background), else its second class"),
     split: z.enum(['test', 'val', 'all']).default('test').describe('Rows to evaluate: test = split test; val = all other rows (out-of-fold); all'),
     if_no_rows: z
       .enum(['fail', 'skip'])
@@ -49,7 +54,7 @@ export type EvaluateParams = z.output<typeof params>;
 
 export const evaluate = defineStage({
   name: 'evaluate',
-  version: 4,
+  version: 5,
   description: 'Scores predictions: ROC-AUC, PR-AUC, F1, sensitivity, specificity, accuracy, confusion, calibration with bootstrap CIs; detection map_40/map_50/coco_map/FROC with CIs; report with plots and drawn boxes',
   params,
   inputs: { min: 1 },

@@ -13,7 +13,7 @@ import { seededRandom } from '../util/random.ts';
 import { escapeXml } from '../ops/report/escape.ts';
 import { overlayHeatmap, resizeMap } from '../ops/report/heatmap.ts';
 import { selectSplit } from '../evaluation/predictions.ts';
-import { positiveClassIndex } from '../ops/metrics/positive-class.ts';
+import { positiveClass } from '../ops/metrics/positive-class.ts';
 import { anomalyTruth, normalLabelOf } from '../evaluation/anomaly-labels.ts';
 import { residualMaps } from '../ml/anomaly/autoencoder.ts';
 
@@ -46,7 +46,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
   if (!model || !data) throw new StageInputError(`gradcam needs a model and a dataset input, got ${inputs.map((i) => `${i.name}: ${i.artifact.kind}`).join(', ')}`, 'write from: { model: train, data: split } (optionally predictions: tta)');
   if (inputs.filter((i) => i.artifact.kind === 'model').length > 1) ctx.log.warn(`several models: explaining ${model.instance}`);
   const classes = (model.artifact.meta.classes as string[] | undefined) ?? [];
-  const { cls, why } = explainedClass(p.class, classes, model.artifact.meta.task);
+  const { cls, why } = explainedClass(p.class, classes, model.artifact.meta.task, evaluation);
   const classIndex = classes.indexOf(cls);
   if (classIndex < 0) throw new StageInputError(`class "${cls}" is not one of the model's classes [${classes.join(', ')}]`, 'set class: to one of them');
   ctx.log.info(`explaining class ${classIndex} "${cls}" (${why})`);
@@ -106,12 +106,17 @@ export async function run(ctx: StageContext, inputs: StageInput[], p: GradcamPar
   }
 }
 
-/** The `class` param, else a binary model's positive class (the one evaluate's plain metrics report), else the first class. */
-function explainedClass(param: string | undefined, classes: readonly string[], task: unknown): { cls: string; why: string } {
+/**
+ * The `class` param, else a binary model's positive class: the one the evaluate report input took (its
+ * `positive:` param or the rule), else the shared rule (positiveClass, as evaluate's plain auc / f1); else the first class.
+ */
+function explainedClass(param: string | undefined, classes: readonly string[], task: unknown, evaluation: StageInput | undefined): { cls: string; why: string } {
   if (param !== undefined) return { cls: param, why: 'class param' };
-  const positive = positiveClassIndex(classes, task);
+  const positive = positiveClass(classes, task);
   if (positive === undefined) return { cls: classes[0], why: `the first class: a ${String(task)} model has no one positive class; set class: to explain another` };
-  return { cls: classes[positive], why: classes.length === 1 ? "the binary model's only class" : "the positive class of a binary 2-way softmax: its second class, as evaluate's auc and f1" };
+  const reported = evaluation?.artifact.meta.positive;
+  if (typeof reported === 'string' && classes.includes(reported)) return { cls: reported, why: `the positive class of ${evaluation!.instance}'s plain auc and f1` };
+  return { cls: classes[positive.index], why: `the positive class, as evaluate's plain auc and f1: ${positive.why}` };
 }
 
 /**

@@ -7,7 +7,7 @@ const params = z
     class: z
       .string()
       .optional()
-      .describe("Class whose score is explained. Default: a binary model's positive class, as evaluate's plain auc/f1 (a single-output model's one class; a 2-way softmax's second class, e.g. MedMNIST's label 1); a multi-class or multi-label model's first class"),
+      .describe("Class whose score is explained. Default: a binary model's positive class, as evaluate's plain auc/f1 (the one an evaluate report input took, set by its positive:; else a single-output model's one class, a 2-way softmax's class whose partner reads as the negative class (normal, No finding, ...), else its second class, e.g. MedMNIST's label 1); a multi-class or multi-label model's first class"),
     layer: z.string().optional().describe('Layer to look at (default: the zoo models\' `features` layer = last conv block, else the last 4-D layer)'),
     split: z.enum(['test', 'val', 'all']).default('test').describe('Rows to sample from'),
     per_group: z.number().int().min(1).max(100).default(4).describe('Images per group: true/false positives and negatives'),
@@ -26,7 +26,7 @@ export type GradcamParams = z.output<typeof params>;
 
 export const gradcam = defineStage({
   name: 'gradcam',
-  version: 4,
+  version: 5,
   description: 'Grad-CAM heat maps over a model layer, overlaid on the images, for a sample of true/false positives and negatives (gallery report)',
   params,
   inputs: { min: 2, max: 4 },

@@ -116,6 +116,38 @@ test('evaluate: a 2-way softmax (binary MedMNIST set) reports the plain auc/f1/s
   assert.ok(Number.isFinite(m.f1_macro), 'macro averages are kept');
 });
 
+test('evaluate: a 2-way softmax whose first class is the finding (abnormal / normal) reports it as positive; positive: overrides; the log and report say which and why', async () => {
+  const classes = ['abnormal', 'normal'];
+  const rows = Array.from({ length: 40 }, (_, i) => {
+    const p0 = (i % 2 === 0 ? 0.35 : 0) + (i % 5) / 8;
+    return { id: `s${i}`, split: 'test', labels: [classes[i % 2]], scores: [p0, 1 - p0] };
+  });
+  const inputs = [{ name: 'p', artifact: { kind: 'predictions' as const, rows, meta: { classes, task: 'multiclass' } } }];
+  const params = { bootstrap: { n: 0 }, metrics: ['auc', 'f1', 'sensitivity'] };
+  const byRule = await runStage(evaluate, { inputs, params });
+  const m = byRule.artifact.meta.metrics as Record<string, number>;
+  assert.equal(byRule.artifact.meta.positive, 'abnormal');
+  assert.equal(m.sensitivity, m['sensitivity/abnormal']);
+  assert.notEqual(m.sensitivity, m['sensitivity/normal'], 'the two classes differ here, so the plain name names one of them');
+  assert.equal(m.f1, m['f1/abnormal']);
+  assert.ok(byRule.logs.some((l) => /positive class "abnormal" \(a 2-way softmax whose other class "normal" reads as the negative \(normal\) class\)/.test(l)), byRule.logs.join('\n'));
+  const report = JSON.parse((await byRule.file('report.json')).toString());
+  assert.deepEqual(report.positive, { class: 'abnormal', why: 'a 2-way softmax whose other class "normal" reads as the negative (normal) class' });
+  assert.match((await byRule.file('report.html')).toString(), /positive class/);
+
+  const named = await runStage(evaluate, { inputs, params: { ...params, positive: 'normal' } });
+  const n = named.artifact.meta.metrics as Record<string, number>;
+  assert.equal(named.artifact.meta.positive, 'normal');
+  assert.equal(n.sensitivity, n['sensitivity/normal']);
+  assert.equal(n.f1, n['f1/normal']);
+  assert.ok(named.logs.some((l) => l.includes('positive class "normal" (positive param)')), named.logs.join('\n'));
+
+  await assert.rejects(runStage(evaluate, { inputs, params: { ...params, positive: 'Normal' } }), /evaluate: positive "Normal" is not one of the classes \[abnormal, normal\]/);
+  await assert.rejects(runStage(evaluate, { inputs, params: { ...params, positive: '' } }), /invalid params for evaluate: positive/);
+  const three = { name: 'p', artifact: { kind: 'predictions' as const, rows: [{ id: 'a', split: 'test', labels: ['x'], scores: [0.5, 0.3, 0.2] }], meta: { classes: ['x', 'y', 'z'], task: 'multiclass' } } };
+  await assert.rejects(runStage(evaluate, { inputs: [three], params: { ...params, positive: 'x' } }), /positive "x" is for a binary model .* this multiclass model has 3 classes/);
+});
+
 test('evaluate: detection map_40 with "No finding" boxes, truth joined from a dataset input', async () => {
   const data = { kind: 'dataset' as const, rows: [
     { id: 'a', boxes: [{ label: 'Nodule', x_min: 10, y_min: 10, x_max: 20, y_max: 20 }] },

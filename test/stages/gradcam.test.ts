@@ -12,6 +12,17 @@ async function png(px: Float32Array) {
   return sharp(Buffer.from(px.map((v) => Math.round(v * 255))), { raw: { width: 32, height: 32, channels: 1 } }).png().toBuffer();
 }
 
+/** Images alternating between the two classes and an untrained 2-way softmax small CNN's files. */
+async function twoClassFixture(store: Awaited<ReturnType<typeof tempStore>>, classes: string[], n: number) {
+  await initBackend('cpu');
+  const rows: Array<{ id: string; split: string; labels: string[]; image: string }> = [];
+  for (let i = 0; i < n; i++) rows.push({ id: `r${i}`, split: 'test', labels: [classes[i % 2]], image: await store.putBlob(await png(blobImage(8 + 3 * i, 12, i))) });
+  const net = buildModel({ arch: 'small-cnn', inputSize: 32, channels: 1, classes: 2, task: 'multiclass', width: 0.25, seed: 1 });
+  const files = await saveModelFiles(net);
+  net.dispose();
+  return { rows, files };
+}
+
 test('gradcam stage: gallery of TP/FP/FN/TN overlays whose hottest pixel sits on the blob', async () => {
   await initBackend('cpu');
   const store = await tempStore();
@@ -86,14 +97,9 @@ test('gradcam stage: a multi-class model groups by the argmax, as evaluate (whic
 });
 
 test('gradcam stage: a binary 2-way softmax explains its positive (second) class by default, as evaluate reports it; class: still wins', async () => {
-  await initBackend('cpu');
   const store = await tempStore();
   const classes = ['normal', 'disease'];
-  const rows: Array<{ id: string; split: string; labels: string[]; image: string }> = [];
-  for (let i = 0; i < 6; i++) rows.push({ id: `r${i}`, split: 'test', labels: [classes[i % 2]], image: await store.putBlob(await png(blobImage(8 + 3 * i, 12, i))) });
-  const net = buildModel({ arch: 'small-cnn', inputSize: 32, channels: 1, classes: 2, task: 'multiclass', width: 0.25, seed: 1 });
-  const files = await saveModelFiles(net);
-  net.dispose();
+  const { rows, files } = await twoClassFixture(store, classes, 6);
   const modelOf = (task: string) => ({ kind: 'model' as const, files, meta: { classes, inputSize: 32, channels: 1, task, arch: 'small-cnn' } });
   // disease score: r1, r3 (disease) and r0 (normal) above 0.5; r5 (disease) below
   const p1: Record<string, number> = { r0: 0.7, r1: 0.9, r2: 0.2, r3: 0.8, r4: 0.1, r5: 0.3 };
@@ -104,7 +110,7 @@ test('gradcam stage: a binary 2-way softmax explains its positive (second) class
   const result = await runStage(gradcam, { store, inputs: inputs('multiclass'), params });
   assert.equal(result.artifact.meta.class, 'disease', 'before stage version 4: "normal", the first class');
   assert.deepEqual(result.artifact.meta.counts, { TP: 2, FP: 1, FN: 1, TN: 2 }, 'groups of disease: r1 r3 TP, r0 FP, r5 FN');
-  assert.ok(result.logs.some((l) => /explaining class 1 "disease" \(the positive class of a binary 2-way softmax/.test(l)), result.logs.join('\n'));
+  assert.ok(result.logs.some((l) => /explaining class 1 "disease" \(the positive class, as evaluate's plain auc and f1: a 2-way softmax whose other class "normal" reads as the negative/.test(l)), result.logs.join('\n'));
   assert.match(JSON.parse((await result.file('report.json')).toString()).class_source, /positive class/);
 
   const normal = await runStage(gradcam, { store, inputs: inputs('multiclass'), params: { ...params, class: 'normal' } });
@@ -112,8 +118,25 @@ test('gradcam stage: a binary 2-way softmax explains its positive (second) class
   assert.deepEqual(normal.artifact.meta.counts, { TP: 2, FP: 1, FN: 1, TN: 2 }, 'groups of normal: r2 r4 TP, r5 FP, r0 FN');
   assert.ok(normal.logs.some((l) => /explaining class 0 "normal" \(class param\)/.test(l)), normal.logs.join('\n'));
 
+  // the positive class an evaluate report input took (its positive: param) wins over the rule
+  const report = { kind: 'report' as const, files: {}, meta: { metrics: {}, positive: 'normal' } };
+  const fromReport = await runStage(gradcam, { store, inputs: [...inputs('multiclass'), { name: 'evaluation', artifact: report }], params });
+  assert.equal(fromReport.artifact.meta.class, 'normal');
+  assert.ok(fromReport.logs.some((l) => /explaining class 0 "normal" \(the positive class of .*'s plain auc and f1\)/.test(l)), fromReport.logs.join('\n'));
+
   // two independent labels (multi-label) have no one positive class: the first, and the log says so
   const multilabel = await runStage(gradcam, { store, inputs: inputs('multilabel'), params });
   assert.equal(multilabel.artifact.meta.class, 'normal');
   assert.ok(multilabel.logs.some((l) => /explaining class 0 "normal" \(the first class: a multilabel model has no one positive class/.test(l)), multilabel.logs.join('\n'));
+});
+
+test('gradcam stage: a 2-way softmax whose first class is the finding (abnormal / normal) explains the finding by default', async () => {
+  const store = await tempStore();
+  const classes = ['abnormal', 'normal'];
+  const { rows, files } = await twoClassFixture(store, classes, 4);
+  const inputs = [{ name: 'model', artifact: { kind: 'model' as const, files, meta: { classes, inputSize: 32, channels: 1, task: 'multiclass', arch: 'small-cnn' } } }, { name: 'data', artifact: { kind: 'dataset' as const, rows } }];
+  const result = await runStage(gradcam, { store, inputs, params: { per_group: 2, display_size: 64, backend: 'cpu' } });
+  assert.equal(result.artifact.meta.class, 'abnormal', 'the second class by sorted name would be "normal"');
+  assert.ok(result.logs.some((l) => /explaining class 0 "abnormal" \(the positive class, as evaluate's plain auc and f1: a 2-way softmax whose other class "normal" reads as the negative/.test(l)), result.logs.join('\n'));
+  assert.match(JSON.parse((await result.file('report.json')).toString()).class_source, /other class "normal" reads as the negative/);
 });

@@ -27,6 +27,8 @@ export interface ClassificationOptions {
    * replicates pass the full data's set, so a replicate missing one of them is undefined (skipped).
    */
   rankedClasses?: readonly number[];
+  /** The class whose values the plain names (`auc`, `f1`, ...) report; default: positiveClassIndex's rule. */
+  positive?: number;
 }
 
 /** Rows of the data picked by index (bootstrap replicates). */
@@ -62,7 +64,7 @@ export function classificationMetrics(data: ClassificationData, options: Classif
   const ranked = options.rankedClasses ?? cols.flatMap((col, c) => (hasBothOutcomes(col.y) ? [c] : []));
   const single = task === 'binary' && C === 1;
   // a binary model's plain names (`auc`, `f1`, ...) are its positive class's: also a 2-way softmax's
-  const positive = positiveClassIndex(classes, task);
+  const positive = options.positive ?? positiveClassIndex(classes, task);
 
   const ranking = (name: string, metric: (y: number[], s: number[]) => number) => {
     const per = cols.map((col) => orNaN(() => metric(col.y, col.s)));
