@@ -31,6 +31,16 @@ export function overrideFlags(overrides: readonly string[]): string {
   return overrides.map((o) => `-S ${shellWord(o)}`).join(' ');
 }
 
+/** Whether two runs' recorded overrides are the same flags (in order: a path set twice keeps the last). */
+export function sameOverrides(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((o, i) => o === b[i]);
+}
+
+/** Recorded overrides as the flags that give them, or "no -S overrides", for messages. */
+export function describeOverrides(overrides: readonly string[]): string {
+  return overrides.length ? overrideFlags(overrides) : 'no -S overrides';
+}
+
 export function shellWord(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

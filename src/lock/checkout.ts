@@ -14,6 +14,8 @@ export interface CheckoutResult {
   /** Instances whose output (or some of its blobs) the store lacks. */
   missing: Array<{ id: string; what: string }>;
   exported: Array<{ id: string; dir: string; files: number }>;
+  /** The command-line overrides of the run that wrote the lock (its outputs are the ones restored). */
+  lockOverrides: string[];
 }
 
 /** The lock's section of an experiment, or a CheckoutError saying how to get one. */
@@ -46,7 +48,7 @@ export function selectLocked(section: LockedExperiment, stage: string | undefine
  */
 export async function checkoutLock(experiment: Experiment, store: Store, opts: { stage?: string; dir?: string } = {}): Promise<CheckoutResult> {
   const section = await lockedSection(experiment);
-  const result: CheckoutResult = { restored: [], missing: [], exported: [] };
+  const result: CheckoutResult = { restored: [], missing: [], exported: [], lockOverrides: section.overrides ?? [] };
   const byId = new Map(experiment.instances.map((i) => [i.id, i]));
   for (const [id, entry] of selectLocked(section, opts.stage)) {
     const artifact = await loadArtifact(store, entry.output.artifact);

@@ -187,3 +187,33 @@ test('-S on export and pull: the outputs of the run made with the same overrides
   assert.equal((await b.cli(['schedule', 'exp.yaml', '--once', '-S', 'params.lrr=1'])).code, 2);
   assert.equal((await b.cli(['pull', '--remote', remote, ...set])).code, 2, '-S needs FILE');
 });
+
+test('checkout -S: flags other than those of pipeline.lock\'s last run draw a warning naming both and what is restored; the same flags none', async () => {
+  const ws = await workspace(yaml.replace('ms: 250', 'ms: 1'));
+  assert.equal((await ws.cli(['run', 'exp.yaml', '-S', 'params.lr=1e-2'])).code, 0);
+  const locked = (await readLockedSection(ws.file))!;
+
+  const same = await ws.cli(['checkout', 'exp.yaml', 'train', join(ws.dir, 'same'), '-S', 'params.lr=1e-2']);
+  assert.equal(same.code, 0, same.stderr);
+  assert.equal(same.stderr, '', 'no warning with the lock\'s own flags');
+
+  const plain = await ws.cli(['checkout', 'exp.yaml', 'train', join(ws.dir, 'plain')]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stderr, /^warning: pipeline\.lock's last run was made with -S params\.lr=0\.01, this checkout has no -S overrides: the restored outputs are that run's \(the lock's\), not those of the experiment with this command's -S flags\nhint: pipeline status exp\.yaml lists what differs; pipeline run exp\.yaml makes \(and locks\) the outputs for these flags\n$/);
+  assert.equal(JSON.parse(await readFile(join(ws.dir, 'plain', 'artifact.json'), 'utf8')).digest, locked.stages.train.output.artifact, 'the lock\'s output all the same');
+
+  const other = await ws.cli(['checkout', 'exp.yaml', '-S', 'params.lr=0.1', '-S', 'params.model=big']);
+  assert.equal(other.code, 0, other.stderr);
+  assert.match(other.stderr, /made with -S params\.lr=0\.01, this checkout has -S params\.lr=0\.1 -S params\.model=big: the restored outputs are that run's/);
+  assert.match(other.stderr, /hint: pipeline status exp\.yaml -S params\.lr=0\.1 -S params\.model=big lists what differs/);
+  assert.match(other.stdout, /restored 3 locked stage output\(s\)/);
+
+  // a lock written without -S, checked out with some
+  assert.equal((await ws.cli(['run', 'exp.yaml'])).code, 0);
+  const added = await ws.cli(['checkout', 'exp.yaml', '-S', 'params.lr=1e-2']);
+  assert.match(added.stderr, /^warning: pipeline\.lock's last run was made with no -S overrides, this checkout has -S params\.lr=0\.01:/);
+  // export's stale hint, which shares the comparison, names that run too (it said nothing of it before)
+  const stale = await ws.cli(['export', 'exp.yaml', 'train', join(ws.dir, 'out'), '-S', 'params.lr=0.1']);
+  assert.equal(stale.code, 2);
+  assert.match(stale.stderr, /pipeline\.lock's last run was made with no -S overrides, its outputs are exported by: pipeline export exp\.yaml train \S+out\n/);
+});

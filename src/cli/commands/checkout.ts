@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import type { Command } from '../command.ts';
 import { ExitCode } from '../command.ts';
 import { parse, STORE_HELP, storeOption, UsageError } from '../args.ts';
-import { loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideOptions } from '../override-options.ts';
+import { describeOverrides, loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideFlags, overrideOptions, sameOverrides, shellWord } from '../override-options.ts';
 import { openStore } from '../../store/open.ts';
 import { checkoutLock, CheckoutError } from '../../lock/checkout.ts';
 
@@ -20,7 +20,8 @@ Nothing runs: an output the store lacks is an error that names it (fetch it with
 
   STAGE               a stage (all its instances) or one instance (train[fold=2]); default: every stage
 ${OVERRIDE_HELP}
-                       (the restored outputs are the lock's; pipeline status shows the -S it was written with)
+                       (the restored outputs are the lock's: a warning names both when the
+                       lock's last run used other -S flags)
 ${STORE_HELP}
 exit codes: 0 ok, 1 some locked outputs are not in the store, 2 bad input`,
   async run(argv) {
@@ -31,6 +32,7 @@ exit codes: 0 ok, 1 some locked outputs are not in the store, 2 bad input`,
     const store = await openStore(values.store);
     try {
       const result = await checkoutLock(experiment, store, { stage, dir });
+      if (!sameOverrides(result.lockOverrides, experiment.overrides)) console.error(overridesWarning(file, result.lockOverrides, experiment.overrides));
       for (const e of result.exported) console.log(`${e.id}: ${e.files} files -> ${relative(process.cwd(), e.dir) || e.dir}`);
       console.log(`restored ${result.restored.length} locked stage output(s) from ${store.location}`);
       if (!result.missing.length) return ExitCode.ok;
@@ -44,3 +46,14 @@ exit codes: 0 ok, 1 some locked outputs are not in the store, 2 bad input`,
     }
   },
 };
+
+/**
+ * Checkout restores the lock's outputs whatever -S it is given: when the run that wrote the lock used
+ * other overrides, they are not the outputs of the experiment as this command sets it.
+ */
+function overridesWarning(file: string, locked: readonly string[], given: readonly string[]): string {
+  return [
+    `warning: pipeline.lock's last run was made with ${describeOverrides(locked)}, this checkout has ${describeOverrides(given)}: the restored outputs are that run's (the lock's), not those of the experiment with this command's -S flags`,
+    `hint: pipeline status ${shellWord(file)}${given.length ? ` ${overrideFlags(given)}` : ''} lists what differs; pipeline run ${shellWord(file)}${given.length ? ` ${overrideFlags(given)}` : ''} makes (and locks) the outputs for these flags`,
+  ].join('\n');
+}

@@ -9,7 +9,7 @@ import { planLoaded } from '../../engine/runner.ts';
 import { exportArtifact, instanceDir } from '../../export/export-artifact.ts';
 import { DiagnosticError, didYouMean } from '../../engine/diagnostics.ts';
 import { readLockedSection } from '../../lock/lock-file.ts';
-import { loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideFlags, overrideOptions } from '../override-options.ts';
+import { loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideFlags, overrideOptions, sameOverrides } from '../override-options.ts';
 
 const usage = `pipeline export FILE STAGE DIR ${OVERRIDE_USAGE} [--stale] [--store DIR]`;
 
@@ -81,8 +81,9 @@ ${STORE_HELP}`,
 async function staleHint(args: { file: string; stage: string; dir: string; overrides: readonly string[] }): Promise<string> {
   const { file, stage, dir, overrides } = args;
   const run = `run it first (${rerunCommand(file, stage, overrides)}), or pass --stale to export the last output anyway`;
-  const locked = (await readLockedSection(file))?.overrides;
-  if (!locked || locked.join('\n') === overrides.join('\n')) return `${run}; a run made with -S overrides is exported with the same -S flags`;
+  const section = await readLockedSection(file);
+  const locked = section?.overrides ?? [];
+  if (!section || sameOverrides(locked, overrides)) return `${run}; a run made with -S overrides is exported with the same -S flags`;
   const same = ['pipeline export', file, stage, dir, overrideFlags(locked)].filter(Boolean).join(' ');
   return `${run}; pipeline.lock's last run was made with ${locked.length ? 'other -S overrides' : 'no -S overrides'}, its outputs are exported by: ${same}`;
 }

@@ -5,7 +5,7 @@ import { parse, STORE_HELP, storeOption } from '../args.ts';
 import { openStore } from '../../store/open.ts';
 import { lockStatus } from '../../lock/status.ts';
 import { table } from '../reporters/format.ts';
-import { loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideOptions } from '../override-options.ts';
+import { loadWithOverrides, OVERRIDE_HELP, OVERRIDE_USAGE, overrideOptions, sameOverrides } from '../override-options.ts';
 
 const usage = `pipeline status FILE ${OVERRIDE_USAGE} [--store DIR] [--json] [--quiet]`;
 
@@ -42,7 +42,7 @@ exit codes: 0 (with --quiet: up to date), 1 (with --quiet: something changed), 2
         return ExitCode.ok;
       }
       const notes: string[] = [];
-      if (status.lockOverrides.join('\n') !== status.overrides.join('\n')) notes.push(`the lock was written with ${status.lockOverrides.length ? `command-line overrides: ${status.lockOverrides.join(', ')}` : 'no command-line overrides'}; compared now with ${status.overrides.length ? status.overrides.join(', ') : 'the file as it is'}`);
+      if (!sameOverrides(status.lockOverrides, status.overrides)) notes.push(`the lock was written with ${status.lockOverrides.length ? `command-line overrides: ${status.lockOverrides.join(', ')}` : 'no command-line overrides'}; compared now with ${status.overrides.length ? status.overrides.join(', ') : 'the file as it is'}`);
       if (status.fileChanged && !notUpToDate.length) notes.push(`${relative(process.cwd(), experiment.file)} changed since the lock was written, but no stage is affected`);
       if (!notUpToDate.length) {
         console.log([`${lock}: ${status.instances.length} stage instances up to date`, ...notes].join('\n'));
