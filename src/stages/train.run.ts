@@ -146,12 +146,12 @@ export function epochReporter(ctx: StageContext, epochs: number, score: 'val_auc
 }
 
 /**
- * Warns (once) when an epoch's losses equal the previous epoch's while large: the outputs sit at a
- * probability loss's clipping (1e-7 / 1 - 1e-7, as Keras), where no gradient flows, so no later epoch
- * changes anything. BCE / CE on the zoo's models are computed from the logits and do not stick there
- * (training/objective.ts); focal and ASL still can. Seen before that with transformers from scratch at lr 1e-3.
+ * Warns (once) when an epoch's losses equal the previous epoch's while large: no step changed the outputs.
+ * It used to mean outputs saturated at the loss's probability clipping (1e-7 / 1 - 1e-7, as Keras), where no
+ * gradient flows (transformers from scratch at lr 1e-3); every loss now trains on the logits of the zoo's
+ * final sigmoid / softmax (training/objective.ts), which has a gradient there, so that cause is gone.
  */
-function stuckWatch(ctx: StageContext, report: (r: EpochRecord) => void): (r: EpochRecord) => void {
+export function stuckWatch(ctx: StageContext, report: (r: EpochRecord) => void): (r: EpochRecord) => void {
   let previous: EpochRecord | undefined;
   let warned = false;
   const same = (a: number | undefined, b: number | undefined) => a === b || (a !== undefined && b !== undefined && Math.abs(a - b) <= 1e-6 * Math.abs(b));
@@ -159,7 +159,7 @@ function stuckWatch(ctx: StageContext, report: (r: EpochRecord) => void): (r: Ep
     report(r);
     if (!warned && previous && r.train_loss > 0.1 && same(r.train_loss, previous.train_loss) && same(r.val_loss, previous.val_loss)) {
       warned = true;
-      ctx.log.warn(`epoch ${r.epoch}: train_loss and val_loss unchanged since epoch ${previous.epoch} (${r.train_loss.toFixed(4)}): the outputs are saturated at the loss's clipping (probability 1e-7 or 1 - 1e-7; focal and asl clip, bce and ce on a model ending in a sigmoid / softmax layer train on the logits and do not), where no gradient flows, so the training is stuck; lower lr (transformers from scratch: 1e-5 to 1e-4) or warm it up (schedule: { type: cosine, warmup_epochs: 2 })`);
+      ctx.log.warn(`epoch ${r.epoch}: train_loss and val_loss unchanged since epoch ${previous.epoch} (${r.train_loss.toFixed(4)}): no step changed the outputs, so the training is stuck (not at the loss's probability clipping: every loss trains on the logits of the model's final sigmoid / softmax); lower lr (transformers from scratch: 1e-5 to 1e-4) or warm it up (schedule: { type: cosine, warmup_epochs: 2 })`);
     }
     previous = r;
   };

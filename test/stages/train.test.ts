@@ -4,6 +4,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainStage } from '../../src/stages/train.ts';
+import { stuckWatch } from '../../src/stages/train.run.ts';
+import type { StageContext } from '../../src/engine/stage.ts';
+import type { EpochRecord } from '../../src/ml/training/checkpoint.ts';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
 import { abortingStore, copyBlobs } from './train-helpers.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -178,21 +181,29 @@ test('the start line says when the images are resized (a 64 px MedMNIST+ archive
   assert.ok(same.logs.some((l) => /train small-cnn 32px/.test(l)) && !same.logs.some((l) => /resized to/.test(l)), same.logs.join('\n'));
 });
 
-test('a training stuck at saturated outputs (a clipped probability loss has no gradient) is named, once, with what to change; CE from the logits does not stick', async () => {
+test('a saturating lr (30) no longer sticks: focal and CE train on the logits, the losses move and no stuck warning is logged', async () => {
   const store = await tempStore();
   const { rows } = await syntheticDataset(store, 24, 32, 2, 5);
   // one label per image: a 2-way softmax, as a binary MedMNIST set trains
   const single = rows.map((r, i) => ({ ...r, labels: [i % 3 ? 'A' : 'B'] }));
-  const run = (lr: number, loss = 'focal') => runStage(trainStage, { store, params: { ...base, lr, loss, epochs: 3 }, inputs: [{ name: 'split', artifact: { kind: 'dataset', rows: single, meta: { classes: ['A', 'B'] } } }], vars: { fold: 0 } });
-  const stuck = await run(30);
-  const history = (stuck.artifact.meta as Record<string, any>).history;
-  assert.equal(history[2].train_loss, history[1].train_loss, JSON.stringify(history));
-  assert.equal(stuck.logs.filter((l) => /unchanged since epoch \d.*saturated.*no gradient.*lower lr/.test(l)).length, 1, stuck.logs.join('\n'));
-  // the same overshoot under cross-entropy, computed from the logits, keeps a gradient: the loss moves
-  const fromLogits = await run(30, 'ce');
-  const ceHistory = (fromLogits.artifact.meta as Record<string, any>).history;
-  assert.notEqual(ceHistory[2].train_loss, ceHistory[1].train_loss, JSON.stringify(ceHistory));
-  assert.ok(!fromLogits.logs.some((l) => l.includes('saturated')), fromLogits.logs.join('\n'));
-  const learning = await run(3e-3);
-  assert.ok(!learning.logs.some((l) => l.includes('saturated')), learning.logs.join('\n'));
+  const run = (lr: number, loss: string) => runStage(trainStage, { store, params: { ...base, lr, loss, epochs: 3 }, inputs: [{ name: 'split', artifact: { kind: 'dataset', rows: single, meta: { classes: ['A', 'B'] } } }], vars: { fold: 0 } });
+  // focal at lr 30 sat at its clipping before (train_loss of epochs 2 and 3 equal, the warning logged)
+  for (const loss of ['focal', 'ce']) {
+    const overshoot = await run(30, loss);
+    const history = (overshoot.artifact.meta as Record<string, any>).history;
+    assert.notEqual(history[2].train_loss, history[1].train_loss, `${loss}: ${JSON.stringify(history)}`);
+    assert.ok(!overshoot.logs.some((l) => l.includes('stuck')), overshoot.logs.join('\n'));
+  }
+});
+
+test('the stuck warning: once, when train_loss and val_loss repeat the previous epoch\'s above 0.1, with what to change', () => {
+  const warnings: string[] = [];
+  const reported: number[] = [];
+  const ctx = { log: { warn: (m: string) => warnings.push(m) } } as unknown as StageContext;
+  const watch = stuckWatch(ctx, (r) => reported.push(r.epoch));
+  const epoch = (n: number, train: number, val?: number): EpochRecord => ({ epoch: n, lr: 1e-3, train_loss: train, ...(val === undefined ? {} : { val_loss: val }), seconds: 1 });
+  [epoch(1, 0.05, 0.7), epoch(2, 0.05, 0.7), epoch(3, 2, 0.7), epoch(4, 2, 0.8), epoch(5, 2, 0.8), epoch(6, 2, 0.8)].forEach(watch);
+  assert.deepEqual(reported, [1, 2, 3, 4, 5, 6]);
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0], /^epoch 5: train_loss and val_loss unchanged since epoch 4 \(2\.0000\): no step changed the outputs.*every loss trains on the logits.*lower lr/);
 });

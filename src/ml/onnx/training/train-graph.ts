@@ -141,8 +141,8 @@ export interface TrainGraphOptions {
  * One training step of a tfjs LayersModel (single NHWC image input, [N, K] probabilities out) as an ONNX
  * graph: the forward pass in training mode (NCHW inside), the loss, the backward pass written as forward
  * ops, the BN moving-stat updates and the optimizer update. Weights, optimizer state, moving stats and the
- * learning rate are inputs; their next values and the loss are outputs. BCE under a final sigmoid layer and CE
- * under a softmax layer are computed from the logits (their gradient at the logits; no clipping). Layers, losses and optimizers come
+ * learning rate are inputs; their next values and the loss are outputs. BCE, focal and ASL under a final sigmoid
+ * layer, CE and softmax focal under a softmax layer, are computed from the logits (their gradient at the logits; no clipping). Layers, losses and optimizers come
  * from their registries (layers/, losses/, optimizers/); anything unregistered throws
  * UnsupportedLayerError / UnsupportedTrainingError.
  */
@@ -161,9 +161,9 @@ export function buildTrainGraph(model: tf.LayersModel, options: TrainGraphOption
   const registered = custom ? undefined : (options.loss as TrainLoss);
   const emitLoss = registered ? lossEmitterFor(registered.kind) : undefined;
   if (registered && !emitLoss) throw new UnsupportedTrainingError(`loss ${registered.kind} has no training-graph emitter`);
-  // BCE under a final sigmoid, CE under a softmax: the loss reads the logits, as the tfjs loop (training/objective.ts)
+  // BCE, focal, ASL under a final sigmoid, CE and softmax focal under a softmax: the loss reads the logits, as the tfjs loop (training/objective.ts)
   const head = registered ? logitsHead(model) : undefined;
-  const emitLogitsLoss = head ? logitsLossEmitterFor(registered!.kind, head.activation) : undefined;
+  const emitLogitsLoss = head ? logitsLossEmitterFor(registered!, head.activation) : undefined;
 
   const g = new OnnxGraphBuilder({ shareConstants: true });
   const inputs: OnnxValueInfo[] = [];

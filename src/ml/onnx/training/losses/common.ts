@@ -37,3 +37,10 @@ export function reduceLoss(ctx: TargetsContext, perElement: string, mean: 'eleme
 }
 
 export const one = (ctx: TargetsContext, base: string) => scalar(ctx.g, 1, `${base}/one`);
+
+/** softplus(x) = log(1 + e^x) = Relu(x) + log(1 + e^-|x|), without overflow (-log sigmoid(-x)), as from-logits.ts. */
+export function softplus(ctx: TargetsContext, x: string, base: string): string {
+  const { g } = ctx;
+  const tail = g.node('Log', [g.node('Add', [one(ctx, base), g.node('Exp', [g.node('Neg', [g.node('Abs', [x], `${base}/|x|`)], `${base}/-|x|`)], `${base}/exp`)], `${base}/1+exp`)], `${base}/log1p_exp`);
+  return g.node('Add', [g.node('Relu', [x], `${base}/max0`), tail], base);
+}

@@ -1,5 +1,5 @@
 import { reduceSum } from '../graph-ops.ts';
-import { one, reduceLoss, weightedByClass } from './common.ts';
+import { reduceLoss, softplus, weightedByClass } from './common.ts';
 import { registerLogitsLossEmitter, type LogitsLossEmitContext } from './registry.ts';
 
 /**
@@ -10,9 +10,8 @@ function binaryCrossEntropyFromLogits(ctx: LogitsLossEmitContext) {
   const { g, y, z } = ctx;
   const base = 'loss_bce_logits';
   const weighted = weightedByClass(ctx, base);
-  const softplusNegAbs = g.node('Log', [g.node('Add', [one(ctx, base), g.node('Exp', [g.node('Neg', [g.node('Abs', [z], `${base}/|z|`)], `${base}/-|z|`)], `${base}/exp`)], `${base}/1+exp`)], `${base}/log1p_exp`);
-  const linear = g.node('Sub', [g.node('Relu', [z], `${base}/max0`), g.node('Mul', [z, y], `${base}/zy`)], `${base}/linear`);
-  const perElement = weighted(g.node('Add', [linear, softplusNegAbs], `${base}/per`), `${base}/per_w`);
+  // softplus(z) - z y = max(z, 0) - z y + log(1 + exp(-|z|))
+  const perElement = weighted(g.node('Sub', [softplus(ctx, z, `${base}/softplus`), g.node('Mul', [z, y], `${base}/zy`)], `${base}/per`), `${base}/per_w`);
   const { value, inverseCount } = reduceLoss(ctx, perElement, 'elements', base);
   const dUnit = g.node('Sub', [g.node('Sigmoid', [z], `${base}/sigmoid`), y], `${base}/dz_unit`);
   return { loss: value, dz: g.node('Mul', [weighted(dUnit, `${base}/dz_w`), inverseCount], `${base}/dz`) };

@@ -6,6 +6,7 @@ import './asymmetric.ts';
 import './cross-entropy.ts';
 import './cross-entropy-logits.ts';
 import './focal.ts';
+import './focal-logits.ts';
 
 export { lossEmitterFor, logitsLossEmitterFor, registerLogitsLossEmitter, registerLossEmitter } from './registry.ts';
 export type { EmittedLogitsLoss, EmittedLoss, LogitsLossEmitContext, LogitsLossEmitter, LossEmitContext, LossEmitter, TrainLoss } from './registry.ts';

@@ -56,17 +56,20 @@ export interface EmittedLogitsLoss {
 export type LogitsLossEmitter = (ctx: LogitsLossEmitContext) => EmittedLogitsLoss;
 
 /**
- * Losses that also have a form on the logits under a final `activation` (losses.ts `LossFn.logits`):
- * train-graph.ts uses it when the model ends in that activation, as the tfjs loop does (training/objective.ts).
+ * Losses that also have a form on the logits under a final activation (losses.ts `LossFn.logits`), which may
+ * depend on the loss's options (focal: softmax form under a softmax): train-graph.ts uses it when the model
+ * ends in that activation, as the tfjs loop does (training/objective.ts).
  */
-const logitsEmitters = new Map<string, { activation: 'sigmoid' | 'softmax'; emit: LogitsLossEmitter }>();
+type Activation = 'sigmoid' | 'softmax';
+const logitsEmitters = new Map<string, { activation: (loss: TrainLoss) => Activation; emit: LogitsLossEmitter }>();
 
-export function registerLogitsLossEmitter(kind: string, activation: 'sigmoid' | 'softmax', emit: LogitsLossEmitter): void {
+export function registerLogitsLossEmitter(kind: string, activation: Activation | ((loss: TrainLoss) => Activation), emit: LogitsLossEmitter): void {
   if (logitsEmitters.has(kind)) throw new Error(`a training-graph logits loss emitter ${kind} is already registered`);
-  logitsEmitters.set(kind, { activation, emit });
+  logitsEmitters.set(kind, { activation: typeof activation === 'function' ? activation : () => activation, emit });
 }
 
-export function logitsLossEmitterFor(kind: string, activation: 'sigmoid' | 'softmax'): LogitsLossEmitter | undefined {
-  const entry = logitsEmitters.get(kind);
-  return entry?.activation === activation ? entry.emit : undefined;
+/** The emitter of `loss` from the logits under `activation`, if it has one there. */
+export function logitsLossEmitterFor(loss: TrainLoss, activation: Activation): LogitsLossEmitter | undefined {
+  const entry = logitsEmitters.get(loss.kind);
+  return entry?.activation(loss) === activation ? entry.emit : undefined;
 }
