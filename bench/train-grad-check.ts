@@ -8,10 +8,14 @@
 // reports, per engine, the error left after the flips that explain its gradients best (chosen greedily);
 // an engine whose whole difference from float64 is such branch choices then drops to float32 noise. Only the
 // FLIP_LIMIT (default 48) nearest candidates overall are tried: each is a whole gradient vector in the output.
+// With WEIGHT=regex it prints, for each weight whose name matches, its gradient's size (largest element, as a
+// fraction of the model's largest gradient) and each engine's largest absolute difference from float64 (also as
+// such a fraction), and the engines' largest difference from each other: where a near-zero gradient's
+// difference stands against float32 noise.
 // With PER_WEIGHT=n it lists, per engine, the n weights nearest the output whose error exceeds 1e-3 (in
 // model order, output first): backward errors start at the output, so the first listed is where they appear.
 // DATA_SEED=k: the batch of test/ml/onnx/training/gradients.test.ts's case with that data seed (same model seed and classes).
-// usage: [FLIPS=k] [PER_WEIGHT=n] [DATA_SEED=k] [DEPTH=json] node --import tsx bench/train-grad-check.ts ARCH SIZE BATCH [LOSS=bce|ce|focal|JSON] [SEED=5]
+// usage: [FLIPS=k] [PER_WEIGHT=n] [WEIGHT=regex] [DATA_SEED=k] [DEPTH=json] node --import tsx bench/train-grad-check.ts ARCH SIZE BATCH [LOSS=bce|ce|focal|JSON] [SEED=5]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +26,7 @@ import { makeLoss, type LossConfig } from '../src/ml/losses/index.ts';
 import { buildModel, type Architecture, type ModelSpec } from '../src/ml/models/index.ts';
 import { topologicalNodes } from '../src/ml/onnx/export-model.ts';
 import { OrtTrainer, trainLossOf } from '../src/ml/onnx/training/ort-trainer.ts';
+import { trainingObjective } from '../src/ml/training/objective.ts';
 
 const [arch, size, n] = [process.argv[2] as Architecture, Number(process.argv[3] ?? 64), Number(process.argv[4] ?? 4)];
 const lossArg = process.argv[5] ?? 'bce';
@@ -53,7 +58,8 @@ async function tfjsStep(backend: 'cpu' | 'wasm') {
   const x = tf.tensor4d(xs, [n, size, size, 1]);
   const y = tf.tensor2d(ys, [n, spec.classes]);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = tf.variableGrads(() => makeLoss(lossConfig, spec.task)(y, model.apply(x, { training: true }) as tf.Tensor2D), vars);
+  // as training computes it: BCE / CE from the logits when the model ends in a sigmoid / softmax
+  const { value, grads } = tf.variableGrads(() => trainingObjective(model, makeLoss(lossConfig, spec.task))(x, y), vars);
   return { model, x, loss: value.dataSync()[0], grads: vars.map((v) => Float32Array.from(grads[v.name].dataSync())) };
 }
 
@@ -160,6 +166,20 @@ const between = (a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[
   return `${worst[0].toExponential(2)} (${names[worst[1]]})`;
 };
 console.log(`  engine vs engine (as gradients.test.ts): onnxruntime vs tfjs wasm ${between(ort, wasm.grads)}, vs tfjs cpu ${between(ort, cpu.grads)}; tfjs cpu vs wasm ${between(cpu.grads, wasm.grads)}`);
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let d = 0;
+  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+};
+if (process.env.WEIGHT) {
+  const pattern = new RegExp(process.env.WEIGHT);
+  const ofModel = (v: number) => (v / globalMax).toExponential(2);
+  for (const [i, name] of names.entries()) {
+    if (!pattern.test(name)) continue;
+    const engines = [['tfjs cpu', cpu.grads[i]], ['tfjs wasm', wasm.grads[i]], ['onnxruntime', ort[i]]] as const;
+    console.log(`  ${name}: largest |gradient| ${ofModel(absMax(reference[i]))} of the model's largest (${globalMax.toExponential(3)}); largest |engine - float64| ${engines.map(([e, g]) => `${e} ${ofModel(maxDiff(g, reference[i]))}`).join(', ')}; onnxruntime - tfjs wasm ${ofModel(maxDiff(ort[i], wasm.grads[i]))}, tfjs cpu - wasm ${ofModel(maxDiff(cpu.grads[i], wasm.grads[i]))} (all as fractions of the model's largest)`);
+  }
+}
 for (const [engine, loss, grads] of [['tfjs cpu', cpu.loss, cpu.grads], ['tfjs wasm', wasm.loss, wasm.grads], ['onnxruntime', ortLoss, ort]] as const) {
   const errors = grads.map((g, i) => error(g, reference[i]));
   const order = errors.map((e, i) => [e, i] as const).sort((a, b) => b[0] - a[0]);

@@ -12,12 +12,16 @@ import { kinkFreeBatch, needsOrt, ort } from './step-fixtures.ts';
 /**
  * One step's loss and every weight's gradient from the ONNX Runtime graph against tfjs (wasm backend; BCE / CE
  * from the logits in both, the zoo's models ending in a sigmoid / softmax layer),
- * within 1e-3 relative to the weight's largest gradient, or to 1e-4 of the model's largest gradient for
- * gradients that are ~0 by cancellation (a batch norm's beta under another batch norm: its float32 value
- * is rounding noise in both engines; a case names such weights whose noise needs a higher floor). Batches keep
- * pre-activations away from ReLU kinks (step-fixtures.ts).
+ * within 1e-3 relative to the weight's largest gradient, or to 1e-3 of the model's largest gradient for
+ * gradients that are ~0 by cancellation (a batch norm's beta or gamma under another batch norm: its float32
+ * value is rounding noise in every engine), i.e. within 1e-6 of the model's largest gradient in absolute
+ * terms, ~8 float32 epsilons: against float64 (bench/train-grad-check.ts WEIGHT=...) tfjs wasm's gradients that
+ * are 0 or ~5e-5 of the model's largest are off by up to 1.3e-7 of it, and tfjs cpu and wasm differ by as much
+ * (the MobileNetV2 case below). The floor was 1e-4 (1e-7 absolute, one epsilon: below the reference's own
+ * noise), which left that case at 8.8e-4 and EfficientNet-B0 at 7.4e-4, both on such weights. A case names
+ * weights whose noise needs a higher floor. Batches keep pre-activations away from ReLU kinks (step-fixtures.ts).
  */
-function gradientError(got: Float32Array, want: ArrayLike<number>, modelScale: number, floor = 1e-4): number {
+function gradientError(got: Float32Array, want: ArrayLike<number>, modelScale: number, floor = 1e-3): number {
   let diff = 0, scale = 0;
   for (let i = 0; i < want.length; i++) {
     diff = Math.max(diff, Math.abs(got[i] - want[i]));
@@ -36,7 +40,7 @@ interface Case {
   soft?: boolean;
   /** Transformer sizes (ViT / Swin at test size). */
   transformer?: NonNullable<Parameters<typeof buildModel>[1]>['transformer'];
-  /** A weight whose gradient is ~0 by batch-norm invariance, and the floor it is compared at instead of 1e-4 (see the note above the cases). */
+  /** A weight whose gradient is ~0 by batch-norm invariance, and the floor it is compared at instead of 1e-3 (see the note above the cases). */
   invariant?: { weight: RegExp; floor: number };
   /** A shallower MobileNetV2 of the same design (see the note above the cases). */
   depth?: NonNullable<Parameters<typeof buildModel>[1]>['depth'];
@@ -64,16 +68,17 @@ function normalizationInside(spec: ModelSpec): tf.LayersModel {
 // Runtime is within 6.8e-4 of it (tfjs cpu 3.0e-4, tfjs wasm 1.3e-3). The batch check's 2e-6 cannot exclude such
 // values: by the last stages the float32 forward drifts ~1e-5 relative between engines, and with thousands of
 // values per layer some are likely to lie that close to a kink.
-// Some gradients are ~0 by batch-norm invariance and float32 noise in every engine, beyond the default floor:
-// DenseNet's stem_bn/gamma (every consumer is a batch norm behind ReLU and max pooling, so scaling it changes
-// nothing but through epsilon: 1.6e-5 of the model's largest gradient) and the shallower MobileNetV2's
-// ir4_project_bn/beta and ir5_project_bn/beta (shifts that the next 1x1 conv and batch norm remove; ir4's is
-// 1.4e-8 of the largest; against float64 tfjs wasm is off by 1.4e-3 on both at the 1e-4 floor, ONNX Runtime
-// by less than 1e-3). Against
+// Gradients that are ~0 by batch-norm invariance are float32 noise in every engine. At the default floor: the
+// shallower MobileNetV2's project_bn betas (shifts that the next 1x1 conv and batch norm remove: 0 in float64;
+// tfjs wasm off by up to 1.3e-7 of the model's largest gradient, ONNX Runtime by 1.9e-8) and its stem_bn/gamma
+// (4.8e-5 of the largest: scaling it changes the output only through ReLU6's cap and epsilon; off by 8.6e-8
+// (tfjs wasm), 3.3e-8 (tfjs cpu), 2.8e-8 (ONNX Runtime); ONNX Runtime - tfjs wasm 8.8e-8, tfjs cpu - wasm 9.2e-8).
+// Beyond it: DenseNet's stem_bn/gamma (every consumer is a batch norm behind ReLU and max pooling, so scaling it
+// changes nothing but through epsilon: 1.6e-5 of the model's largest gradient). Against
 // float64 on DenseNet-121's batch (DATA_SEED=11 CLASSES=2 ... densenet121 64 2 focal 10) stem_bn/gamma is off by
 // 3.3e-7 (ONNX Runtime), 3.6e-7 (tfjs cpu) and 2.4e-6 (tfjs wasm) of the largest gradient and no other weight of
-// any engine by more than 1e-3 (against tfjs wasm this weight differs by 3.2e-2, 1.2e-1 when marked todo; the next by
-// 7.1e-5); so these weights alone compare at a floor of 1e-2 (DenseNet) and 1e-3 (MobileNetV2).
+// any engine by more than 1e-3 (against tfjs wasm this weight differs by 3.2e-2 at a floor of 1e-4, 1.2e-1 when
+// marked todo; the next by 7.1e-5); so this weight alone compares at a floor of 1e-2.
 const cases: Case[] = [
   { spec: { arch: 'small-cnn', inputSize: 32, channels: 1, classes: 3, task: 'multilabel', seed: 3 }, loss: 'bce', n: 4, dataSeed: 1 },
   { spec: { arch: 'small-cnn', inputSize: 32, channels: 3, classes: 4, task: 'multiclass', seed: 4 }, loss: 'ce', n: 4, dataSeed: 2 },
@@ -91,7 +96,7 @@ const cases: Case[] = [
   // 64 px: the last stage keeps 2 x 2 positions per image. At 32 px (1 x 1) its batch norms see as many
   // values as images and float32 sums lose the gradient there in every engine: tfjs cpu, tfjs wasm and
   // this graph all differed from a float64 reference by up to 3.5e-1 (bench/train-grad-check.ts).
-  { spec: { arch: 'mobilenetv2', inputSize: 64, channels: 1, classes: 3, task: 'multilabel', seed: 8 }, loss: 'bce', n: 2, dataSeed: 9, depth: { stages: [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2]] }, invariant: { weight: /^ir[45]_project_bn\/beta/, floor: 1e-3 } },
+  { spec: { arch: 'mobilenetv2', inputSize: 64, channels: 1, classes: 3, task: 'multilabel', seed: 8 }, loss: 'bce', n: 2, dataSeed: 9, depth: { stages: [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2]] } },
   { spec: { arch: 'efficientnet-b0', inputSize: 64, channels: 1, classes: 3, task: 'multilabel', seed: 9 }, loss: { asl: {} }, n: 2, dataSeed: 10 },
   { spec: { arch: 'densenet121', inputSize: 64, channels: 1, classes: 2, task: 'multilabel', seed: 10 }, loss: 'focal', n: 2, dataSeed: 11, invariant: { weight: /^stem_bn\/gamma/, floor: 1e-2 } },
   // transformers at small sizes; Swin: 9 x 9 tokens in 4 x 4 windows (padded and shifted windows, odd-size patch merging)
