@@ -14,7 +14,7 @@ import type { ScheduleConfig } from './schedule.ts';
 import { targetOf } from './targets.ts';
 import type { Metric } from './selection.ts';
 import { validate } from './validation.ts';
-import { trainingObjective } from './objective.ts';
+import { logitsSide, trainingObjective } from './objective.ts';
 
 /** The optimisation settings every training loop shares. */
 export interface OptimizationConfig {
@@ -70,6 +70,8 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
   const valTargets = job.valRows.map((r) => targetOf(r, classes));
   const softmax = config.task === 'multiclass';
   const objective = trainingObjective(model, job.loss);
+  // validation predicts the logits where training uses them, so val_loss is the training loss's formula
+  const logits = logitsSide(model, job.loss);
   /** A batch's images and targets as trained: augmented, mixed (drawing from `random`), labels smoothed. */
   const batchTensors = (pixels: Float32Array, rows: DatasetRow[], random: () => number): [tf.Tensor4D, tf.Tensor2D] => {
     const targets = new Float32Array(rows.length * classes.length);
@@ -109,9 +111,9 @@ export async function trainModel(job: TrainJob): Promise<TrainResult> {
       if (valImages.length === 0) return {};
       // Exported afresh each epoch (the weights changed): a few ms for the demo's small CNN, less than
       // ONNX Runtime saves over tfjs on its validation images (docs/training.md, "Inference engine").
-      const predictor = await createPredictor(model, { ...config.inference, log: first ? job.log : undefined });
+      const predictor = await createPredictor(logits?.view ?? model, { ...config.inference, log: first ? job.log : undefined });
       try {
-        const val = await validate(predictor, loader, valImages, valTargets, job.loss, config.batch);
+        const val = await validate(predictor, loader, valImages, valTargets, job.loss, config.batch, logits);
         return Number.isFinite(val.auc) ? { val_loss: val.loss, val_auc: val.auc } : { val_loss: val.loss };
       } finally {
         await predictor.dispose();

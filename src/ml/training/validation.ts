@@ -1,7 +1,7 @@
 import * as tf from '../tf.ts';
 import { rocAuc } from '../../ops/metrics/roc.ts';
 import type { Predictor } from '../inference/predictor.ts';
-import type { LossFn } from '../losses/index.ts';
+import type { LogitsLoss, LossFn } from '../losses/index.ts';
 import type { ImageLoader } from './image-loader.ts';
 
 export interface ValidationResult {
@@ -11,17 +11,28 @@ export interface ValidationResult {
   scores: Float32Array[];
 }
 
-/** Predicts the validation images in batches (no augmentation) with the epoch's predictor and scores them. */
-export async function validate(predictor: Predictor, loader: ImageLoader, images: readonly string[], targets: readonly Float32Array[], loss: LossFn, batch: number): Promise<ValidationResult> {
+/**
+ * Predicts the validation images in batches (no augmentation) with the epoch's predictor and scores them.
+ * With `logits`, the predictor outputs the logits (objective.ts `logitsSide`): the loss is the training
+ * loss's logits form (no clipping) and the scores are their sigmoid / softmax; else the predictor outputs
+ * probabilities and the loss is computed on them (clipped at 1e-7).
+ */
+export async function validate(predictor: Predictor, loader: ImageLoader, images: readonly string[], targets: readonly Float32Array[], loss: LossFn, batch: number, logits?: LogitsLoss): Promise<ValidationResult> {
   const classes = targets[0]?.length ?? 0;
   const scores: Float32Array[] = [];
   let lossSum = 0;
   for (let start = 0; start < images.length; start += batch) {
     const ids = images.slice(start, start + batch);
-    const probs = await predictor.predict(await loader.batch(ids), ids.length);
+    const outputs = await predictor.predict(await loader.batch(ids), ids.length);
     const yValues = new Float32Array(ids.length * classes);
     ids.forEach((_, i) => yValues.set(targets[start + i], i * classes));
-    const l = tf.tidy(() => loss(tf.tensor2d(yValues, [ids.length, classes]), tf.tensor2d(probs, [ids.length, classes])).dataSync()[0]);
+    const { probs, l } = tf.tidy(() => {
+      const y = tf.tensor2d(yValues, [ids.length, classes]);
+      const out = tf.tensor2d(outputs, [ids.length, classes]);
+      if (!logits) return { probs: outputs, l: loss(y, out).dataSync()[0] };
+      const p = logits.activation === 'sigmoid' ? tf.sigmoid(out) : tf.softmax(out);
+      return { probs: p.dataSync() as Float32Array, l: logits.loss(y, out).dataSync()[0] };
+    });
     lossSum += l * ids.length;
     for (let i = 0; i < ids.length; i++) scores.push(probs.slice(i * classes, (i + 1) * classes));
   }
