@@ -6,16 +6,22 @@ import { MlflowReader } from './mlflow/reader.ts';
 import { LocalModelRegistry } from './registry/local-registry.ts';
 import type { ModelRegistry } from './registry/model.ts';
 import { MlflowModelRegistry } from './registry/mlflow-registry.ts';
-import { mlflowUri } from './mlflow-uri.ts';
+import { mlflowUri, splitCredentials } from './mlflow-uri.ts';
 
 export { mlflowUri };
 
-
+/** Authentication: MLFLOW_TRACKING_TOKEN (Bearer), else MLFLOW_TRACKING_USERNAME/PASSWORD, else `user:password@` in the URI (Basic). */
 export function mlflowClient(uri: string, opts: { timeoutMs?: number; retries?: number; backoffMs?: number } = {}, env: NodeJS.ProcessEnv = process.env): MlflowClient {
+  const { url, username, password } = splitCredentials(uri);
   const headers: Record<string, string> = {};
   if (env.MLFLOW_TRACKING_TOKEN) headers.authorization = `Bearer ${env.MLFLOW_TRACKING_TOKEN}`;
-  else if (env.MLFLOW_TRACKING_USERNAME) headers.authorization = `Basic ${Buffer.from(`${env.MLFLOW_TRACKING_USERNAME}:${env.MLFLOW_TRACKING_PASSWORD ?? ''}`).toString('base64')}`;
-  return new MlflowClient({ baseUrl: uri, timeoutMs: opts.timeoutMs ?? 10_000, retries: opts.retries ?? 3, backoffMs: opts.backoffMs ?? 250, headers });
+  else if (env.MLFLOW_TRACKING_USERNAME) headers.authorization = basic(env.MLFLOW_TRACKING_USERNAME, env.MLFLOW_TRACKING_PASSWORD ?? '');
+  else if (username !== undefined) headers.authorization = basic(username, password ?? '');
+  return new MlflowClient({ baseUrl: url, timeoutMs: opts.timeoutMs ?? 10_000, retries: opts.retries ?? 3, backoffMs: opts.backoffMs ?? 250, headers });
+}
+
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
 /** A reader over the tracker that `pipeline run` would write to (MLflow when configured, else the store). */

@@ -1,7 +1,7 @@
 import type { EventSink, PipelineEvent } from '../engine/events.ts';
 import type { Store } from '../store/store.ts';
 import { trackingConfigSchema, type TrackingConfig, type TrackingConfigInput } from './config.ts';
-import { mlflowUri } from './mlflow-uri.ts';
+import { displayUri, mlflowUri } from './mlflow-uri.ts';
 import { describe, EventTracker, type TrackerLog } from './event-tracker.ts';
 import { LocalTrackWriter } from './local/local-tracker.ts';
 import { OpQueue } from './op-queue.ts';
@@ -72,7 +72,7 @@ export async function openTrackingSession(opts: CreateTrackerOptions): Promise<T
       // The MLflow client (and its HTTP library) loads only when a server is configured.
       const { mlflowSessionQueue } = await import('./mlflow/session-queue.ts');
       ({ queue, beforeClose } = mlflowSessionQueue({ uri, config, store: opts.store, experiment, log, env: opts.env, backoffMs: opts.backoffMs }));
-      log('info', `tracking to MLflow at ${uri}, experiment "${experiment}"`);
+      log('info', `tracking to MLflow at ${displayUri(uri)}, experiment "${experiment}"`);
     }
     const trackerKind = uri ? 'mlflow' : 'local';
     // Each run's tracker flushes its own state into the shared queue; only the session closes the queue.

@@ -44,6 +44,7 @@ export interface ReceivedRequest {
   method: string;
   path: string;
   body: string;
+  authorization?: string;
 }
 
 class ApiError extends Error {
@@ -96,6 +97,8 @@ export class MlflowDouble {
   failNext = 0;
   /** Delay before answering (a slow server). */
   delayMs = 0;
+  /** `Authorization` header every request must carry (as `mlflow server --app-name basic-auth`), else 401. */
+  requireAuthorization?: string;
   private server?: Server;
   private port = 0;
   private nextExperiment = 1;
@@ -153,8 +156,13 @@ export class MlflowDouble {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
     const url = new URL(req.url ?? '/', 'http://x');
-    this.received.push({ method: req.method ?? 'GET', path: url.pathname + url.search, body: raw.toString('utf8') });
+    this.received.push({ method: req.method ?? 'GET', path: url.pathname + url.search, body: raw.toString('utf8'), authorization: req.headers.authorization });
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.requireAuthorization !== undefined && req.headers.authorization !== this.requireAuthorization) {
+      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="mlflow"' });
+      res.end('You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.');
+      return;
+    }
     if (this.mode === 'error' || this.failNext > 0) {
       if (this.failNext > 0) this.failNext--;
       return send(res, this.errorStatus, { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'simulated outage' });

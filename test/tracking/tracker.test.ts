@@ -232,3 +232,46 @@ test('a bad tracking URI or a broken store never throws into the engine', async 
   // Writes are batched (one per run and burst), so the failure is reported by a later operation or at close, naming the run.
   assert.ok(logs2.some((l) => /warn: tracking: .*writing run run-BROKEN to the store failed: disk full/.test(l)), logs2.join('\n'));
 });
+
+test('user:password@ in the tracking URI: sent as Basic auth, never logged or stored, buffers replayed to the same server', async () => {
+  const secret = 's3cret@PW:x';
+  const authed = await new MlflowDouble().start();
+  authed.requireAuthorization = `Basic ${Buffer.from(`alice:${secret}`).toString('base64')}`;
+  const uri = authed.url.replace('http://', `http://alice:${encodeURIComponent(secret)}@`);
+  const leaks = (text: string) => text.includes('s3cret') || text.includes(encodeURIComponent(secret));
+  try {
+    const store = await tempStore();
+    const logs: string[] = [];
+    const sink = await tracker(store, logs, {}, uri);
+    await emitFakeRun(sink, store, { runId: 'run-AUTH', auc: 0.8, folds: 1 });
+    await sink.close?.();
+    assert.ok(authed.runByName('run-AUTH'), `the authenticated server got the run: ${logs.join('\n')}`);
+    assert.ok(authed.received.length > 0 && authed.received.every((r) => r.authorization === authed.requireAuthorization));
+    assert.ok(logs.some((l) => l.includes(`tracking to MLflow at ${authed.url}`)), logs.join('\n'));
+
+    await authed.stop();
+    const down: string[] = [];
+    try {
+      const offline = await tracker(store, down, {}, uri);
+      await emitFakeRun(offline, store, { runId: 'run-AUTH-DOWN', auc: 0.7, folds: 1 });
+      await offline.close?.();
+    } finally {
+      await authed.start();
+    }
+    assert.ok(down.some((l) => /unreachable.*buffering/.test(l)), down.join('\n'));
+    const counts = await bufferedCounts(store);
+    assert.deepEqual(Object.keys(counts), [authed.url]);
+    for await (const id of store.listDocIds(TRACKING_BUFFER)) assert.ok(!leaks(JSON.stringify(await store.getDoc(TRACKING_BUFFER, id))), 'buffer holds no password');
+    const replayed = await replayBuffers({ store, client: mlflowClient(uri, { retries: 1, backoffMs: 5 }), log: (l, m) => down.push(`${l}: ${m}`) });
+    assert.equal(replayed.remaining, 0);
+    assert.ok(authed.runByName('run-AUTH-DOWN'));
+    assert.ok(![...logs, ...down].some(leaks), [...logs, ...down].join('\n'));
+
+    const bad: string[] = [];
+    const refused = await tracker(await tempStore(), bad, {}, `ftp://alice:${encodeURIComponent(secret)}@host/x`);
+    await refused.close?.();
+    assert.ok(bad.some((l) => /tracking disabled.*ftp:\/\/alice:\*\*\*@host/.test(l)) && !bad.some(leaks), bad.join('\n'));
+  } finally {
+    await authed.stop();
+  }
+});

@@ -28,12 +28,13 @@ ${TRACKING_HELP}`,
         if (total === 0) return console.log(`nothing buffered in ${store.location}`), ExitCode.ok;
         throw new UsageError(`${total} buffered operations for ${Object.keys(counts).join(', ')}; set MLFLOW_TRACKING_URI or pass --tracking-uri to send them`);
       }
-      const result = await replayBuffers({ store, client: mlflowClient(uri), log: (level, message) => console.error(`${level}: ${message}`) });
-      console.log(`sent ${result.replayed} buffered operations from ${result.sessions} run(s) to ${uri}${result.dropped ? `; ${result.dropped} rejected by the server (see warnings)` : ''}`);
+      const client = mlflowClient(uri);
+      const result = await replayBuffers({ store, client, log: (level, message) => console.error(`${level}: ${message}`) });
+      console.log(`sent ${result.replayed} buffered operations from ${result.sessions} run(s) to ${client.baseUrl}${result.dropped ? `; ${result.dropped} rejected by the server (see warnings)` : ''}`);
       if (result.otherServers.length) console.log(`left alone: buffers for ${[...new Set(result.otherServers)].join(', ')}`);
-      const stillHere = result.remaining - Object.entries(counts).filter(([u]) => u.replace(/\/+$/, '') !== uri).reduce((a, [, n]) => a + n, 0);
+      const stillHere = result.remaining - Object.entries(counts).filter(([u]) => u !== client.baseUrl).reduce((a, [, n]) => a + n, 0);
       if (stillHere > 0) {
-        console.log(`${stillHere} operations still buffered: ${uri} is not reachable; try again later`);
+        console.log(`${stillHere} operations still buffered: ${client.baseUrl} is not reachable; try again later`);
         return ExitCode.failed;
       }
       return ExitCode.ok;

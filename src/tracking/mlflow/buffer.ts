@@ -5,6 +5,7 @@ import { describe } from '../event-tracker.ts';
 import type { TrackOp } from '../model.ts';
 import type { OpJournal } from '../op-queue.ts';
 import type { MlflowClient } from './client.ts';
+import { displayUri } from '../mlflow-uri.ts';
 import { isTransient } from './http.ts';
 import { MlflowWriter, type RemoteRun } from './writer.ts';
 
@@ -12,6 +13,7 @@ import { MlflowWriter, type RemoteRun } from './writer.ts';
 export const TRACKING_BUFFER = 'tracking-buffer';
 
 export interface BufferDoc {
+  /** The server's URL without user name and password. */
   uri: string;
   experiment: string;
   created: number;
@@ -58,7 +60,7 @@ export async function replayBuffers(opts: { store: Store; client: MlflowClient; 
     const doc = await store.getDoc<BufferDoc>(TRACKING_BUFFER, id);
     if (!doc) continue;
     if (normalise(doc.uri) !== here) {
-      result.otherServers.push(doc.uri);
+      result.otherServers.push(normalise(doc.uri));
       result.remaining += doc.ops.length;
       continue;
     }
@@ -93,11 +95,12 @@ export async function bufferedCounts(store: Store): Promise<Record<string, numbe
   const out: Record<string, number> = {};
   for await (const id of store.listDocIds(TRACKING_BUFFER)) {
     const doc = await store.getDoc<BufferDoc>(TRACKING_BUFFER, id);
-    if (doc) out[doc.uri] = (out[doc.uri] ?? 0) + doc.ops.length;
+    if (doc) out[normalise(doc.uri)] = (out[normalise(doc.uri)] ?? 0) + doc.ops.length;
   }
   return out;
 }
 
+/** Without user info (buffers written before it was stripped may hold a password) and trailing slashes. */
 function normalise(uri: string): string {
-  return uri.replace(/\/+$/, '');
+  return displayUri(uri).replace(/\/+$/, '');
 }

@@ -15,7 +15,7 @@ import { MlflowWriter } from './writer.ts';
 export function mlflowSessionQueue(o: { uri: string; config: TrackingConfig; store: Store; experiment: string; log: TrackerLog; env?: NodeJS.ProcessEnv; backoffMs?: number }): { queue: OpQueue; beforeClose(): Promise<void> } {
   const client = mlflowClient(o.uri, { timeoutMs: o.config.timeout_ms, retries: o.config.retries, backoffMs: o.backoffMs }, o.env);
   const writer = new MlflowWriter({ client, store: o.store, experiment: o.experiment, log: o.log });
-  const queue = new OpQueue({ writer, log: o.log, journal: storeJournal(o.store, { uri: o.uri, experiment: o.experiment }, writer), isTransient, flushTimeoutMs: o.config.flush_timeout_ms });
+  const queue = new OpQueue({ writer, log: o.log, journal: storeJournal(o.store, { uri: client.baseUrl, experiment: o.experiment }, writer), isTransient, flushTimeoutMs: o.config.flush_timeout_ms });
   const replay = startReplay(o.store, client, o.log);
   return { queue, beforeClose: () => replay.finish(o.config.flush_timeout_ms) };
 }
