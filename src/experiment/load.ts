@@ -143,12 +143,13 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
   }
   const cycle = findCycle(stageIds, (id) => deps.get(id)!.flatMap((g) => g.stages.map(stageOf)));
   if (cycle) diags.push({ message: `dependency cycle: ${cycle.join(' -> ')}`, location: at(['stages', cycle[0], 'from']), hint: 'a stage cannot depend, directly or not, on itself' });
-  if (diags.length) throw new DiagnosticError(diags);
 
-  // Expand foreach into instances, interpolate and validate params.
+  // Expand foreach into instances, interpolate and validate params; also after the errors above, so
+  // that they are all reported at once (stages of an unknown type have no schema to check against).
   const instancesByStage = new Map<string, StageInstance[]>();
   for (const [id, stage] of stages) {
-    const resolved = types.get(id)!;
+    const resolved = types.get(id);
+    if (!resolved) continue;
     const list: StageInstance[] = [];
     if (stage.resources && stage.queue) diags.push({ message: `stage ${id}: give resources or queue, not both`, location: at(['stages', id, 'queue'], 'key'), hint: 'resources: { gpu: 1 } and queue: gpu mean the same' });
     for (const vars of expandForeach(id, stage, params, env, problems, diags, at)) {

@@ -121,6 +121,17 @@ test('all problems are listed in file order (line, then column)', async () => {
   assert.equal(diags[0].location!.line, 2);
 });
 
+test('a from: typo or unknown stage type does not hide the other stages\' param errors', async () => {
+  const diags = await diagnose('params: { seed: 1 }\nstages:\n  a: { uses: command, with: { run: "true", kind: bad } }\n  b: { uses: command, from: aa, with: { run: "true", knd: files } }\n  c: { uses: nope, with: { x: 1 } }\n  d: { uses: command, from: b, with: { run: "${params.sed}" } }\n');
+  assert.deepEqual(diags.map((d) => [d.location!.line, d.message]), [
+    [3, 'stage a (command): with.kind: got "bad", expected one of "files", "model", "report", "predictions"'],
+    [4, 'stage b reads from "aa", which is not a stage of this experiment'],
+    [4, 'stage b (command): unknown param with.knd'],
+    [5, 'unknown stage type "nope" in stage c'],
+    [6, 'unknown param params.sed in ${params.sed}'],
+  ]);
+});
+
 test('an unknown ${params.x} is one error, not also a type error on the same node', async () => {
   const diags = await diagnose('params: { bits: 8 }\nstages:\n  v: { uses: convert, with: { bits: "${params.bitz}" } }\n');
   assert.deepEqual(diags.map((d) => d.message), ['unknown param params.bitz in ${params.bitz}']);
