@@ -21,6 +21,8 @@ test('every command answers --help with its usage and exit code 0', async () => 
     assert.equal(r.code, 0, `${c.name} --help: ${r.stderr}`);
     assert.match(r.stdout, /usage: pipeline /);
   }
+  const runs = await runCli(['runs', '--help'], REPO);
+  assert.match(runs.stdout, /usage: pipeline runs list\|show ID \[--json\]\|compare\|sync \[--store DIR\]/, 'the sub-commands by name, no placeholder');
   const top = await runCli(['--help'], REPO);
   assert.match(top.stdout, /commands:\n\s+run/);
 });

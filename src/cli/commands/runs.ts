@@ -8,7 +8,8 @@ import { Collections } from '../../store/store.ts';
 import { runsSubcommands } from './index.ts';
 
 
-const usage = 'pipeline runs list|show ID|<other> [--store DIR]';
+/** Computed when used: runsSubcommands comes from index.ts, which imports this module. */
+const usage = () => `pipeline runs list|show ID [--json]|${runsSubcommands.map((c) => c.name.replace(/^runs /, '')).join('|')} [--store DIR]`;
 
 function when(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
@@ -32,9 +33,10 @@ export const runsCommand: Command = {
   name: 'runs',
   get help() {
     const extra = runsSubcommands.map((c) => `  ${c.name.replace(/^runs /, '').padEnd(18)}${c.summary}`).join('\n');
-    return `usage: ${usage}
+    return `usage: ${usage()}
 
   list              every recorded run: id, experiment, status, start, duration, stage counts
+                    (--json: the run records)
   show ID           one run: its file, git commit, and each stage instance's status, time, cache key,
                     artifact, error and (with a queue) the workers that ran it (ID may be a prefix,
                     a suffix, or "last")
@@ -45,7 +47,7 @@ ${STORE_HELP}`;
     const [sub, ...rest] = argv;
     const extra = sub ? runsSubcommands.find((c) => c.name === `runs ${sub}`) : undefined;
     if (extra) return (await extra.load()).run(rest);
-    const { values, positionals, help } = parse(rest, { ...storeOption, json: { type: 'boolean' } }, { min: 0, max: 1, usage });
+    const { values, positionals, help } = parse(rest, { ...storeOption, json: { type: 'boolean' } }, { min: 0, max: 1, usage: usage() });
     if (help || !sub || sub === '--help' || sub === '-h') return console.log(this.help), ExitCode.ok;
     const store = await openStore(values.store, { readOnly: true });
     try {
@@ -67,7 +69,7 @@ ${STORE_HELP}`;
         for (const i of r.instances.filter((i) => i.error)) console.log(`\n${i.id}: ${i.error}`);
         return ExitCode.ok;
       }
-      throw new UsageError(`unknown runs sub-command ${JSON.stringify(sub)}\nusage: ${usage}`);
+      throw new UsageError(`unknown runs sub-command ${JSON.stringify(sub)}\nusage: ${usage()}`);
     } finally {
       await store.close();
     }
