@@ -18,7 +18,9 @@ interface ParsedFile {
   header: Omit<DicomFileHeader, 'patientId' | 'patientName'>;
 }
 
-const IGNORED = /(^|\/)(\.[^/]*|[^/]*\.(csv|txt|json|md|html?|xml|zip|png|jpe?g))$/i;
+const IGNORED = /(^|\/)(\.[^/]*|[^/]*\.(csv|tsv|txt|json|md|html?|xml|ya?ml|log|pdf|zip|png|jpe?g))$/i;
+
+const SHOWN_DUPLICATES = 10;
 
 /** The implementation of the ingest-dicom stage, imported on its first run (src/stages/ingest-dicom.ts defines it). */
 export async function run(ctx: StageContext, inputs: StageInput[], params: IngestDicomParams): Promise<ArtifactDraft> {
@@ -34,18 +36,19 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
 
   const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ path: o.id, reason: o.error }]));
   const ids = rowIds(files.map((f) => f.rel));
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   const rows: DatasetRow[] = [];
-  let duplicates = 0;
+  const duplicates: Array<{ path: string; kept: string }> = [];
   let unlabeled = 0;
   outcomes.forEach((o, i) => {
     if (!o.ok) return;
     const { header: h, dicom, patient } = o.value;
-    if (h.sopInstanceUid) {
-      if (seen.has(h.sopInstanceUid)) return void duplicates++;
-      seen.add(h.sopInstanceUid);
-    }
     const rel = files[i].rel;
+    if (h.sopInstanceUid) {
+      const kept = seen.get(h.sopInstanceUid);
+      if (kept !== undefined) return void duplicates.push({ path: rel, kept });
+      seen.set(h.sopInstanceUid, rel);
+    }
     const joined = labels.join(rel, imageKeys(rel, h.sopInstanceUid), { id: ids[i], width: h.columns, height: h.rows });
     if (labels.active && !joined) unlabeled++;
     rows.push(clean({
@@ -78,8 +81,10 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
     }));
   });
   requireIngested({ files: files.length, rows, failed, unlabeled, labels, labelsWhere: labelsWhere(params.labels), kind: 'DICOM' });
-  const summary = { files: files.length, ingested: rows.length, duplicates, failed: failed.length, unlabeled };
-  ctx.log.info(`ingested ${rows.length} of ${files.length} files (${duplicates} duplicate SOPInstanceUIDs, ${failed.length} failed${labels.active ? `, ${unlabeled} without labels` : ''})`);
+  const summary = { files: files.length, ingested: rows.length, duplicates: duplicates.length, failed: failed.length, unlabeled };
+  for (const d of duplicates.slice(0, SHOWN_DUPLICATES)) ctx.log.warn(`skipped ${d.path}: same SOPInstanceUID as ${d.kept} (kept)`);
+  if (duplicates.length > SHOWN_DUPLICATES) ctx.log.warn(`... and ${duplicates.length - SHOWN_DUPLICATES} more duplicates (meta.duplicates lists them all)`);
+  ctx.log.info(`ingested ${rows.length} of ${files.length} files (${duplicates.length} duplicate SOPInstanceUIDs, ${failed.length} failed${labels.active ? `, ${unlabeled} without labels` : ''})`);
   const { summary: labelSummary, ...meta } = labelMeta(ctx, labels, rows);
   return {
     kind: 'dataset',
@@ -90,6 +95,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
       pseudonymized: !params.keep_original_patient_ids,
       summary: { ...summary, ...labelSummary },
       failed,
+      duplicates,
     },
   };
 }

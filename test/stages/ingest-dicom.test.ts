@@ -119,6 +119,9 @@ test('folder ingest: incremental by content, duplicates by SOPInstanceUID, bad f
   await writeFile(join(src, 'no-pixels.dcm'), good.subarray(0, pixelTag));
   const rle = writeDicom({ rows: 4, columns: 4, pixels: new Uint16Array(16).fill(7), transferSyntax: 'rle' });
   await writeFile(join(src, 'rle-truncated.dcm'), rle.subarray(0, rle.length - 12));
+  // Index files that public DICOM collections ship beside the images are not DICOM candidates.
+  await writeFile(join(src, 'INDEX.tsv'), 'file\tmodality\n');
+  await writeFile(join(src, 'notes.pdf'), '%PDF-1.4');
 
   const b = await runStage(ingestDicom, { store, params, baseDir: dir });
   const progress = b.events.filter((e) => e.type === 'progress').at(-1) as any;
@@ -133,6 +136,9 @@ test('folder ingest: incremental by content, duplicates by SOPInstanceUID, bad f
   assert.match(reasons['not-dicom.dcm'], /not a DICOM file/);
   assert.equal(reasons['no-preamble.dcm'], undefined, 'a file without the preamble is read');
   assert.ok((await b.rows<DatasetRow>()).some((r) => r.path === 'no-preamble.dcm'));
+  // The duplicate is named with the file kept in its place (paths only, never the UID).
+  assert.deepEqual(b.artifact.meta.duplicates, [{ path: 'copy-of-old.dcm', kept: old }]);
+  assert.ok(b.logs.includes(`warn: skipped copy-of-old.dcm: same SOPInstanceUID as ${old} (kept)`), b.logs.join('\n'));
   assert.match(reasons['truncated.dcm'], /truncated/);
   assert.match(reasons['no-pixels.dcm'], /no Pixel Data element/);
   assert.match(reasons['rle-truncated.dcm'], /truncated: encapsulated pixel data/);
