@@ -4,7 +4,7 @@ import type { DatasetRow } from '../data-model.ts';
 import type { StageContext, StageInput } from '../engine/stage.ts';
 import type { DicomFileHeader } from '../ops/dicom/header.ts';
 import { imageKeys } from '../ops/labels/load.ts';
-import { saltFingerprint } from '../ops/dicom/pseudonym.ts';
+import { pseudonymizeUid, saltFingerprint } from '../ops/dicom/pseudonym.ts';
 import { labelsWhere, requireIngested } from './ingest-checks.ts';
 import { classList, collectSourceFiles, saltOf, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
 import { LabelJoiner } from './label-join.ts';
@@ -34,6 +34,8 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
     (file) => parseFile(ctx, file, params),
   );
 
+  const salt = params.keep_original_patient_ids ? undefined : saltOf(params.pseudonymize);
+  const uid = (value: string | undefined) => (salt === undefined ? value : pseudonymizeUid(value, salt));
   const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ path: o.id, reason: o.error }]));
   const ids = rowIds(files.map((f) => f.rel));
   const seen = new Map<string, string>();
@@ -54,10 +56,10 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
     rows.push(clean({
       id: ids[i],
       // A patient column in the labels wins over the DICOM PatientID.
-      patient: joined?.patient ? patientPseudonym(joined.patient, params) : (patient ?? (h.studyUid ? `study:${h.studyUid}` : undefined)),
-      study: h.studyUid,
-      series: h.seriesUid,
-      sop: h.sopInstanceUid,
+      patient: joined?.patient ? patientPseudonym(joined.patient, params) : (patient ?? (h.studyUid ? `study:${uid(h.studyUid)}` : undefined)),
+      study: uid(h.studyUid),
+      series: uid(h.seriesUid),
+      sop: uid(h.sopInstanceUid),
       labels: joined?.labels ?? [],
       boxes: joined?.boxes.length ? joined.boxes : undefined,
       split: joined?.split,

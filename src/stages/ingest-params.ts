@@ -25,7 +25,7 @@ export const commonIngestParams = {
   bad_boxes: badBoxesParam,
   split_lists: splitListsParam,
   pseudonymize: pseudonymizeParam,
-  keep_original_patient_ids: z.boolean().default(false).describe('Opt out of pseudonymisation: rows carry the original patient ids (PHI!)'),
+  keep_original_patient_ids: z.boolean().default(false).describe('Opt out of pseudonymisation: rows carry the original patient ids (PHI!) and, from DICOMs, the original study/series/SOP UIDs'),
   on_error: z.enum(['skip', 'fail']).default('skip').describe('skip: report bad files (path and reason), count them and go on; fail: stop at the first'),
 };
 

@@ -7,6 +7,7 @@ import { runStage, tempStore } from '../../src/testing/harness.ts';
 import { syntheticDicom } from '../../src/stages/synthetic-dicom.ts';
 import { ingestDicom } from '../../src/stages/ingest-dicom.ts';
 import { phantomImages } from '../../src/ops/dicom/phantom.ts';
+import { pseudonymizeUid } from '../../src/ops/dicom/pseudonym.ts';
 import { writeDemoSet } from '../../src/ops/dicom/demo-set.ts';
 import { TRANSFER_SYNTAX_UIDS, writeDicom } from '../../src/ops/dicom/write.ts';
 import type { DatasetRow } from '../../src/data-model.ts';
@@ -61,7 +62,7 @@ test('synthetic-dicom -> ingest-dicom: labels and boxes joined, patients pseudon
     assert.equal(row.boxes?.length ?? 0, im.findings.length * 3, 'three readers per finding');
     assert.deepEqual(new Set(row.boxes?.map((b) => b.reader)), new Set(im.findings.length ? im.readers : []));
     assert.equal(row.width, 64);
-    assert.equal(row.sop, im.spec.sopUid);
+    assert.equal(row.sop, pseudonymizeUid(im.spec.sopUid, 'pipeline'));
     // The transfer syntax the phantom wrote the file in (implicit/explicit LE, BE, deflate, RLE), by UID.
     assert.equal(row.transfer_syntax, TRANSFER_SYNTAX_UIDS[im.spec.transferSyntax ?? 'explicit-le']);
     assert.equal(row.dicom, synth.artifact.files[`dicom/${im.imageId}.dcm`]);
@@ -185,22 +186,34 @@ for p in sorted(glob.glob(os.path.join(sys.argv[1], '*.dcm'))):
         continue
     ts = d.file_meta.get('TransferSyntaxUID', '1.2.840.10008.1.2')  # no file meta: implicit VR little endian, as pydicom reads it
     out[os.path.basename(p)] = dict(sop=str(d.SOPInstanceUID), ts=str(ts), rows=int(d.Rows), cols=int(d.Columns),
-        bits=int(d.BitsStored), photometric=str(d.PhotometricInterpretation), modality=str(d.get('Modality', '')) or None)
+        bits=int(d.BitsStored), photometric=str(d.PhotometricInterpretation), modality=str(d.get('Modality', '')) or None,
+        study=str(d.get('StudyInstanceUID', '')), series=str(d.get('SeriesInstanceUID', '')),
+        dates=[str(d.get(k, '')) for k in ('StudyDate', 'SeriesDate', 'AcquisitionDate', 'ContentDate', 'PatientBirthDate')])
 print(json.dumps(out))
 `,
     [source],
   );
   const unique = new Set(Object.values(ref).map((x) => x.sop)).size;
   assert.equal(rows.length, unique, 'one row per SOPInstanceUID');
-  for (const row of rows) {
+  const original = await (await runStage(ingestDicom, { params: { source, glob: '*.dcm', keep_original_patient_ids: true } })).rows<DatasetRow>();
+  for (const [row, kept] of rows.map((r, i) => [r, original[i]] as const)) {
     const want = ref[String(row.path)];
     assert.ok(want, `pydicom reads ${row.path}`);
     assert.deepEqual(
-      [row.sop, row.transfer_syntax, row.height, row.width, row.bits_stored, row.photometric, row.modality ?? null],
-      [want.sop, want.ts, want.rows, want.cols, want.bits, want.photometric, want.modality],
+      [kept.sop, kept.study ?? '', kept.series ?? '', row.transfer_syntax, row.height, row.width, row.bits_stored, row.photometric, row.modality ?? null],
+      [want.sop, want.study, want.series, want.ts, want.rows, want.cols, want.bits, want.photometric, want.modality],
       String(row.path),
     );
+    // Pseudonymised (the default): the UIDs are replaced, consistently, by valid UIDs.
+    assert.deepEqual([row.sop, row.study, row.series], [want.sop, want.study, want.series].map((u) => pseudonymizeUid(u, 'pipeline')));
+    assert.match(String(row.sop), /^2\.25\.\d{1,39}$/);
   }
+  // Real UIDs embed dates (1.3.6.1.4.1.5962.1.2.1.20040826185059.5457: StudyDate 20040826): neither the
+  // UIDs nor any of the header's dates appear in the pseudonymised rows.
+  const text = JSON.stringify(rows);
+  const secrets = Object.values(ref).flatMap((x) => [x.sop, x.study, x.series, ...x.dates.filter((d: string) => /^\d{8}$/.test(d) && d !== '00000000')]);
+  assert.ok(secrets.length > 3 * rows.length);
+  for (const value of secrets) assert.ok(!text.includes(value), `${value} in the rows`);
 });
 
 test('synthetic-dicom `out` also writes the files into a folder, which ingest-dicom reads to the same rows', async () => {

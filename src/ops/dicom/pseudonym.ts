@@ -8,6 +8,19 @@ export function pseudonymize(id: string | undefined, salt: string): string | und
 }
 
 /**
+ * A stable replacement for a Study/Series/SOP Instance UID, as DICOM's de-identification profile asks
+ * (PS3.15 E.1, action U): real UIDs are identifiers that link back to the archive, and many embed the
+ * study date and time. `2.25.` + the decimal of 128 bits of sha256(salt, "uid", uid): a valid UID
+ * (PS3.5 B.2, at most 44 characters); the same UID gives the same pseudonym, so studies stay grouped.
+ */
+export function pseudonymizeUid(uid: string | undefined, salt: string): string | undefined {
+  const value = uid?.trim();
+  if (!value) return undefined;
+  const hex = createHash('sha256').update(`${salt}\u0000uid\u0000${value}`).digest('hex').slice(0, 32);
+  return `2.25.${BigInt(`0x${hex}`).toString()}`;
+}
+
+/**
  * Identifies a salt without revealing it: HMAC-SHA256 keyed by the salt. It goes into cache keys
  * (which are stored in plain text), so a new salt gives new pseudonyms instead of cached old ones.
  */
