@@ -111,7 +111,7 @@ async function trainAutoencoder(ctx: StageContext, params: TrainParams, options:
   const scorer = buildScoreModel(model);
   const checkpoints = new CheckpointStore(ctx.store, key);
   if (ctx.forced) await checkpoints.clear();
-  const trainer = await createAnomalyTrainer(model, { engine: params.engine, optimizer: params.optimizer, momentum: params.momentum, pixels: job.loader.pixelsPerImage, threads: wasmThreads(), log: job.log });
+  const trainer = await createAnomalyTrainer(model, { engine: params.engine, optimizer: params.optimizer, momentum: params.momentum, epsilon: params.epsilon, pixels: job.loader.pixelsPerImage, threads: wasmThreads(), log: job.log });
   const result = await trainAnomalyDetector({ ...job, model, scorer, checkpoints, trainer }).finally(() => trainer?.dispose());
   const files = await saveModelFiles(scorer);
   model.dispose();

@@ -54,7 +54,7 @@ export async function runDetection(ctx: StageContext, inputs: StageInput[], para
   const monitor = detectionMetric(params.monitor);
   const points = anchorPoints(pyramidLevels(params.size, height), options.level_range);
   const loss = { alpha: options.focal.alpha, gamma: options.focal.gamma, boxWeight: options.box_weight };
-  const trainer = await createDetectionTrainer(model, { engine: params.engine, optimizer: params.optimizer, momentum: params.momentum, loss, points, classes: classes.length, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
+  const trainer = await createDetectionTrainer(model, { engine: params.engine, optimizer: params.optimizer, momentum: params.momentum, epsilon: params.epsilon, loss, points, classes: classes.length, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
   const result = await trainDetector({
     model,
     loader: new LetterboxLoader(ctx.store, params.size, params.channels, params.cache_mb * 2 ** 20, height),

@@ -123,6 +123,7 @@ export const TrainParams = z
     optimizer: z.enum(['adam', 'sgd', 'rmsprop']).default('adam').describe('Optimizer'),
     lr: z.number().positive().default(1e-3).describe('Initial learning rate'),
     momentum: z.number().min(0).max(1).default(0.9).describe('Momentum (sgd: Nesterov; rmsprop)'),
+    epsilon: z.number().positive().max(1).optional().describe("Epsilon of adam and rmsprop, added to the root of the second moment (default: tfjs's 1e-7; PyTorch's Adam and RMSprop use 1e-8)"),
     schedule: ScheduleParam,
     loss: LossParam.optional(),
     class_balanced: z

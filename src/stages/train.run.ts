@@ -68,7 +68,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
   const stopMetric = (params.early_stopping && params.early_stopping.metric) || monitor;
   if (monitor === 'val_map' || stopMetric === 'val_map') throw new StageInputError('train: monitor val_map is for task: detection', 'use val_auc or val_loss for classification');
   // ONNX Runtime gets this worker's share of the cores, like the wasm backend
-  const trainer = await createExternalTrainer(model, { engine: params.engine, loss: lossConfig, classWeights, task, optimizer: params.optimizer, momentum: params.momentum, workers: params.workers, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
+  const trainer = await createExternalTrainer(model, { engine: params.engine, loss: lossConfig, classWeights, task, optimizer: params.optimizer, momentum: params.momentum, epsilon: params.epsilon, workers: params.workers, threads: wasmThreads(), log: (m) => ctx.log.info(m) });
   const parallel = params.workers > 1 ? await DataParallel.start(params.workers - 1, params.backend, spec, lossConfig, classWeights) : undefined;
   const result = await trainModel({
     model,
@@ -132,8 +132,8 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Train
 
 /** The optimisation params as the training loops take them. */
 export function optimizationConfig(params: TrainParams): OptimizationConfig {
-  const { epochs, batch, seed, optimizer, lr, momentum, schedule } = params;
-  return { epochs, batch, seed, optimizer, lr, momentum, schedule };
+  const { epochs, batch, seed, optimizer, lr, momentum, epsilon, schedule } = params;
+  return { epochs, batch, seed, optimizer, lr, momentum, epsilon, schedule };
 }
 
 /** Per epoch: metrics to the tracker (step = epoch) and one log line. */

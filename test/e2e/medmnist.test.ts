@@ -8,7 +8,7 @@ import { runCli, REPO } from '../support/workspace.ts';
 import { NIH_FIXTURES } from '../support/fixtures.ts';
 import { DEBIAN_PYTHON, needs } from '../support/reference-tools.ts';
 import { loadExperiment } from '../../src/experiment/load.ts';
-import { modelSpecOf } from '../../src/stages/train.run.ts';
+import { modelSpecOf, optimizationConfig } from '../../src/stages/train.run.ts';
 import type { TrainParams } from '../../src/stages/train-params.ts';
 
 // experiments/medmnist.yaml on a tiny MedMNIST-layout archive numpy writes from 14 real NIH images at
@@ -51,4 +51,18 @@ test('medmnist.yaml: the 28 px model has the small stem (their ResNet-18 (28)); 
   };
   assert.deepEqual(await stemAt(), { size: 28, stem: 'small' });
   for (const size of [64, 128, 224]) assert.deepEqual(await stemAt(String(size)), { size, stem: 'imagenet' });
+});
+
+test("medmnist.yaml optimises as their train_and_eval_pytorch.py: Adam(lr=0.001) with PyTorch's eps 1e-8, batch 128, 100 epochs, MultiStepLR at 50 / 75 %, no augmentation, best val AUC, one identity TTA", async () => {
+  const experiment = await loadExperiment(join(REPO, 'experiments/medmnist.yaml'), { skipExternalChecks: true, env: {} });
+  const params = experiment.instances.find((i) => i.id === 'train')!.params as TrainParams;
+  assert.deepEqual(optimizationConfig(params), { epochs: 100, batch: 128, seed: 1, optimizer: 'adam', lr: 0.001, momentum: 0.9, epsilon: 1e-8, schedule: { type: 'multistep', milestones: [0.5, 0.75], gamma: 0.1 } });
+  assert.equal(params.augment, null);
+  assert.equal(params.monitor, 'val_auc');
+  assert.equal(params.early_stopping, false);
+  assert.equal(params.label_smoothing, 0);
+  assert.equal(params.class_balanced, false);
+  assert.equal(params.balanced_sampler, false);
+  const tta = experiment.instances.find((i) => i.id === 'tta')!.params as { transforms: unknown[] };
+  assert.equal(tta.transforms.length, 1, 'no test-time augmentation: their test() scores each image once');
 });

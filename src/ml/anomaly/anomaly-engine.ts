@@ -14,6 +14,8 @@ export interface AnomalyTrainerOptions {
   optimizer: OptimizerName;
   /** Momentum of sgd (Nesterov) / rmsprop, as `makeOptimizer`. */
   momentum: number;
+  /** Adam / RMSProp epsilon, as `makeOptimizer` (undefined: tfjs's 1e-7). */
+  epsilon?: number;
   /** Values per image (size x size x channels): the target's length. */
   pixels: number;
   /** ONNX Runtime intra-op threads (default: the machine's available parallelism). */
@@ -32,7 +34,7 @@ export function reconstructionTrainLoss(pixels: number): CustomTrainLoss {
  */
 export async function createAnomalyTrainer(model: tf.LayersModel, options: AnomalyTrainerOptions): Promise<ExternalTrainer | undefined> {
   return onnxRuntimeTrainer(options, (runtime, threads) =>
-    OrtTrainer.create(model, { loss: reconstructionTrainLoss(options.pixels), optimizer: ortOptimizerConfig(options.optimizer, options.momentum), threads, runtime }),
+    OrtTrainer.create(model, { loss: reconstructionTrainLoss(options.pixels), optimizer: ortOptimizerConfig(options.optimizer, options.momentum, options.epsilon), threads, runtime }),
   );
 }
 
@@ -49,6 +51,6 @@ export async function createGanTrainer(gan: Pick<Fanogan, 'generator' | 'critic'
  */
 export async function createEncoderTrainer(gan: Pick<Fanogan, 'scorer' | 'encoder'>, options: Omit<AnomalyTrainerOptions, 'pixels'>): Promise<ExternalTrainer | undefined> {
   return onnxRuntimeTrainer(options, (runtime, threads) =>
-    OrtTrainer.create(gan.scorer, { loss: meanCombinationLoss([1]), optimizer: ortOptimizerConfig(options.optimizer, options.momentum), trainable: gan.encoder.trainableWeights, training: false, threads, runtime }),
+    OrtTrainer.create(gan.scorer, { loss: meanCombinationLoss([1]), optimizer: ortOptimizerConfig(options.optimizer, options.momentum, options.epsilon), trainable: gan.encoder.trainableWeights, training: false, threads, runtime }),
   );
 }

@@ -91,7 +91,7 @@ export async function trainFanogan(job: FanoganTrainJob): Promise<FanoganResult>
   const encoderVars = variablesOf(gan.encoder);
   const offset = perEpoch * job.wgan.epochs;
   // created after the WGAN's last weights are in the model: on ONNX Runtime they are the step's constants
-  const encoderTrainer = await createEncoderTrainer(gan, { ...engine, optimizer: config.optimizer, momentum: config.momentum });
+  const encoderTrainer = await createEncoderTrainer(gan, { ...engine, optimizer: config.optimizer, momentum: config.momentum, epsilon: config.epsilon });
   try {
     const encoder = await runEpochs(
       { ...common, config, checkpoints: job.checkpoints.encoder, trainer: encoderTrainer, onEpoch: job.onEpoch, onProgress: (done) => job.onProgress(offset + done, total) },

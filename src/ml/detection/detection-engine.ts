@@ -12,6 +12,8 @@ export interface DetectionTrainerOptions {
   optimizer: OptimizerName;
   /** Momentum of sgd (Nesterov) / rmsprop, as `makeOptimizer`. */
   momentum: number;
+  /** Adam / RMSProp epsilon, as `makeOptimizer` (undefined: tfjs's 1e-7). */
+  epsilon?: number;
   loss: DetectionLossOptions;
   points: AnchorPoints;
   classes: number;
@@ -34,6 +36,6 @@ export function detectionTrainLoss(loss: DetectionLossOptions, points: AnchorPoi
  */
 export async function createDetectionTrainer(model: tf.LayersModel, options: DetectionTrainerOptions, extra: Partial<OrtTrainerOptions> = {}): Promise<ExternalTrainer | undefined> {
   return onnxRuntimeTrainer(options, (runtime, threads) =>
-    OrtTrainer.create(model, { loss: detectionTrainLoss(options.loss, options.points, options.classes), optimizer: ortOptimizerConfig(options.optimizer, options.momentum), threads, runtime, ...extra }),
+    OrtTrainer.create(model, { loss: detectionTrainLoss(options.loss, options.points, options.classes), optimizer: ortOptimizerConfig(options.optimizer, options.momentum, options.epsilon), threads, runtime, ...extra }),
   );
 }

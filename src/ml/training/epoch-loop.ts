@@ -61,7 +61,7 @@ export interface EpochsResult {
  */
 export async function runEpochs<R, B>(job: EpochJob<R>, steps: EpochSteps<R, B>): Promise<EpochsResult> {
   const { config } = job;
-  const optimizer = makeOptimizer(config.optimizer, config.lr, config.momentum);
+  const optimizer = makeOptimizer(config.optimizer, config.lr, config.momentum, config.epsilon);
   let { history, schedule, best, stopWatch, stopped, startEpoch } = await resumeTraining(job, optimizer, config.lr);
   const batchesPerEpoch = Math.ceil(job.trainRows.length / config.batch);
   const totalBatches = batchesPerEpoch * config.epochs;

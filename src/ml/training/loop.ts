@@ -24,6 +24,8 @@ export interface OptimizationConfig {
   optimizer: OptimizerName;
   lr: number;
   momentum: number;
+  /** Adam / RMSProp epsilon (undefined: tfjs's 1e-7). */
+  epsilon?: number;
   schedule: ScheduleConfig;
 }
 

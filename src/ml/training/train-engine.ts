@@ -45,6 +45,8 @@ export interface TrainEngineOptions {
   optimizer: OptimizerName;
   /** Momentum of sgd (Nesterov) / rmsprop, as `makeOptimizer`. */
   momentum: number;
+  /** Adam / RMSProp epsilon, as `makeOptimizer` (undefined: tfjs's 1e-7). */
+  epsilon?: number;
   /** Data-parallel worker threads of the tfjs path (> 1: tfjs). */
   workers: number;
   /** ONNX Runtime intra-op threads (default: the machine's available parallelism). */
@@ -94,9 +96,9 @@ export async function onnxRuntimeTrainer(
   }
 }
 
-type StepOptions = Pick<TrainEngineOptions, 'loss' | 'classWeights' | 'task' | 'optimizer' | 'momentum'>;
+type StepOptions = Pick<TrainEngineOptions, 'loss' | 'classWeights' | 'task' | 'optimizer' | 'momentum' | 'epsilon'>;
 
-const ortStep = (options: StepOptions) => ({ loss: trainLossOf(options.loss, options.task, options.classWeights), optimizer: ortOptimizerConfig(options.optimizer, options.momentum) });
+const ortStep = (options: StepOptions) => ({ loss: trainLossOf(options.loss, options.task, options.classWeights), optimizer: ortOptimizerConfig(options.optimizer, options.momentum, options.epsilon) });
 const workersReason = (workers: number) => `workers: ${workers} (data-parallel steps run on tfjs)`;
 
 /**

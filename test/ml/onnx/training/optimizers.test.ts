@@ -93,3 +93,42 @@ test('layers, losses and optimizers the training graph does not implement are re
   dropout.dispose();
   cnn.dispose();
 });
+
+/**
+ * `epsilon`: Adam's first step is w - lr * g / (|g| + eps) (m and v bias-corrected: m^ = g, sqrt(v^) = |g|),
+ * PyTorch's formula; with eps 1e-8 (PyTorch's default) instead of tfjs's 1e-7 both engines take that step,
+ * which differs measurably for the weights whose gradient is within a few hundred times eps.
+ */
+test('adam epsilon: both engines take PyTorch\'s first step w - lr g / (|g| + 1e-8), not the 1e-7 default\'s', needsOrt, async () => {
+  await initBackend('wasm');
+  const lr = 1e-3;
+  const model = buildModel(spec);
+  const reference = buildModel(spec);
+  const start = model.trainableWeights.map((w) => w.read().dataSync().slice());
+  const trainer = await OrtTrainer.create(model, { loss: trainLossOf('bce', spec.task), optimizer: ortOptimizerConfig('adam', 0, 1e-8), threads: 1, runtime: ort, exposeGradients: true });
+  const { x, y, xs, ys } = kinkFreeBatch(reference, spec, 4, 7);
+  await trainer.step(xs, ys, 4, lr);
+  const grads = trainer.lastGradients();
+  trainer.writeToModel();
+  const optimizer = makeOptimizer('adam', lr, 0, 1e-8);
+  const vars = reference.trainableWeights.map((w) => w.read() as tf.Variable);
+  tf.tidy(() => optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(grads[i], v.shape) }))));
+  // per element: the distance to the eps 1e-8 step and to the 1e-7 step, in units of lr
+  const worst = (weights: tf.LayersModel, eps: number) =>
+    Math.max(...weights.trainableWeights.map((w, i) => {
+      const got = w.read().dataSync();
+      return Math.max(...Array.from(got, (v, k) => Math.abs(v - (start[i][k] - (lr * grads[i][k]) / (Math.abs(grads[i][k]) + eps))) / lr));
+    }));
+  let small = 0;
+  grads.forEach((g) => g.forEach((v) => (small += Number(v !== 0 && Math.abs(v) < 1e-5))));
+  assert.ok(small > 0, 'some gradients are small enough for epsilon to matter');
+  for (const [engine, weights] of [['onnxruntime', model], ['tfjs', reference]] as const) {
+    assert.ok(worst(weights, 1e-8) < 1e-3, `${engine}: off PyTorch's eps 1e-8 step by ${worst(weights, 1e-8)} lr`);
+    assert.ok(worst(weights, 1e-7) > 1e-2, `${engine}: the eps 1e-7 step would be within ${worst(weights, 1e-7)} lr: the test cannot tell them apart`);
+  }
+  tf.dispose([x, y]);
+  await trainer.dispose();
+  optimizer.dispose();
+  model.dispose();
+  reference.dispose();
+});
