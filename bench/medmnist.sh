@@ -7,12 +7,14 @@
 # MedMNIST set: its numbers are not MedMNIST's published ones. Prints each epoch's validation AUC of
 # both, then side by side (ours / PyTorch): best epoch and its val AUC, test AUC / ACC, CPU and wall time,
 # and the time ratio (PyTorch CPU s / ours CPU s: above 1, ours is faster), with the load average.
-# usage: bench/medmnist.sh [EPOCHS=20] [SEED=1]      MEDMNIST_STORE=dir reuses a store (default: a fresh one)
+# usage: bench/medmnist.sh [EPOCHS=20] [SEED=1] [-S path=value ...]   MEDMNIST_STORE=dir reuses a store (default: a fresh one)
+#   arguments after the seed go to `pipeline run` (ours only), e.g. -S stages.train.with.epsilon=1e-7
 #   THREADS=n threads for each (default: every core); TORCH=0 runs only ours
 #   e.g. NIH1000=path/to/nih1000_64px bash bench/medmnist.sh 20 1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-20} seed=${2:-1}
+shift $(($# < 2 ? $# : 2))
 threads=${THREADS:-$(nproc)}
 store=${MEDMNIST_STORE:-$(mktemp -d)}
 names=()
@@ -28,7 +30,7 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $threads thread(s) each"
 ours=$(mktemp) torch=$(mktemp)
 trap 'rm -f "$ours" "$torch"' EXIT
 MEDMNIST_EPOCHS=$epochs MEDMNIST_SEED=$seed PIPELINE_WASM_THREADS=$threads /usr/bin/time -f 'wall %e s, user %U s, system %S s' \
-  node bin/pipeline.js run experiments/medmnist.yaml --store "$store" --plain --no-lock "${names[@]}" 2>&1 | tee "$ours" | grep -E 'epoch [0-9]+/|ran in|^(stage|ingest|split|train|tta|evaluate) |evaluate: auc|wall '
+  node bin/pipeline.js run experiments/medmnist.yaml --store "$store" --plain --no-lock "${names[@]}" "$@" 2>&1 | tee "$ours" | grep -E 'epoch [0-9]+/|ran in|^(stage|ingest|split|train|tta|evaluate) |evaluate: auc|wall '
 [[ ${TORCH:-1} == 0 ]] && exit 0
 echo "load between: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 bench/medmnist_torch.py "$MEDMNIST" --epochs "$epochs" --seed "$seed" --threads "$threads" | tee "$torch" | grep -v '^result '
