@@ -17,6 +17,8 @@ export interface OpQueueOptions {
   journal?: OpJournal;
   /** Errors that mean "backend unreachable" (switch to buffering) rather than "request rejected". */
   isTransient?(err: unknown): boolean;
+  /** What the warning calls such an error (default: the tracking server is unreachable). */
+  offlineReason?(err: unknown): string | undefined;
   /** Longest wait in `close()` before what is left is buffered. */
   flushTimeoutMs: number;
   /** Debounce of journal writes while offline. */
@@ -63,7 +65,7 @@ export class OpQueue implements OpSink {
       } catch (err) {
         if (this.offline) return; // close() timed out and took over this op.
         if (this.opts.journal && (this.opts.isTransient?.(err) ?? false)) {
-          this.goOffline(`tracking server unreachable (${describe(err)}); buffering to ${this.opts.journal.location}, replayed by the next run or \`pipeline runs sync\``, [op]);
+          this.goOffline(`${this.opts.offlineReason?.(err) ?? 'tracking server unreachable'} (${describe(err)}); buffering to ${this.opts.journal.location}, replayed by the next run or \`pipeline runs sync\``, [op]);
           return;
         }
         this.opts.log('warn', `tracking: ${op.op} ${op.ref} failed: ${describe(err)}`);

@@ -275,3 +275,28 @@ test('user:password@ in the tracking URI: sent as Basic auth, never logged or st
     await authed.stop();
   }
 });
+
+test('credentials refused (401) or missing: one warning that says so, the run buffered and replayed once they are right', async () => {
+  const authed = await new MlflowDouble().start();
+  authed.requireAuthorization = `Basic ${Buffer.from('bob:right').toString('base64')}`;
+  try {
+    const store = await tempStore();
+    for (const [uri, sent] of [[authed.url.replace('http://', 'http://bob:wrong@'), 'refused the Basic credentials sent'], [authed.url, 'none were sent']]) {
+      const logs: string[] = [];
+      const sink = await tracker(store, logs, {}, uri);
+      await emitFakeRun(sink, store, { runId: `run-401-${uri === authed.url ? 'none' : 'wrong'}`, auc: 0.7, folds: 1 });
+      await sink.close?.();
+      const warnings = logs.filter((l) => l.startsWith('warn'));
+      assert.equal(warnings.length, 1, logs.join('\n'));
+      assert.match(warnings[0], new RegExp(`tracking server refused the request .*HTTP 401: the server asks for credentials and ${sent}; set MLFLOW_TRACKING_USERNAME .*; buffering`));
+      assert.ok(!warnings[0].includes('wrong'));
+    }
+    assert.equal(authed.runs.size, 0, 'nothing was created');
+    const result = await replayBuffers({ store, client: mlflowClient(authed.url, { retries: 1, backoffMs: 5 }, { MLFLOW_TRACKING_USERNAME: 'bob', MLFLOW_TRACKING_PASSWORD: 'right' }), log: () => {} });
+    assert.equal(result.remaining, 0);
+    assert.equal(result.dropped, 0);
+    assert.ok(authed.runByName('run-401-wrong') && authed.runByName('run-401-none'));
+  } finally {
+    await authed.stop();
+  }
+});

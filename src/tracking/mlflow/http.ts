@@ -16,6 +16,22 @@ export class MlflowUnavailableError extends Error {
   }
 }
 
+/**
+ * The server refused the request's credentials (401) or their permissions (403). Like an unavailable
+ * server, nothing can be sent until that is fixed, so operations are buffered and replayed later.
+ */
+export class MlflowAuthError extends MlflowUnavailableError {
+  constructor(status: number, sent: string, endpoint: string) {
+    super(
+      status === 401
+        ? `HTTP 401: the server asks for credentials and ${sent === 'none' ? 'none were sent' : `refused the ${sent} sent`}; set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, MLFLOW_TRACKING_TOKEN, or user:password@ in the tracking URI`
+        : `HTTP 403: permission denied for the ${sent === 'none' ? 'anonymous user' : `${sent} sent`} (the MLflow user needs rights on the experiment)`,
+      endpoint,
+    );
+    this.name = 'MlflowAuthError';
+  }
+}
+
 export interface HttpOptions {
   /** Server root, e.g. `http://127.0.0.1:5000`. */
   baseUrl: string;
@@ -77,6 +93,7 @@ export async function mlflowFetch(opts: HttpOptions, call: HttpCall): Promise<an
       lastProblem = `HTTP ${status} ${errorSummary(text)}`;
       continue;
     }
+    if (status === 401 || status === 403) throw new MlflowAuthError(status, sentCredentials(headers), endpoint);
     const parsed = parseError(text);
     // A non-JSON answer is a proxy's or the web framework's error page: never passed on (it can name
     // the server's own paths), only its size.
@@ -88,6 +105,12 @@ export async function mlflowFetch(opts: HttpOptions, call: HttpCall): Promise<an
 /** Absolute file-system paths in a server message (`/srv/mlflow/...`, `C:\\...`) become `<server path>`. */
 export function redactServerPaths(message: string): string {
   return message.replace(/(^|[\s'"(=:])(?:\/[^\s'"()]+){2,}|(^|[\s'"(=:])[A-Za-z]:\\[^\s'"()]+/g, (_m, a, b) => `${a ?? b ?? ''}<server path>`);
+}
+
+function sentCredentials(headers: Record<string, string>): string {
+  const auth = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+  if (!auth) return 'none';
+  return /^bearer /i.test(auth) ? 'Bearer token' : /^basic /i.test(auth) ? 'Basic credentials' : 'Authorization header';
 }
 
 function parseError(text: Buffer): { code?: string; message?: string } {

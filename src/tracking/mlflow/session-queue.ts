@@ -4,7 +4,7 @@ import { mlflowClient } from '../connection.ts';
 import { describe, type TrackerLog } from '../event-tracker.ts';
 import { OpQueue } from '../op-queue.ts';
 import { replayBuffers, storeJournal } from './buffer.ts';
-import { isTransient } from './http.ts';
+import { isTransient, MlflowAuthError } from './http.ts';
 import { MlflowWriter } from './writer.ts';
 
 /**
@@ -15,9 +15,13 @@ import { MlflowWriter } from './writer.ts';
 export function mlflowSessionQueue(o: { uri: string; config: TrackingConfig; store: Store; experiment: string; log: TrackerLog; env?: NodeJS.ProcessEnv; backoffMs?: number }): { queue: OpQueue; beforeClose(): Promise<void> } {
   const client = mlflowClient(o.uri, { timeoutMs: o.config.timeout_ms, retries: o.config.retries, backoffMs: o.backoffMs }, o.env);
   const writer = new MlflowWriter({ client, store: o.store, experiment: o.experiment, log: o.log });
-  const queue = new OpQueue({ writer, log: o.log, journal: storeJournal(o.store, { uri: client.baseUrl, experiment: o.experiment }, writer), isTransient, flushTimeoutMs: o.config.flush_timeout_ms });
+  const queue = new OpQueue({ writer, log: o.log, journal: storeJournal(o.store, { uri: client.baseUrl, experiment: o.experiment }, writer), isTransient, offlineReason, flushTimeoutMs: o.config.flush_timeout_ms });
   const replay = startReplay(o.store, client, o.log);
   return { queue, beforeClose: () => replay.finish(o.config.flush_timeout_ms) };
+}
+
+function offlineReason(err: unknown): string | undefined {
+  return err instanceof MlflowAuthError ? 'tracking server refused the request' : undefined;
 }
 
 /** Replays what earlier runs buffered, in the background; `finish` waits for it (bounded). */
