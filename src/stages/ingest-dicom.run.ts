@@ -46,7 +46,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
     if (!o.ok) return;
     const { header: h, dicom, patient } = o.value;
     const rel = files[i].rel;
-    if (h.sopInstanceUid) {
+    if (h.sopInstanceUid && params.dedupe) {
       const kept = seen.get(h.sopInstanceUid);
       if (kept !== undefined) return void duplicates.push({ path: rel, kept });
       seen.set(h.sopInstanceUid, rel);
@@ -86,6 +86,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
   const summary = { files: files.length, ingested: rows.length, duplicates: duplicates.length, failed: failed.length, unlabeled };
   for (const d of duplicates.slice(0, SHOWN_DUPLICATES)) ctx.log.warn(`skipped ${d.path}: same SOPInstanceUID as ${d.kept} (kept)`);
   if (duplicates.length > SHOWN_DUPLICATES) ctx.log.warn(`... and ${duplicates.length - SHOWN_DUPLICATES} more duplicates (meta.duplicates lists them all)`);
+  if (duplicates.length) ctx.log.info('dedupe: false keeps files that share a SOPInstanceUID (one image in several encodings, as in DICOM test suites)');
   ctx.log.info(`ingested ${rows.length} of ${files.length} files (${duplicates.length} duplicate SOPInstanceUIDs, ${failed.length} failed${labels.active ? `, ${unlabeled} without labels` : ''})`);
   const { summary: labelSummary, ...meta } = labelMeta(ctx, labels, rows);
   return {

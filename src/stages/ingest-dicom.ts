@@ -6,6 +6,7 @@ export const ingestDicomParams = z
   .object({
     source: z.string().optional().describe('DICOM folder, file or glob (e.g. data/train/**/*.dicom), relative to the experiment file; omit to take the files of a `from:` stage'),
     glob: z.string().default('**/*').describe('Which files under a source folder to read (files that are not DICOM are reported and skipped)'),
+    dedupe: z.boolean().default(true).describe('Keep one file per SOPInstanceUID (the first path); false keeps them all, e.g. a test suite holding one image in several transfer syntaxes'),
     ...commonIngestParams,
   })
   .strict();

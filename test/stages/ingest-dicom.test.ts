@@ -140,6 +140,12 @@ test('folder ingest: incremental by content, duplicates by SOPInstanceUID, bad f
   // The duplicate is named with the file kept in its place (paths only, never the UID).
   assert.deepEqual(b.artifact.meta.duplicates, [{ path: 'copy-of-old.dcm', kept: old }]);
   assert.ok(b.logs.includes(`warn: skipped copy-of-old.dcm: same SOPInstanceUID as ${old} (kept)`), b.logs.join('\n'));
+  const all = await runStage(ingestDicom, { store, params: { ...params, dedupe: false }, baseDir: dir });
+  assert.deepEqual([all.artifact.meta.duplicates, (all.artifact.meta.summary as any).ingested], [[], first.images + 4]);
+  const both = (await all.rows<DatasetRow>()).filter((r) => r.path === old || r.path === 'copy-of-old.dcm');
+  assert.equal(both.length, 2);
+  assert.equal(both[0].sop, both[1].sop);
+  assert.notEqual(both[0].id, both[1].id);
   assert.match(reasons['truncated.dcm'], /truncated/);
   assert.match(reasons['no-pixels.dcm'], /no Pixel Data element/);
   assert.match(reasons['rle-truncated.dcm'], /truncated: encapsulated pixel data/);
