@@ -1,14 +1,12 @@
 import type { DatasetRow } from '../data-model.ts';
 import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
-import { holdoutAssign, type HoldoutSplit } from '../ops/splits/kfold.ts';
+import { holdoutAssign, SPLIT_ALIASES as ALIASES, type HoldoutSplit } from '../ops/splits/kfold.ts';
 import { singleDataset } from './dataset-input.ts';
 import { assertNoLeak, classesOf, splitItems, summariseParts } from './split-common.ts';
 import type { ArtifactDraft } from '../engine/artifact.ts';
 import type { HoldoutParams } from './holdout.ts';
 
 const NAMES: HoldoutSplit[] = ['train', 'val', 'test'];
-
-const ALIASES: Record<string, HoldoutSplit> = { train: 'train', training: 'train', val: 'val', valid: 'val', validation: 'val', dev: 'val', test: 'test', testing: 'test', holdout: 'test' };
 
 /** Split values of the `column` mode, normalised; a clear error names the first bad row. */
 function splitFromColumn(rows: readonly DatasetRow[], column: string): HoldoutSplit[] {

@@ -102,6 +102,8 @@ export function labelMeta(ctx: StageContext, labels: LabelJoiner, rows: Readonly
   labels.logIssues(ctx);
   const report = labels.report();
   if (report.unmatched) ctx.log.warn(`${report.unmatched} label entries match no ingested image (check file names / ids against the source)`);
+  const parts = Object.entries(labels.folderSplits).filter(([, n]) => n > 0);
+  if (parts.length) ctx.log.info(`folders: the first folder is the split (${parts.map(([k, n]) => `${k} ${n}`).join(', ')} images; column split), the next one the class`);
   const boxed = rows.some((r) => r.boxes?.length) || report.issues.length > 0;
   return {
     ...(labels.formats.length ? { label_format: labels.formats.join('+') } : {}),

@@ -91,8 +91,9 @@ export class LabelJoiner {
     const hits = this.tables.map((t) => findLabels(t, keys)).filter((h): h is ImageLabels => !!h);
     const split = keys.map((k) => this.splits.get(k)).find((s) => s);
     const folder = this.folders ? folderLabel(rel) : undefined;
+    if (folder?.split) this.folderSplits[folder.split]++;
     if (!hits.length && !folder && !split) return undefined;
-    const out: JoinedLabels = { labels: folder ? [folder] : [], boxes: [] };
+    const out: JoinedLabels = { labels: folder ? [folder.label] : [], boxes: [], ...(folder?.split ? { split: folder.split } : {}) };
     try {
       for (const hit of hits) {
         this.joined.add(hit);
@@ -110,6 +111,9 @@ export class LabelJoiner {
     this.kept += out.boxes.length;
     return out;
   }
+
+  /** Images whose split came from a `train/` / `val/` / `test/` folder above their class folder. */
+  readonly folderSplits = { train: 0, val: 0, test: 0 };
 
   /** Counts for `meta.summary.boxes` and the located issues for `meta.box_issues`. */
   report(): { boxes: Record<string, number>; issues: BoxIssue[]; unmatched: number } {

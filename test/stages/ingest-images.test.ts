@@ -74,6 +74,29 @@ test('ingest-images: 16-bit grey kept as-is, JPEG to grey, folder-per-class labe
   assert.ok(r.logs.some((l) => l.includes('3 images have no patient id') || l.includes('2 images have no patient id')));
 });
 
+test('folders under train/ val/ test/ (the ImageFolder layout): the first folder is the split, the next the class', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ingest-images-splits-'));
+  const png = await sharp(Buffer.alloc(16, 90), { raw: { width: 4, height: 4, channels: 1 } }).png().toBuffer();
+  for (const [i, rel] of ['train/NORMAL', 'train/PNEUMONIA', 'Valid/NORMAL', 'test/PNEUMONIA', 'extra'].entries()) {
+    await mkdir(join(dir, rel), { recursive: true });
+    await writeFile(join(dir, rel, `im${i}.png`), png);
+  }
+  // A class folder named like a part holds its images directly: it stays a class.
+  await writeFile(join(dir, 'train', 'im9.png'), png);
+  const r = await runStage(ingestImages, { params: { source: dir, labels: { format: 'folders' } } });
+  const rows = await r.rows<DatasetRow>();
+  assert.deepEqual(rows.map((x) => [x.id, x.labels, x.split ?? null]), [
+    ['im2', ['NORMAL'], 'val'],
+    ['im4', ['extra'], null],
+    ['im3', ['PNEUMONIA'], 'test'],
+    ['im0', ['NORMAL'], 'train'],
+    ['im1', ['PNEUMONIA'], 'train'],
+    ['im9', ['train'], null],
+  ]);
+  assert.deepEqual(r.artifact.meta.classes, ['NORMAL', 'PNEUMONIA', 'extra', 'train']);
+  assert.ok(r.logs.includes('info: folders: the first folder is the split (train 2, val 1, test 1 images; column split), the next one the class'), r.logs.join('\n'));
+});
+
 test('ingest-images colour: rgb keeps colour inputs as 8-bit RGB PNGs (grey inputs stay grey); the default makes them grey', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ingest-images-rgb-'));
   await writeFile(join(dir, 'smear.png'), await sharp({ create: { width: 6, height: 4, channels: 3, background: { r: 200, g: 40, b: 120 } } }).png().toBuffer());

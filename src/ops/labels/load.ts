@@ -1,3 +1,4 @@
+import { SPLIT_ALIASES, type HoldoutSplit } from '../splits/kfold.ts';
 import { basename, extname } from 'node:path';
 import { parseCsv } from './csv.ts';
 import { BOX_COLUMN_GUESSES, joinGeneric, type GenericColumns } from './generic.ts';
@@ -85,8 +86,14 @@ export function findLabels(table: LabelTable, keys: string[]): ImageLabels | und
   return undefined;
 }
 
-/** Folder-per-class: the first folder of the path relative to the source is the class. */
-export function folderLabel(relPath: string): string | undefined {
+/**
+ * Folder-per-class: the first folder of the path relative to the source is the class, unless it names a
+ * part (`train/`, `val/`, `valid/`, `test/`, ...: the ImageFolder layout of many public sets) and the
+ * image lies one folder deeper: then that part is the split and the next folder the class.
+ */
+export function folderLabel(relPath: string): { label: string; split?: HoldoutSplit } | undefined {
   const parts = relPath.split('/');
-  return parts.length > 1 ? parts[0] : undefined;
+  if (parts.length < 2) return undefined;
+  const split = SPLIT_ALIASES[parts[0].toLowerCase()];
+  return split && parts.length > 2 ? { label: parts[1], split } : { label: parts[0] };
 }

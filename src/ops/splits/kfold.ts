@@ -28,6 +28,9 @@ export function kfoldAssign(items: readonly SplitItem[], k: number, seed: number
 
 export type HoldoutSplit = 'train' | 'val' | 'test';
 
+/** Names of the parts as datasets write them (split columns, split folders), to train / val / test. */
+export const SPLIT_ALIASES: Record<string, HoldoutSplit> = { train: 'train', training: 'train', val: 'val', valid: 'val', validation: 'val', dev: 'val', test: 'test', testing: 'test', holdout: 'test' };
+
 /** Grouped stratified train / val / test split with the given fractions (zero fractions allowed). */
 export function holdoutAssign(items: readonly SplitItem[], fractions: { train: number; val: number; test: number }, seed: number): HoldoutSplit[] {
   const names: HoldoutSplit[] = ['train', 'val', 'test'];
