@@ -90,47 +90,82 @@ function padSpatial(g: OnnxGraphBuilder, x: string, pads: number[], base: string
   return pads.some((p) => p > 0) ? g.node('Pad', [x, g.int64s(`${base}/pads`, [0, 0, top, left, 0, 0, bottom, right])], `${base}/x_pad`) : x;
 }
 
-/** Up to this many input channels, the filter gradient stacks its kernel taps into one matrix product. */
-const STACKED_TAPS_MAX_CHANNELS = 16;
+/** Up to this many input channels, a stride-1 filter gradient always takes the gathered im2col (`gatheredFilterGrad`): a product per tap would be a matrix-vector product. */
+const FEW_CHANNELS = 16;
 
 /**
  * Stride-1 filter gradients run over the width-padded rows (`shiftedPairs`) when that makes the products
- * at most this much longer (3x3: maps of 16 columns or more); on smaller maps the per-tap copies are small.
+ * at most this much longer (3x3: maps of 16 columns or more); smaller maps take the gathered im2col.
  */
 const SHIFTED_MAX_WIDENING = 1.15;
 
 /**
- * dW[o,i,ky,kx] = sum over n, y, x of dy[n,o,y,x] * xpad[n,i,y*s+ky,x*s+kx]: per kernel tap (ky, kx), a
- * matrix product of a dy matrix [Cout, K] and an input matrix [Cin, K] transposed (`TapPair`), from
- * `shiftedPairs` (stride 1 on maps wide enough: every copy threaded) or `slicedPairs` (a strided slice
- * of the padded input per tap). One product per tap, except for few input channels (the stem), where a
- * product per tap would be a matrix-vector product: there the taps are stacked ([K*Cin, P], a small
- * copy) into one (ResNet-18 128 px, batch 32: the stem's 49 taps of 1 channel took 403 ms per step,
- * stacked 63 ms). Measured (small-cnn 64 px, batch 32, 1 thread) against a convolution of the input with
- * the batch as channels by dy as a dilated filter: 335 ms per step against 650 ms; against stacking
- * every layer's taps: 545 ms (the Concat copies alone 173 ms); against one im2col matrix [P, K*Cin]
- * gathered in channel rows (ResNet-18 128 px: MLAS multiplies that layout 1.4-1.9x slower, bench/results/train.md).
- * Each product puts the larger of its two output dimensions first (dy x taps^T or taps x dy^T), so that
- * MLAS splits it over rows and its bits do not depend on the thread count (graph-ops.ts, thread-invariant products); the
- * per-tap results are concatenated in that orientation and permuted once into [Cout, Cin, kh, kw].
+ * dW[o,i,ky,kx] = sum over n, y, x of dy[n,o,y,x] * xpad[n,i,y*s+ky,x*s+kx]. Two formulations, both of
+ * threaded copies only (ONNX Runtime runs Slice and Pad on one thread):
+ * - `gatheredFilterGrad`: one im2col Gather and one product (strided convolutions, small maps, 1x1
+ *   convolutions, few input channels);
+ * - `shiftedFilterGrad`: stride 1 on maps wide enough, a product per tap over the width-padded rows
+ *   (kh + kw copies instead of the im2col's kh * kw times the input).
  */
 function convFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, cout: number, base: string): string {
+  const shifted = k.kh * k.kw > 1 && k.cin > FEW_CHANNELS && k.sh === 1 && k.sw === 1 && (k.w + k.pads[1] + k.pads[3]) / k.wo <= SHIFTED_MAX_WIDENING;
+  return shifted ? shiftedFilterGrad(g, x, dy, k, cout, base) : gatheredFilterGrad(g, x, dy, k, cout, base);
+}
+
+/**
+ * The filter gradient as ONE matrix product: every tap's input pixels gathered at once (one Gather,
+ * which ONNX Runtime threads; none for a 1x1 stride-1 conv) from the input laid out [Cin, H * W, N] plus
+ * a zero row for the padding, into the im2col matrix [Cin * kh * kw, Ho * Wo * N], against dy laid out
+ * [Cout, Ho * Wo * N]. It replaced a Pad and kh * kw strided Slices per conv, one product per tap and
+ * their Concat (ResNet-18 128 px, batch 32, 2 threads: 510 -> 473 ms per step, bench/results/train.md
+ * round 10). The larger output dimension goes first (thread-invariant products, graph-ops.ts), so the
+ * product is [Cin * kh * kw, Cout], transposed once, unless Cout is the larger.
+ */
+function gatheredFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, cout: number, base: string): string {
+  const [top, left] = k.pads;
+  const pixels = k.h * k.w;
+  const xRows = reshape(g, channelsFirstBatchLast(g, x, base), [k.cin, pixels, -1], `${base}/x_pixels`);
+  const indices: number[] = []; // (ky, kx, y, x) -> input pixel, or `pixels` (the zero row) in the padding
+  for (let ky = 0; ky < k.kh; ky++)
+    for (let kx = 0; kx < k.kw; kx++)
+      for (let y = 0; y < k.ho; y++)
+        for (let xo = 0; xo < k.wo; xo++) {
+          const [r, c] = [y * k.sh + ky - top, xo * k.sw + kx - left];
+          indices.push(r < 0 || r >= k.h || c < 0 || c >= k.w ? pixels : r * k.w + c);
+        }
+  const identity = indices.length === pixels && indices.every((v, i) => v === i);
+  const table = indices.includes(pixels) ? g.node('Concat', [xRows, batchZeros(g, x, [k.cin, 1], [])], `${base}/x_table`, [{ name: 'axis', int: 1 }]) : xRows;
+  const columns = identity ? xRows : g.node('Gather', [table, g.int64s(`${base}/im2col_idx`, indices)], `${base}/im2col`, [{ name: 'axis', int: 1 }]);
+  const rows = k.cin * k.kh * k.kw; // row i * kh * kw + tap: the kernel's [Cin, kh, kw] order
+  const im2col = reshape(g, columns, [rows, -1], `${base}/im2col_mat`);
+  const dyMat = reshape(g, g.node('Transpose', [dy], `${base}/dy_chwn`, [{ name: 'perm', ints: [1, 2, 3, 0] }]), [cout, -1], `${base}/dy_mat`);
+  if (cout >= rows) return reshape(g, g.node('Gemm', [dyMat, im2col], `${base}/dw_mat`, [{ name: 'transB', int: 1 }]), [cout, k.cin, k.kh, k.kw], `${base}/dw`);
+  // Reshape before the Transpose: ORT's GemmTransposeFusion folds a Transpose that reads a Gemm directly
+  // into it, which would swap the orientation back.
+  const product = reshape(g, g.node('Gemm', [im2col, dyMat], `${base}/dw_mat`, [{ name: 'transB', int: 1 }]), [rows, cout], `${base}/dw_io`);
+  return reshape(g, g.node('Transpose', [product], `${base}/dw_oi`, [{ name: 'perm', ints: [1, 0] }]), [cout, k.cin, k.kh, k.kw], `${base}/dw`);
+}
+
+/** x NCHW as [C, H, W, N], once per value (a block's first conv and its shortcut conv read the same input). */
+function channelsFirstBatchLast(g: OnnxGraphBuilder, x: string, base: string): string {
+  return g.memo(`chwn/${x}`, () => g.node('Transpose', [x], `${base}/x_chwn`, [{ name: 'perm', ints: [1, 2, 3, 0] }]));
+}
+
+/**
+ * Per kernel tap (ky, kx) a matrix product of a dy matrix [Cout, K] and an input matrix [Cin, K]
+ * transposed, from `shiftedPairs`. Each product puts the larger of its two output dimensions first
+ * (dy x taps^T or taps x dy^T), so that MLAS splits it over rows and its bits do not depend on the
+ * thread count (graph-ops.ts, thread-invariant products); the per-tap results are concatenated in that
+ * orientation and permuted once into [Cout, Cin, kh, kw].
+ */
+function shiftedFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, cout: number, base: string): string {
   const tapCount = k.kh * k.kw;
-  const stacked = tapCount > 1 && k.cin <= STACKED_TAPS_MAX_CHANNELS;
-  const shifted = !stacked && tapCount > 1 && k.sh === 1 && k.sw === 1 && (k.w + k.pads[1] + k.pads[3]) / k.wo <= SHIFTED_MAX_WIDENING;
-  const pairs = shifted ? shiftedPairs(g, x, dy, k, cout, base) : slicedPairs(g, x, dy, k, base);
-  const cols = stacked ? [g.node('Concat', pairs.map((p) => p.x), `${base}/taps`, [{ name: 'axis', int: 0 }])] : pairs.map((p) => p.x); // row t*Cin + i
-  const rows = stacked ? tapCount * k.cin : k.cin;
-  const byRows = cout >= rows; // [Cout, rows] per product, else [rows, Cout]
-  const products = cols.map((c, t) => {
-    const dyMat = pairs[t].dy;
-    return byRows ? g.node('Gemm', [dyMat, c], `${base}/dw_part`, [{ name: 'transB', int: 1 }]) : g.node('Gemm', [c, dyMat], `${base}/dw_part`, [{ name: 'transB', int: 1 }]);
-  });
+  const pairs = shiftedPairs(g, x, dy, k, cout, base);
+  const byRows = cout >= k.cin; // [Cout, Cin] per product, else [Cin, Cout]
+  const products = pairs.map((p) => (byRows ? g.node('Gemm', [p.dy, p.x], `${base}/dw_part`, [{ name: 'transB', int: 1 }]) : g.node('Gemm', [p.x, p.dy], `${base}/dw_part`, [{ name: 'transB', int: 1 }])));
   // [Cout, K*Cin] tap-major (byRows), or [K*Cin, Cout]
-  const all = products.length === 1 ? products[0] : g.node('Concat', products, `${base}/dw_parts`, [{ name: 'axis', int: byRows ? 1 : 0 }]);
-  // Reshape before every Transpose of a product: ORT's GemmTransposeFusion folds a Transpose that reads
-  // a Gemm directly into it, which would swap the orientation back.
-  if (tapCount === 1) return byRows ? reshape(g, all, [cout, k.cin, 1, 1], `${base}/dw`) : g.node('Transpose', [reshape(g, all, [k.cin, cout, 1, 1], `${base}/dw_io`)], `${base}/dw`, [{ name: 'perm', ints: [1, 0, 2, 3] }]);
+  const all = g.node('Concat', products, `${base}/dw_parts`, [{ name: 'axis', int: byRows ? 1 : 0 }]);
+  // Reshape before the Transpose (GemmTransposeFusion, above)
   const cube = reshape(g, all, byRows ? [cout, tapCount, k.cin] : [tapCount, k.cin, cout], `${base}/dw_cube`);
   const oik = g.node('Transpose', [cube], `${base}/dw_oik`, [{ name: 'perm', ints: byRows ? [0, 2, 1] : [2, 1, 0] }]);
   return reshape(g, oik, [cout, k.cin, k.kh, k.kw], `${base}/dw`);
@@ -140,15 +175,6 @@ function convFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeome
 interface TapPair {
   dy: string;
   x: string;
-}
-
-/** Every tap against the same dy [Cout, P]: the strided slice of the padded input (CNHW) at the tap (a Pad and one Slice per tap, on one ONNX Runtime thread). */
-function slicedPairs(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, base: string): TapPair[] {
-  const xT = padSpatial(g, channelsFirst(g, x, base), k.pads, base);
-  const dyMat = reshape(g, g.node('Transpose', [dy], `${base}/dy_cnhw`, [{ name: 'perm', ints: [1, 0, 2, 3] }]), [0, -1], `${base}/dy_mat`);
-  const pairs: TapPair[] = [];
-  for (let ky = 0; ky < k.kh; ky++) for (let kx = 0; kx < k.kw; kx++) pairs.push({ dy: dyMat, x: reshape(g, tapSlice(g, xT, k, ky, kx, base), [0, -1], `${base}/tap_mat`) });
-  return pairs;
 }
 
 /**
