@@ -90,38 +90,18 @@ function padSpatial(g: OnnxGraphBuilder, x: string, pads: number[], base: string
   return pads.some((p) => p > 0) ? g.node('Pad', [x, g.int64s(`${base}/pads`, [0, 0, top, left, 0, 0, bottom, right])], `${base}/x_pad`) : x;
 }
 
-/** Up to this many input channels, a stride-1 filter gradient always takes the gathered im2col (`gatheredFilterGrad`): a product per tap would be a matrix-vector product. */
-const FEW_CHANNELS = 16;
-
 /**
- * Stride-1 filter gradients run over the width-padded rows (`shiftedPairs`) when that makes the products
- * at most this much longer (3x3: maps of 16 columns or more); smaller maps take the gathered im2col.
- */
-const SHIFTED_MAX_WIDENING = 1.15;
-
-/**
- * dW[o,i,ky,kx] = sum over n, y, x of dy[n,o,y,x] * xpad[n,i,y*s+ky,x*s+kx]. Two formulations, both of
- * threaded copies only (ONNX Runtime runs Slice and Pad on one thread):
- * - `gatheredFilterGrad`: one im2col Gather and one product (strided convolutions, small maps, 1x1
- *   convolutions, few input channels);
- * - `shiftedFilterGrad`: stride 1 on maps wide enough, a product per tap over the width-padded rows
- *   (kh + kw copies instead of the im2col's kh * kw times the input).
+ * dW[o,i,ky,kx] = sum over n, y, x of dy[n,o,y,x] * xpad[n,i,y*s+ky,x*s+kx] as ONE matrix product: every
+ * tap's input pixels gathered at once (one Gather, which ONNX Runtime threads; none for a 1x1 stride-1
+ * conv) from the input laid out [Cin, H * W, N] plus a zero row for the padding, into the im2col matrix
+ * [Cin * kh * kw, Ho * Wo * N], against dy laid out [Cout, Ho * Wo * N]. It replaced two formulations
+ * with a product per tap: a Pad and kh * kw strided Slices (ORT runs both on one thread), and for
+ * stride 1 on wide maps kh Gathers of width-padded rows against kw shifted copies of dy (ResNet-18 128 px,
+ * batch 32, 2 threads: 516-546 -> 472-499 ms per step, bench/results/train.md round 10). The larger
+ * output dimension goes first (thread-invariant products, graph-ops.ts), so the product is
+ * [Cin * kh * kw, Cout], transposed once, unless Cout is the larger.
  */
 function convFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, cout: number, base: string): string {
-  const shifted = k.kh * k.kw > 1 && k.cin > FEW_CHANNELS && k.sh === 1 && k.sw === 1 && (k.w + k.pads[1] + k.pads[3]) / k.wo <= SHIFTED_MAX_WIDENING;
-  return shifted ? shiftedFilterGrad(g, x, dy, k, cout, base) : gatheredFilterGrad(g, x, dy, k, cout, base);
-}
-
-/**
- * The filter gradient as ONE matrix product: every tap's input pixels gathered at once (one Gather,
- * which ONNX Runtime threads; none for a 1x1 stride-1 conv) from the input laid out [Cin, H * W, N] plus
- * a zero row for the padding, into the im2col matrix [Cin * kh * kw, Ho * Wo * N], against dy laid out
- * [Cout, Ho * Wo * N]. It replaced a Pad and kh * kw strided Slices per conv, one product per tap and
- * their Concat (ResNet-18 128 px, batch 32, 2 threads: 510 -> 473 ms per step, bench/results/train.md
- * round 10). The larger output dimension goes first (thread-invariant products, graph-ops.ts), so the
- * product is [Cin * kh * kw, Cout], transposed once, unless Cout is the larger.
- */
-function gatheredFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, cout: number, base: string): string {
   const [top, left] = k.pads;
   const pixels = k.h * k.w;
   const xRows = reshape(g, channelsFirstBatchLast(g, x, base), [k.cin, pixels, -1], `${base}/x_pixels`);
@@ -134,7 +114,7 @@ function gatheredFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvG
           indices.push(r < 0 || r >= k.h || c < 0 || c >= k.w ? pixels : r * k.w + c);
         }
   const identity = indices.length === pixels && indices.every((v, i) => v === i);
-  const table = indices.includes(pixels) ? g.node('Concat', [xRows, batchZeros(g, x, [k.cin, 1], [])], `${base}/x_table`, [{ name: 'axis', int: 1 }]) : xRows;
+  const table = indices.includes(pixels) ? g.node('Concat', [xRows, batchZeros(g, x, [k.cin, 1])], `${base}/x_table`, [{ name: 'axis', int: 1 }]) : xRows;
   const columns = identity ? xRows : g.node('Gather', [table, g.int64s(`${base}/im2col_idx`, indices)], `${base}/im2col`, [{ name: 'axis', int: 1 }]);
   const rows = k.cin * k.kh * k.kw; // row i * kh * kw + tap: the kernel's [Cin, kh, kw] order
   const im2col = reshape(g, columns, [rows, -1], `${base}/im2col_mat`);
@@ -151,78 +131,12 @@ function channelsFirstBatchLast(g: OnnxGraphBuilder, x: string, base: string): s
   return g.memo(`chwn/${x}`, () => g.node('Transpose', [x], `${base}/x_chwn`, [{ name: 'perm', ints: [1, 2, 3, 0] }]));
 }
 
-/**
- * Per kernel tap (ky, kx) a matrix product of a dy matrix [Cout, K] and an input matrix [Cin, K]
- * transposed, from `shiftedPairs`. Each product puts the larger of its two output dimensions first
- * (dy x taps^T or taps x dy^T), so that MLAS splits it over rows and its bits do not depend on the
- * thread count (graph-ops.ts, thread-invariant products); the per-tap results are concatenated in that
- * orientation and permuted once into [Cout, Cin, kh, kw].
- */
-function shiftedFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, cout: number, base: string): string {
-  const tapCount = k.kh * k.kw;
-  const pairs = shiftedPairs(g, x, dy, k, cout, base);
-  const byRows = cout >= k.cin; // [Cout, Cin] per product, else [Cin, Cout]
-  const products = pairs.map((p) => (byRows ? g.node('Gemm', [p.dy, p.x], `${base}/dw_part`, [{ name: 'transB', int: 1 }]) : g.node('Gemm', [p.x, p.dy], `${base}/dw_part`, [{ name: 'transB', int: 1 }])));
-  // [Cout, K*Cin] tap-major (byRows), or [K*Cin, Cout]
-  const all = g.node('Concat', products, `${base}/dw_parts`, [{ name: 'axis', int: byRows ? 1 : 0 }]);
-  // Reshape before the Transpose (GemmTransposeFusion, above)
-  const cube = reshape(g, all, byRows ? [cout, tapCount, k.cin] : [tapCount, k.cin, cout], `${base}/dw_cube`);
-  const oik = g.node('Transpose', [cube], `${base}/dw_oik`, [{ name: 'perm', ints: byRows ? [0, 2, 1] : [2, 1, 0] }]);
-  return reshape(g, oik, [cout, k.cin, k.kh, k.kw], `${base}/dw`);
-}
-
-/** Per kernel tap (ky, kx), row-major: the [Cout, K] dy matrix and the [Cin, K] input matrix whose product (B transposed) is the tap's filter gradient. */
-interface TapPair {
-  dy: string;
-  x: string;
-}
-
-/**
- * Stride 1, without a copy per tap on one thread: over the rows of the input padded in width
- * (Wp = W + left + right), the sum runs over N * Ho * Wp. The input side of tap (ky, kx) depends on ky
- * only: the rows y + ky - top, gathered from the width-padded input with a zero row for the padding
- * rows (a Gather, threaded); the dy side on kx only: dy placed at columns kx .. kx + Wo - 1 of a zero
- * [Cout, N, Ho, Wp] (a Concat, threaded), so a column of the input meets the dy pixel whose tap kx
- * reads it. kh + kw copies instead of kh * kw, and the products grow by Wp / Wo.
- */
-function shiftedPairs(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, cout: number, base: string): TapPair[] {
-  const [top, left, , right] = k.pads;
-  const wp = k.w + left + right;
-  const xC = channelsFirst(g, x, base);
-  const widened = left + right > 0 ? padColumns(g, x, xC, [k.cin, k.h], k.w, left, right, `${base}/x_wide`) : xC;
-  const rowIndex = (ky: number) => Array.from({ length: k.ho }, (_, y) => y + ky - top);
-  const needsZeroRow = Array.from({ length: k.kh }, (_, ky) => rowIndex(ky).some((r) => r < 0 || r >= k.h)).some(Boolean);
-  const table = needsZeroRow ? g.node('Concat', [widened, batchZeros(g, x, [k.cin], [1, wp])], `${base}/x_rows`, [{ name: 'axis', int: 2 }]) : widened;
-  const xRows = Array.from({ length: k.kh }, (_, ky) => {
-    const rows = rowIndex(ky).map((r) => (r < 0 || r >= k.h ? k.h : r));
-    const same = !needsZeroRow && rows.every((r, i) => r === i) && k.ho === k.h;
-    const picked = same ? table : g.node('Gather', [table, g.int64s(`${base}/rows_${ky}`, rows)], `${base}/x_rows_${ky}`, [{ name: 'axis', int: 2 }]);
-    return reshape(g, picked, [k.cin, -1], `${base}/x_rows_mat`);
-  });
-  const dyC = g.node('Transpose', [dy], `${base}/dy_cnhw`, [{ name: 'perm', ints: [1, 0, 2, 3] }]);
-  const dyShifted = Array.from({ length: k.kw }, (_, kx) => reshape(g, padColumns(g, x, dyC, [cout, k.ho], k.wo, kx, wp - k.wo - kx, `${base}/dy_at_${kx}`), [cout, -1], `${base}/dy_shifted`));
-  const pairs: TapPair[] = [];
-  for (let ky = 0; ky < k.kh; ky++) for (let kx = 0; kx < k.kw; kx++) pairs.push({ dy: dyShifted[kx], x: xRows[ky] });
-  return pairs;
-}
-
-/** x NCHW as CNHW, once per value (a block's first conv and its shortcut conv read the same input). */
-function channelsFirst(g: OnnxGraphBuilder, x: string, base: string): string {
-  return g.memo(`cnhw/${x}`, () => g.node('Transpose', [x], `${base}/x_cnhw`, [{ name: 'perm', ints: [1, 0, 2, 3] }]));
-}
-
-/** `v` [C, N, H, W] with `left` and `right` zero columns (a Concat, which ONNX Runtime threads; Pad runs on one thread). */
-function padColumns(g: OnnxGraphBuilder, batchOf: string, v: string, [c, h]: number[], w: number, left: number, right: number, base: string): string {
-  const parts = [...(left > 0 ? [batchZeros(g, batchOf, [c], [h, left])] : []), v, ...(right > 0 ? [batchZeros(g, batchOf, [c], [h, right])] : [])];
-  return parts.length === 1 ? v : g.node('Concat', parts, base, [{ name: 'axis', int: 3 }]);
-}
-
-/** Zeros of shape [...before, N, ...after], N the batch size of `batchOf` (one per shape and graph). */
-function batchZeros(g: OnnxGraphBuilder, batchOf: string, before: readonly number[], after: readonly number[]): string {
-  const key = `zeros/${before.join('x')}/N/${after.join('x')}`;
+/** Zeros of shape [...before, N], N the batch size of `batchOf` (one per shape and graph). */
+function batchZeros(g: OnnxGraphBuilder, batchOf: string, before: readonly number[]): string {
+  const key = `zeros/${before.join('x')}/N`;
   return g.memo(key, () => {
     const batch = g.memo('batch_dim', () => g.node('Slice', [g.node('Shape', [batchOf], 'batch_dim/shape'), g.int64s('batch_dim/start', [0]), g.int64s('batch_dim/end', [1])], 'batch_dim'));
-    const dims = g.node('Concat', [...(before.length ? [g.int64s(`${key}/before`, before)] : []), batch, ...(after.length ? [g.int64s(`${key}/after`, after)] : [])], `${key}/dims`, [{ name: 'axis', int: 0 }]);
+    const dims = g.node('Concat', [g.int64s(`${key}/before`, before), batch], `${key}/dims`, [{ name: 'axis', int: 0 }]);
     return g.node('ConstantOfShape', [dims], key);
   });
 }
