@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { CST, LineCounter, Parser, parseDocument, isMap, isSeq, isPair, isScalar, type Node, type YAMLError } from 'yaml';
+import { CST, LineCounter, Parser, parseDocument, visit, isMap, isSeq, isPair, isScalar, type Document, type Node, type YAMLError } from 'yaml';
 import { DiagnosticError, didYouMean, type SourceLocation } from '../engine/diagnostics.ts';
 import { cachedYamlValue, rememberYamlValue } from './yaml-cache.ts';
 
@@ -72,6 +72,8 @@ export function parseYamlText(text: string, file: string): YamlSource {
         const opener = isUnclosed(e) ? openers.filter((o) => o.offset < e.pos[0]).at(-1) : undefined;
         const message = `YAML syntax error: ${e.message.split('\n')[0]}`;
         if (opener) return { message, location: at(opener.offset), hint: `this ${opener.char} is never closed` };
+        const first = e.code === 'DUPLICATE_KEY' ? firstOfDuplicate(doc, e.pos[0]) : undefined;
+        if (first) return { message: `YAML syntax error: key "${first.key}" appears twice in the same mapping`, location: at(e.pos[0]), hint: `first at line ${lineCounter.linePos(first.offset).line}; YAML does not let the second override the first: rename one or merge them` };
         return { message, location: at(e.pos[0]), hint: 'check indentation, colons and quotes near this position' };
       }),
     );
@@ -110,6 +112,22 @@ export function parseYamlText(text: string, file: string): YamlSource {
 /** A missing closing quote or bracket: the parser notices it where it gives up, usually a line or more later. */
 function isUnclosed(e: YAMLError): boolean {
   return e.code === 'MISSING_CHAR' || (e.code === 'BAD_INDENT' && /end with a [}\]]/.test(e.message));
+}
+
+/** For a duplicate key at `offset`: its text and where the same key first appears in that mapping. */
+function firstOfDuplicate(doc: Document, offset: number): { key: string; offset: number } | undefined {
+  let found: { key: string; offset: number } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const keys = map.items.map((p) => (isScalar(p.key) ? p.key : undefined));
+      const dup = keys.find((k) => k?.range?.[0] === offset);
+      if (!dup) return undefined;
+      const earlier = keys.find((k) => k && k !== dup && String(k.value) === String(dup.value));
+      if (earlier?.range) found = { key: String(dup.value), offset: earlier.range[0] };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** Where each flow collection (`{`, `[`) or quoted scalar that is never closed starts, in order. */

@@ -30,6 +30,14 @@ test('YAML syntax error: an unclosed bracket or quote is located where it opens,
   assert.deepEqual([single.location?.line, single.location?.col], [1, 7]);
 });
 
+test('a key defined twice: located at the second, the hint names the line of the first', async () => {
+  const diags = await diagnose('stages:\n  convert: { uses: command, with: { run: "true" } }\n  train: { uses: command, with: { run: "a", env: { A: 1, B: 2, A: 3 } } }\n  convert: { uses: command, with: { run: "false" } }\n');
+  assert.deepEqual(diags.map((d) => [d.location?.line, d.location?.col, d.message, d.hint]), [
+    [3, 64, 'YAML syntax error: key "A" appears twice in the same mapping', 'first at line 3; YAML does not let the second override the first: rename one or merge them'],
+    [4, 3, 'YAML syntax error: key "convert" appears twice in the same mapping', 'first at line 2; YAML does not let the second override the first: rename one or merge them'],
+  ]);
+});
+
 test('unknown stage type: located at uses, with did-you-mean', async () => {
   const [d] = await diagnose('stages:\n  run_cmd:\n    uses: comand\n    with: { run: "true" }\n');
   assert.equal(d.message, 'unknown stage type "comand" in stage run_cmd');
