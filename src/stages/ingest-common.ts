@@ -102,12 +102,19 @@ export function labelMeta(ctx: StageContext, labels: LabelJoiner, rows: Readonly
   labels.logIssues(ctx);
   const report = labels.report();
   if (report.unmatched) ctx.log.warn(`${report.unmatched} label entries match no ingested image (check file names / ids against the source)`);
+  const absent = labels.unmatchedSplitIds();
+  for (const split of ['train', 'val', 'test'] as const) {
+    const ids = absent.filter((a) => a.split === split);
+    if (!ids.length) continue;
+    const shown = ids.slice(0, 3).map((a) => `${a.id} (${a.at})`).join(', ');
+    ctx.log.warn(`split_lists.${split}: ${ids.length} listed image(s) not among the ingested images (missing, unreadable or named otherwise), left out of ${split}: ${shown}${ids.length > 3 ? ', ...' : ''}`);
+  }
   const parts = Object.entries(labels.folderSplits).filter(([, n]) => n > 0);
   if (parts.length) ctx.log.info(`folders: the first folder is the split (${parts.map(([k, n]) => `${k} ${n}`).join(', ')} images; column split), the next one the class`);
   const boxed = rows.some((r) => r.boxes?.length) || report.issues.length > 0;
   return {
     ...(labels.formats.length ? { label_format: labels.formats.join('+') } : {}),
-    summary: { ...(boxed ? { boxes: report.boxes } : {}), ...(report.unmatched ? { label_entries_without_image: report.unmatched } : {}) },
+    summary: { ...(boxed ? { boxes: report.boxes } : {}), ...(report.unmatched ? { label_entries_without_image: report.unmatched } : {}), ...(absent.length ? { split_list_ids_without_image: absent.length } : {}) },
     ...(boxed ? { box_issues: report.issues } : {}),
   };
 }

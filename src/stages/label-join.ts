@@ -33,12 +33,13 @@ const YOLO_NAME_FILES = ['classes.txt', 'obj.names'];
 export class LabelJoiner {
   readonly issues: LabelIssues;
   private readonly joined = new Set<ImageLabels>();
+  private readonly listedAndFound = new Set<string>();
   private kept = 0;
 
   private constructor(
     private readonly tables: LabelTable[],
     readonly folders: boolean,
-    private readonly splits: Map<string, 'train' | 'val' | 'test'>,
+    private readonly splits: Map<string, SplitListEntry>,
     issues: LabelIssues,
     readonly declaredClasses: string[] | undefined,
   ) {
@@ -89,7 +90,9 @@ export class LabelJoiner {
   /** Labels of one image (undefined: no source mentions it); boxes resolved against its size. */
   join(rel: string, keys: string[], image: { id: string; width?: number; height?: number }): JoinedLabels | undefined {
     const hits = this.tables.map((t) => findLabels(t, keys)).filter((h): h is ImageLabels => !!h);
-    const split = keys.map((k) => this.splits.get(k)).find((s) => s);
+    const listed = keys.find((k) => this.splits.has(k));
+    if (listed !== undefined) this.listedAndFound.add(listed);
+    const split = listed !== undefined ? this.splits.get(listed)!.split : undefined;
     const folder = this.folders ? folderLabel(rel) : undefined;
     if (folder?.split) this.folderSplits[folder.split]++;
     if (!hits.length && !folder && !split) return undefined;
@@ -114,6 +117,11 @@ export class LabelJoiner {
 
   /** Images whose split came from a `train/` / `val/` / `test/` folder above their class folder. */
   readonly folderSplits = { train: 0, val: 0, test: 0 };
+
+  /** Ids of the split lists that no image had (a missing or misnamed file), with their list and line. */
+  unmatchedSplitIds(): Array<{ id: string } & SplitListEntry> {
+    return [...this.splits].filter(([id]) => !this.listedAndFound.has(id)).map(([id, entry]) => ({ id, ...entry }));
+  }
 
   /** Counts for `meta.summary.boxes` and the located issues for `meta.box_issues`. */
   report(): { boxes: Record<string, number>; issues: BoxIssue[]; unmatched: number } {
@@ -217,8 +225,14 @@ async function yoloNames(ctx: StageContext, source: LabelSourceParam, folder: st
   );
 }
 
-async function readSplitLists(ctx: StageContext, lists: LabelJoinParams['split_lists']): Promise<Map<string, 'train' | 'val' | 'test'>> {
-  const out = new Map<string, 'train' | 'val' | 'test'>();
+interface SplitListEntry {
+  split: 'train' | 'val' | 'test';
+  /** `path:line` of the entry. */
+  at: string;
+}
+
+async function readSplitLists(ctx: StageContext, lists: LabelJoinParams['split_lists']): Promise<Map<string, SplitListEntry>> {
+  const out = new Map<string, SplitListEntry>();
   for (const split of ['train', 'val', 'test'] as const) {
     const entry = lists?.[split];
     if (!entry) continue;
@@ -236,9 +250,9 @@ async function readSplitLists(ctx: StageContext, lists: LabelJoinParams['split_l
     text.split(/\r?\n/).forEach((line, i) => {
       const id = line.trim().split(/\s+/)[0];
       if (!id || id.startsWith('#')) return;
-      const before = out.get(id);
+      const before = out.get(id)?.split;
       if (before && before !== split) throw new StageInputError(`${path}:${i + 1}: image ${id} is listed in both ${before} and ${split}`);
-      out.set(id, split);
+      out.set(id, { split, at: `${path}:${i + 1}` });
     });
   }
   return out;

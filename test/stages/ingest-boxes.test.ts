@@ -65,9 +65,12 @@ test('split_lists: an optional list that is not there gives no rows of its split
     ['BloodImage_00343', 'train'],
   ]);
   assert.ok(without.logs.some((l) => l.includes(`split_lists.test: ${join(dir, 'test.txt')} is not there (optional): no test rows from it`)), without.logs.join('\n'));
-  await writeFile(join(dir, 'test.txt'), 'BloodImage_00338\n');
+  // An id whose image is missing (not copied, misnamed) is not dropped silently.
+  await writeFile(join(dir, 'test.txt'), 'BloodImage_00338\nBloodImage_09999\n');
   const withTest = await runStage(ingestImages, { params: params(join(dir, 'test.txt')) });
   assert.deepEqual((await withTest.rows<DatasetRow>()).map((x) => x.split), ['val', 'train', 'test', 'train']);
+  assert.ok(withTest.logs.includes(`warn: split_lists.test: 1 listed image(s) not among the ingested images (missing, unreadable or named otherwise), left out of test: BloodImage_09999 (${join(dir, 'test.txt')}:2)`), withTest.logs.join('\n'));
+  assert.equal((withTest.artifact.meta.summary as any).split_list_ids_without_image, 1);
   await assert.rejects(runStage(ingestImages, { params: { ...params(join(dir, 'test.txt')), split_lists: { ...lists(join(dir, 'test.txt')), val: join(dir, 'missing.txt') } } }), /split_lists.val: .*missing.txt cannot be read/);
   await assert.rejects(runStage(ingestImages, { params: { ...params(join(dir, 'test.txt')), split_lists: { ...lists(join(dir, 'test.txt')), val: { path: join(dir, 'missing.txt') } } } }), /split_lists.val: .*missing.txt cannot be read/);
 });
