@@ -18,7 +18,8 @@ interface ParsedFile {
   header: Omit<DicomFileHeader, 'patientId' | 'patientName'>;
 }
 
-const IGNORED = /(^|\/)(\.[^/]*|[^/]*\.(csv|tsv|txt|json|md|html?|xml|ya?ml|log|pdf|zip|png|jpe?g))$/i;
+// DICOMDIR: the index of a DICOM CD or folder (PS3.10), a DICOM file without an image.
+const IGNORED = /(^|\/)(\.[^/]*|DICOMDIR|[^/]*\.(csv|tsv|txt|json|md|html?|xml|ya?ml|log|pdf|zip|png|jpe?g))$/i;
 
 const SHOWN_DUPLICATES = 10;
 

@@ -123,6 +123,8 @@ test('folder ingest: incremental by content, duplicates by SOPInstanceUID, bad f
   // Index files that public DICOM collections ship beside the images are not DICOM candidates.
   await writeFile(join(src, 'INDEX.tsv'), 'file\tmodality\n');
   await writeFile(join(src, 'notes.pdf'), '%PDF-1.4');
+  await mkdir(join(src, 'cd'));
+  await writeFile(join(src, 'cd', 'DICOMDIR'), good.subarray(0, pixelTag));
 
   const b = await runStage(ingestDicom, { store, params, baseDir: dir });
   const progress = b.events.filter((e) => e.type === 'progress').at(-1) as any;
