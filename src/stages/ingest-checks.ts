@@ -1,4 +1,4 @@
-import { StageInputError } from '../engine/stage.ts';
+import { StageInputError, type StageContext } from '../engine/stage.ts';
 import type { DatasetRow } from '../data-model.ts';
 import { splitSourceGlob } from '../ops/labels/source.ts';
 import type { LabelJoiner } from './label-join.ts';
@@ -45,6 +45,16 @@ export function requireIngested(o: { files: number; rows: readonly DatasetRow[];
     `labels file ${o.labelsWhere} matches none of the ${o.rows.length} images: expected a row per image, keyed by its path, file name, file name without extension${o.kind === 'DICOM' ? ' or SOPInstanceUID' : ''}`,
     `the labels name ${labelKeys || 'nothing'}; the images are ${imagePaths}. Check the id/path column (labels: { path, path_column or id_column })`,
   );
+}
+
+/**
+ * Images no labels source names get `labels: []` (no finding, no boxes): right for a CSV that lists only
+ * positives, wrong for a missing VOC XML or a mistyped id, which would make a detector's true boxes count
+ * as absent. Said, with a few ids, rather than counted quietly.
+ */
+export function warnUnlabeled(ctx: StageContext, ids: readonly string[], where: string): void {
+  if (!ids.length) return;
+  ctx.log.warn(`${ids.length} image(s) have no entry in ${where}: ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', ...' : ''}; they get no labels and no boxes`);
 }
 
 /** The labels files a stage reads, for messages (`labels.csv of the input` when none is given). */

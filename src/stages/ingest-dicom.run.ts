@@ -5,7 +5,7 @@ import type { StageContext, StageInput } from '../engine/stage.ts';
 import type { DicomFileHeader } from '../ops/dicom/header.ts';
 import { imageKeys } from '../ops/labels/load.ts';
 import { pseudonymizeUid, saltFingerprint } from '../ops/dicom/pseudonym.ts';
-import { labelsWhere, requireIngested } from './ingest-checks.ts';
+import { labelsWhere, requireIngested, warnUnlabeled } from './ingest-checks.ts';
 import { classList, collectSourceFiles, saltOf, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
 import { LabelJoiner } from './label-join.ts';
 import type { ArtifactDraft } from '../engine/artifact.ts';
@@ -42,7 +42,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
   const seen = new Map<string, string>();
   const rows: DatasetRow[] = [];
   const duplicates: Array<{ path: string; kept: string }> = [];
-  let unlabeled = 0;
+  const unlabeled: string[] = [];
   outcomes.forEach((o, i) => {
     if (!o.ok) return;
     const { header: h, dicom, patient } = o.value;
@@ -53,7 +53,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
       seen.set(h.sopInstanceUid, rel);
     }
     const joined = labels.join(rel, imageKeys(rel, h.sopInstanceUid), { id: ids[i], width: h.columns, height: h.rows });
-    if (labels.active && !joined) unlabeled++;
+    if (labels.active && !joined?.labelled) unlabeled.push(ids[i]);
     rows.push(clean({
       id: ids[i],
       // A patient column in the labels wins over the DICOM PatientID.
@@ -83,12 +83,13 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
       transfer_syntax: h.transferSyntax,
     }));
   });
-  requireIngested({ files: files.length, rows, failed, unlabeled, labels, labelsWhere: labelsWhere(params.labels), kind: 'DICOM' });
-  const summary = { files: files.length, ingested: rows.length, duplicates: duplicates.length, failed: failed.length, unlabeled };
+  requireIngested({ files: files.length, rows, failed, unlabeled: unlabeled.length, labels, labelsWhere: labelsWhere(params.labels), kind: 'DICOM' });
+  warnUnlabeled(ctx, unlabeled, labelsWhere(params.labels));
+  const summary = { files: files.length, ingested: rows.length, duplicates: duplicates.length, failed: failed.length, unlabeled: unlabeled.length };
   for (const d of duplicates.slice(0, SHOWN_DUPLICATES)) ctx.log.warn(`skipped ${d.path}: same SOPInstanceUID as ${d.kept} (kept)`);
   if (duplicates.length > SHOWN_DUPLICATES) ctx.log.warn(`... and ${duplicates.length - SHOWN_DUPLICATES} more duplicates (meta.duplicates lists them all)`);
   if (duplicates.length) ctx.log.info('dedupe: false keeps files that share a SOPInstanceUID (one image in several encodings, as in DICOM test suites)');
-  ctx.log.info(`ingested ${rows.length} of ${files.length} files (${duplicates.length} duplicate SOPInstanceUIDs, ${failed.length} failed${labels.active ? `, ${unlabeled} without labels` : ''})`);
+  ctx.log.info(`ingested ${rows.length} of ${files.length} files (${duplicates.length} duplicate SOPInstanceUIDs, ${failed.length} failed${labels.active ? `, ${unlabeled.length} without labels` : ''})`);
   const { summary: labelSummary, ...meta } = labelMeta(ctx, labels, rows);
   return {
     kind: 'dataset',

@@ -3,7 +3,7 @@ import { loadSharp } from '../util/sharp.ts';
 import type { DatasetRow } from '../data-model.ts';
 import { StageInputError, type StageContext, type StageInput } from '../engine/stage.ts';
 import { imageKeys } from '../ops/labels/load.ts';
-import { labelsWhere, requireIngested } from './ingest-checks.ts';
+import { labelsWhere, requireIngested, warnUnlabeled } from './ingest-checks.ts';
 import { classList, collectSourceFiles, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
 import { LabelJoiner } from './label-join.ts';
 import type { ArtifactDraft } from '../engine/artifact.ts';
@@ -37,13 +37,13 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
   );
   const ids = rowIds(files.map((f) => f.rel));
   const rows: DatasetRow[] = [];
-  let unlabeled = 0;
+  const unlabeled: string[] = [];
   let noPatient = 0;
   outcomes.forEach((o, i) => {
     if (!o.ok) return;
     const rel = files[i].rel;
     const joined = labels.join(rel, imageKeys(rel), { id: ids[i], width: o.value.width, height: o.value.height });
-    if (labels.active && !joined) unlabeled++;
+    if (labels.active && !joined?.labelled) unlabeled.push(ids[i]);
     const rawPatient = joined?.patient ?? basename(rel).match(pattern ?? /$^/)?.[1];
     if (!rawPatient) noPatient++;
     const row: DatasetRow = {
@@ -58,9 +58,10 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
     rows.push(row);
   });
   const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ path: o.id, reason: o.error }]));
-  requireIngested({ files: files.length, rows, failed, unlabeled, labels, labelsWhere: labelsWhere(params.labels), kind: 'image' });
+  requireIngested({ files: files.length, rows, failed, unlabeled: unlabeled.length, labels, labelsWhere: labelsWhere(params.labels), kind: 'image' });
+  warnUnlabeled(ctx, unlabeled, labelsWhere(params.labels));
   if (noPatient) ctx.log.warn(`${noPatient} images have no patient id (no patient column or patient_pattern match): each counts as its own patient, so patient-grouped splits cannot prevent leakage for them`);
-  ctx.log.info(`ingested ${rows.length} of ${files.length} images (${failed.length} failed${labels.active ? `, ${unlabeled} without labels` : ''})`);
+  ctx.log.info(`ingested ${rows.length} of ${files.length} images (${failed.length} failed${labels.active ? `, ${unlabeled.length} without labels` : ''})`);
   const { summary, ...meta } = labelMeta(ctx, labels, rows);
   return {
     kind: 'dataset',
@@ -69,7 +70,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
       classes: classList(rows, labels.declaredClasses),
       ...meta,
       pseudonymized: !params.keep_original_patient_ids,
-      summary: { files: files.length, ingested: rows.length, failed: failed.length, unlabeled, without_patient: noPatient, ...summary },
+      summary: { files: files.length, ingested: rows.length, failed: failed.length, unlabeled: unlabeled.length, without_patient: noPatient, ...summary },
       failed,
     },
   };

@@ -25,7 +25,7 @@ export type IngestImagesParams = z.output<typeof ingestImagesParams>;
  */
 export const ingestImages = defineStage({
   name: 'ingest-images',
-  version: 3,
+  version: 4,
   description: 'PNG/JPEG folder (or MedMNIST .npz) -> dataset of grey PNGs with labels (CSV or folder per class)',
   params: ingestImagesParams,
   perItem: true,

@@ -16,6 +16,8 @@ import { LABEL_FOLDER_GLOB, labelSources, splitListOf, type LabelJoinParams, typ
 
 /** Labels joined onto one image: image-level labels, checked boxes, patient and split when the source has them. */
 export interface JoinedLabels {
+  /** A labels source (a table entry or a class folder) names the image; false when only a split list does. */
+  labelled: boolean;
   labels: string[];
   boxes: Box[];
   patient?: string;
@@ -96,7 +98,7 @@ export class LabelJoiner {
     const folder = this.folders ? folderLabel(rel) : undefined;
     if (folder?.split) this.folderSplits[folder.split]++;
     if (!hits.length && !folder && !split) return undefined;
-    const out: JoinedLabels = { labels: folder ? [folder.label] : [], boxes: [], ...(folder?.split ? { split: folder.split } : {}) };
+    const out: JoinedLabels = { labelled: hits.length > 0 || !!folder, labels: folder ? [folder.label] : [], boxes: [], ...(folder?.split ? { split: folder.split } : {}) };
     try {
       for (const hit of hits) {
         this.joined.add(hit);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,18 @@ test('split_lists: an optional list that is not there gives no rows of its split
   assert.deepEqual((await withTest.rows<DatasetRow>()).map((x) => x.split), ['val', 'train', 'test', 'train']);
   assert.ok(withTest.logs.includes(`warn: split_lists.test: 1 listed image(s) not among the ingested images (missing, unreadable or named otherwise), left out of test: BloodImage_09999 (${join(dir, 'test.txt')}:2)`), withTest.logs.join('\n'));
   assert.equal((withTest.artifact.meta.summary as any).split_list_ids_without_image, 1);
+  // An image in a split list but in no labels file is unlabelled (warned, counted), not "labelled with no boxes".
+  const annotations = join(dir, 'Annotations');
+  await mkdir(annotations);
+  for (const id of ['BloodImage_00001', 'BloodImage_00338', 'BloodImage_00343']) await copyFile(`${BCCD_SAMPLE}Annotations/${id}.xml`, join(annotations, `${id}.xml`));
+  const missingXml = await runStage(ingestImages, { params: { ...params(join(dir, 'test.txt')), labels: annotations } });
+  assert.equal((missingXml.artifact.meta.summary as any).unlabeled, 1);
+  assert.ok(missingXml.logs.includes(`warn: 1 image(s) have no entry in ${annotations}: BloodImage_00000; they get no labels and no boxes`), missingXml.logs.join('\n'));
+  // None of them labelled (the wrong folder): refused, as without split lists.
+  const empty = join(dir, 'empty');
+  await mkdir(empty);
+  await copyFile(`${BCCD_SAMPLE}Annotations/BloodImage_00001.xml`, join(empty, 'Other_1.xml'));
+  await assert.rejects(runStage(ingestImages, { params: { ...params(join(dir, 'test.txt')), labels: { path: empty, format: 'voc' } } }), /matches none of the 4 images/);
   await assert.rejects(runStage(ingestImages, { params: { ...params(join(dir, 'test.txt')), split_lists: { ...lists(join(dir, 'test.txt')), val: join(dir, 'missing.txt') } } }), /split_lists.val: .*missing.txt cannot be read/);
   await assert.rejects(runStage(ingestImages, { params: { ...params(join(dir, 'test.txt')), split_lists: { ...lists(join(dir, 'test.txt')), val: { path: join(dir, 'missing.txt') } } } }), /split_lists.val: .*missing.txt cannot be read/);
 });
