@@ -12,6 +12,7 @@ import { experimentFileSchema, overrideFileSchema, type StageSpec } from './sche
 import { loadYamlFile, type PathKey, type YamlSource } from './yaml-source.ts';
 import { applyOverrides, overriddenParamHint, overrideSource, overrideText, type Override } from './overrides.ts';
 import { zodDiagnostics } from './zod-diagnostics.ts';
+import { envHint, envVarsBehind, valueAt } from './env-hint.ts';
 import { errorText } from '../util/error-text.ts';
 
 /**
@@ -205,7 +206,9 @@ export async function loadExperiment(fileArg: string, options: LoadOptions = {})
           try {
             await access(e.path);
           } catch {
-            diags.push({ message: `stage ${id}: ${e.param} names a file or folder that does not exist: ${e.path}`, location: at(['stages', id, 'with', ...e.param.split('.')]), hint: 'paths are relative to the experiment file' });
+            const raw = valueAt(stages.find(([s]) => s === id)![1].with, e.param.split('.'));
+            const fromEnv = envHint(envVarsBehind(raw, spec.params ?? {}), env);
+            diags.push({ message: `stage ${id}: ${e.param} names a file or folder that does not exist: ${e.path}`, location: at(['stages', id, 'with', ...e.param.split('.')]), hint: `paths are relative to the experiment file${fromEnv}` });
           }
         }
       }

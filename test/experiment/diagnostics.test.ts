@@ -83,6 +83,21 @@ test('missing input file or folder: located at the param that names it', async (
   assert.deepEqual(d.location, { file: 'exp.yaml', line: 6, col: 25 });
 });
 
+test('a missing path built from an environment variable (through params) names the variable and its value', async () => {
+  const ws = await workspace('params: { data: "${env.MY_DATA_DIR:-data/x}" }\nstages:\n  c: { uses: command, with: { run: "true", deps: ["${params.data}/a.csv", "${env.OTHER_DIR}/b.csv", plain.csv] } }\n');
+  const hints = async (env: Record<string, string>) => {
+    const err = await loadExperiment(ws.file, { env }).catch((e) => e);
+    assert.ok(err instanceof DiagnosticError, String(err));
+    return err.diagnostics.map((d) => d.hint);
+  };
+  assert.deepEqual(await hints({ OTHER_DIR: '/o' }), [
+    'paths are relative to the experiment file; this path comes from $MY_DATA_DIR (not set)',
+    'paths are relative to the experiment file; this path comes from $OTHER_DIR=/o',
+    'paths are relative to the experiment file',
+  ]);
+  assert.equal((await hints({ MY_DATA_DIR: '/d', OTHER_DIR: '/o' }))[0], 'paths are relative to the experiment file; this path comes from $MY_DATA_DIR=/d');
+});
+
 test('unknown ${params.x}: located at the string, with did-you-mean', async () => {
   const [d] = await diagnose('params: { size: 64 }\nstages:\n  c: { uses: command, with: { run: "echo ${params.sise}" } }\n');
   assert.equal(d.message, 'unknown param params.sise in ${params.sise}');
