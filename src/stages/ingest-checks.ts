@@ -21,7 +21,7 @@ export function requireSourceFiles(count: number, listed: number, d: SourceDescr
   if (count > 0) return;
   const where = d.source ? `source ${d.source}${d.root ? ` (${d.root})` : ''}` : 'the input artifact';
   const glob = d.source ? (splitSourceGlob(d.source).glob ?? d.glob) : undefined;
-  const expected = d.kind === 'DICOM' ? 'DICOM files' : 'PNG or JPEG images';
+  const expected = d.kind === 'DICOM' ? 'DICOM files' : 'PNG, JPEG or TIFF images';
   if (listed > 0) {
     throw new StageInputError(`${where} has ${listed} files but no ${expected} among them`, d.kind === 'DICOM' ? 'images and CSV/JSON/text files are not read as DICOM: for PNG/JPEG use uses: ingest-images' : 'only .png, .jpg and .jpeg files are read: for DICOM use uses: ingest-dicom');
   }

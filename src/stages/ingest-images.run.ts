@@ -28,7 +28,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
   } catch (err) {
     throw new StageInputError(`patient_pattern is not a valid regex: ${errorText(err)}`, 'e.g. "^(\\\\d{8})_"');
   }
-  const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => /\.(png|jpe?g)$/i.test(rel), 'image');
+  const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => /\.(png|jpe?g|tiff?)$/i.test(rel), 'image');
   const labels = await LabelJoiner.open(ctx, params, inputs[0]?.artifact);
   const outcomes = await ctx.eachItem<SourceFile, ImageFacts>(
     files,
@@ -85,6 +85,8 @@ async function storeImage(ctx: StageContext, file: SourceFile, colour: 'grey' | 
   } catch (err) {
     throw new Error(`not a readable image: ${errorText(err)}`);
   }
+  // TIFFs can hold 32-bit integers or floats (microscopy, exported CT): no faithful 8/16-bit PNG without a windowing choice.
+  if (meta.depth && meta.depth !== 'uchar' && meta.depth !== 'ushort') throw new Error(`unsupported sample format ${meta.depth} (${meta.format}): 8- and 16-bit unsigned images only; convert it first (e.g. to a 16-bit PNG)`);
   const bits: 8 | 16 = meta.depth === 'ushort' ? 16 : 8;
   const channels = meta.channels ?? 1;
   const width = meta.width ?? 0;

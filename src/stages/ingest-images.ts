@@ -5,7 +5,7 @@ import { saltEnvironmentKey, commonIngestParams, externalSourcePaths } from './i
 export const ingestImagesParams = z
   .object({
     source: z.string().optional().describe('Image folder, file or glob, relative to the experiment file; or a MedMNIST-layout .npz (images, labels and split inside: docs/dicom-ingest.md#medmnist-npz-archives); omit to take the files of a `from:` stage'),
-    glob: z.string().default('**/*.{png,PNG,jpg,JPG,jpeg,JPEG}').describe('Which files under a source folder are images'),
+    glob: z.string().default('**/*.{png,PNG,jpg,JPG,jpeg,JPEG,tif,TIF,tiff,TIFF}').describe('Which files under a source folder are images'),
     colour: z.enum(['grey', 'rgb']).default('grey').describe('grey: colour inputs become grey PNGs (luminance); rgb: colour inputs are kept as 8-bit RGB PNGs (microscopy, photographs; train with channels: 3), grey inputs stay grey'),
     patient_pattern: z
       .string()

@@ -74,6 +74,29 @@ test('ingest-images: 16-bit grey kept as-is, JPEG to grey, folder-per-class labe
   assert.ok(r.logs.some((l) => l.includes('3 images have no patient id') || l.includes('2 images have no patient id')));
 });
 
+test('ingest-images reads TIFF: 16-bit grey kept to the value, RGB to grey, 32-bit float refused with its reason', { skip: needs('opencv', 'numpy') }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ingest-images-tiff-'));
+  execFileSync(DEBIAN_PYTHON, ['-c', `
+import sys, os, numpy as np, cv2
+d = sys.argv[1]
+cv2.imwrite(os.path.join(d, 'g16.tif'), (np.arange(16, dtype=np.uint16) * 4000).reshape(4, 4))
+cv2.imwrite(os.path.join(d, 'rgb.TIFF'), np.dstack([np.full((4, 6), c, np.uint8) for c in (50, 100, 200)]))
+cv2.imwrite(os.path.join(d, 'f32.tif'), np.full((4, 4), 0.5, np.float32))
+`, dir]);
+  const r = await runStage(ingestImages, { params: { source: dir } });
+  const rows = await r.rows<DatasetRow & { bits: number; source_format: string; source_channels: number }>();
+  assert.deepEqual(rows.map((x) => [x.id, x.width, x.height, x.bits, x.source_format, x.source_channels]), [
+    ['g16', 4, 4, 16, 'tiff', 1],
+    ['rgb', 6, 4, 8, 'tiff', 3],
+  ]);
+  const stored = await r.store.getBlob(rows[0].image!);
+  assert.deepEqual(await sharp(stored).metadata().then((m) => [m.format, m.channels, m.depth]), ['png', 1, 'ushort']);
+  const { data } = await sharp(stored).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+  assert.deepEqual(Array.from(new Uint16Array(data.buffer, data.byteOffset, 16)), Array.from({ length: 16 }, (_, i) => i * 4000));
+  assert.equal((await sharp(await r.store.getBlob(rows[1].image!)).metadata()).channels, 1);
+  assert.deepEqual(r.artifact.meta.failed, [{ path: 'f32.tif', reason: 'unsupported sample format float (tiff): 8- and 16-bit unsigned images only; convert it first (e.g. to a 16-bit PNG)' }]);
+});
+
 test('folders under train/ val/ test/ (the ImageFolder layout): the first folder is the split, the next the class', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ingest-images-splits-'));
   const png = await sharp(Buffer.alloc(16, 90), { raw: { width: 4, height: 4, channels: 1 } }).png().toBuffer();
