@@ -267,6 +267,24 @@ test('user:password@ in the tracking URI: sent as Basic auth, never logged or st
     assert.ok(authed.runByName('run-AUTH-DOWN'));
     assert.ok(![...logs, ...down].some(leaks), [...logs, ...down].join('\n'));
 
+    // A buffer written before user info was stripped loses it when replay rewrites it (server down again).
+    await authed.stop();
+    const legacy = await tempStore();
+    try {
+      const sink = await tracker(legacy, [], {}, uri);
+      await emitFakeRun(sink, legacy, { runId: 'run-LEGACY', auc: 0.7, folds: 1 });
+      await sink.close?.();
+      const ids: string[] = [];
+      for await (const doc of legacy.listDocIds(TRACKING_BUFFER)) ids.push(doc);
+      const [id] = ids;
+      await legacy.putDoc(TRACKING_BUFFER, id, { ...(await legacy.getDoc<object>(TRACKING_BUFFER, id)), uri });
+      const stillDown = await replayBuffers({ store: legacy, client: mlflowClient(uri, { retries: 0, backoffMs: 1 }), log: () => {} });
+      assert.ok(stillDown.remaining > 0);
+      assert.equal((await legacy.getDoc<{ uri: string }>(TRACKING_BUFFER, id))!.uri, authed.url);
+    } finally {
+      await authed.start();
+    }
+
     const bad: string[] = [];
     const refused = await tracker(await tempStore(), bad, {}, `ftp://alice:${encodeURIComponent(secret)}@host/x`);
     await refused.close?.();

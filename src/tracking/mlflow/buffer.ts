@@ -80,7 +80,7 @@ export async function replayBuffers(opts: { store: Store; client: MlflowClient; 
       }
     }
     if (i < doc.ops.length) {
-      await store.putDoc(TRACKING_BUFFER, id, { ...doc, ops: doc.ops.slice(i), refs: writer.exportRefs() } satisfies BufferDoc);
+      await store.putDoc(TRACKING_BUFFER, id, { ...doc, uri: normalise(doc.uri), ops: doc.ops.slice(i), refs: writer.exportRefs() } satisfies BufferDoc);
       result.remaining += doc.ops.length - i;
       for (const later of ids.slice(index + 1)) result.remaining += (await store.getDoc<BufferDoc>(TRACKING_BUFFER, later))?.ops.length ?? 0;
       return result;
