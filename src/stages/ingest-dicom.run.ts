@@ -4,14 +4,18 @@ import type { DatasetRow } from '../data-model.ts';
 import type { StageContext, StageInput } from '../engine/stage.ts';
 import type { DicomFileHeader } from '../ops/dicom/header.ts';
 import { imageKeys } from '../ops/labels/load.ts';
-import { pseudonymizeUid, saltFingerprint } from '../ops/dicom/pseudonym.ts';
+import { pseudonymizeUid, saltFingerprint, uidPseudonymIndex } from '../ops/dicom/pseudonym.ts';
 import { labelsWhere, requireIngested, warnUnlabeled } from './ingest-checks.ts';
 import { classList, collectSourceFiles, saltOf, labelMeta, patientPseudonym, rowIds, type SourceFile } from './ingest-common.ts';
 import { LabelJoiner } from './label-join.ts';
 import type { ArtifactDraft } from '../engine/artifact.ts';
 import type { IngestDicomParams } from './ingest-dicom.ts';
 
-/** What one file contributes, cached per file content. Holds no PHI: the patient is already a pseudonym. */
+/**
+ * What one file contributes, cached per file content. Holds no direct identifier: the patient and the
+ * Study/Series/SOP Instance UIDs are already pseudonyms (originals only with keep_original_patient_ids),
+ * since item-cache documents travel with `pipeline push` and live on a shared store.
+ */
 interface ParsedFile {
   dicom: string;
   patient?: string;
@@ -27,16 +31,17 @@ const SHOWN_DUPLICATES = 10;
 export async function run(ctx: StageContext, inputs: StageInput[], params: IngestDicomParams): Promise<ArtifactDraft> {
   const files = await collectSourceFiles(ctx, inputs, params.source, params.glob, (rel) => !IGNORED.test(rel), 'DICOM');
   const labels = await LabelJoiner.open(ctx, params, inputs[0]?.artifact);
+  const salt = params.keep_original_patient_ids ? undefined : saltOf(params.pseudonymize);
   // Keyed on a keyed hash of the effective salt (which may come from the environment), never the salt itself.
-  const itemParams = { pseudonymize: params.keep_original_patient_ids ? 'none' : saltFingerprint(saltOf(params.pseudonymize)) };
+  const itemParams = { pseudonymize: salt === undefined ? 'none' : saltFingerprint(salt) };
   const outcomes = await ctx.eachItem<SourceFile, ParsedFile>(
     files,
     { key: (f) => ({ content: f.key }), id: (f) => f.rel, onError: params.on_error, params: itemParams },
-    (file) => parseFile(ctx, file, params),
+    (file) => parseFile(ctx, file, params, salt),
   );
 
-  const salt = params.keep_original_patient_ids ? undefined : saltOf(params.pseudonymize);
-  const uid = (value: string | undefined) => (salt === undefined ? value : pseudonymizeUid(value, salt));
+  // Labels and split lists keyed by an original SOPInstanceUID, by its pseudonym (what the cache holds).
+  const labelKeyOf = salt === undefined ? undefined : uidPseudonymIndex(labels.keys(), salt);
   const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ path: o.id, reason: o.error }]));
   const ids = rowIds(files.map((f) => f.rel));
   const seen = new Map<string, string>();
@@ -52,15 +57,16 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
       if (kept !== undefined) return void duplicates.push({ path: rel, kept });
       seen.set(h.sopInstanceUid, rel);
     }
-    const joined = labels.join(rel, imageKeys(rel, h.sopInstanceUid), { id: ids[i], width: h.columns, height: h.rows });
+    const sopKey = labelKeyOf && h.sopInstanceUid ? labelKeyOf.get(h.sopInstanceUid) : h.sopInstanceUid;
+    const joined = labels.join(rel, imageKeys(rel, sopKey), { id: ids[i], width: h.columns, height: h.rows });
     if (labels.active && !joined?.labelled) unlabeled.push(ids[i]);
     rows.push(clean({
       id: ids[i],
       // A patient column in the labels wins over the DICOM PatientID.
-      patient: joined?.patient ? patientPseudonym(joined.patient, params) : (patient ?? (h.studyUid ? `study:${uid(h.studyUid)}` : undefined)),
-      study: uid(h.studyUid),
-      series: uid(h.seriesUid),
-      sop: uid(h.sopInstanceUid),
+      patient: joined?.patient ? patientPseudonym(joined.patient, params) : (patient ?? (h.studyUid ? `study:${h.studyUid}` : undefined)),
+      study: h.studyUid,
+      series: h.seriesUid,
+      sop: h.sopInstanceUid,
       labels: joined?.labels ?? [],
       boxes: joined?.boxes.length ? joined.boxes : undefined,
       split: joined?.split,
@@ -105,7 +111,7 @@ export async function run(ctx: StageContext, inputs: StageInput[], params: Inges
   };
 }
 
-async function parseFile(ctx: StageContext, file: SourceFile, params: IngestDicomParams): Promise<ParsedFile> {
+async function parseFile(ctx: StageContext, file: SourceFile, params: IngestDicomParams, salt: string | undefined): Promise<ParsedFile> {
   let path = file.path;
   let temp: string | undefined;
   if (!path) {
@@ -117,6 +123,10 @@ async function parseFile(ctx: StageContext, file: SourceFile, params: IngestDico
     const { readDicomFileHeader } = await import('../ops/dicom/header.ts');
     const { patientId, patientName, ...header } = await readDicomFileHeader(path);
     const dicom = file.blob ?? (await ctx.store.putBlobFromFile(path));
+    if (salt !== undefined) {
+      // PS3.15 E.1 action U; a pseudonym dedupes and groups exactly as the UID it replaces.
+      for (const k of ['sopInstanceUid', 'studyUid', 'seriesUid'] as const) header[k] = pseudonymizeUid(header[k], salt);
+    }
     return { dicom, patient: patientPseudonym(patientId ?? patientName, params), header };
   } finally {
     if (temp) await rm(temp, { force: true });

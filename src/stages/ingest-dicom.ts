@@ -19,7 +19,7 @@ export type IngestDicomParams = z.output<typeof ingestDicomParams>;
  */
 export const ingestDicom = defineStage({
   name: 'ingest-dicom',
-  version: 6,
+  version: 7,
   description: 'DICOM folder -> dataset: header metadata, originals in the store, pseudonymised patients, labels joined',
   params: ingestDicomParams,
   perItem: true,

@@ -85,6 +85,12 @@ export class LabelJoiner {
     return this.tables.flatMap((t) => [...t.byKey.keys()].slice(0, n)).slice(0, n);
   }
 
+  /** Every id the label tables and split lists name. */
+  *keys(): Iterable<string> {
+    for (const t of this.tables) yield* t.byKey.keys();
+    yield* this.splits.keys();
+  }
+
   get formats(): string[] {
     return [...(this.folders ? ['folders'] : []), ...this.tables.map((t) => t.format)];
   }

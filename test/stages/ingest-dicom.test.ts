@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { runStage, tempStore } from '../../src/testing/harness.ts';
 import { syntheticDicom } from '../../src/stages/synthetic-dicom.ts';
@@ -31,11 +32,12 @@ function phiValues(options = PHANTOM): string[] {
   return [...out];
 }
 
-async function allStoreText(store: Awaited<ReturnType<typeof tempStore>>): Promise<string> {
+/** Every document and blob of the store as text, except DICOM files (with a preamble, or the digests in `skip`). */
+async function allStoreText(store: Awaited<ReturnType<typeof tempStore>>, skip = new Set<string>()): Promise<string> {
   let text = '';
   for await (const digest of store.listBlobs()) {
     const b = await store.getBlob(digest);
-    if (b.subarray(128, 132).toString('latin1') !== 'DICM') text += b.toString('utf8');
+    if (b.subarray(128, 132).toString('latin1') !== 'DICM' && !skip.has(digest)) text += b.toString('utf8');
   }
   for (const c of Object.values(Collections)) for await (const id of store.listDocIds(c)) text += JSON.stringify(await store.getDoc(c, id));
   return text;
@@ -180,7 +182,8 @@ test('pseudonymize.salt_env: the salt comes from the environment, changes the ps
 
 test('real public DICOMs: header metadata equals pydicom, also for the file without preamble and file meta', { skip: needs('pydicom') }, async () => {
   const source = DICOM_FIXTURES;
-  const r = await runStage(ingestDicom, { params: { source, glob: '*.dcm' } });
+  const store = await tempStore();
+  const r = await runStage(ingestDicom, { store, params: { source, glob: '*.dcm' } });
   const rows = await r.rows<DatasetRow>();
   assert.deepEqual(r.artifact.meta.failed, []);
   const ref = runPythonJson<Record<string, any>>(
@@ -222,6 +225,56 @@ print(json.dumps(out))
   const secrets = Object.values(ref).flatMap((x) => [x.sop, x.study, x.series, ...x.dates.filter((d: string) => /^\d{8}$/.test(d) && d !== '00000000')]);
   assert.ok(secrets.length > 3 * rows.length);
   for (const value of secrets) assert.ok(!text.includes(value), `${value} in the rows`);
+
+  // A second ingest of the folder is served from the item cache, with the same output.
+  const again = await runStage(ingestDicom, { store, params: { source, glob: '*.dcm' } });
+  const progress = again.events.filter((e) => e.type === 'progress').at(-1) as any;
+  assert.deepEqual([progress.items.cached, progress.items.total], [Object.keys(ref).length, Object.keys(ref).length]);
+  assert.equal(again.artifact.digest, r.artifact.digest);
+  // The item-cache documents (copied by `pipeline push`, shared with queue workers) hold the pseudonyms
+  // and none of the UIDs or dates; nor does anything else in the store but the original files.
+  const items: string[] = [];
+  for await (const id of store.listDocIds(Collections.items)) items.push(JSON.stringify(await store.getDoc(Collections.items, id)));
+  assert.equal(items.length, Object.keys(ref).length);
+  for (const row of rows) assert.ok(items.some((doc) => doc.includes(String(row.sop)) && doc.includes(String(row.study))), `${row.path}: pseudonyms cached`);
+  const originals = new Set(await Promise.all(Object.keys(ref).map(async (name) => sha256(await readFile(join(source, name))))));
+  const everything = (await allStoreText(store, originals)) + items.join('\n');
+  for (const value of secrets) assert.ok(!everything.includes(value), `${value} in the store outside the original DICOM files`);
+});
+
+test('labels and split lists keyed by the original SOPInstanceUID still match, from the cache too', { skip: needs('pydicom') }, async () => {
+  const ref = runPythonJson<Record<string, string>>(
+    `
+import sys, json, glob, os, pydicom
+print(json.dumps({os.path.basename(p): str(pydicom.dcmread(p, stop_before_pixels=True, force=True).SOPInstanceUID) for p in sorted(glob.glob(os.path.join(sys.argv[1], '*.dcm')))}))
+`,
+    [DICOM_FIXTURES],
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'ingest-dicom-uid-labels-'));
+  try {
+    const uids = [...new Set(Object.values(ref))];
+    // Alternate classes by UID; the first three UIDs form the test split list.
+    await writeFile(join(dir, 'labels.csv'), `sop,finding\n${uids.map((u, i) => `${u},${i % 2 ? 'b' : 'a'}`).join('\n')}\n`);
+    await writeFile(join(dir, 'test.txt'), uids.slice(0, 3).join('\n') + '\n');
+    const params = { source: DICOM_FIXTURES, glob: '*.dcm', labels: { path: 'labels.csv', format: 'generic', id_column: 'sop', label_column: 'finding' }, split_lists: { test: 'test.txt' } };
+    const store = await tempStore();
+    const first = await runStage(ingestDicom, { store, params, baseDir: dir });
+    const cached = await runStage(ingestDicom, { store, params, baseDir: dir });
+    const kept = await (await runStage(ingestDicom, { params: { ...params, keep_original_patient_ids: true }, baseDir: dir })).rows<DatasetRow>();
+    assert.equal((cached.events.filter((e) => e.type === 'progress').at(-1) as any).items.cached, Object.keys(ref).length);
+    for (const run of [first, cached]) {
+      const rows = await run.rows<DatasetRow>();
+      assert.equal(rows.length, uids.length);
+      assert.equal((run.artifact.meta.summary as { unlabeled: number }).unlabeled, 0);
+      for (const [row, original] of rows.map((x, i) => [x, kept[i]] as const)) {
+        const i = uids.indexOf(ref[String(row.path)]);
+        assert.deepEqual([row.labels, row.split], [[i % 2 ? 'b' : 'a'], i < 3 ? 'test' : undefined], String(row.path));
+        assert.deepEqual([row.labels, row.split], [original.labels, original.split], 'as with the original UIDs');
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('synthetic-dicom `out` also writes the files into a folder, which ingest-dicom reads to the same rows', async () => {
@@ -236,3 +289,7 @@ test('synthetic-dicom `out` also writes the files into a folder, which ingest-di
   const strip = (rows: DatasetRow[]) => rows.map(({ path: _p, ...rest }) => rest).sort((a, b) => a.id.localeCompare(b.id));
   assert.deepEqual(strip(fromFolder), strip(fromInput));
 });
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

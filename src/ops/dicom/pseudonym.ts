@@ -21,6 +21,21 @@ export function pseudonymizeUid(uid: string | undefined, salt: string): string |
 }
 
 /**
+ * Of `keys` (label table and split list ids), those that may be a UID, by their pseudonym: lets a cached
+ * result that holds only pseudonymised UIDs still match labels keyed by the original SOPInstanceUID.
+ * UIDs are at most 64 characters without spaces (PS3.5 6.2), so paths and longer ids are not hashed.
+ */
+export function uidPseudonymIndex(keys: Iterable<string>, salt: string): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const key of keys) {
+    if (key.length > 64 || /[\s/]/.test(key)) continue;
+    const pseudonym = pseudonymizeUid(key, salt);
+    if (pseudonym) index.set(pseudonym, key);
+  }
+  return index;
+}
+
+/**
  * Identifies a salt without revealing it: HMAC-SHA256 keyed by the salt. It goes into cache keys
  * (which are stored in plain text), so a new salt gives new pseudonyms instead of cached old ones.
  */
