@@ -52,6 +52,8 @@ export interface ManagedContext extends StageContext {
 
 const PROGRESS_INTERVAL_MS = 200;
 
+const sameCounts = (a: ItemCounts, b: ItemCounts) => a.done === b.done && a.total === b.total && a.cached === b.cached && a.failed === b.failed;
+
 /** The `ctx` a stage runs with. The executor and the test harness both build it here. */
 export function createStageContext(opts: ContextOptions): ManagedContext {
   const { store, runId, instance, emit, signal } = opts;
@@ -59,14 +61,19 @@ export function createStageContext(opts: ContextOptions): ManagedContext {
   let items: ItemCounts | undefined;
   const itemKeys: string[] = [];
   let lastProgress = 0;
+  let lastSent: ItemCounts | undefined;
 
   const emitLog = (level: LogLevel, message: string) => emit({ type: 'log', runId, instance: instance.id, level, message, time: Date.now() });
 
+  // `force` skips the time throttle, not the repeat check: a forced report of the counts already sent
+  // (eachItem's closing report after its last item's, a stage's final progress call) is no news.
   const reportProgress = (counts: ItemCounts, force = false) => {
     items = counts;
     const now = Date.now();
     if (!force && now - lastProgress < PROGRESS_INTERVAL_MS) return;
+    if (lastSent && sameCounts(lastSent, counts)) return;
     lastProgress = now;
+    lastSent = { ...counts };
     emit({ type: 'progress', runId, instance: instance.id, items: { ...counts }, time: now });
   };
 

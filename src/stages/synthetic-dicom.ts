@@ -45,7 +45,8 @@ export const syntheticDicom = defineStage({
       files[`dicom/${name}`] = { blob: await ctx.store.putBlob(bytes) };
       if (outDir) await writeFile(join(outDir, name), bytes);
       const done = Object.keys(files).length;
-      ctx.progress({ done, total: Math.max(expected, done) });
+      // `expected` is an estimate (patients vary in images): never report done before the last file.
+      ctx.progress({ done, total: Math.max(expected, done + 1) });
     });
     if (outDir) await writeFile(join(outDir, 'labels.csv'), summary.labelsCsv);
     ctx.progress({ done: summary.images, total: summary.images });

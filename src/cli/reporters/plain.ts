@@ -6,7 +6,7 @@ const PROGRESS_EVERY_MS = 5000;
 /** One line per event, for CI logs and pipes. Progress lines at most every few seconds per instance. */
 export class PlainReporter implements EventSink {
   readonly items = new Map<string, ItemCounts>();
-  private readonly lastProgress = new Map<string, number>();
+  private readonly lastProgress = new Map<string, { time: number; items: ItemCounts }>();
   private readonly started = new Map<string, number>();
 
   constructor(private readonly out: (line: string) => void = (l) => process.stderr.write(l + '\n'), private readonly minLevel: LogLevel = 'info') {}
@@ -23,9 +23,11 @@ export class PlainReporter implements EventSink {
         break;
       case 'progress': {
         this.items.set(e.instance, e.items);
-        const last = this.lastProgress.get(e.instance) ?? 0;
-        if (e.time - last >= PROGRESS_EVERY_MS || e.items.done === e.items.total) {
-          this.lastProgress.set(e.instance, e.time);
+        const last = this.lastProgress.get(e.instance);
+        // The same counts again (a queue relaying its workers' sums) would print the same line twice.
+        const repeat = last !== undefined && formatItems(last.items) === formatItems(e.items);
+        if (!repeat && (e.time - (last?.time ?? 0) >= PROGRESS_EVERY_MS || e.items.done === e.items.total)) {
+          this.lastProgress.set(e.instance, { time: e.time, items: e.items });
           const rate = rateAndEta(e.items, e.time - (this.started.get(e.instance) ?? e.time));
           this.out(`${time} ${e.instance}: ${formatItems(e.items)}${rate ? `, ${rate}` : ''}`);
         }
