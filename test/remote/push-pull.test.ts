@@ -9,6 +9,10 @@ import { Collections, type Store } from '../../src/store/store.ts';
 import { loadArtifact, missingBlobs } from '../../src/engine/artifact.ts';
 import type { CacheEntry } from '../../src/engine/cache-key.ts';
 import { MongoWireDouble } from '../store/mongo-wire-double.ts';
+import { runStage } from '../../src/testing/harness.ts';
+import { ingestDicom } from '../../src/stages/ingest-dicom.ts';
+import type { DatasetRow } from '../../src/data-model.ts';
+import { DICOM_FIXTURES } from '../support/fixtures.ts';
 
 // Issue 14 item 4: pipeline push / pull between stores, resumable, verified; run --remote reads through.
 const yaml = (files: number) => `
@@ -124,6 +128,27 @@ test('push and pull between two folder stores: only what is missing, then a coll
   assert.equal(nothing.code, 0, nothing.stderr);
   assert.match(nothing.stdout, /no pipeline\.lock entry for exp\.yaml; pulled 1 stage output\(s\) a run would reuse, 0 were here already; not on the remote \(they will run\): source, double, train\[fold=0\], train\[fold=1\]/);
   assert.equal((await c.cli(['pull', 'exp.yaml', '--remote', join(c.dir, 'nowhere')])).code, 2);
+});
+
+test('push copies ingest-dicom\'s per-item results with its output: they hold pseudonymised UIDs, none of the originals', async () => {
+  const ws = await workspace(`name: dicom-push\nstages:\n  ingest: { uses: ingest-dicom, with: { source: ${JSON.stringify(DICOM_FIXTURES)}, glob: "*.dcm" } }\n`);
+  const run = await ws.cli(['run', 'exp.yaml']);
+  assert.equal(run.code, 0, run.stderr);
+  const remote = join(ws.dir, 'remote');
+  const push = await ws.cli(['push', 'exp.yaml', '--remote', remote]);
+  assert.equal(push.code, 0, push.stderr);
+  const store = await FsStore.open(remote, { durable: false });
+  assert.equal(await assertNoPartialRecord(store), 1);
+  const items: string[] = [];
+  for await (const id of store.listDocIds(Collections.items)) items.push(JSON.stringify(await store.getDoc(Collections.items, id)));
+  // The original UIDs, read with the opt-out (the real sample files' UIDs embed their study dates).
+  const kept = await runStage(ingestDicom, { params: { source: DICOM_FIXTURES, glob: '*.dcm', keep_original_patient_ids: true } });
+  assert.equal(items.length, (kept.artifact.meta.summary as { files: number }).files, 'one per-item result per file');
+  const originals = (await kept.rows<DatasetRow>()).flatMap((r) => [r.sop, r.study, r.series].filter((u): u is string => !!u));
+  assert.ok(originals.length >= 3 * 15);
+  const text = items.join('\n');
+  assert.ok(text.includes('"sopInstanceUid":"2.25.'), 'the pseudonyms are there');
+  for (const uid of originals) assert.ok(!text.includes(uid), `${uid} pushed in a per-item result`);
 });
 
 test('an interrupted push (process killed) leaves no partial record on the remote; the next push completes it', async () => {
