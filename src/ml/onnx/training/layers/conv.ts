@@ -78,18 +78,6 @@ function flipKernel(g: OnnxGraphBuilder, kernel: string, dims: readonly number[]
   return reshape(g, product, dims, `${base}/kernel_flipped`);
 }
 
-/** The strided slice of the padded input `xPadded` (any layout with H, W at axes 2, 3) read by kernel tap (ky, kx). */
-function tapSlice(g: OnnxGraphBuilder, xPadded: string, k: ConvGeometry, ky: number, kx: number, base: string): string {
-  const starts = g.int64s(`${base}/starts`, [ky, kx]);
-  const ends = g.int64s(`${base}/ends`, [ky + (k.ho - 1) * k.sh + 1, kx + (k.wo - 1) * k.sw + 1]);
-  return g.node('Slice', [xPadded, starts, ends, g.int64s(`${base}/axes`, [2, 3]), g.int64s(`${base}/steps`, [k.sh, k.sw])], `${base}/tap`);
-}
-
-function padSpatial(g: OnnxGraphBuilder, x: string, pads: number[], base: string): string {
-  const [top, left, bottom, right] = pads;
-  return pads.some((p) => p > 0) ? g.node('Pad', [x, g.int64s(`${base}/pads`, [0, 0, top, left, 0, 0, bottom, right])], `${base}/x_pad`) : x;
-}
-
 /**
  * dW[o,i,ky,kx] = sum over n, y, x of dy[n,o,y,x] * xpad[n,i,y*s+ky,x*s+kx] as ONE matrix product: every
  * tap's input pixels gathered at once (one Gather, which ONNX Runtime threads; none for a 1x1 stride-1
@@ -102,9 +90,26 @@ function padSpatial(g: OnnxGraphBuilder, x: string, pads: number[], base: string
  * [Cin * kh * kw, Cout], transposed once, unless Cout is the larger.
  */
 function convFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, cout: number, base: string): string {
+  const rows = k.cin * k.kh * k.kw; // row i * kh * kw + tap: the kernel's [Cin, kh, kw] order
+  const im2col = reshape(g, im2colColumns(g, x, k, base), [rows, -1], `${base}/im2col_mat`);
+  const dyMat = reshape(g, channelsFirstBatchLast(g, dy, `${base}/dy`), [cout, -1], `${base}/dy_mat`);
+  if (cout >= rows) return reshape(g, g.node('Gemm', [dyMat, im2col], `${base}/dw_mat`, [{ name: 'transB', int: 1 }]), [cout, k.cin, k.kh, k.kw], `${base}/dw`);
+  // Reshape before the Transpose: ORT's GemmTransposeFusion folds a Transpose that reads a Gemm directly
+  // into it, which would swap the orientation back.
+  const product = reshape(g, g.node('Gemm', [im2col, dyMat], `${base}/dw_mat`, [{ name: 'transB', int: 1 }]), [rows, cout], `${base}/dw_io`);
+  return reshape(g, g.node('Transpose', [product], `${base}/dw_oi`, [{ name: 'perm', ints: [1, 0] }]), [cout, k.cin, k.kh, k.kw], `${base}/dw`);
+}
+
+/**
+ * The im2col of x NCHW as [Cin, kh * kw * Ho * Wo, N]: for every channel, tap (ky, kx) and output pixel
+ * (y, x), the N input values that tap reads (zeros in the padding), gathered at once from x laid out
+ * [Cin, H * W, N] plus a zero row (one Gather on axis 1, blocks of N floats, which ONNX Runtime threads;
+ * none for a 1x1 stride-1 conv).
+ */
+function im2colColumns(g: OnnxGraphBuilder, x: string, k: ConvGeometry, base: string): string {
   const [top, left] = k.pads;
   const pixels = k.h * k.w;
-  const xRows = reshape(g, channelsFirstBatchLast(g, x, base), [k.cin, pixels, -1], `${base}/x_pixels`);
+  const xRows = reshape(g, channelsFirstBatchLast(g, x, `${base}/x`), [k.cin, pixels, -1], `${base}/x_pixels`);
   const indices: number[] = []; // (ky, kx, y, x) -> input pixel, or `pixels` (the zero row) in the padding
   for (let ky = 0; ky < k.kh; ky++)
     for (let kx = 0; kx < k.kw; kx++)
@@ -113,22 +118,14 @@ function convFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeome
           const [r, c] = [y * k.sh + ky - top, xo * k.sw + kx - left];
           indices.push(r < 0 || r >= k.h || c < 0 || c >= k.w ? pixels : r * k.w + c);
         }
-  const identity = indices.length === pixels && indices.every((v, i) => v === i);
+  if (indices.length === pixels && indices.every((v, i) => v === i)) return xRows;
   const table = indices.includes(pixels) ? g.node('Concat', [xRows, batchZeros(g, x, [k.cin, 1])], `${base}/x_table`, [{ name: 'axis', int: 1 }]) : xRows;
-  const columns = identity ? xRows : g.node('Gather', [table, g.int64s(`${base}/im2col_idx`, indices)], `${base}/im2col`, [{ name: 'axis', int: 1 }]);
-  const rows = k.cin * k.kh * k.kw; // row i * kh * kw + tap: the kernel's [Cin, kh, kw] order
-  const im2col = reshape(g, columns, [rows, -1], `${base}/im2col_mat`);
-  const dyMat = reshape(g, g.node('Transpose', [dy], `${base}/dy_chwn`, [{ name: 'perm', ints: [1, 2, 3, 0] }]), [cout, -1], `${base}/dy_mat`);
-  if (cout >= rows) return reshape(g, g.node('Gemm', [dyMat, im2col], `${base}/dw_mat`, [{ name: 'transB', int: 1 }]), [cout, k.cin, k.kh, k.kw], `${base}/dw`);
-  // Reshape before the Transpose: ORT's GemmTransposeFusion folds a Transpose that reads a Gemm directly
-  // into it, which would swap the orientation back.
-  const product = reshape(g, g.node('Gemm', [im2col, dyMat], `${base}/dw_mat`, [{ name: 'transB', int: 1 }]), [rows, cout], `${base}/dw_io`);
-  return reshape(g, g.node('Transpose', [product], `${base}/dw_oi`, [{ name: 'perm', ints: [1, 0] }]), [cout, k.cin, k.kh, k.kw], `${base}/dw`);
+  return g.node('Gather', [table, g.int64s(`${base}/im2col_idx`, indices)], `${base}/im2col`, [{ name: 'axis', int: 1 }]);
 }
 
 /** x NCHW as [C, H, W, N], once per value (a block's first conv and its shortcut conv read the same input). */
 function channelsFirstBatchLast(g: OnnxGraphBuilder, x: string, base: string): string {
-  return g.memo(`chwn/${x}`, () => g.node('Transpose', [x], `${base}/x_chwn`, [{ name: 'perm', ints: [1, 2, 3, 0] }]));
+  return g.memo(`chwn/${x}`, () => g.node('Transpose', [x], `${base}_chwn`, [{ name: 'perm', ints: [1, 2, 3, 0] }]));
 }
 
 /** Zeros of shape [...before, N], N the batch size of `batchOf` (one per shape and graph). */
@@ -143,19 +140,16 @@ function batchZeros(g: OnnxGraphBuilder, batchOf: string, before: readonly numbe
 
 /**
  * dW[c,0,ky,kx] of a depthwise conv (multiplier 1) = sum over n, y, x of dy[n,c,y,x] * xpad[n,c,y*s+ky,x*s+kx]:
- * per tap an elementwise product with the strided slice of the padded input, summed over N, H, W.
+ * per channel one product of its im2col [kh * kw, Ho * Wo * N] with its dy [Ho * Wo * N, 1] (a batched
+ * MatMul over the channels). It replaced a Pad, a strided Slice per tap (both on one ONNX Runtime thread),
+ * a Mul and a ReduceSum per tap (EfficientNet-B0 128 px, batch 32: the Slices were 266 of the 852 ms of
+ * a 2-thread step; bench/results/train.md round 11).
  */
 function depthwiseFilterGrad(g: OnnxGraphBuilder, x: string, dy: string, k: ConvGeometry, base: string): string {
-  const xPadded = padSpatial(g, x, k.pads, base);
-  const perTap: string[] = [];
-  for (let ky = 0; ky < k.kh; ky++) {
-    for (let kx = 0; kx < k.kw; kx++) {
-      const product = g.node('Mul', [dy, tapSlice(g, xPadded, k, ky, kx, base)], `${base}/dy*tap`);
-      perTap.push(reduceSum(g, product, NCHW_BATCH_AND_SPACE, false, `${base}/dw_tap`)); // [C]
-    }
-  }
-  const stacked = g.node('Concat', perTap.map((t) => g.node('Unsqueeze', [t, g.int64s(`${base}/axis`, [1])], `${base}/dw_tap2`)), `${base}/dw_taps`, [{ name: 'axis', int: 1 }]); // [C, K]
-  return reshape(g, stacked, [k.cin, 1, k.kh, k.kw], `${base}/dw`);
+  const taps = k.kh * k.kw;
+  const im2col = reshape(g, im2colColumns(g, x, k, base), [k.cin, taps, -1], `${base}/im2col_mat`);
+  const dyCol = reshape(g, channelsFirstBatchLast(g, dy, `${base}/dy`), [k.cin, -1, 1], `${base}/dy_col`);
+  return reshape(g, g.node('MatMul', [im2col, dyCol], `${base}/dw_mat`), [k.cin, 1, k.kh, k.kw], `${base}/dw`);
 }
 
 /** Maps of at least this many pixels per channel take ONNX Runtime's NCHWc convolution (smaller ones lose to the per-step filter reorder). */
