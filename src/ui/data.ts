@@ -7,6 +7,10 @@ import { matches, parseFilter, sortRuns } from './run-filter.ts';
 import { isLearningRate } from '../evaluation/learning-curves.ts';
 import type { SweepPoint } from './sweep-charts.ts';
 import { errorText } from '../util/error-text.ts';
+import { byExperiment, differingParams, MAX_METRIC_COLUMNS, MAX_PARAM_COLUMNS, rankedMetrics, takeInTurn } from './columns.ts';
+
+/** `experiment=*`: the runs of every experiment (without `experiment`, the latest run's experiment). */
+export const ALL_EXPERIMENTS = '*';
 
 export interface RunsQuery {
   /** Filter expression (see run-filter.ts): `evaluate/auc_macro>0.8, train.lr<=1e-3, resnet`. */
@@ -14,6 +18,7 @@ export interface RunsQuery {
   /** Column to sort by: `metric:<key>`, `param:<key>`, `name`, `status`, `start`, `duration`, ... */
   sort?: string;
   dir?: 'asc' | 'desc';
+  /** An experiment's name, or ALL_EXPERIMENTS; default: the experiment of the latest run. */
   experiment?: string;
   /** Include stage-instance (child) runs. */
   all?: boolean;
@@ -25,52 +30,66 @@ export interface RunsQuery {
   group?: string;
 }
 
+/** The sweep views of one experiment's listed runs: its params that differ against its metric. */
+export interface SweepView {
+  experiment: string;
+  runs: TrackedRun[];
+  params: string[];
+  metric?: string;
+}
+
 export interface RunsTable {
   runs: TrackedRun[];
-  /** Params whose values differ among the listed runs (a sweep's swept params), then requested ones. */
+  /** Params whose values differ among the listed runs of an experiment (a sweep's swept params), then requested ones. */
   paramColumns: string[];
   metricColumns: string[];
+  /** Every experiment with runs, for the picker. */
   experiments: string[];
+  /** The experiment listed (undefined: all); `defaulted` when the query named none. */
+  experiment?: string;
+  defaulted: boolean;
   /** Every metric and param key of the listed runs, for the pickers. */
   metricKeys: string[];
   paramKeys: string[];
   metric?: string;
+  /** One per experiment among the listed runs: runs of different experiments are never plotted together. */
+  sweeps: SweepView[];
   /** Runs that are sweep parents (have variant runs), with how many. */
   groups: Map<string, number>;
   group?: TrackedRun;
   filterError?: string;
 }
 
-const MAX_METRIC_COLUMNS = 6;
-const MAX_PARAM_COLUMNS = 8;
-
-/** Headline metrics first: evaluation aggregates (AUC first), then other aggregates, then per-class ones. */
-function columnRank(key: string): number {
-  const perClass = key.split('/').length > 2;
-  const evaluation = key.startsWith('evaluate/');
-  const auc = /\/auc(_macro)?$/.test(key) ? 0 : /\/(auc|ap|f1)_(macro|micro)$/.test(key) ? 1 : 2;
-  return (perClass ? 20 : 0) + (evaluation ? 0 : 10) + auc;
-}
-
-const isCi = (k: string) => /_ci_(low|high)$/.test(k);
-
 export { isVariant } from '../tracking/sweep-table.ts';
+export { differingParams } from './columns.ts';
 
-/** Params that take more than one value among `runs` (missing counts as a value), experiment params first. */
-export function differingParams(runs: readonly TrackedRun[]): string[] {
-  const keys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))];
-  const differ = keys.filter((k) => new Set(runs.map((r) => r.params[k] ?? '\u0000')).size > 1);
-  const rank = (k: string) => (k.startsWith('params.') ? 0 : 1);
-  return differ.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+/**
+ * The experiment the runs page lists: the query's; else, for the top-level list with runs of more
+ * than one experiment, the latest run's (as MLflow opens one experiment: metrics and params of
+ * unrelated experiments would otherwise share the columns and the plots).
+ */
+function shownExperiment(query: RunsQuery, tops: readonly TrackedRun[], experiments: readonly string[]): string | undefined {
+  if (query.experiment) return query.experiment === ALL_EXPERIMENTS ? undefined : query.experiment;
+  const filtersExperiment = (() => {
+    try {
+      return parseFilter(query.q).some((t) => t.kind === 'attr' && t.key === 'experiment');
+    } catch {
+      return false;
+    }
+  })();
+  if (query.group || filtersExperiment || experiments.length < 2) return undefined;
+  return tops.reduce((a, b) => (b.startTime > a.startTime ? b : a)).experiment;
 }
 
 /** The runs list: filtered (filter language of run-filter.ts), sorted by any column, with the swept params as columns. */
 export async function runsTable(reader: TrackReader, query: RunsQuery): Promise<RunsTable> {
   const wantChildren = query.all || query.group;
-  const all = await reader.listRuns({ parentsOnly: !wantChildren, ...(query.experiment ? { experiment: query.experiment } : {}) });
-  const experiments = [...new Set(all.map((r) => r.experiment))].sort();
+  const tops = await reader.listRuns({ parentsOnly: true });
+  const experiments = [...new Set(tops.map((r) => r.experiment))].sort();
+  const experiment = shownExperiment(query, tops, experiments);
+  const all = wantChildren ? await reader.listRuns({ ...(experiment ? { experiment } : {}) }) : experiment ? tops.filter((r) => r.experiment === experiment) : tops;
   const groups = new Map<string, number>();
-  for (const r of wantChildren ? all : await variantsOf(reader, all, query.experiment)) if (isVariant(r)) groups.set(r.parentId!, (groups.get(r.parentId!) ?? 0) + 1);
+  for (const r of wantChildren ? all : await variantsOf(reader, all, experiment)) if (isVariant(r)) groups.set(r.parentId!, (groups.get(r.parentId!) ?? 0) + 1);
   let listed = query.group ? all.filter((r) => r.parentId === query.group && isVariant(r)) : query.all ? all : all.filter((r) => !r.parentId);
   let filterError: string | undefined;
   try {
@@ -79,17 +98,25 @@ export async function runsTable(reader: TrackReader, query: RunsQuery): Promise<
   } catch (err) {
     filterError = errorText(err);
   }
-  const counts = new Map<string, number>();
-  for (const r of listed) for (const k of Object.keys(r.metrics)) if (!isCi(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
-  const metricKeys = [...counts.keys()].sort((a, b) => columnRank(a) - columnRank(b) || counts.get(b)! - counts.get(a)! || a.localeCompare(b));
+  const perExperiment = [...byExperiment(listed)];
+  const ranked = perExperiment.map(([, runs]) => rankedMetrics(runs));
+  const differing = perExperiment.map(([, runs]) => differingParams(runs));
+  const metricKeys = takeInTurn(ranked, Infinity);
   const paramKeys = [...new Set(listed.flatMap((r) => Object.keys(r.params)))].sort();
   const requested = (query.cols ?? '').split(',').map((c) => c.trim()).filter(Boolean);
-  const paramColumns = [...new Set([...differingParams(listed).slice(0, MAX_PARAM_COLUMNS), ...requested.filter((c) => c.startsWith('param:')).map((c) => c.slice(6))])];
-  const metricColumns = [...new Set([...metricKeys.slice(0, MAX_METRIC_COLUMNS), ...requested.filter((c) => c.startsWith('metric:')).map((c) => c.slice(7))])];
-  const metric = query.metric && counts.has(query.metric) ? query.metric : metricColumns[0];
+  const requestedParams = requested.filter((c) => c.startsWith('param:')).map((c) => c.slice(6));
+  const paramColumns = [...new Set([...takeInTurn(differing, MAX_PARAM_COLUMNS), ...requestedParams])];
+  const metricColumns = [...new Set([...takeInTurn(ranked, MAX_METRIC_COLUMNS), ...requested.filter((c) => c.startsWith('metric:')).map((c) => c.slice(7))])];
+  const metric = query.metric && metricKeys.includes(query.metric) ? query.metric : metricColumns[0];
+  const sweeps = perExperiment.map(([name, runs], i): SweepView => ({
+    experiment: name,
+    runs,
+    params: paramColumns.filter((k) => differing[i].includes(k) || requestedParams.includes(k)),
+    metric: query.metric && ranked[i].includes(query.metric) ? query.metric : perExperiment.length > 1 ? ranked[i][0] : metric,
+  }));
   const runs = query.sort ? sortRuns(listed, query.sort, query.dir ?? 'desc') : listed;
   const group = query.group ? await reader.getRun(query.group) : undefined;
-  return { runs, paramColumns, metricColumns, experiments, metricKeys, paramKeys, metric, groups, group, filterError };
+  return { runs, paramColumns, metricColumns, experiments, experiment, defaulted: !query.experiment && experiment !== undefined, metricKeys, paramKeys, metric, sweeps, groups, group, filterError };
 }
 
 /** Variant runs of the listed sweep parents (looked up only when a listed run is tagged pipeline.sweep). */

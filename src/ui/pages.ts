@@ -1,8 +1,8 @@
 import { formatNumber, formatWithCi } from '../tracking/compare.ts';
 import type { TrackedRun } from '../tracking/model.ts';
 import { commonDecimals, formatEstimate } from '../ops/report/escape.ts';
-import { sweepPoints, type CompareView, type RunsQuery, type RunsTable } from './data.ts';
-import { metricScatter, parallelCoordinates } from './sweep-charts.ts';
+import { ALL_EXPERIMENTS, type CompareView, type RunsQuery, type RunsTable } from './data.ts';
+import { sweepSection } from './sweep-views.ts';
 import { html, raw, type SafeHtml } from './html.ts';
 import { lineChart } from './svg.ts';
 import { isLearningRate } from '../evaluation/learning-curves.ts';
@@ -73,34 +73,26 @@ export function renderRunsPage(table: RunsTable, query: RunsQuery, trackerLabel:
     const d = decimals.get(k)!;
     return html`<td class="num" title="${lo !== undefined && hi !== undefined ? formatWithCi(v, [lo, hi]) : String(v)}">${Number.isInteger(v) && d === 0 ? String(v) : Math.abs(v) < 1e-3 && v !== 0 ? formatNumber(v) : v.toFixed(d)}</td>`;
   };
+  const mixed = table.sweeps.length > 1;
+  const shownExperiment = table.experiment ?? (table.experiments.length === 1 ? table.experiments[0] : ALL_EXPERIMENTS);
   const rows = table.runs.map(
     (r) => html`<tr data-run="${r.id}">
 <td><input type="checkbox" name="id" value="${r.id}" aria-label="select ${r.name}"></td>
 <td><a href="/compare?id=${encodeURIComponent(r.id)}">${r.name}</a>${r.parentId && !table.group ? html` <small>(stage run)</small>` : ''}${table.groups.has(r.id) ? html` <a class="group" href="${runsHref(query, { group: r.id, sort: undefined })}">${table.groups.get(r.id)} variants</a>` : ''}</td>
-<td class="status-${r.status}">${r.status}</td><td>${when(r.startTime).slice(0, 16)}</td><td class="num">${duration(r)}</td>
+${mixed ? html`<td>${clip(r.experiment, 32)}</td>` : ''}<td class="status-${r.status}">${r.status}</td><td>${when(r.startTime).slice(0, 16)}</td><td class="num">${duration(r)}</td>
 ${table.paramColumns.map((k) => html`<td class="param" title="${r.params[k] ?? ''}">${clip(r.params[k] ?? '', 24)}</td>`)}
 ${table.metricColumns.map((k) => metricCell(r, k))}</tr>`,
   );
   const option = (value: string, selected: boolean, label = value) => html`<option value="${value}"${selected ? raw(' selected') : ''}>${clip(label, 60)}</option>`;
   const metric = table.metric;
   const params = table.paramColumns;
-  const points = metric ? sweepPoints(table.runs, metric) : [];
-  const plotted = points.filter((p) => p.value !== undefined);
-  const lowerIsBetter = metric ? /loss|error|ece|brier/i.test(metric) : false;
-  const views =
-    metric && params.length && plotted.length >= 2
-      ? html`<section id="sweep"><h2>${params.length} params that differ against ${metric}</h2>
-<p class="hint">One line per run across the params that differ among the listed runs, coloured by ${metric}: <span class="colourbar"></span> ${lowerIsBetter ? 'low (best) is yellow' : 'high is yellow'}. Pick another metric above; filter to narrow the runs.</p>
-<div class="charts" id="parallel">${raw(parallelCoordinates(points, params, metric, { lowerIsBetter }))}</div>
-<h2>${metric} against each param</h2>
-<div class="charts" id="scatter">${params.map((p) => raw(metricScatter(points, p, metric)))}</div></section>`
-      : html`<section id="sweep"><h2>Sweep views</h2><p class="empty">${metric ? 'The parallel-coordinates and scatter views need at least two runs with ' + metric + ' and a param that differs between them.' : 'No metrics logged yet.'}</p></section>`;
+  const views = sweepSection(table.sweeps);
   const body = html`
 ${table.group ? html`<p>Variants of <a href="/compare?id=${encodeURIComponent(table.group.id)}">${table.group.name}</a> · <a href="${runsHref(query, { group: undefined })}">all runs</a></p>` : ''}
 <form class="filter" method="get" action="/">
 ${table.group ? html`<input type="hidden" name="group" value="${table.group.id}">` : ''}
 <input type="search" name="q" id="filter" placeholder="filter: evaluate/auc_macro>0.8, train.lr<=1e-3, resnet" value="${query.q ?? ''}" size="46" aria-label="filter">
-<select name="experiment" aria-label="experiment"><option value="">all experiments</option>${table.experiments.map((e) => option(e, e === query.experiment))}</select>
+<select name="experiment" id="experiment" aria-label="experiment">${table.experiments.map((e) => option(e, e === shownExperiment))}${table.experiments.length === 1 ? '' : option(ALL_EXPERIMENTS, shownExperiment === ALL_EXPERIMENTS, 'all experiments')}</select>
 <label>metric <select name="metric" id="metric">${table.metricKeys.slice(0, 400).map((k) => option(k, k === metric))}</select></label>
 <input type="text" name="cols" placeholder="more columns: param:train.lr, metric:evaluate/f1_macro" value="${query.cols ?? ''}" size="34" aria-label="more columns" list="column-keys">
 <datalist id="column-keys">${table.paramKeys.slice(0, 400).map((k) => html`<option value="param:${k}">`)}${table.metricKeys.slice(0, 400).map((k) => html`<option value="metric:${k}">`)}</datalist>
@@ -109,10 +101,11 @@ ${table.group ? html`<input type="hidden" name="group" value="${table.group.id}"
 <button type="submit">Apply</button> <small>${table.runs.length} runs · tracker: ${trackerLabel}</small>
 </form>
 <p class="hint">Filter terms are joined by commas: <code>metric&gt;value</code>, <code>param=value</code>, <code>name~text</code>, <code>tags.key=value</code>, or a word. Click a column to sort; params that differ among the listed runs are shown as columns.</p>
+${table.defaulted ? html`<p class="hint" id="experiment-note">Runs of <b>${table.experiment}</b>, the experiment of the latest run (${table.experiments.length - 1} other${table.experiments.length > 2 ? 's' : ''}: pick one above, or all experiments).</p>` : ''}
 ${table.filterError ? html`<p class="error">${table.filterError}</p>` : ''}
 <form method="get" action="/compare" id="compare-form">
 <button type="submit" id="compare">Compare selected</button>
-<div class="scroll"><table id="runs"><thead><tr><th></th>${th('run', 'name')}${th('status', 'status')}${th('started', 'start')}${th('duration', 'duration')}${params.map((k) => th(k, `param:${k}`, 'param', `param ${k}`))}${table.metricColumns.map((k) => th(k, `metric:${k}`, 'metric', `metric ${k}`))}</tr></thead>
+<div class="scroll"><table id="runs"><thead><tr><th></th>${th('run', 'name')}${mixed ? th('experiment', 'experiment') : ''}${th('status', 'status')}${th('started', 'start')}${th('duration', 'duration')}${params.map((k) => th(k, `param:${k}`, 'param', `param ${k}`))}${table.metricColumns.map((k) => th(k, `metric:${k}`, 'metric', `metric ${k}`))}</tr></thead>
 <tbody>${rows}</tbody></table></div>
 ${table.runs.length ? '' : html`<p class="empty">No runs${query.q ? ' match the filter' : html` yet: run <code>pipeline run experiments/demo.yaml</code>`}.</p>`}
 </form>

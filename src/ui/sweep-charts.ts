@@ -80,7 +80,7 @@ export function parallelCoordinates(points: readonly SweepPoint[], params: reado
       segs.push(`${pen ? 'L' : 'M'}${x(i).toFixed(1)} ${y(pos).toFixed(1)}`);
       pen = true;
     });
-    parts.push(`<path d="${segs.join(' ')}" fill="none" stroke="${colour}" stroke-width="1.6" stroke-opacity="0.85" data-run="${escapeHtml(p.id)}"><title>${escapeHtml(`${p.label}: ${metric} = ${p.value ?? 'n/a'}`)}</title></path>`);
+    parts.push(`<path d="${segs.join(' ')}" fill="none" stroke="${colour}" stroke-width="1.6" stroke-opacity="0.85" data-run="${escapeHtml(p.id)}"><title>${escapeHtml(`${p.label}: ${metric} = ${p.value ?? 'not logged'}`)}</title></path>`);
   }
   axes.forEach((axis, i) => {
     const ax = x(i);

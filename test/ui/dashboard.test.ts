@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createTracker } from '../../src/tracking/index.ts';
-import { LocalTrackReader } from '../../src/tracking/local/local-tracker.ts';
+import { LocalTrackReader, LocalTrackWriter } from '../../src/tracking/local/local-tracker.ts';
 import { startDashboard, type Dashboard } from '../../src/ui/server.ts';
 import { tempStore } from '../../src/testing/harness.ts';
 import { emitFakeRun } from '../support/tracking-fixture.ts';
@@ -32,6 +32,18 @@ before(async () => {
   await seed('run-alpha', 0.72, 0.001, Date.UTC(2026, 0, 1));
   await seed('run-beta', 0.92, 0.01, Date.UTC(2026, 0, 2));
   await seed(EVIL, 0.5, 0.1, Date.UTC(2026, 0, 3), { note: '<img src=x onerror="window.__pwned=2">' });
+  // An older detection experiment in the same store: other params, other metrics (mAP, FROC, no AUC).
+  const det = new LocalTrackWriter(store, 'det');
+  for (const [i, [lr, map50]] of ([[0.003, 0.41], [0.001, 0.47], [0.0003, 0.38]] as const).entries()) {
+    const ref = `det-${i}`;
+    const t = Date.UTC(2025, 11, 1 + i);
+    await det.apply({ op: 'create-run', ref, name: ref, startTime: t, tags: [{ key: 'pipeline.run_id', value: ref }] });
+    const params = [{ key: 'params.lr', value: String(lr) }, { key: 'params.size', value: '128' }, { key: 'train.model', value: 'csp-nano' }];
+    const metrics = [['evaluate/map_50', map50], ['evaluate/map_40', map50 + 0.05], ['evaluate/coco_map', map50 / 2], ['evaluate/froc_0.5', 0.6 + i / 10]].map(([key, value]) => ({ key: key as string, value: value as number, timestamp: t, step: 0 }));
+    await det.apply({ op: 'log-batch', ref, params, metrics, tags: [] });
+    await det.apply({ op: 'end-run', ref, status: 'FINISHED', endTime: t + 60_000 });
+  }
+  await det.close();
   reader = new LocalTrackReader(store);
   dashboard = await startDashboard({ reader, port: 0 });
   if (noChromium) return;
@@ -127,4 +139,50 @@ test('compare page escapes a hostile run name and param values; artifacts are sa
   assert.match(await res.text(), /<h1>Evaluation of ensemble/);
   assert.equal((await page.request.get(`${dashboard.url}/compare?id=nope`)).status(), 404);
   await page.close();
+});
+
+const rowsOf = (page: string) => [...page.matchAll(/<tr data-run="([^"]+)">/g)].map((m) => decodeURIComponent(m[1].replace(/&[^;]+;/g, '')));
+const headsOf = (page: string, cls: string) => [...page.matchAll(new RegExp(`<th class="${cls}"><a [^>]*data-sort="[^"]*" title="[^"]*">([^<]+)</a></th>`, 'g'))].map((m) => m[1]);
+const get = async (path: string) => (await fetch(dashboard.url + path)).text();
+
+test('two experiments: the runs page lists the latest run\'s experiment by default, with only its params and metrics', async () => {
+  const page = await get('/');
+  assert.deepEqual(rowsOf(page).filter((id) => id.startsWith('det-')), [], 'no run of the other experiment');
+  assert.equal(rowsOf(page).length, 3);
+  assert.match(page, /id="experiment-note">Runs of <b>cxr<\/b>, the experiment of the latest run \(1 other: pick one above, or all experiments\)/);
+  assert.match(page, /<option value="cxr" selected>cxr<\/option><option value="det">det<\/option><option value="\*">all experiments<\/option>/);
+  const metrics = headsOf(page, 'metric');
+  assert.ok(metrics.length > 0 && metrics.every((k) => !/map|froc/.test(k)), metrics.join(', '));
+  assert.ok(headsOf(page, 'param').every((k) => k !== 'train.model'), 'no param of the other experiment');
+  assert.doesNotMatch(page, /n\/a/);
+  // The sweep views plot the three cxr runs only.
+  assert.deepEqual([...page.matchAll(/stroke-opacity="0.85" data-run="([^"]+)"/g)].length, 3);
+
+  const det = await get('/?experiment=det');
+  assert.deepEqual(rowsOf(det), ['det-2', 'det-1', 'det-0']);
+  assert.doesNotMatch(det, /id="experiment-note"/, 'chosen, not defaulted');
+  assert.deepEqual(headsOf(det, 'metric'), ['evaluate/map_40', 'evaluate/map_50', 'evaluate/coco_map', 'evaluate/froc_0.5'], 'mAP first; only metrics these runs have');
+  assert.deepEqual(headsOf(det, 'param'), ['params.lr']);
+  assert.match(det, /<h2>1 params that differ against evaluate\/map_40<\/h2>/);
+  // Every metric cell of the detection runs holds a number: no empty or n/a columns.
+  const cells = [...det.matchAll(/<td class="num" title="[^"]*">([^<]*)<\/td>/g)].map((m) => m[1]);
+  assert.equal(cells.length, 3 * 4);
+  assert.ok(cells.every((c) => Number.isFinite(Number(c)) && c !== ''), cells.join(' '));
+});
+
+test('all experiments: an experiment column, and one sweep view per experiment, never one chart of both', async () => {
+  const page = await get('/?experiment=*&metric=evaluate/auc');
+  assert.equal(rowsOf(page).length, 6);
+  assert.ok(headsOf(page, '').includes('experiment'));
+  assert.match(page, /<option value="\*" selected>all experiments<\/option>/);
+  const sections = [...page.matchAll(/<section class="sweep-experiment" data-experiment="([^"]+)">(.*?)<\/section>/gs)];
+  assert.deepEqual(sections.map((m) => m[1]), ['cxr', 'det']);
+  const plotted = (html: string) => [...html.matchAll(/stroke-opacity="0.85" data-run="([^"]+)"/g)].map((m) => m[1]).sort();
+  assert.deepEqual(plotted(sections[0][2]), ['run-alpha', 'run-beta', EVIL.replace(/</g, '&lt;').replace(/>/g, '&gt;')].sort());
+  assert.deepEqual(plotted(sections[1][2]), ['det-0', 'det-1', 'det-2']);
+  assert.match(sections[0][2], /against evaluate\/auc</, 'the chosen metric where the experiment has it');
+  assert.match(sections[1][2], /against evaluate\/map_40</, 'else the experiment\'s own headline metric');
+  const metrics = headsOf(page, 'metric');
+  assert.ok(metrics.includes('evaluate/auc') && metrics.includes('evaluate/map_40'), `each experiment's headline metric is a column: ${metrics.join(', ')}`);
+  assert.doesNotMatch(page, /n\/a/);
 });
