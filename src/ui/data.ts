@@ -138,7 +138,8 @@ export function sweepPoints(runs: readonly TrackedRun[], metric: string): SweepP
 export interface CompareView {
   comparison: Comparison;
   runs: TrackedRun[];
-  curves: Array<{ metric: string; series: Series[] }>;
+  /** One chart per metric, and per experiment when the runs are of several (a detector's loss is not a classifier's). */
+  curves: Array<{ metric: string; experiment?: string; series: Series[] }>;
   roc: Array<{ name: string; series: Series[] }>;
   confusion: Array<{ run: TrackedRun; matrices: ConfusionMatrix[] }>;
   gallery: Array<{ run: TrackedRun; images: Array<{ runId: string; path: string; instance: string }> }>;
@@ -150,7 +151,8 @@ const MAX_IMAGES_PER_RUN = 12;
 /** Everything the compare page shows, read from the tracker; deltas against run `baseline` (index). */
 export async function compareView(reader: TrackReader, runs: TrackedRun[], baseline = 0): Promise<CompareView> {
   const comparison = compareRuns(runs, { baseline });
-  const curveMap = new Map<string, Series[]>();
+  const curveMap = new Map<string, { metric: string; experiment?: string; series: Series[] }>();
+  const mixed = new Set(runs.map((r) => r.experiment)).size > 1;
   const rocMap = new Map<string, Series[]>();
   const confusion: CompareView['confusion'] = [];
   const gallery: CompareView['gallery'] = [];
@@ -163,7 +165,8 @@ export async function compareView(reader: TrackReader, runs: TrackedRun[], basel
       const instance = unit.tags[Tags.instance] ?? unit.name;
       const label = multi ? `${run.name} · ${instance}` : instance;
       for (const key of Object.keys(unit.metrics)) {
-        if (curveMap.size >= MAX_CURVES && !curveMap.has(key)) continue;
+        const chart = mixed ? `${key}\u0000${run.experiment}` : key;
+        if (curveMap.size >= MAX_CURVES && !curveMap.has(chart)) continue;
         const history = await reader.metricHistory(unit.id, key);
         const steps = new Set(history.map((h) => h.step));
         if (steps.size < 2) continue;
@@ -171,9 +174,9 @@ export async function compareView(reader: TrackReader, runs: TrackedRun[], basel
         const byStep = new Map<number, number>();
         for (const h of history) byStep.set(h.step, h.value);
         const points = [...byStep].sort((a, b) => a[0] - b[0]);
-        const list = curveMap.get(key) ?? [];
-        list.push({ label, points, group: run.name });
-        curveMap.set(key, list);
+        const entry = curveMap.get(chart) ?? { metric: key, ...(mixed ? { experiment: run.experiment } : {}), series: [] };
+        entry.series.push({ label, points, group: run.name });
+        curveMap.set(chart, entry);
       }
       const files = await reader.listArtifacts(unit.id);
       if (files.includes('report.json')) {
@@ -198,7 +201,7 @@ export async function compareView(reader: TrackReader, runs: TrackedRun[], basel
   return {
     comparison,
     runs,
-    curves: [...curveMap].sort((a, b) => curveRank(a[0]) - curveRank(b[0]) || a[0].localeCompare(b[0])).map(([metric, series]) => ({ metric, series })),
+    curves: [...curveMap.values()].sort((a, b) => curveRank(a.metric) - curveRank(b.metric) || a.metric.localeCompare(b.metric) || (a.experiment ?? '').localeCompare(b.experiment ?? '')),
     roc: [...rocMap].map(([name, series]) => ({ name, series })),
     confusion,
     gallery,

@@ -168,16 +168,18 @@ export function renderComparePage(view: CompareView): string {
   const { comparison: c } = view;
   const b = c.baseline;
   const ids = view.runs.map((r) => r.id);
+  const experiments = new Set(view.runs.map((r) => r.experiment));
   const section = (title: string, id: string, content: SafeHtml | string, empty: boolean, emptyText: string) =>
     html`<section id="${id}"><h2>${title}</h2>${empty ? html`<p class="empty">${emptyText}</p>` : content}</section>`;
   const body = html`
 <section id="runs-summary"><h2>Runs</h2><table><tr><th>run</th><th>id</th><th>experiment</th><th>status</th><th>started</th></tr>
-${view.runs.map((r) => html`<tr><td>${r.name}</td><td><code>${r.id}</code></td><td>${r.experiment}</td><td class="status-${r.status}">${r.status}</td><td>${when(r.startTime)}</td></tr>`)}</table></section>
+${view.runs.map((r) => html`<tr><td>${r.name}</td><td><code>${r.id}</code></td><td>${r.experiment}</td><td class="status-${r.status}">${r.status}</td><td>${when(r.startTime)}</td></tr>`)}</table>
+${experiments.size > 1 ? html`<p class="hint" id="mixed-experiments">Runs of ${experiments.size} experiments: – marks a param or metric a run does not have; learning curves are drawn per experiment.</p>` : ''}</section>
 <form method="get" action="/compare" id="baseline-form">${ids.map((id) => html`<input type="hidden" name="id" value="${id}">`)}
 <label>deltas against <select name="baseline" id="baseline">${view.runs.map((r, i) => html`<option value="${i}"${i === b ? raw(' selected') : ''}>${clip(r.name, 60)}</option>`)}</select></label> <button type="submit">Apply</button></form>
 ${section('Params that differ', 'params', paramsTable(view), c.params.length === 0, `All ${c.sameParams} params are the same.`)}
 ${section('Metrics', 'metrics', metricsTable(view), c.metrics.length === 0, 'No metrics logged.')}
-${section('Learning curves', 'curves', html`<p class="hint">One chart per metric (losses, scores and the learning rate each on their own axes); one colour per run, its folds drawn in that colour.</p><div class="charts">${view.curves.map((cv) => raw(lineChart(cv.series, { title: cv.metric, xLabel: 'epoch', yLabel: cv.metric, width: 600, integerX: true, logY: isLearningRate(cv.metric) })))}</div>`, view.curves.length === 0, 'No per-epoch metrics.')}
+${section('Learning curves', 'curves', html`<p class="hint">One chart per metric (losses, scores and the learning rate each on their own axes)${experiments.size > 1 ? ' and experiment' : ''}; one colour per run, its folds drawn in that colour.</p><div class="charts">${view.curves.map((cv) => raw(lineChart(cv.series, { title: cv.experiment ? `${cv.metric} · ${cv.experiment}` : cv.metric, xLabel: 'epoch', yLabel: cv.metric, width: 600, integerX: true, logY: isLearningRate(cv.metric) })))}</div>`, view.curves.length === 0, 'No per-epoch metrics.')}
 ${section('ROC curves', 'roc', html`<div class="charts">${view.roc.map((r) => raw(lineChart(r.series, { title: `ROC ${r.name}`, xLabel: 'false positive rate', yLabel: 'true positive rate', xRange: [0, 1], yRange: [0, 1], diagonal: true, markers: false, width: 600 })))}</div>`, view.roc.length === 0, 'No ROC curves in the evaluation reports.')}
 ${section(
   'Confusion matrices',

@@ -42,6 +42,11 @@ before(async () => {
     const metrics = [['evaluate/map_50', map50], ['evaluate/map_40', map50 + 0.05], ['evaluate/coco_map', map50 / 2], ['evaluate/froc_0.5', 0.6 + i / 10]].map(([key, value]) => ({ key: key as string, value: value as number, timestamp: t, step: 0 }));
     await det.apply({ op: 'log-batch', ref, params, metrics, tags: [] });
     await det.apply({ op: 'end-run', ref, status: 'FINISHED', endTime: t + 60_000 });
+    // Its train stage run, with a per-epoch loss on a detector's scale.
+    const train = `${ref}/train`;
+    await det.apply({ op: 'create-run', ref: train, parentRef: ref, name: train, startTime: t, tags: [{ key: 'pipeline.instance', value: 'train' }] });
+    await det.apply({ op: 'log-batch', ref: train, params: [], metrics: [1, 2, 3].map((step) => ({ key: 'loss', value: 40 / step, timestamp: t + step, step })), tags: [] });
+    await det.apply({ op: 'end-run', ref: train, status: 'FINISHED', endTime: t + 60_000 });
   }
   await det.close();
   reader = new LocalTrackReader(store);
@@ -185,4 +190,16 @@ test('all experiments: an experiment column, and one sweep view per experiment, 
   const metrics = headsOf(page, 'metric');
   assert.ok(metrics.includes('evaluate/auc') && metrics.includes('evaluate/map_40'), `each experiment's headline metric is a column: ${metrics.join(', ')}`);
   assert.doesNotMatch(page, /n\/a/);
+});
+
+test('compare page of runs of two experiments: learning curves per experiment, never one chart of both', async () => {
+  const page = await get(`/compare?id=run-alpha&id=det-0`);
+  assert.match(page, /id="mixed-experiments">Runs of 2 experiments/);
+  const charts = [...page.matchAll(/<svg [^>]*class="chart"[^>]*aria-label="([^"]+)"[^>]*>(.*?)<\/svg>/gs)].map((m) => [m[1], [...m[2].matchAll(/data-series="([^"]+)"/g)].map((s) => s[1])] as const);
+  const loss = Object.fromEntries(charts.filter(([label]) => label.startsWith('loss')));
+  assert.deepEqual(Object.keys(loss), ['loss · cxr', 'loss · det']);
+  assert.deepEqual(loss['loss · det'], ['det-0 · train']);
+  assert.deepEqual(loss['loss · cxr'], ['run-alpha · train[fold=0]', 'run-alpha · train[fold=1]']);
+  // Runs of one experiment keep one chart per metric.
+  assert.match(await get('/compare?id=run-alpha&id=run-beta'), /aria-label="loss"/);
 });
