@@ -1,3 +1,5 @@
+import { valueAt } from './value-at.ts';
+
 /**
  * The environment variables an uninterpolated value reads, directly (`${env.DATA}`) or through the
  * experiment's params (`${params.data}` whose own value is `${env.DATA:-data/x}`), for hints such as
@@ -20,11 +22,6 @@ export function envVarsBehind(raw: unknown, rawParams: Record<string, unknown>, 
 export function envHint(names: readonly string[], env: Record<string, string | undefined>): string {
   if (!names.length) return '';
   return `; this path comes from ${names.map((n) => (env[n] === undefined ? `$${n} (not set)` : `$${n}=${env[n]}`)).join(', ')}`;
-}
-
-/** `value.a.b` for the keys `['a', 'b']`, or undefined. */
-export function valueAt(value: unknown, keys: readonly string[]): unknown {
-  return keys.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
 }
 
 function strings(value: unknown): string[] {

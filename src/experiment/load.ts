@@ -12,7 +12,8 @@ import { experimentFileSchema, overrideFileSchema, type StageSpec } from './sche
 import { loadYamlFile, type PathKey, type YamlSource } from './yaml-source.ts';
 import { applyOverrides, overriddenParamHint, overrideSource, overrideText, type Override } from './overrides.ts';
 import { zodDiagnostics } from './zod-diagnostics.ts';
-import { envHint, envVarsBehind, valueAt } from './env-hint.ts';
+import { envHint, envVarsBehind } from './env-hint.ts';
+import { valueAt } from './value-at.ts';
 import { errorText } from '../util/error-text.ts';
 
 /**

@@ -1,6 +1,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { DiagnosticError, didYouMean, type Diagnostic, type SourceLocation } from '../engine/diagnostics.ts';
 import type { PathKey, YamlSource } from './yaml-source.ts';
+import { valueAt } from './value-at.ts';
 import { errorText } from '../util/error-text.ts';
 
 /** One command-line change to the experiment: `--set stages.train.with.lr=3e-4`. */
@@ -108,11 +109,6 @@ function checkTarget(doc: Record<string, unknown>, o: Override, docText: string)
   return undefined;
 }
 
-function valueAt(doc: unknown, path: readonly PathKey[]): unknown {
-  let cur = doc;
-  for (const key of path) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[String(key)] : undefined;
-  return cur;
-}
 
 function setAt(doc: Record<string, unknown>, path: readonly PathKey[], value: unknown): void {
   let cur: any = doc;

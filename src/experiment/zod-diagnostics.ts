@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { didYouMean, type Diagnostic, type SourceLocation } from '../engine/diagnostics.ts';
 import type { PathKey } from './yaml-source.ts';
+import { valueAt } from './value-at.ts';
 import { schemaKeysAt } from './zod-paths.ts';
 
 export interface ZodDiagnosticsOptions {
@@ -67,11 +68,6 @@ function allowedValues(issue: any): Allowed[] | undefined {
   return out.length ? out : undefined;
 }
 
-function valueAt(input: unknown, path: readonly PathKey[]): unknown {
-  let cur = input;
-  for (const key of path) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[key as string] : undefined;
-  return cur;
-}
 
 function show(value: unknown): string {
   const text = JSON.stringify(value);
