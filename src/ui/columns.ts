@@ -34,7 +34,11 @@ export function differingParams(runs: readonly TrackedRun[]): string[] {
 /** The listed runs by experiment, in order of first appearance. */
 export function byExperiment(runs: readonly TrackedRun[]): Map<string, TrackedRun[]> {
   const groups = new Map<string, TrackedRun[]>();
-  for (const r of runs) groups.set(r.experiment, [...(groups.get(r.experiment) ?? []), r]);
+  for (const r of runs) {
+    const group = groups.get(r.experiment);
+    if (group) group.push(r);
+    else groups.set(r.experiment, [r]);
+  }
   return groups;
 }
 
